@@ -1,0 +1,295 @@
+package fastmcp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+)
+
+// request is the engine's state for one request being served. Everything a
+// handler may need about the request lives here rather than on the session, so
+// the same handlers serve the sessionless 2026-07-28 revision, where each
+// request carries its own protocol version, client info and capabilities.
+type request struct {
+	id     json.RawMessage
+	method string
+	params json.RawMessage
+	// out carries messages related to this request (progress, logs, nested
+	// requests) to the client: for Streamable HTTP, this request's stream.
+	out outbound
+	// version, clientInfo and clientCaps are those of the request's era:
+	// copied from the session in the handshake era.
+	version    protocolVersion
+	clientInfo Implementation
+	clientCaps ClientCapabilities
+	logLevel   LoggingLevel
+	// meta is the raw _meta of the params, decoded on demand.
+	meta          json.RawMessage
+	progressToken json.RawMessage
+	clientReqID   string
+
+	cancel    context.CancelCauseFunc
+	cancelled atomic.Bool
+
+	progressMu   sync.Mutex
+	lastProgress float64
+	sentProgress bool
+
+	toolName string
+}
+
+// requestMeta is the part of _meta the engine reads.
+type requestMeta struct {
+	ProgressToken json.RawMessage `json:"progressToken"`
+	RequestID     json.RawMessage `json:"requestId"`
+}
+
+// setMeta records the raw _meta of the params and reads what the engine needs.
+func (r *request) setMeta(raw json.RawMessage) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	r.meta = raw
+	var m requestMeta
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return NewError(CodeInvalidParams, "invalid _meta: %v", err)
+	}
+	if len(m.ProgressToken) > 0 && string(m.ProgressToken) != "null" {
+		r.progressToken = m.ProgressToken
+	}
+	if len(m.RequestID) > 0 {
+		var s string
+		if json.Unmarshal(m.RequestID, &s) == nil {
+			r.clientReqID = s
+		} else {
+			r.clientReqID = string(m.RequestID)
+		}
+	}
+	return nil
+}
+
+// decodeParams decodes the request's params into p, which must embed paramsMeta.
+// Absent params decode as an empty object.
+func decodeParams[P interface{ rawMeta() json.RawMessage }](r *request, p P) error {
+	if len(r.params) > 0 {
+		if err := json.Unmarshal(r.params, p); err != nil {
+			return NewError(CodeInvalidParams, "invalid params for %s: %v", r.method, err)
+		}
+	}
+	return r.setMeta(p.rawMeta())
+}
+
+// paramsMeta is embedded in every params shape to capture _meta raw.
+type paramsMeta struct {
+	Meta json.RawMessage `json:"_meta"`
+}
+
+func (p *paramsMeta) rawMeta() json.RawMessage { return p.Meta }
+
+// bufPool recycles response buffers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) > 64<<10 {
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}
+
+// handleRequest serves one request on sess (nil when stateless) and appends
+// the encoded response to b. It returns b unchanged when no response must be
+// sent: the client cancelled the request.
+func (s *Server) handleRequest(ctx context.Context, sess *Session, m *jsonrpc.Message, out outbound, b []byte) []byte {
+	r := &request{id: m.ID, method: m.Method, params: m.Params, out: out}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.cancel = cancel
+	if sess != nil {
+		sess.touch()
+		sess.mu.Lock()
+		r.version, r.clientInfo, r.clientCaps, r.logLevel = sess.version, sess.clientInfo, sess.clientCaps, sess.logLevel
+		sess.mu.Unlock()
+		sess.track(r)
+		defer sess.untrack(r)
+	}
+	c := &Context{Context: ctx, srv: s, sess: sess, req: r}
+	result, err := s.dispatchSafely(c)
+	if r.cancelled.Load() {
+		return b
+	}
+	if err != nil {
+		return appendWireError(b, m.ID, s.toWire(err, r))
+	}
+	switch res := result.(type) {
+	case json.RawMessage:
+		return jsonrpc.AppendResult(b, m.ID, res)
+	default:
+		raw, err := json.Marshal(res)
+		if err != nil {
+			s.logger.Error("fastmcp: encoding result", "method", r.method, "error", err)
+			return appendWireError(b, m.ID, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
+		}
+		return jsonrpc.AppendResult(b, m.ID, raw)
+	}
+}
+
+// toWire converts a handler error to the JSON-RPC error sent, logging internal
+// errors that are masked.
+func (s *Server) toWire(err error, r *request) *Error {
+	e := wireError(err, s.opts.ShowErrorDetails)
+	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 {
+		if _, isUser := err.(*UserError); !isUser {
+			s.logger.Error("fastmcp: request failed", "method", r.method, "error", err)
+		}
+	}
+	return e
+}
+
+// dispatchSafely runs dispatch, turning a panic into an internal error.
+func (s *Server) dispatchSafely(c *Context) (result any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = s.recovered(c.req.method, v)
+		}
+	}()
+	return s.dispatch(c)
+}
+
+// recovered logs a recovered panic and returns the error that replaces it.
+func (s *Server) recovered(where string, v any) error {
+	s.logger.Error("fastmcp: handler panicked", "where", where, "panic", v, "stack", string(debug.Stack()))
+	return fmt.Errorf("panic in %s: %v", where, v)
+}
+
+// dispatch routes a request to its method handler.
+func (s *Server) dispatch(c *Context) (any, error) {
+	r := c.req
+	switch r.method {
+	case "initialize":
+		return s.initialize(c)
+	case "ping":
+		var p struct{ paramsMeta }
+		if err := decodeParams(r, &p); err != nil {
+			return nil, err
+		}
+		return emptyResult, nil
+	}
+	if c.sess != nil && r.version == vUnknown {
+		return nil, NewError(CodeInvalidRequest, "session not initialized: send initialize first")
+	}
+	switch r.method {
+	case "tools/list":
+		return s.listTools(c)
+	case "tools/call":
+		return s.callTool(c)
+	case "resources/list":
+		return s.listResources(c)
+	case "resources/templates/list":
+		return s.listResourceTemplates(c)
+	case "resources/read":
+		return s.readResource(c)
+	case "resources/subscribe", "resources/unsubscribe":
+		return s.subscribe(c)
+	case "prompts/list":
+		return s.listPrompts(c)
+	case "prompts/get":
+		return s.getPrompt(c)
+	case "completion/complete":
+		return s.complete(c)
+	case "logging/setLevel":
+		return s.setLevel(c)
+	}
+	return nil, NewError(CodeMethodNotFound, "Method not found: %s", r.method)
+}
+
+// initialize answers the handshake: it negotiates the protocol revision and
+// records the client on the session.
+func (s *Server) initialize(c *Context) (any, error) {
+	var p struct {
+		paramsMeta
+		ProtocolVersion string             `json:"protocolVersion"`
+		Capabilities    ClientCapabilities `json:"capabilities"`
+		ClientInfo      Implementation     `json:"clientInfo"`
+	}
+	if err := decodeParams(c.req, &p); err != nil {
+		return nil, err
+	}
+	if c.sess == nil {
+		return nil, NewError(CodeInvalidRequest, "initialize needs a session-capable transport")
+	}
+	v := parseProtocolVersion(p.ProtocolVersion)
+	if v == vUnknown || v >= v20260728 {
+		// Unknown, or a revision without the handshake: answer with the
+		// newest handshake revision and let the client decide.
+		v = parseProtocolVersion(LatestHandshakeProtocolVersion)
+	}
+	sess := c.sess
+	sess.mu.Lock()
+	if sess.initialized {
+		sess.mu.Unlock()
+		return nil, NewError(CodeInvalidRequest, "session already initialized")
+	}
+	sess.initialized = true
+	sess.version, sess.clientCaps, sess.clientInfo = v, p.Capabilities, p.ClientInfo
+	sess.mu.Unlock()
+	return &InitializeResult{
+		ProtocolVersion: v.String(),
+		Capabilities:    s.capabilities(),
+		ServerInfo:      s.serverInfoFor(v),
+		Instructions:    s.opts.Instructions,
+	}, nil
+}
+
+// setLevel records the minimum log level the client wants.
+func (s *Server) setLevel(c *Context) (any, error) {
+	var p struct {
+		paramsMeta
+		Level LoggingLevel `json:"level"`
+	}
+	if err := decodeParams(c.req, &p); err != nil {
+		return nil, err
+	}
+	if p.Level.severity() == 0 {
+		return nil, NewError(CodeInvalidParams, "invalid logging level %q", p.Level)
+	}
+	if c.sess == nil {
+		return nil, NewError(CodeInvalidRequest, "logging/setLevel needs a session; send the level in _meta instead")
+	}
+	c.sess.mu.Lock()
+	c.sess.logLevel = p.Level
+	c.sess.mu.Unlock()
+	return emptyResult, nil
+}
+
+// handleNotification handles a notification from the client.
+func (s *Server) handleNotification(sess *Session, m *jsonrpc.Message) {
+	if sess != nil {
+		sess.touch()
+	}
+	switch m.Method {
+	case "notifications/initialized":
+		if sess != nil {
+			sess.mu.Lock()
+			sess.ready = sess.initialized
+			sess.mu.Unlock()
+		}
+	case "notifications/cancelled":
+		var p struct {
+			RequestID json.RawMessage `json:"requestId"`
+			Reason    string          `json:"reason"`
+		}
+		if sess != nil && json.Unmarshal(m.Params, &p) == nil && len(p.RequestID) > 0 {
+			sess.cancelRequest(p.RequestID, p.Reason)
+		}
+	}
+	// Other notifications (progress for server requests, roots changes) are
+	// accepted and ignored until a feature needs them.
+}

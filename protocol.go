@@ -1,0 +1,436 @@
+package fastmcp
+
+import (
+	"encoding/json"
+)
+
+// Protocol revisions served by FastMCP. The handshake era (initialize and
+// Mcp-Session-Id) covers 2024-11-05 through 2025-11-25.
+const (
+	ProtocolVersion20241105 = "2024-11-05"
+	ProtocolVersion20250326 = "2025-03-26"
+	ProtocolVersion20250618 = "2025-06-18"
+	ProtocolVersion20251125 = "2025-11-25"
+	ProtocolVersion20260728 = "2026-07-28"
+
+	// LatestHandshakeProtocolVersion is the newest revision negotiated by
+	// initialize. A client asking for a revision FastMCP does not know gets
+	// this one in the initialize result, as the specification requires.
+	LatestHandshakeProtocolVersion = ProtocolVersion20251125
+)
+
+// protocolVersion is the engine's compact form of a revision: ordered, so a
+// feature check is one comparison.
+type protocolVersion uint8
+
+const (
+	vUnknown protocolVersion = iota
+	v20241105
+	v20250326
+	v20250618
+	v20251125
+	v20260728
+	numVersions
+)
+
+var versionNames = [numVersions]string{
+	vUnknown:  "",
+	v20241105: ProtocolVersion20241105,
+	v20250326: ProtocolVersion20250326,
+	v20250618: ProtocolVersion20250618,
+	v20251125: ProtocolVersion20251125,
+	v20260728: ProtocolVersion20260728,
+}
+
+func (v protocolVersion) String() string { return versionNames[v] }
+
+func parseProtocolVersion(s string) protocolVersion {
+	switch s {
+	case ProtocolVersion20241105:
+		return v20241105
+	case ProtocolVersion20250326:
+		return v20250326
+	case ProtocolVersion20250618:
+		return v20250618
+	case ProtocolVersion20251125:
+		return v20251125
+	case ProtocolVersion20260728:
+		return v20260728
+	}
+	return vUnknown
+}
+
+// HandshakeProtocolVersions returns the revisions FastMCP negotiates through
+// initialize, newest first.
+func HandshakeProtocolVersions() []string {
+	return []string{ProtocolVersion20251125, ProtocolVersion20250618, ProtocolVersion20250326, ProtocolVersion20241105}
+}
+
+// Meta is the _meta member that most protocol objects may carry. Keys are
+// free-form; the MCP specification reserves the "io.modelcontextprotocol/"
+// prefix.
+type Meta map[string]any
+
+// Implementation describes a client or a server: the serverInfo and clientInfo
+// members of the handshake.
+type Implementation struct {
+	Name        string `json:"name"`
+	Title       string `json:"title,omitempty"`
+	Version     string `json:"version"`
+	Description string `json:"description,omitempty"`
+	WebsiteURL  string `json:"websiteUrl,omitempty"`
+	Icons       []Icon `json:"icons,omitempty"`
+}
+
+// Icon is an image a client may show for a server, tool, resource or prompt
+// (protocol revision 2025-11-25 and later; omitted for older clients).
+type Icon struct {
+	// Src is an http(s) or data: URI of the image.
+	Src string `json:"src"`
+	// MIMEType optionally overrides the type derived from Src.
+	MIMEType string `json:"mimeType,omitempty"`
+	// Sizes lists the sizes the image fits, such as "48x48" or "any".
+	Sizes []string `json:"sizes,omitempty"`
+	// Theme is "light" or "dark" when the icon suits only one background.
+	Theme string `json:"theme,omitempty"`
+}
+
+// Role is the speaker of a prompt or sampling message: "user" or "assistant".
+type Role string
+
+// The two roles of a conversation.
+const (
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+)
+
+// Annotations tell a client how to use or display an object.
+type Annotations struct {
+	// Audience lists who the object is meant for.
+	Audience []Role `json:"audience,omitempty"`
+	// Priority is the importance from 0 (optional) to 1 (required).
+	Priority *float64 `json:"priority,omitempty"`
+	// LastModified is an ISO 8601 timestamp.
+	LastModified string `json:"lastModified,omitempty"`
+}
+
+// LoggingLevel is the severity of a log message, as in RFC 5424.
+type LoggingLevel string
+
+// The eight logging levels, lowest first.
+const (
+	LevelDebug     LoggingLevel = "debug"
+	LevelInfo      LoggingLevel = "info"
+	LevelNotice    LoggingLevel = "notice"
+	LevelWarning   LoggingLevel = "warning"
+	LevelError     LoggingLevel = "error"
+	LevelCritical  LoggingLevel = "critical"
+	LevelAlert     LoggingLevel = "alert"
+	LevelEmergency LoggingLevel = "emergency"
+)
+
+// severity orders the levels; 0 means unknown.
+func (l LoggingLevel) severity() int {
+	switch l {
+	case LevelDebug:
+		return 1
+	case LevelInfo:
+		return 2
+	case LevelNotice:
+		return 3
+	case LevelWarning:
+		return 4
+	case LevelError:
+		return 5
+	case LevelCritical:
+		return 6
+	case LevelAlert:
+		return 7
+	case LevelEmergency:
+		return 8
+	}
+	return 0
+}
+
+// ClientCapabilities are the features a client declares.
+type ClientCapabilities struct {
+	Roots        *RootsCapability       `json:"roots,omitempty"`
+	Sampling     *SamplingCapability    `json:"sampling,omitempty"`
+	Elicitation  *ElicitationCapability `json:"elicitation,omitempty"`
+	Experimental map[string]any         `json:"experimental,omitempty"`
+	Extensions   map[string]any         `json:"extensions,omitempty"`
+	Tasks        map[string]any         `json:"tasks,omitempty"`
+}
+
+// RootsCapability is present when the client can list its roots.
+type RootsCapability struct {
+	ListChanged bool `json:"listChanged,omitempty"`
+}
+
+// SamplingCapability is present when the client can sample an LLM for the server.
+type SamplingCapability struct {
+	Context *struct{} `json:"context,omitempty"`
+	Tools   *struct{} `json:"tools,omitempty"`
+}
+
+// ElicitationCapability is present when the client can ask its user for input.
+// An empty object means form mode only.
+type ElicitationCapability struct {
+	Form *struct{} `json:"form,omitempty"`
+	URL  *struct{} `json:"url,omitempty"`
+}
+
+// ServerCapabilities are the features the server declares.
+type ServerCapabilities struct {
+	Tools        *ToolsCapability     `json:"tools,omitempty"`
+	Resources    *ResourcesCapability `json:"resources,omitempty"`
+	Prompts      *PromptsCapability   `json:"prompts,omitempty"`
+	Logging      *struct{}            `json:"logging,omitempty"`
+	Completions  *struct{}            `json:"completions,omitempty"`
+	Experimental map[string]any       `json:"experimental,omitempty"`
+	Extensions   map[string]any       `json:"extensions,omitempty"`
+}
+
+// ToolsCapability declares tools.
+type ToolsCapability struct {
+	ListChanged bool `json:"listChanged,omitempty"`
+}
+
+// ResourcesCapability declares resources.
+type ResourcesCapability struct {
+	Subscribe   bool `json:"subscribe,omitempty"`
+	ListChanged bool `json:"listChanged,omitempty"`
+}
+
+// PromptsCapability declares prompts.
+type PromptsCapability struct {
+	ListChanged bool `json:"listChanged,omitempty"`
+}
+
+// InitializeParams are the parameters of the initialize request.
+type InitializeParams struct {
+	ProtocolVersion string             `json:"protocolVersion"`
+	Capabilities    ClientCapabilities `json:"capabilities"`
+	ClientInfo      Implementation     `json:"clientInfo"`
+	Meta            Meta               `json:"_meta,omitempty"`
+}
+
+// InitializeResult is the server's answer to initialize.
+type InitializeResult struct {
+	ProtocolVersion string             `json:"protocolVersion"`
+	Capabilities    ServerCapabilities `json:"capabilities"`
+	ServerInfo      Implementation     `json:"serverInfo"`
+	Instructions    string             `json:"instructions,omitempty"`
+	Meta            Meta               `json:"_meta,omitempty"`
+}
+
+// ToolAnnotations are hints about a tool's behaviour. Clients must not rely on
+// them for security decisions.
+type ToolAnnotations struct {
+	// Title is a human-readable name (older clients read it here; newer ones
+	// prefer Tool.Title).
+	Title string `json:"title,omitempty"`
+	// ReadOnlyHint: the tool does not modify its environment. Default false.
+	ReadOnlyHint *bool `json:"readOnlyHint,omitempty"`
+	// DestructiveHint: the tool may perform destructive updates. Default true.
+	DestructiveHint *bool `json:"destructiveHint,omitempty"`
+	// IdempotentHint: repeated calls with the same arguments have no further
+	// effect. Default false.
+	IdempotentHint *bool `json:"idempotentHint,omitempty"`
+	// OpenWorldHint: the tool interacts with external entities. Default true.
+	OpenWorldHint *bool `json:"openWorldHint,omitempty"`
+}
+
+// Bool returns a pointer to b, for the optional hints of ToolAnnotations.
+func Bool(b bool) *bool { return &b }
+
+// Root is a directory or file the client exposes to the server.
+type Root struct {
+	URI  string `json:"uri"`
+	Name string `json:"name,omitempty"`
+	Meta Meta   `json:"_meta,omitempty"`
+}
+
+// ListToolsResult is the result of tools/list.
+type ListToolsResult struct {
+	Tools      []*Tool `json:"tools"`
+	NextCursor string  `json:"nextCursor,omitempty"`
+	cacheable
+}
+
+// ListResourcesResult is the result of resources/list.
+type ListResourcesResult struct {
+	Resources  []*Resource `json:"resources"`
+	NextCursor string      `json:"nextCursor,omitempty"`
+	cacheable
+}
+
+// ListResourceTemplatesResult is the result of resources/templates/list.
+type ListResourceTemplatesResult struct {
+	ResourceTemplates []*ResourceTemplate `json:"resourceTemplates"`
+	NextCursor        string              `json:"nextCursor,omitempty"`
+	cacheable
+}
+
+// ListPromptsResult is the result of prompts/list.
+type ListPromptsResult struct {
+	Prompts    []*Prompt `json:"prompts"`
+	NextCursor string    `json:"nextCursor,omitempty"`
+	cacheable
+}
+
+// cacheable carries the members every result has in the 2026-07-28 revision
+// (resultType) and those of cacheable results (ttlMs, cacheScope). They stay
+// empty, and are omitted, for handshake-era clients.
+type cacheable struct {
+	ResultType string `json:"resultType,omitempty"`
+	TTLMs      *int64 `json:"ttlMs,omitempty"`
+	CacheScope string `json:"cacheScope,omitempty"`
+	Meta       Meta   `json:"_meta,omitempty"`
+}
+
+// ReadResourceResult is the result of resources/read.
+type ReadResourceResult struct {
+	Contents []*ResourceContents `json:"contents"`
+	cacheable
+}
+
+// CallToolParams are the parameters of tools/call.
+type CallToolParams struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments,omitempty"`
+	Meta      Meta            `json:"_meta,omitempty"`
+}
+
+// CallToolResult is the result of a tool call. A tool handler may return one to
+// control every member.
+type CallToolResult struct {
+	// Content is the unstructured result. It is never null on the wire.
+	Content []Content `json:"content"`
+	// StructuredContent is the structured result, matching the tool's output
+	// schema (protocol revision 2025-06-18 and later).
+	StructuredContent any `json:"structuredContent,omitempty"`
+	// IsError reports a failure the model should see (not a protocol error).
+	IsError bool `json:"isError,omitempty"`
+	// Meta is the result's _meta.
+	Meta       Meta   `json:"_meta,omitempty"`
+	ResultType string `json:"resultType,omitempty"`
+}
+
+// UnmarshalJSON decodes a CallToolResult, including its polymorphic content.
+func (r *CallToolResult) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Content           []json.RawMessage `json:"content"`
+		StructuredContent any               `json:"structuredContent"`
+		IsError           bool              `json:"isError"`
+		Meta              Meta              `json:"_meta"`
+		ResultType        string            `json:"resultType"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	content, err := decodeContents(w.Content)
+	if err != nil {
+		return err
+	}
+	*r = CallToolResult{Content: content, StructuredContent: w.StructuredContent, IsError: w.IsError, Meta: w.Meta, ResultType: w.ResultType}
+	return nil
+}
+
+// GetPromptParams are the parameters of prompts/get.
+type GetPromptParams struct {
+	Name      string            `json:"name"`
+	Arguments map[string]string `json:"arguments,omitempty"`
+	Meta      Meta              `json:"_meta,omitempty"`
+}
+
+// GetPromptResult is the result of prompts/get.
+type GetPromptResult struct {
+	Description string           `json:"description,omitempty"`
+	Messages    []*PromptMessage `json:"messages"`
+	Meta        Meta             `json:"_meta,omitempty"`
+	ResultType  string           `json:"resultType,omitempty"`
+}
+
+// PromptMessage is one message of a prompt.
+type PromptMessage struct {
+	Role    Role    `json:"role"`
+	Content Content `json:"content"`
+}
+
+// UnmarshalJSON decodes a PromptMessage with its polymorphic content.
+func (m *PromptMessage) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Role    Role            `json:"role"`
+		Content json.RawMessage `json:"content"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	c, err := decodeContent(w.Content)
+	if err != nil {
+		return err
+	}
+	m.Role, m.Content = w.Role, c
+	return nil
+}
+
+// CompleteParams are the parameters of completion/complete.
+type CompleteParams struct {
+	Ref      CompleteReference `json:"ref"`
+	Argument CompleteArgument  `json:"argument"`
+	Context  *CompleteContext  `json:"context,omitempty"`
+	Meta     Meta              `json:"_meta,omitempty"`
+}
+
+// CompleteReference names what is being completed: a prompt ("ref/prompt" with
+// Name) or a resource template ("ref/resource" with URI).
+type CompleteReference struct {
+	Type string `json:"type"`
+	Name string `json:"name,omitempty"`
+	URI  string `json:"uri,omitempty"`
+}
+
+// CompleteArgument is the argument being completed and its partial value.
+type CompleteArgument struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// CompleteContext holds arguments the client has already resolved.
+type CompleteContext struct {
+	Arguments map[string]string `json:"arguments,omitempty"`
+}
+
+// CompleteResult is the result of completion/complete.
+type CompleteResult struct {
+	Completion Completion `json:"completion"`
+	Meta       Meta       `json:"_meta,omitempty"`
+	ResultType string     `json:"resultType,omitempty"`
+}
+
+// Completion lists suggested values: at most 100, with HasMore and Total when
+// there were more.
+type Completion struct {
+	Values  []string `json:"values"`
+	Total   int      `json:"total,omitempty"`
+	HasMore bool     `json:"hasMore,omitempty"`
+}
+
+// ProgressParams are the parameters of notifications/progress.
+type ProgressParams struct {
+	ProgressToken json.RawMessage `json:"progressToken"`
+	Progress      float64         `json:"progress"`
+	Total         float64         `json:"total,omitempty"`
+	Message       string          `json:"message,omitempty"`
+}
+
+// LoggingMessageParams are the parameters of notifications/message.
+type LoggingMessageParams struct {
+	Level  LoggingLevel `json:"level"`
+	Logger string       `json:"logger,omitempty"`
+	Data   any          `json:"data"`
+}
+
+// emptyResult is the JSON of an empty result, as ping and setLevel return.
+var emptyResult = json.RawMessage(`{}`)

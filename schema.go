@@ -1,0 +1,384 @@
+package fastmcp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+)
+
+// Schema inference.
+//
+// A Go type becomes a JSON Schema with github.com/google/jsonschema-go, which
+// follows encoding/json: a field's property name comes from its json tag, and a
+// field is required unless its json tag has omitempty or omitzero. FastMCP then
+// reads these struct tags for what jsonschema-go does not infer:
+//
+//	jsonschema:"..."   description (jsonschema-go's own tag)
+//	description:"..."  description (alternative spelling)
+//	title:"..."        title
+//	enum:"a,b,c"       allowed values, comma-separated, parsed as the field's type;
+//	                   on a slice field they constrain the items (a multi-select)
+//	default:"..."      default value, parsed as the field's type; a field with a
+//	                   default is not required, and the default is applied to
+//	                   arguments that leave it out
+//	minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf:"n"
+//	minLength, maxLength, minItems, maxItems:"n"
+//	pattern:"regexp"   format:"email"
+//
+// A malformed tag panics at registration, like any other programmer error.
+
+var (
+	rawMessageType = reflect.TypeFor[json.RawMessage]()
+	timeType       = reflect.TypeFor[time.Time]()
+	durationType   = reflect.TypeFor[time.Duration]()
+)
+
+// schemaFor infers the schema of t, with FastMCP's struct tags applied.
+func schemaFor(t reflect.Type) (*jsonschema.Schema, error) {
+	s, err := jsonschema.ForType(t, &jsonschema.ForOptions{
+		TypeSchemas: map[reflect.Type]*jsonschema.Schema{
+			rawMessageType: {},
+			timeType:       {Type: "string", Format: "date-time"},
+			durationType:   {Type: "integer", Description: "duration in nanoseconds"},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := applyTags(s, t, map[reflect.Type]bool{}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// applyTags walks t alongside its inferred schema s and applies FastMCP's tags.
+func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if s == nil || seen[t] {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		if t != rawMessageType {
+			return applyTags(s.Items, t.Elem(), seen)
+		}
+	case reflect.Map:
+		return applyTags(s.AdditionalProperties, t.Elem(), seen)
+	case reflect.Struct:
+		if t == timeType {
+			return nil
+		}
+		seen[t] = true
+		defer delete(seen, t)
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() && !f.Anonymous {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if f.Anonymous && name == "" {
+				// Embedded struct: its fields are promoted into s.
+				if err := applyTags(s, f.Type, seen); err != nil {
+					return err
+				}
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			prop := s.Properties[name]
+			if prop == nil {
+				continue
+			}
+			hasDefault, err := applyFieldTags(prop, f)
+			if err != nil {
+				return fmt.Errorf("field %s.%s: %w", t.Name(), f.Name, err)
+			}
+			if hasDefault {
+				s.Required = removeString(s.Required, name)
+			}
+			if err := applyTags(prop, f.Type, seen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// applyFieldTags applies one field's tags to its property schema.
+func applyFieldTags(p *jsonschema.Schema, f reflect.StructField) (hasDefault bool, err error) {
+	tag := f.Tag
+	if d, ok := tag.Lookup("description"); ok {
+		p.Description = d
+	}
+	if v, ok := tag.Lookup("title"); ok {
+		p.Title = v
+	}
+	ft := f.Type
+	for ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	if v, ok := tag.Lookup("enum"); ok {
+		target, et := p, ft
+		if (ft.Kind() == reflect.Slice || ft.Kind() == reflect.Array) && p.Items != nil {
+			target, et = p.Items, ft.Elem()
+		}
+		for _, item := range strings.Split(v, ",") {
+			val, err := parseTagValue(strings.TrimSpace(item), et)
+			if err != nil {
+				return false, fmt.Errorf("enum: %w", err)
+			}
+			target.Enum = append(target.Enum, val)
+		}
+	}
+	if v, ok := tag.Lookup("default"); ok {
+		val, err := parseTagValue(v, ft)
+		if err != nil {
+			return false, fmt.Errorf("default: %w", err)
+		}
+		raw, err := json.Marshal(val)
+		if err != nil {
+			return false, fmt.Errorf("default: %w", err)
+		}
+		p.Default = raw
+		hasDefault = true
+	}
+	floats := []struct {
+		name string
+		dst  **float64
+	}{
+		{"minimum", &p.Minimum}, {"maximum", &p.Maximum},
+		{"exclusiveMinimum", &p.ExclusiveMinimum}, {"exclusiveMaximum", &p.ExclusiveMaximum},
+		{"multipleOf", &p.MultipleOf},
+	}
+	for _, fl := range floats {
+		if v, ok := tag.Lookup(fl.name); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return false, fmt.Errorf("%s: %w", fl.name, err)
+			}
+			*fl.dst = &n
+		}
+	}
+	ints := []struct {
+		name string
+		dst  **int
+	}{
+		{"minLength", &p.MinLength}, {"maxLength", &p.MaxLength},
+		{"minItems", &p.MinItems}, {"maxItems", &p.MaxItems},
+	}
+	for _, in := range ints {
+		if v, ok := tag.Lookup(in.name); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return false, fmt.Errorf("%s: %w", in.name, err)
+			}
+			*in.dst = &n
+		}
+	}
+	if v, ok := tag.Lookup("pattern"); ok {
+		p.Pattern = v
+	}
+	if v, ok := tag.Lookup("format"); ok {
+		p.Format = v
+	}
+	return hasDefault, nil
+}
+
+// parseTagValue parses a tag's text as a value of Go type t.
+func parseTagValue(s string, t reflect.Type) (any, error) {
+	switch t.Kind() {
+	case reflect.String:
+		return s, nil
+	case reflect.Bool:
+		return strconv.ParseBool(s)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.ParseInt(s, 10, 64)
+	case reflect.Float32, reflect.Float64:
+		return strconv.ParseFloat(s, 64)
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("%q is not valid JSON for a %s", s, t)
+	}
+	return v, nil
+}
+
+func removeString(list []string, s string) []string {
+	out := list[:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// hasDefaults reports whether s or any subschema declares a default.
+func hasDefaults(s *jsonschema.Schema) bool {
+	if s == nil {
+		return false
+	}
+	if s.Default != nil {
+		return true
+	}
+	for _, p := range s.Properties {
+		if hasDefaults(p) {
+			return true
+		}
+	}
+	return hasDefaults(s.Items) || hasDefaults(s.AdditionalProperties)
+}
+
+// wireSchema encodes a schema for tools/list. Boolean subschemas under
+// "properties" and "items" become {} (the same meaning), because widely used
+// clients reject boolean property schemas.
+func wireSchema(s *jsonschema.Schema) (json.RawMessage, error) {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Contains(raw, []byte("true")) {
+		return raw, nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	fixBooleanSchemas(v)
+	return json.Marshal(v)
+}
+
+func fixBooleanSchemas(v any) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	if props, ok := m["properties"].(map[string]any); ok {
+		for k, p := range props {
+			if p == true {
+				props[k] = map[string]any{}
+			} else {
+				fixBooleanSchemas(p)
+			}
+		}
+	}
+	if items, ok := m["items"]; ok {
+		if items == true {
+			m["items"] = map[string]any{}
+		} else {
+			fixBooleanSchemas(items)
+		}
+	}
+	for _, k := range []string{"additionalProperties", "$defs", "definitions"} {
+		if sub, ok := m[k].(map[string]any); ok {
+			if k == "additionalProperties" {
+				fixBooleanSchemas(sub)
+				continue
+			}
+			for _, d := range sub {
+				fixBooleanSchemas(d)
+			}
+		}
+	}
+}
+
+// schemaFromAny turns a schema given by the user (a *jsonschema.Schema, a
+// jsonschema.Schema, json.RawMessage, []byte, string or any JSON-encodable
+// value such as map[string]any) into its wire form and a parsed Schema. The
+// wire form is the user's JSON unchanged, so keywords such as $schema, $defs and
+// $ref pass through as written.
+func schemaFromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
+	var raw json.RawMessage
+	switch v := v.(type) {
+	case *jsonschema.Schema:
+		if v == nil {
+			return nil, nil, errors.New("nil schema")
+		}
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return nil, nil, err
+		}
+	case json.RawMessage:
+		raw = v
+	case []byte:
+		raw = v
+	case string:
+		raw = json.RawMessage(v)
+	default:
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return nil, nil, err
+		}
+	}
+	var s jsonschema.Schema
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, nil, fmt.Errorf("invalid JSON Schema: %w", err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		return nil, nil, err
+	}
+	return compact.Bytes(), &s, nil
+}
+
+// formatValidationError turns a jsonschema-go validation error into a message
+// that names the offending field: `a: type: "x" has type "string", want "number"`.
+func formatValidationError(err error) string {
+	msg := err.Error()
+	path := ""
+	for {
+		rest, ok := strings.CutPrefix(msg, "validating ")
+		if !ok {
+			break
+		}
+		p, tail, ok := strings.Cut(rest, ": ")
+		if !ok {
+			break
+		}
+		path, msg = p, tail
+	}
+	field := pointerToField(path)
+	if field == "" {
+		return msg
+	}
+	return field + ": " + msg
+}
+
+// pointerToField turns a schema path such as /properties/a/items/properties/b
+// into a field path such as a[].b. The root is "".
+func pointerToField(p string) string {
+	if p == "" || p == "root" {
+		return ""
+	}
+	var b strings.Builder
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i := 0; i < len(parts); i++ {
+		switch parts[i] {
+		case "properties":
+			if i+1 < len(parts) {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(parts[i+1])
+				i++
+			}
+		case "items", "additionalProperties":
+			b.WriteString("[]")
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,228 @@
+package fastmcp
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options configure a Server. The zero value is usable: every field documents
+// its default.
+type Options struct {
+	// Name identifies the server to clients (serverInfo.name).
+	// Default: the base name of the running program.
+	Name string
+	// Version of the server (serverInfo.version).
+	// Default: the main module's version from the build info, or "0.0.0".
+	Version string
+	// Title is a human-readable name for display (2025-06-18 and later).
+	Title string
+	// Description says what the server does (2025-11-25 and later).
+	Description string
+	// WebsiteURL is the server's home page (2025-11-25 and later).
+	WebsiteURL string
+	// Icons represent the server in client UIs (2025-11-25 and later).
+	Icons []Icon
+	// Instructions tell the client's model how to use the server; sent in the
+	// initialize result. Default: none.
+	Instructions string
+
+	// Logger receives the server's own diagnostics: handler panics, masked
+	// errors, dropped messages. It never writes to the MCP stream. Default:
+	// slog.Default(), which writes to standard error.
+	Logger *slog.Logger
+
+	// ShowErrorDetails sends the text of internal errors (errors that are
+	// neither *UserError nor *Error, and recovered panics) to the client.
+	// Default false: the client sees a generic message and the real error is
+	// logged.
+	ShowErrorDetails bool
+
+	// PageSize is the number of items per page of tools/list, resources/list,
+	// resources/templates/list and prompts/list. Default 1000. Lists are
+	// sorted (tools and prompts by name, resources by URI, templates by URI
+	// template), so pages are stable while items come and go.
+	PageSize int
+
+	// ToolTimeout bounds every tool call that has no Tool.Timeout of its own.
+	// When it passes, the handler's context is cancelled and the client gets a
+	// result with isError saying the tool timed out. Default 0: no limit.
+	ToolTimeout time.Duration
+
+	// RequestTimeout bounds requests the server sends to the client (ping,
+	// sampling, elicitation, roots) when the caller's context has no earlier
+	// deadline. Default 60 seconds.
+	RequestTimeout time.Duration
+
+	// ShutdownTimeout is how long Start and Serve wait for in-flight handlers
+	// after the transport ends (stdin closed, a signal, the context cancelled).
+	// Handlers see their context cancelled first. Default 5 seconds.
+	ShutdownTimeout time.Duration
+
+	// ListChangedDelay debounces list_changed notifications: changes to the
+	// registry within this window produce one notification per list.
+	// Default 10 milliseconds.
+	ListChangedDelay time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultPageSize         = 1000
+	DefaultRequestTimeout   = 60 * time.Second
+	DefaultShutdownTimeout  = 5 * time.Second
+	DefaultListChangedDelay = 10 * time.Millisecond
+)
+
+// Server is an MCP server: a registry of tools, resources, resource templates and
+// prompts served to any number of client sessions over the transports passed to
+// Start. All methods are safe for concurrent use, before and while serving.
+type Server struct {
+	opts   Options
+	logger *slog.Logger
+	info   Implementation
+
+	reg registry
+
+	mu       sync.Mutex
+	sessions map[*Session]struct{}
+
+	lcMu      sync.Mutex
+	lcPending listKinds
+	lcTimer   *time.Timer
+}
+
+// New returns a server configured by opts.
+func New(opts Options) *Server {
+	if opts.Name == "" {
+		opts.Name = filepath.Base(os.Args[0])
+	}
+	if opts.Version == "" {
+		opts.Version = "0.0.0"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			opts.Version = bi.Main.Version
+		}
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if opts.ListChangedDelay <= 0 {
+		opts.ListChangedDelay = DefaultListChangedDelay
+	}
+	s := &Server{
+		opts:     opts,
+		logger:   opts.Logger,
+		sessions: make(map[*Session]struct{}),
+		info: Implementation{
+			Name:        opts.Name,
+			Title:       opts.Title,
+			Version:     opts.Version,
+			Description: opts.Description,
+			WebsiteURL:  opts.WebsiteURL,
+			Icons:       opts.Icons,
+		},
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	s.reg.init()
+	return s
+}
+
+// Info returns the server's serverInfo.
+func (s *Server) Info() Implementation { return s.info }
+
+// Transport serves a Server to clients. Stdio is the transport of this
+// package; the set is closed.
+type Transport interface {
+	serve(ctx context.Context, s *Server) error
+}
+
+// Start serves the server on t until ctx is cancelled, the transport ends (for
+// Stdio: standard input reaches end of file), or the process receives SIGINT or
+// SIGTERM. It then cancels in-flight handlers, waits up to
+// Options.ShutdownTimeout for them, and returns nil for a clean end.
+//
+// Use Serve to handle signals yourself.
+func (s *Server) Start(ctx context.Context, t Transport) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return s.Serve(ctx, t)
+}
+
+// Serve is Start without signal handling: it serves until ctx is cancelled or
+// the transport ends.
+func (s *Server) Serve(ctx context.Context, t Transport) error {
+	if t == nil {
+		t = Stdio{}
+	}
+	return t.serve(ctx, s)
+}
+
+// Sessions returns the sessions connected now. The slice is a snapshot, safe to
+// use while sessions come and go.
+func (s *Server) Sessions() []*Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		out = append(out, sess)
+	}
+	return out
+}
+
+func (s *Server) addSession(sess *Session) {
+	s.mu.Lock()
+	s.sessions[sess] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *Server) removeSession(sess *Session) {
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+}
+
+// forEachSession calls f for every connected session, outside the lock.
+func (s *Server) forEachSession(f func(*Session)) {
+	for _, sess := range s.Sessions() {
+		f(sess)
+	}
+}
+
+// capabilities are the server capabilities declared to every client. Tools,
+// resources (with subscriptions) and prompts are always declared, with
+// listChanged, because the registry may change while a client is connected.
+func (s *Server) capabilities() ServerCapabilities {
+	return ServerCapabilities{
+		Tools:       &ToolsCapability{ListChanged: true},
+		Resources:   &ResourcesCapability{Subscribe: true, ListChanged: true},
+		Prompts:     &PromptsCapability{ListChanged: true},
+		Logging:     &struct{}{},
+		Completions: &struct{}{},
+	}
+}
+
+// serverInfoFor returns serverInfo shaped for revision v: fields the revision
+// does not define are left out.
+func (s *Server) serverInfoFor(v protocolVersion) Implementation {
+	info := s.info
+	if v < v20250618 {
+		info.Title = ""
+	}
+	if v < v20251125 {
+		info.Description, info.WebsiteURL, info.Icons = "", "", nil
+	}
+	return info
+}

@@ -1,0 +1,660 @@
+package fastmcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+)
+
+// Tool describes a tool: what tools/list shows, and how it runs. Register one
+// with AddTool.
+type Tool struct {
+	// Name identifies the tool; required.
+	Name string `json:"name"`
+	// Title is a human-readable name (2025-06-18 and later).
+	Title string `json:"title,omitempty"`
+	// Description tells the model what the tool does and when to use it.
+	Description string `json:"description,omitempty"`
+	// InputSchema is the JSON Schema of the arguments, an object schema.
+	// Leave it nil to infer it from the handler's argument type (see the
+	// package documentation for the struct tags it reads). When set, it is
+	// sent exactly as given and arguments are validated against it: a
+	// *jsonschema.Schema, json.RawMessage, string or map[string]any.
+	InputSchema any `json:"inputSchema"`
+	// OutputSchema is the JSON Schema of the structured result
+	// (2025-06-18 and later). Leave it nil to infer it from the handler's
+	// result type when that type is structured data (not a string, Content,
+	// []Content or *CallToolResult). Results are validated against it.
+	OutputSchema any `json:"outputSchema,omitempty"`
+	// Annotations are hints about the tool's behaviour (2025-03-26 and later).
+	Annotations *ToolAnnotations `json:"annotations,omitempty"`
+	// Icons represent the tool in client UIs (2025-11-25 and later).
+	Icons []Icon `json:"icons,omitempty"`
+	// Meta is the tool's _meta (2025-06-18 and later).
+	Meta Meta `json:"_meta,omitempty"`
+
+	// Timeout bounds each call. When it passes, the handler's context is
+	// cancelled and the client receives a result with isError saying the tool
+	// timed out; a handler that ignores its context keeps running, but its
+	// result is discarded. Default: Options.ToolTimeout.
+	Timeout time.Duration `json:"-"`
+}
+
+// NoArgs is the argument type of a tool that takes no arguments.
+type NoArgs struct{}
+
+// ToolHandler runs a tool. In is the type of the arguments: a struct (its
+// schema is inferred), map[string]any, json.RawMessage or any. Out decides the
+// result:
+//
+//   - string: one text block;
+//   - Content, such as *TextContent: one block; []Content: those blocks;
+//   - *CallToolResult: sent as is;
+//   - any: decided by the returned value, by the rules above; nil gives no
+//     content, and other values are sent as JSON text;
+//   - any other type (a struct, a map, a number...): structured output. The
+//     output schema is inferred from Out; the value becomes structuredContent
+//     and, for older clients, JSON text. A value whose schema is not an object
+//     is wrapped as {"result": value}.
+//
+// A returned error becomes a result with isError: a *UserError shows its
+// message, other errors show a generic message (see Options.ShowErrorDetails)
+// and are logged. An *Error is sent as a JSON-RPC error instead.
+type ToolHandler[In, Out any] func(ctx *Context, args In) (Out, error)
+
+// toolEntry is a registered tool.
+type toolEntry struct {
+	tool    Tool
+	timeout time.Duration
+	// wire holds the tool's tools/list entry per protocol revision.
+	wire [numVersions]json.RawMessage
+	call func(c *Context, args json.RawMessage) (*CallToolResult, error)
+}
+
+// AddTool registers a tool, replacing any tool of the same name. Connected
+// clients are told the list changed. It panics on a programmer error: an empty
+// name, an argument type that is not an object, an invalid schema.
+func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
+	if t.Name == "" {
+		panic("fastmcp: AddTool: empty tool name")
+	}
+	if h == nil {
+		panic(fmt.Sprintf("fastmcp: AddTool %q: nil handler", t.Name))
+	}
+	args, err := newArgCodec[In](t.InputSchema)
+	if err != nil {
+		panic(fmt.Sprintf("fastmcp: AddTool %q: input schema: %v", t.Name, err))
+	}
+	out, err := newResultCodec[Out](t.OutputSchema)
+	if err != nil {
+		panic(fmt.Sprintf("fastmcp: AddTool %q: output schema: %v", t.Name, err))
+	}
+	e := &toolEntry{tool: t, timeout: t.Timeout}
+	e.tool.InputSchema, e.tool.OutputSchema = args.wire, nil
+	if out.wire != nil {
+		e.tool.OutputSchema = out.wire
+	}
+	if err := e.encode(); err != nil {
+		panic(fmt.Sprintf("fastmcp: AddTool %q: %v", t.Name, err))
+	}
+	name := t.Name
+	e.call = func(c *Context, raw json.RawMessage) (*CallToolResult, error) {
+		in, err := args.decode(raw)
+		if err != nil {
+			return errorResult(fmt.Sprintf("Invalid arguments for tool %q: %v", name, err)), nil
+		}
+		v, err := h(c, in)
+		if err != nil {
+			return nil, err
+		}
+		res, err := out.result(name, v)
+		if err != nil {
+			// The tool's own output is wrong: the client sees why (it
+			// reveals only what the schema says), the log has the same.
+			c.srv.logger.Error("fastmcp: bad tool output", "tool", name, "error", err)
+			return errorResult(err.Error()), nil
+		}
+		return res, nil
+	}
+	s.reg.mu.Lock()
+	s.reg.tools[t.Name] = e
+	s.reg.toolList = nil
+	s.reg.mu.Unlock()
+	s.listChanged(listTools)
+}
+
+// RemoveTools removes the named tools. Connected clients are told the list
+// changed when any was removed.
+func (s *Server) RemoveTools(names ...string) {
+	removed := false
+	s.reg.mu.Lock()
+	for _, n := range names {
+		if _, ok := s.reg.tools[n]; ok {
+			delete(s.reg.tools, n)
+			removed = true
+		}
+	}
+	if removed {
+		s.reg.toolList = nil
+	}
+	s.reg.mu.Unlock()
+	if removed {
+		s.listChanged(listTools)
+	}
+}
+
+// encode prepares the tool's tools/list entry for each protocol revision,
+// leaving out the members a revision does not define.
+func (e *toolEntry) encode() error {
+	type wire struct {
+		Name         string           `json:"name"`
+		Title        string           `json:"title,omitempty"`
+		Description  string           `json:"description,omitempty"`
+		InputSchema  json.RawMessage  `json:"inputSchema"`
+		OutputSchema json.RawMessage  `json:"outputSchema,omitempty"`
+		Annotations  *ToolAnnotations `json:"annotations,omitempty"`
+		Icons        []Icon           `json:"icons,omitempty"`
+		Meta         Meta             `json:"_meta,omitempty"`
+	}
+	t := &e.tool
+	for v := v20241105; v < numVersions; v++ {
+		w := wire{Name: t.Name, Description: t.Description, InputSchema: t.InputSchema.(json.RawMessage)}
+		if v >= v20250326 {
+			w.Annotations = t.Annotations
+		}
+		if v >= v20250618 {
+			w.Title, w.Meta = t.Title, t.Meta
+			if t.OutputSchema != nil {
+				w.OutputSchema = t.OutputSchema.(json.RawMessage)
+			}
+		}
+		if v >= v20251125 {
+			w.Icons = t.Icons
+		}
+		raw, err := json.Marshal(w)
+		if err != nil {
+			return err
+		}
+		e.wire[v] = raw
+	}
+	e.wire[vUnknown] = e.wire[v20251125]
+	return nil
+}
+
+// listTools serves tools/list.
+func (s *Server) listTools(c *Context) (any, error) {
+	var p struct {
+		paramsMeta
+		Cursor string `json:"cursor"`
+	}
+	if err := decodeParams(c.req, &p); err != nil {
+		return nil, err
+	}
+	page, next, err := paginate(s.reg.sortedTools(), func(e *toolEntry) string { return e.tool.Name }, p.Cursor, s.opts.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	v := c.req.version
+	b := make([]byte, 0, 256*len(page)+32)
+	b = append(b, `{"tools":[`...)
+	for i, e := range page {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e.wire[v]...)
+	}
+	b = append(b, ']')
+	b = appendListTail(b, next, v)
+	return json.RawMessage(b), nil
+}
+
+// appendListTail appends nextCursor, the 2026-07-28 members and the closing
+// brace of a list result.
+func appendListTail(b []byte, next string, v protocolVersion) []byte {
+	if next != "" {
+		b = append(b, `,"nextCursor":`...)
+		b = jsonrpc.AppendString(b, next)
+	}
+	if v >= v20260728 {
+		b = append(b, `,"resultType":"complete","ttlMs":0,"cacheScope":"private"`...)
+	}
+	return append(b, '}')
+}
+
+// callTool serves tools/call.
+func (s *Server) callTool(c *Context) (any, error) {
+	var p struct {
+		paramsMeta
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+	}
+	if err := decodeParams(c.req, &p); err != nil {
+		return nil, err
+	}
+	e := s.reg.tool(p.Name)
+	if e == nil {
+		return nil, NewError(CodeInvalidParams, "Unknown tool: %s", p.Name)
+	}
+	c.req.toolName = p.Name
+	res, err := s.runTool(c, e, p.Arguments)
+	if err != nil {
+		return nil, err
+	}
+	return shapeToolResult(res, c.req.version), nil
+}
+
+// shapeToolResult fits a result to protocol revision v.
+func shapeToolResult(res *CallToolResult, v protocolVersion) *CallToolResult {
+	out := *res
+	if out.Content == nil {
+		out.Content = []Content{}
+	}
+	out.Content = contentsFor(out.Content, v)
+	if v < v20250618 {
+		out.StructuredContent = nil
+	}
+	if v >= v20260728 {
+		out.ResultType = "complete"
+	} else {
+		out.ResultType = ""
+	}
+	return &out
+}
+
+// runTool runs a tool under its timeout.
+func (s *Server) runTool(c *Context, e *toolEntry, args json.RawMessage) (*CallToolResult, error) {
+	timeout := e.timeout
+	if timeout <= 0 {
+		timeout = s.opts.ToolTimeout
+	}
+	if timeout <= 0 {
+		return s.invokeTool(c, e, args)
+	}
+	tc, cancel := c.withTimeout(timeout)
+	defer cancel()
+	type outcome struct {
+		res *CallToolResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := s.invokeTool(tc, e, args)
+		done <- outcome{res, err}
+	}()
+	var o outcome
+	select {
+	case o = <-done:
+	case <-tc.Done():
+		select {
+		case o = <-done: // finished at the deadline: keep its result
+		default:
+			if c.Err() != nil {
+				// The request itself ended (client cancel, session end).
+				return nil, context.Cause(c)
+			}
+			return s.timedOut(e, timeout), nil
+		}
+	}
+	if o.err == nil && o.res != nil && o.res.IsError && errors.Is(tc.Err(), context.DeadlineExceeded) && c.Err() == nil {
+		// The handler gave up because of the timeout: say so.
+		return s.timedOut(e, timeout), nil
+	}
+	return o.res, o.err
+}
+
+func (s *Server) timedOut(e *toolEntry, d time.Duration) *CallToolResult {
+	s.logger.Warn("fastmcp: tool timed out", "tool", e.tool.Name, "timeout", d)
+	return errorResult(fmt.Sprintf("Tool %q timed out after %v.", e.tool.Name, d))
+}
+
+// invokeTool calls the handler, turning panics and errors into results.
+func (s *Server) invokeTool(c *Context, e *toolEntry, args json.RawMessage) (res *CallToolResult, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err := s.recovered("tool "+e.tool.Name, v)
+			res = s.internalErrorResult(e.tool.Name, err)
+		}
+	}()
+	res, err = e.call(c, args)
+	if err == nil {
+		return res, nil
+	}
+	var pe *Error
+	if errors.As(err, &pe) {
+		return nil, pe
+	}
+	var ue *UserError
+	if errors.As(err, &ue) {
+		r := errorResult(ue.Message)
+		r.StructuredContent = ue.Data
+		return r, nil
+	}
+	if c.Err() != nil && errors.Is(err, c.Err()) {
+		// Cancelled or timed out: runTool and handleRequest decide what
+		// the client sees.
+		return errorResult(fmt.Sprintf("Tool %q was cancelled: %v", e.tool.Name, context.Cause(c))), nil
+	}
+	s.logger.Error("fastmcp: tool failed", "tool", e.tool.Name, "error", err)
+	return s.internalErrorResult(e.tool.Name, err), nil
+}
+
+func (s *Server) internalErrorResult(tool string, err error) *CallToolResult {
+	if s.opts.ShowErrorDetails {
+		return errorResult(fmt.Sprintf("Tool %q failed: %v", tool, err))
+	}
+	return errorResult(fmt.Sprintf("Tool %q failed because of an internal error.", tool))
+}
+
+func errorResult(msg string) *CallToolResult {
+	return &CallToolResult{Content: []Content{&TextContent{Text: msg}}, IsError: true}
+}
+
+// argKind is how a tool's arguments are decoded.
+type argKind uint8
+
+const (
+	argStruct argKind = iota // decoded into the Go type
+	argMap                   // map[string]any: the validated instance itself
+	argRaw                   // json.RawMessage: the raw arguments
+)
+
+// argCodec validates and decodes a tool's arguments into In.
+type argCodec[In any] struct {
+	kind        argKind
+	wire        json.RawMessage
+	resolved    *jsonschema.Resolved
+	hasDefaults bool
+}
+
+var (
+	mapAnyType = reflect.TypeFor[map[string]any]()
+)
+
+func newArgCodec[In any](explicit any) (*argCodec[In], error) {
+	t := reflect.TypeFor[In]()
+	c := &argCodec[In]{}
+	switch {
+	case t == rawMessageType:
+		c.kind = argRaw
+	case t == mapAnyType:
+		c.kind = argMap
+	case t.Kind() == reflect.Interface:
+		if t.NumMethod() != 0 {
+			return nil, fmt.Errorf("argument type %s is an interface with methods", t)
+		}
+		c.kind = argMap
+	default:
+		base := t
+		for base.Kind() == reflect.Pointer {
+			base = base.Elem()
+		}
+		if base.Kind() != reflect.Struct && !(base.Kind() == reflect.Map && base.Key().Kind() == reflect.String) {
+			return nil, fmt.Errorf("argument type %s is not a struct or a map with string keys: tool arguments are a JSON object", t)
+		}
+	}
+	var schema *jsonschema.Schema
+	var err error
+	if explicit != nil {
+		c.wire, schema, err = schemaFromAny(explicit)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		switch c.kind {
+		case argRaw, argMap:
+			schema = &jsonschema.Schema{Type: "object"}
+		default:
+			base := t
+			for base.Kind() == reflect.Pointer {
+				base = base.Elem()
+			}
+			if schema, err = schemaFor(base); err != nil {
+				return nil, err
+			}
+		}
+		if c.wire, err = wireSchema(schema); err != nil {
+			return nil, err
+		}
+	}
+	if schema.Type != "object" {
+		return nil, fmt.Errorf(`input schema must have "type": "object"`)
+	}
+	if c.resolved, err = schema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true}); err != nil {
+		return nil, err
+	}
+	c.hasDefaults = hasDefaults(schema)
+	return c, nil
+}
+
+// decode validates raw arguments (absent or null meaning {}) and decodes them.
+func (c *argCodec[In]) decode(raw json.RawMessage) (In, error) {
+	var in In
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = json.RawMessage("{}")
+	}
+	var inst any
+	if err := json.Unmarshal(raw, &inst); err != nil {
+		return in, fmt.Errorf("arguments are not valid JSON: %v", err)
+	}
+	obj, ok := inst.(map[string]any)
+	if !ok {
+		return in, errors.New("arguments must be a JSON object")
+	}
+	if c.hasDefaults {
+		if err := c.resolved.ApplyDefaults(&obj); err != nil {
+			return in, err
+		}
+	}
+	if err := c.resolved.Validate(obj); err != nil {
+		return in, errors.New(formatValidationError(err))
+	}
+	switch c.kind {
+	case argRaw:
+		if c.hasDefaults {
+			b, err := json.Marshal(obj)
+			if err != nil {
+				return in, err
+			}
+			raw = b
+		}
+		return any(raw).(In), nil
+	case argMap:
+		return any(obj).(In), nil
+	}
+	if c.hasDefaults {
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return in, err
+		}
+		raw = b
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+// resultKind is how a handler's Out becomes a CallToolResult.
+type resultKind uint8
+
+const (
+	resultDynamic    resultKind = iota // an interface: decided by the value
+	resultString                       // text
+	resultContent                      // one block
+	resultContents                     // []Content
+	resultFull                         // *CallToolResult
+	resultStructured                   // structured output
+)
+
+var (
+	stringType         = reflect.TypeFor[string]()
+	contentType        = reflect.TypeFor[Content]()
+	contentsType       = reflect.TypeFor[[]Content]()
+	callToolResultType = reflect.TypeFor[*CallToolResult]()
+)
+
+// resultCodec turns a handler's return value into a CallToolResult.
+type resultCodec[Out any] struct {
+	kind     resultKind
+	wire     json.RawMessage // output schema, nil when there is none
+	resolved *jsonschema.Resolved
+	wrap     bool // structured value wrapped as {"result": value}
+}
+
+func newResultCodec[Out any](explicit any) (*resultCodec[Out], error) {
+	t := reflect.TypeFor[Out]()
+	c := &resultCodec[Out]{}
+	switch {
+	case t == stringType:
+		c.kind = resultString
+	case t == callToolResultType:
+		c.kind = resultFull
+	case t == contentsType:
+		c.kind = resultContents
+	case t.Kind() == reflect.Interface && t != contentType && !contentType.Implements(t):
+		return nil, fmt.Errorf("result type %s is an interface FastMCP cannot interpret", t)
+	case t == contentType:
+		c.kind = resultContent
+	case t.Kind() == reflect.Interface:
+		c.kind = resultDynamic
+	case t.Implements(contentType):
+		c.kind = resultContent
+	default:
+		c.kind = resultStructured
+	}
+	var schema *jsonschema.Schema
+	var err error
+	switch {
+	case explicit != nil:
+		if c.wire, schema, err = schemaFromAny(explicit); err != nil {
+			return nil, err
+		}
+		if schema.Type != "object" {
+			return nil, fmt.Errorf(`output schema must have "type": "object"`)
+		}
+	case c.kind == resultStructured:
+		base := t
+		for base.Kind() == reflect.Pointer {
+			base = base.Elem()
+		}
+		if schema, err = schemaFor(base); err != nil {
+			return nil, err
+		}
+		if schema.Type != "object" {
+			c.wrap = true
+			schema = &jsonschema.Schema{
+				Type:       "object",
+				Properties: map[string]*jsonschema.Schema{"result": schema},
+				Required:   []string{"result"},
+			}
+		}
+		if c.wire, err = wireSchema(schema); err != nil {
+			return nil, err
+		}
+	}
+	if schema != nil {
+		if c.resolved, err = schema.Resolve(nil); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// result normalises a handler's return value.
+func (c *resultCodec[Out]) result(tool string, v Out) (*CallToolResult, error) {
+	switch c.kind {
+	case resultString:
+		return &CallToolResult{Content: []Content{&TextContent{Text: any(v).(string)}}}, nil
+	case resultStructured:
+		return c.structured(tool, v)
+	}
+	return c.dynamic(tool, any(v))
+}
+
+func (c *resultCodec[Out]) dynamic(tool string, v any) (*CallToolResult, error) {
+	switch v := v.(type) {
+	case nil:
+		if c.resolved != nil {
+			return nil, fmt.Errorf("tool %q returned no structured content but declares an output schema", tool)
+		}
+		return &CallToolResult{Content: []Content{}}, nil
+	case string:
+		return &CallToolResult{Content: []Content{&TextContent{Text: v}}}, nil
+	case *CallToolResult:
+		if v == nil {
+			return &CallToolResult{Content: []Content{}}, nil
+		}
+		if c.resolved != nil && !v.IsError {
+			if err := c.validate(v.StructuredContent); err != nil {
+				return nil, fmt.Errorf("tool %q: structured content does not match the output schema: %w", tool, err)
+			}
+		}
+		return v, nil
+	case CallToolResult:
+		return c.dynamic(tool, &v)
+	case []Content:
+		return &CallToolResult{Content: v}, nil
+	case Content:
+		if reflect.ValueOf(v).IsNil() {
+			return &CallToolResult{Content: []Content{}}, nil
+		}
+		return &CallToolResult{Content: []Content{v}}, nil
+	}
+	if c.resolved != nil {
+		return c.structured(tool, v)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("tool %q: result cannot be encoded as JSON: %w", tool, err)
+	}
+	return &CallToolResult{Content: []Content{&TextContent{Text: string(raw)}}}, nil
+}
+
+// structured encodes v as structured output, validated against the schema.
+func (c *resultCodec[Out]) structured(tool string, v any) (*CallToolResult, error) {
+	if rv := reflect.ValueOf(v); !rv.IsValid() || (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Map) && rv.IsNil() {
+		return nil, fmt.Errorf("tool %q returned no structured content but declares an output schema", tool)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("tool %q: result cannot be encoded as JSON: %w", tool, err)
+	}
+	if c.wrap {
+		raw = append(append([]byte(`{"result":`), raw...), '}')
+	}
+	if c.resolved != nil {
+		if err := c.validate(json.RawMessage(raw)); err != nil {
+			return nil, fmt.Errorf("tool %q: result does not match its output schema: %w", tool, err)
+		}
+	}
+	return &CallToolResult{
+		Content:           []Content{&TextContent{Text: string(raw)}},
+		StructuredContent: json.RawMessage(raw),
+	}, nil
+}
+
+// validate checks structured content against the output schema.
+func (c *resultCodec[Out]) validate(v any) error {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return err
+		}
+	}
+	var inst any
+	if err := json.Unmarshal(raw, &inst); err != nil {
+		return err
+	}
+	if err := c.resolved.Validate(inst); err != nil {
+		return errors.New(formatValidationError(err))
+	}
+	return nil
+}
