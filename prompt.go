@@ -66,7 +66,9 @@ type promptEntry struct {
 func UserMessage(c Content) *PromptMessage { return &PromptMessage{Role: RoleUser, Content: c} }
 
 // AssistantMessage returns a prompt message from the assistant.
-func AssistantMessage(c Content) *PromptMessage { return &PromptMessage{Role: RoleAssistant, Content: c} }
+func AssistantMessage(c Content) *PromptMessage {
+	return &PromptMessage{Role: RoleAssistant, Content: c}
+}
 
 // AddPrompt registers a prompt, replacing any prompt of the same name.
 // Connected clients are told the list changed. It panics on a programmer error:
