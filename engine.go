@@ -108,7 +108,12 @@ func putBuf(b *[]byte) {
 // the encoded response to b. It returns b unchanged when no response must be
 // sent: the client cancelled the request.
 func (s *Server) handleRequest(ctx context.Context, sess *Session, m *jsonrpc.Message, out outbound, b []byte) []byte {
-	r := &request{id: m.ID, method: m.Method, params: m.Params, out: out}
+	return s.serveRequest(ctx, sess, &request{id: m.ID, method: m.Method, params: m.Params, out: out}, b)
+}
+
+// serveRequest serves r on sess (nil when stateless; r.version then says which
+// revision to speak) and appends the encoded response to b.
+func (s *Server) serveRequest(ctx context.Context, sess *Session, r *request, b []byte) []byte {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r.cancel = cancel
@@ -126,18 +131,18 @@ func (s *Server) handleRequest(ctx context.Context, sess *Session, m *jsonrpc.Me
 		return b
 	}
 	if err != nil {
-		return appendWireError(b, m.ID, s.toWire(err, r))
+		return appendWireError(b, r.id, s.toWire(err, r))
 	}
 	switch res := result.(type) {
 	case json.RawMessage:
-		return jsonrpc.AppendResult(b, m.ID, res)
+		return jsonrpc.AppendResult(b, r.id, res)
 	default:
 		raw, err := json.Marshal(res)
 		if err != nil {
 			s.logger.Error("fastmcp: encoding result", "method", r.method, "error", err)
-			return appendWireError(b, m.ID, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
+			return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
 		}
-		return jsonrpc.AppendResult(b, m.ID, raw)
+		return jsonrpc.AppendResult(b, r.id, raw)
 	}
 }
 

@@ -9,4 +9,7 @@ require (
 	github.com/yosida95/uritemplate/v3 v3.0.2
 )
 
-require golang.org/x/text v0.14.0 // indirect
+require (
+	github.com/modelcontextprotocol/go-sdk v1.8.0 // indirect
+	golang.org/x/text v0.14.0 // indirect
+)

@@ -92,6 +92,8 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
 
+	routes routes
+
 	lcMu      sync.Mutex
 	lcPending listKinds
 	lcTimer   *time.Timer
@@ -143,16 +145,17 @@ func New(opts Options) *Server {
 // Info returns the server's serverInfo.
 func (s *Server) Info() Implementation { return s.info }
 
-// Transport serves a Server to clients. Stdio is the transport of this
-// package; the set is closed.
+// Transport serves a Server to clients: Stdio, HTTP, or Auto (the command line
+// and environment choose). The set is closed.
 type Transport interface {
 	serve(ctx context.Context, s *Server) error
 }
 
 // Start serves the server on t until ctx is cancelled, the transport ends (for
 // Stdio: standard input reaches end of file), or the process receives SIGINT or
-// SIGTERM. It then cancels in-flight handlers, waits up to
-// Options.ShutdownTimeout for them, and returns nil for a clean end.
+// SIGTERM. It then drains in-flight requests (up to Options.ShutdownTimeout,
+// or HTTP.ShutdownTimeout) and returns nil for a clean end. A nil t means
+// Auto{}: the command line and the environment choose the transport.
 //
 // Use Serve to handle signals yourself.
 func (s *Server) Start(ctx context.Context, t Transport) error {
@@ -165,7 +168,7 @@ func (s *Server) Start(ctx context.Context, t Transport) error {
 // the transport ends.
 func (s *Server) Serve(ctx context.Context, t Transport) error {
 	if t == nil {
-		t = Stdio{}
+		t = Auto{}
 	}
 	return t.serve(ctx, s)
 }

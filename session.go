@@ -61,6 +61,9 @@ type Session struct {
 	pending map[string]chan *jsonrpc.Message
 	nextID  int64
 	done    chan struct{}
+
+	// http is the Streamable HTTP state; nil for other transports.
+	http *httpState
 }
 
 func newSession(s *Server, out outbound) *Session {

@@ -1,0 +1,413 @@
+// Command everything is a FastMCP server that exposes every fixture the
+// official MCP conformance suite expects from an "everything" server: tools
+// returning each kind of content, logging, progress and errors; text, binary,
+// subscribable and templated resources; prompts with arguments, embedded
+// resources and images; and argument completion.
+//
+// It serves one client over stdio:
+//
+//	go run ./examples/everything
+//
+// The conformance suite speaks Streamable HTTP only; put a stdio-to-HTTP bridge
+// in front of this server to run it.
+//
+// It doubles as a tour of the API: each fixture is registered in newServer in
+// the most direct way FastMCP offers.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"log"
+	"strings"
+	"time"
+
+	"github.com/fastmcp-go/fastmcp"
+)
+
+// URIs of the fixture resources.
+const (
+	staticTextURI   = "test://static-text"
+	staticBinaryURI = "test://static-binary"
+	watchedURI      = "test://watched-resource"
+	templateURI     = "test://template/{id}/data"
+)
+
+// watchedInterval is how often subscribers of the watched resource are told
+// it changed.
+const watchedInterval = 3 * time.Second
+
+func main() {
+	server := newServer()
+
+	// Tell subscribers of the watched resource, every few seconds, that it
+	// changed. ResourceUpdated only notifies sessions that subscribed to the
+	// URI, so this costs nothing while nobody watches.
+	go func() {
+		for range time.Tick(watchedInterval) {
+			server.ResourceUpdated(watchedURI)
+		}
+	}()
+
+	// Start serves until standard input closes or the process receives
+	// SIGINT or SIGTERM, then lets in-flight requests finish.
+	if err := server.Start(context.Background(), fastmcp.Stdio{}); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// newServer returns the server with every fixture registered.
+func newServer() *fastmcp.Server {
+	server := fastmcp.New(fastmcp.Options{
+		Name:         "fastmcp-everything",
+		Version:      "1.0.0",
+		Instructions: "A test server exposing the MCP conformance fixtures.",
+	})
+	addTools(server)
+	addResources(server)
+	addPrompts(server)
+	return server
+}
+
+// addTools registers the fixture tools.
+func addTools(server *fastmcp.Server) {
+	// A tool without arguments takes fastmcp.NoArgs. A string result
+	// becomes one text block. Clients may omit "arguments" entirely: it is
+	// read as {}.
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "test_simple_text",
+		Description: "Returns a simple text response.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		return "This is a simple text response for testing.", nil
+	})
+
+	// A result of one content block: an image.
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "test_image_content",
+		Description: "Returns a 1x1 PNG image.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (fastmcp.Content, error) {
+		return fastmcp.Image(pixelPNG, "image/png"), nil
+	})
+
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "test_audio_content",
+		Description: "Returns a short silent WAV clip.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (fastmcp.Content, error) {
+		return fastmcp.Audio(silentWAV, "audio/wav"), nil
+	})
+
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "test_embedded_resource",
+		Description: "Returns an embedded text resource.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (fastmcp.Content, error) {
+		return fastmcp.Embed(&fastmcp.ResourceContents{
+			URI:      "test://embedded-resource",
+			MIMEType: "text/plain",
+			Text:     "This is an embedded resource content.",
+		}), nil
+	})
+
+	// Several blocks: return []fastmcp.Content.
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "test_multiple_content_types",
+		Description: "Returns text, an image and an embedded resource.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) ([]fastmcp.Content, error) {
+		return []fastmcp.Content{
+			fastmcp.Text("Multiple content types test:"),
+			fastmcp.Image(pixelPNG, "image/png"),
+			fastmcp.Embed(&fastmcp.ResourceContents{
+				URI:      "test://mixed-content-resource",
+				MIMEType: "application/json",
+				Text:     `{"test":"data","value":123}`,
+			}),
+		}, nil
+	})
+
+	// Log messages go to the client on the request's own stream, filtered by
+	// the level the client set with logging/setLevel.
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "test_tool_with_logging",
+		Description: "Sends three info log messages while it runs.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		ctx.Info("Tool execution started")
+		if err := pause(ctx, 50*time.Millisecond); err != nil {
+			return "", err
+		}
+		ctx.Info("Tool processing data")
+		if err := pause(ctx, 50*time.Millisecond); err != nil {
+			return "", err
+		}
+		ctx.Info("Tool execution completed")
+		return "Tool with logging executed successfully", nil
+	})
+
+	// A *UserError becomes a result with isError and the message as text:
+	// the model sees it, the call itself succeeds.
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "test_error_handling",
+		Description: "Always fails with a tool error (isError: true).",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		return "", fastmcp.NewUserError("This tool intentionally returns an error for testing")
+	})
+
+	// Progress reaches the client only when the call carries a progress
+	// token; without one ReportProgress does nothing.
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "test_tool_with_progress",
+		Description: "Reports progress 0, 50 and 100 of 100 while it runs.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		for i, p := range []float64{0, 50, 100} {
+			if i > 0 {
+				if err := pause(ctx, 50*time.Millisecond); err != nil {
+					return "", err
+				}
+			}
+			err := ctx.ReportProgress(fastmcp.Progress{Progress: p, Total: 100, Message: fmt.Sprintf("step %d of 3", i+1)})
+			if err != nil {
+				return "", err
+			}
+		}
+		return "Progress test completed", nil
+	})
+
+	// A hand-written JSON Schema is sent exactly as given, "$schema", "$defs"
+	// and "$ref" included, and arguments are validated against it before
+	// they are decoded into the handler's struct.
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "json_schema_2020_12_tool",
+		Description: "Takes arguments described by a JSON Schema 2020-12 document with $defs and $ref.",
+		InputSchema: json.RawMessage(`{
+			"$schema": "https://json-schema.org/draft/2020-12/schema",
+			"type": "object",
+			"$defs": {
+				"address": {
+					"type": "object",
+					"properties": {
+						"street": {"type": "string"},
+						"city": {"type": "string"}
+					}
+				}
+			},
+			"properties": {
+				"name": {"type": "string"},
+				"address": {"$ref": "#/$defs/address"}
+			},
+			"additionalProperties": false
+		}`),
+	}, func(ctx *fastmcp.Context, args personArgs) (string, error) {
+		return fmt.Sprintf("Received: name=%q, street=%q, city=%q", args.Name, args.Address.Street, args.Address.City), nil
+	})
+
+	// Sampling and elicitation fixtures: not registered yet, because the
+	// Context has no API for server-to-client sampling or elicitation
+	// requests. When it has, register here:
+	//
+	//   - test_sampling {prompt: string, required}: send sampling/createMessage
+	//     with messages [{role: "user", content: {type: "text", text: prompt}}]
+	//     and maxTokens 100; return "LLM response: <text>". Without the
+	//     client's sampling capability, return an error result.
+	//   - test_elicitation {message: string, required}: send
+	//     elicitation/create with that message and a form schema of
+	//     username and email (strings, "User's response", "User's email
+	//     address", both required); return "User response: action=<action>,
+	//     content=<json>", also when the elicitation fails.
+	//   - test_elicitation_sep1034_defaults: form fields name ("John Doe"),
+	//     age (integer 30), score (number 95.5), status (enum active,
+	//     inactive, pending; default active), verified (true); return
+	//     "Elicitation completed: action=<action>, content=<json>".
+	//   - test_elicitation_sep1330_enums: untitledSingle (enum), titledSingle
+	//     (oneOf const/title), legacyEnum (enum + enumNames), untitledMulti
+	//     (array of enum strings), titledMulti (array, items.anyOf
+	//     const/title); arrays with minItems 1 and maxItems 3.
+	//
+	// See /work/shared/conformance/requirements.md, sections 4 and 5.
+}
+
+// personArgs are the arguments of json_schema_2020_12_tool. The tool's schema
+// is explicit, so these tags only guide decoding.
+type personArgs struct {
+	Name    string `json:"name"`
+	Address struct {
+		Street string `json:"street"`
+		City   string `json:"city"`
+	} `json:"address"`
+}
+
+// addResources registers the fixture resources and the resource template.
+func addResources(server *fastmcp.Server) {
+	server.AddResource(fastmcp.Resource{
+		URI:         staticTextURI,
+		Name:        "static-text",
+		Description: "A static text resource.",
+		MIMEType:    "text/plain",
+		Load:        fastmcp.StaticText("This is the content of the static text resource."),
+	})
+
+	server.AddResource(fastmcp.Resource{
+		URI:         staticBinaryURI,
+		Name:        "static-binary",
+		Description: "A static binary resource: a 1x1 PNG image.",
+		MIMEType:    "image/png",
+		Load:        fastmcp.StaticBlob(pixelPNG),
+	})
+
+	// Every resource can be subscribed to; call Server.ResourceUpdated when
+	// it changes (main does so on a timer for this one).
+	server.AddResource(fastmcp.Resource{
+		URI:         watchedURI,
+		Name:        "watched-resource",
+		Description: "A resource that subscribers are told changes every few seconds.",
+		MIMEType:    "text/plain",
+		Load: func(ctx *fastmcp.Context) ([]*fastmcp.ResourceContents, error) {
+			text := "Watched resource content, read at " + time.Now().UTC().Format(time.RFC3339Nano)
+			return []*fastmcp.ResourceContents{{Text: text}}, nil
+		},
+	})
+
+	// The template's variables are bound to the fields of the handler's
+	// argument struct by their json tags.
+	type templateArgs struct {
+		ID string `json:"id"`
+	}
+	fastmcp.AddResourceTemplate(server, fastmcp.ResourceTemplate{
+		URITemplate: templateURI,
+		Name:        "template-data",
+		Description: "JSON data for any id.",
+		MIMEType:    "application/json",
+	}, func(ctx *fastmcp.Context, uri string, args templateArgs) ([]*fastmcp.ResourceContents, error) {
+		data, err := json.Marshal(map[string]any{
+			"id":           args.ID,
+			"templateTest": true,
+			"data":         "Data for ID: " + args.ID,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return []*fastmcp.ResourceContents{{Text: string(data)}}, nil
+	})
+}
+
+// addPrompts registers the fixture prompts.
+func addPrompts(server *fastmcp.Server) {
+	// A string result is one user text message.
+	fastmcp.AddPrompt(server, fastmcp.Prompt{
+		Name:        "test_simple_prompt",
+		Description: "A prompt without arguments.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		return "This is a simple prompt for testing.", nil
+	})
+
+	// Arguments are declared explicitly here to attach a completer to arg1;
+	// without Arguments they would be inferred from the struct.
+	type withArgs struct {
+		Arg1 string `json:"arg1"`
+		Arg2 string `json:"arg2"`
+	}
+	fastmcp.AddPrompt(server, fastmcp.Prompt{
+		Name:        "test_prompt_with_arguments",
+		Description: "A prompt with two required arguments.",
+		Arguments: []fastmcp.PromptArgument{
+			{Name: "arg1", Description: "First test argument", Required: true, Complete: prefixCompleter("testValue1", "testValue2", "testing", "example")},
+			{Name: "arg2", Description: "Second test argument", Required: true},
+		},
+	}, func(ctx *fastmcp.Context, args withArgs) (string, error) {
+		return fmt.Sprintf("Prompt with arguments: arg1='%s', arg2='%s'", args.Arg1, args.Arg2), nil
+	})
+
+	type embeddedArgs struct {
+		ResourceURI string `json:"resourceUri" description:"URI of the resource to embed"`
+	}
+	fastmcp.AddPrompt(server, fastmcp.Prompt{
+		Name:        "test_prompt_with_embedded_resource",
+		Description: "A prompt that embeds a resource.",
+	}, func(ctx *fastmcp.Context, args embeddedArgs) ([]*fastmcp.PromptMessage, error) {
+		return []*fastmcp.PromptMessage{
+			fastmcp.UserMessage(fastmcp.Embed(&fastmcp.ResourceContents{
+				URI:      args.ResourceURI,
+				MIMEType: "text/plain",
+				Text:     "Embedded resource content for testing.",
+			})),
+			fastmcp.UserMessage(fastmcp.Text("Please process the embedded resource above.")),
+		}, nil
+	})
+
+	fastmcp.AddPrompt(server, fastmcp.Prompt{
+		Name:        "test_prompt_with_image",
+		Description: "A prompt with an image.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) ([]*fastmcp.PromptMessage, error) {
+		return []*fastmcp.PromptMessage{
+			fastmcp.UserMessage(fastmcp.Image(pixelPNG, "image/png")),
+			fastmcp.UserMessage(fastmcp.Text("Please analyze the image above.")),
+		}, nil
+	})
+}
+
+// prefixCompleter suggests the values that start with what the user typed.
+func prefixCompleter(values ...string) fastmcp.Completer {
+	return func(ctx *fastmcp.Context, typed string, _ map[string]string) ([]string, error) {
+		var out []string
+		for _, v := range values {
+			if strings.HasPrefix(v, typed) {
+				out = append(out, v)
+			}
+		}
+		return out, nil
+	}
+}
+
+// pause waits for d, or until the request is cancelled.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Media of the fixtures, made at start-up.
+var (
+	pixelPNG  = onePixelPNG()
+	silentWAV = wavSilence(8000, 800) // 0.1 s at 8 kHz
+)
+
+// onePixelPNG encodes a 1x1 opaque PNG image.
+func onePixelPNG() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 1, 1))
+	img.Set(0, 0, color.RGBA{R: 0x1f, G: 0x6f, B: 0xeb, A: 0xff})
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// wavSilence returns a WAV file of n samples of silence: 8-bit mono PCM at
+// the given sample rate.
+func wavSilence(rate, n int) []byte {
+	var b bytes.Buffer
+	le := func(v any) { _ = binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	le(uint32(36 + n)) // size of everything after this field
+	b.WriteString("WAVE")
+	b.WriteString("fmt ")
+	le(uint32(16))   // fmt chunk size
+	le(uint16(1))    // PCM
+	le(uint16(1))    // mono
+	le(uint32(rate)) // sample rate
+	le(uint32(rate)) // byte rate: rate * channels * bytes per sample
+	le(uint16(1))    // block align
+	le(uint16(8))    // bits per sample
+	b.WriteString("data")
+	le(uint32(n))
+	b.Write(bytes.Repeat([]byte{0x80}, n)) // 8-bit PCM is unsigned: 0x80 is silence
+	return b.Bytes()
+}

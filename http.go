@@ -1,0 +1,349 @@
+package fastmcp
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// HTTP serves the server over Streamable HTTP (protocol revisions 2025-03-26
+// and later) at Endpoint, the legacy HTTP+SSE transport (2024-11-05) at /sse and
+// /messages, health and readiness probes, and the server's custom routes, all on
+// one port. Pass it to Server.Start, or use Server.Handler to mount the same
+// surface in your own http.Server.
+//
+// The zero value serves http://127.0.0.1:8080/mcp with sessions, an idle-session
+// reaper, a body limit, DNS-rebinding protection for loopback addresses and
+// CORS for browser clients. Every field documents its default.
+type HTTP struct {
+	// Addr is the address to listen on, host:port. Default "127.0.0.1:8080"
+	// (Host and Port, when set, take precedence over the parts of Addr).
+	Addr string
+	// Host to listen on; overrides the host of Addr. Default "127.0.0.1".
+	Host string
+	// Port to listen on; overrides the port of Addr. Default 8080. Use -1 for
+	// a free port chosen by the system (see OnListen).
+	Port int
+	// OnListen, when set, is called with the listener's address once the
+	// server accepts connections (useful with Port -1).
+	OnListen func(addr net.Addr)
+
+	// BasePath prefixes every path served: the endpoint, /sse, /messages,
+	// health, readiness. Default "".
+	BasePath string
+	// Endpoint is the Streamable HTTP path. Default "/mcp".
+	Endpoint string
+
+	// Stateless serves every POST on its own, without sessions: no
+	// Mcp-Session-Id, GET and DELETE answer 405. Requests that need a session
+	// (sampling, elicitation, roots, subscriptions) fail at once with a clear
+	// error. Default false.
+	Stateless bool
+	// JSONResponse answers every POST with application/json, never opening an
+	// SSE stream. Messages a handler sends before its result (progress, logs,
+	// server requests) then go to the session's GET stream if one is open, and
+	// are dropped otherwise. Default false: a POST is answered with JSON unless
+	// the handler sends such a message, which upgrades the answer to SSE.
+	JSONResponse bool
+
+	// SessionIdleTimeout ends sessions that have had no request and no open
+	// stream for this long. Default 30 minutes; negative disables the reaper.
+	SessionIdleTimeout time.Duration
+	// MaxSessions caps the number of live sessions. When it is reached, the
+	// longest-idle session without open streams or requests is ended to make
+	// room; if there is none, initialize is answered 503. Default 10000;
+	// negative means no cap.
+	MaxSessions int
+	// MaxBodyBytes caps a request body; larger bodies are answered 413.
+	// Default 4 MiB.
+	MaxBodyBytes int64
+
+	// EventStore keeps SSE events so a client can resume a dropped stream with
+	// Last-Event-ID. Default: a bounded in-memory store (see
+	// NewMemoryEventStore). Set DisableResumability to turn it off.
+	EventStore EventStore
+	// DisableResumability turns off event ids and replay. Default false.
+	DisableResumability bool
+	// KeepAliveInterval is the period of SSE comment lines on idle streams,
+	// which stop proxies from closing them. Default 25 seconds; negative
+	// disables them.
+	KeepAliveInterval time.Duration
+	// PingInterval, when positive, sends a ping request to each session with
+	// an open GET stream at this period. A failed ping is logged; the session
+	// is ended only after PingFailureLimit consecutive failures. Default 0: no
+	// pings.
+	PingInterval time.Duration
+	// PingFailureLimit is the number of consecutive failed pings that ends a
+	// session. Default 0: failures are only logged.
+	PingFailureLimit int
+
+	// AllowedHosts are the Host header values accepted in addition to the
+	// loopback names. When the server is reached on a loopback address,
+	// requests whose Host is neither loopback nor listed are refused with 403
+	// (DNS-rebinding protection); on other addresses the check applies only
+	// when the list is not empty. Entries are host names, optionally with a
+	// port ("example.com", "example.com:8443").
+	AllowedHosts []string
+	// AllowedOrigins are the Origin values accepted (exact, such as
+	// "https://app.example.com", or "*"). A request with an Origin that is not
+	// loopback and not listed is refused with 403 when the server is reached
+	// on a loopback address, or when the list is not empty. Default: none
+	// besides loopback origins.
+	AllowedOrigins []string
+	// DisableDNSRebindingProtection turns off the Host and Origin checks.
+	// Default false.
+	DisableDNSRebindingProtection bool
+	// CORS configures Cross-Origin Resource Sharing for browser clients.
+	// Default: enabled for every origin the Origin checks accept.
+	CORS *CORS
+
+	// Health configures the health and readiness endpoints.
+	Health Health
+
+	// DisableLegacySSE turns off the 2024-11-05 HTTP+SSE transport
+	// (GET /sse, POST /messages). Default false.
+	DisableLegacySSE bool
+
+	// CertFile and KeyFile enable HTTPS with the certificate and key in these
+	// PEM files. Default: plain HTTP.
+	CertFile, KeyFile string
+	// ClientCAFile enables mutual TLS: client certificates signed by a CA in
+	// this PEM file are required.
+	ClientCAFile string
+	// TLSConfig, when set, enables HTTPS with this configuration (combined
+	// with CertFile/KeyFile/ClientCAFile when those are also set).
+	TLSConfig *tls.Config
+
+	// ShutdownTimeout is how long Start waits for in-flight requests after
+	// the context ends or a signal arrives, before cutting connections.
+	// Default Options.ShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// ReadHeaderTimeout bounds reading request headers. Default 10 seconds.
+	ReadHeaderTimeout time.Duration
+}
+
+// CORS configures the CORS headers of HTTP responses.
+type CORS struct {
+	// Disabled turns CORS headers off.
+	Disabled bool
+	// AllowOrigins lists the origins allowed; "*" allows any. Default "*"
+	// (subject to the DNS-rebinding Origin checks).
+	AllowOrigins []string
+	// AllowHeaders are added to the default allowed request headers
+	// (Content-Type, Accept, Authorization, Mcp-Session-Id,
+	// MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name).
+	AllowHeaders []string
+	// ExposeHeaders are added to the default exposed response headers
+	// (Mcp-Session-Id, WWW-Authenticate).
+	ExposeHeaders []string
+	// AllowCredentials sends Access-Control-Allow-Credentials: true (with the
+	// request's origin instead of "*"). Default false.
+	AllowCredentials bool
+	// MaxAge of preflight results. Default 2 hours.
+	MaxAge time.Duration
+}
+
+// Health configures the health and readiness endpoints. Both are cheap,
+// unauthenticated and exempt from the Host and Origin checks.
+type Health struct {
+	// Disabled turns both endpoints off.
+	Disabled bool
+	// Path of the health endpoint. Default "/health".
+	Path string
+	// Status of a healthy answer. Default 200.
+	Status int
+	// Body of a healthy answer (text/plain). Default "✓ Ok".
+	Body string
+	// ReadyPath of the readiness endpoint, which answers 200 as soon as the
+	// server accepts requests and 503 while it shuts down, with a JSON body
+	// counting sessions. Default "/ready".
+	ReadyPath string
+}
+
+// Defaults of HTTP.
+const (
+	DefaultHTTPHost           = "127.0.0.1"
+	DefaultHTTPPort           = 8080
+	DefaultEndpoint           = "/mcp"
+	DefaultSessionIdleTimeout = 30 * time.Minute
+	DefaultMaxSessions        = 10000
+	DefaultMaxBodyBytes       = 4 << 20
+	DefaultKeepAliveInterval  = 25 * time.Second
+)
+
+// withDefaults returns h with its defaults filled in.
+func (h HTTP) withDefaults(s *Server) HTTP {
+	host, port := DefaultHTTPHost, DefaultHTTPPort
+	if h.Addr != "" {
+		if hh, pp, err := net.SplitHostPort(h.Addr); err == nil {
+			if hh != "" {
+				host = hh
+			}
+			if n, err := parsePort(pp); err == nil {
+				port = n
+			}
+		}
+	}
+	if h.Host != "" {
+		host = h.Host
+	}
+	if h.Port != 0 {
+		port = h.Port
+	}
+	h.Host, h.Port = host, port
+	if port < 0 {
+		port = 0
+	}
+	h.Addr = net.JoinHostPort(host, fmt.Sprint(port))
+	h.BasePath = strings.TrimRight(h.BasePath, "/")
+	if h.BasePath != "" && !strings.HasPrefix(h.BasePath, "/") {
+		h.BasePath = "/" + h.BasePath
+	}
+	if h.Endpoint == "" {
+		h.Endpoint = DefaultEndpoint
+	}
+	if !strings.HasPrefix(h.Endpoint, "/") {
+		h.Endpoint = "/" + h.Endpoint
+	}
+	if h.SessionIdleTimeout == 0 {
+		h.SessionIdleTimeout = DefaultSessionIdleTimeout
+	}
+	if h.MaxSessions == 0 {
+		h.MaxSessions = DefaultMaxSessions
+	}
+	if h.MaxBodyBytes <= 0 {
+		h.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if h.KeepAliveInterval == 0 {
+		h.KeepAliveInterval = DefaultKeepAliveInterval
+	}
+	if h.EventStore == nil && !h.DisableResumability {
+		h.EventStore = NewMemoryEventStore(nil)
+	}
+	if h.DisableResumability {
+		h.EventStore = nil
+	}
+	if h.Health.Path == "" {
+		h.Health.Path = "/health"
+	}
+	if h.Health.ReadyPath == "" {
+		h.Health.ReadyPath = "/ready"
+	}
+	if h.Health.Status == 0 {
+		h.Health.Status = http.StatusOK
+	}
+	if h.Health.Body == "" {
+		h.Health.Body = "✓ Ok"
+	}
+	if h.ShutdownTimeout <= 0 {
+		h.ShutdownTimeout = s.opts.ShutdownTimeout
+	}
+	if h.ReadHeaderTimeout <= 0 {
+		h.ReadHeaderTimeout = 10 * time.Second
+	}
+	return h
+}
+
+func parsePort(s string) (int, error) {
+	var n int
+	_, err := fmt.Sscanf(s, "%d", &n)
+	if err != nil || n < 0 || n > 65535 {
+		return 0, fmt.Errorf("invalid port %q", s)
+	}
+	return n, nil
+}
+
+// tlsConfig builds the TLS configuration, or nil for plain HTTP.
+func (h HTTP) tlsConfig() (*tls.Config, error) {
+	if h.TLSConfig == nil && h.CertFile == "" && h.KeyFile == "" && h.ClientCAFile == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if h.TLSConfig != nil {
+		cfg = h.TLSConfig.Clone()
+	}
+	if h.CertFile != "" || h.KeyFile != "" {
+		if h.CertFile == "" || h.KeyFile == "" {
+			return nil, errors.New("fastmcp: HTTPS needs both CertFile and KeyFile")
+		}
+		cert, err := tls.LoadX509KeyPair(h.CertFile, h.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("fastmcp: loading TLS certificate: %w", err)
+		}
+		cfg.Certificates = append(cfg.Certificates, cert)
+	}
+	if h.ClientCAFile != "" {
+		pem, err := os.ReadFile(h.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("fastmcp: reading client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("fastmcp: no certificates in client CA file %s", h.ClientCAFile)
+		}
+		cfg.ClientCAs = pool
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+		return nil, errors.New("fastmcp: HTTPS needs a certificate: set CertFile and KeyFile or TLSConfig.Certificates")
+	}
+	return cfg, nil
+}
+
+// serve runs an http.Server until ctx ends, then shuts down gracefully.
+func (h HTTP) serve(ctx context.Context, s *Server) error {
+	h = h.withDefaults(s)
+	tlsCfg, err := h.tlsConfig()
+	if err != nil {
+		return err
+	}
+	handler := s.newHTTPHandler(h)
+	defer handler.Close()
+	ln, err := net.Listen("tcp", h.Addr)
+	if err != nil {
+		return fmt.Errorf("fastmcp: listen: %w", err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: h.ReadHeaderTimeout,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          nil,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	s.logger.Info("fastmcp: serving MCP over HTTP", "url", scheme+"://"+ln.Addr().String()+h.BasePath+h.Endpoint)
+	if h.OnListen != nil {
+		h.OnListen(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("fastmcp: http server: %w", err)
+	case <-ctx.Done():
+	}
+	s.logger.Info("fastmcp: shutting down", "timeout", h.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)
+	defer cancel()
+	handler.beginShutdown()
+	err = hs.Shutdown(sctx)
+	handler.Close()
+	if err != nil {
+		hs.Close()
+	}
+	<-errc
+	return nil
+}

@@ -1,0 +1,128 @@
+package fastmcp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+)
+
+// The legacy HTTP+SSE transport of protocol revision 2024-11-05: the client
+// opens GET /sse, learns from the first event where to POST its messages
+// (/messages?sessionId=...), and receives every response and notification on
+// the SSE stream. The session lives as long as that stream.
+
+// legacyStream is the outbound of a legacy session: its SSE stream.
+type legacyStream struct {
+	mu    sync.Mutex
+	out   sse
+	ended bool
+	done  chan struct{}
+}
+
+func (l *legacyStream) send(msg []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return errors.New("fastmcp: the SSE stream has ended")
+	}
+	if err := l.out.writeEvent("", msg); err != nil {
+		l.ended = true
+		close(l.done)
+		return err
+	}
+	return nil
+}
+
+func (l *legacyStream) keepAlive() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return errors.New("ended")
+	}
+	return l.out.writeRaw([]byte(": keep-alive\n\n"))
+}
+
+// serveLegacySSE opens a legacy session and holds its stream.
+func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		writeJSONError(w, http.StatusMethodNotAllowed, nil, CodeInvalidRequest, "Method Not Allowed")
+		return
+	}
+	if h.opts.Stateless {
+		writeJSONError(w, http.StatusNotFound, nil, CodeInvalidRequest, "Not Found: the legacy SSE transport needs sessions, and this server is stateless")
+		return
+	}
+	if h.shutting.Load() {
+		writeJSONError(w, http.StatusServiceUnavailable, nil, CodeInternalError, "Service Unavailable: the server is shutting down")
+		return
+	}
+	sess := h.newSession(true)
+	if !h.admit(sess) {
+		sess.close()
+		writeJSONError(w, http.StatusServiceUnavailable, nil, CodeInternalError, "Service Unavailable: the server has reached its session limit; try again later")
+		return
+	}
+	sess.http.active.Add(1)
+	defer sess.http.active.Add(-1)
+	ls := &legacyStream{out: startSSE(w, ""), done: make(chan struct{})}
+	sess.setOutbound(ls)
+	h.srv.addSession(sess)
+	defer h.endSession(sess)
+	endpoint := h.opts.BasePath + "/messages?sessionId=" + sess.id
+	if err := ls.out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n")); err != nil {
+		return
+	}
+	h.holdStream(r.Context(), sess, ls.done, ls.keepAlive, true)
+}
+
+// serveLegacyMessages accepts a message for a legacy session; the answer goes
+// out on the session's SSE stream.
+func (h *HTTPHandler) serveLegacyMessages(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeJSONError(w, http.StatusMethodNotAllowed, nil, CodeInvalidRequest, "Method Not Allowed")
+		return
+	}
+	sess := h.lookup(r.URL.Query().Get("sessionId"))
+	if sess == nil || !sess.http.legacy {
+		writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
+		return
+	}
+	buf, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	body := append([]byte(nil), buf.Bytes()...)
+	putBody(buf)
+	var m jsonrpc.Message
+	if err := jsonrpc.Decode(body, &m); err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write(decodeFailure(err))
+		return
+	}
+	out := sess.outbound()
+	switch {
+	case m.IsRequest():
+		if out == nil {
+			writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
+			return
+		}
+		ctx := context.WithoutCancel(r.Context())
+		go func() {
+			resp := h.srv.handleRequest(ctx, sess, &m, out, nil)
+			if len(resp) > 0 {
+				_ = out.send(resp)
+			}
+		}()
+	case m.IsNotification():
+		h.srv.handleNotification(sess, &m)
+	default:
+		sess.deliver(&m)
+	}
+	w.WriteHeader(http.StatusAccepted)
+}

@@ -1,0 +1,64 @@
+package fastmcp
+
+import (
+	"net/http"
+	"sync"
+)
+
+// RouteOptions configure a custom HTTP route.
+type RouteOptions struct {
+	// Public exempts the route from authentication once the server has an
+	// authenticator. Default false: routes are authenticated like the MCP
+	// endpoint.
+	Public bool
+}
+
+// routes are the server's custom HTTP routes, served by every HTTP handler of
+// the server.
+type routes struct {
+	mu  sync.RWMutex
+	mux *http.ServeMux
+	n   int
+}
+
+// Route adds a custom HTTP route served beside the MCP endpoint, on every HTTP
+// transport of the server (routes added while serving take effect at once).
+// pattern is a net/http ServeMux pattern such as "GET /api/users/{id}"; it is
+// matched against the full request path (BasePath is not prepended). Route
+// panics on a malformed pattern or one that conflicts with an earlier route, as
+// ServeMux.Handle does.
+func (s *Server) Route(pattern string, handler http.Handler, opts RouteOptions) {
+	s.routes.mu.Lock()
+	defer s.routes.mu.Unlock()
+	if s.routes.mux == nil {
+		s.routes.mux = http.NewServeMux()
+	}
+	s.routes.mux.Handle(pattern, s.routeHandler(handler, opts))
+	s.routes.n++
+}
+
+// RouteFunc is Route for a handler function.
+func (s *Server) RouteFunc(pattern string, handler func(http.ResponseWriter, *http.Request), opts RouteOptions) {
+	s.Route(pattern, http.HandlerFunc(handler), opts)
+}
+
+// routeHandler wraps a route with what applies to it (authentication, once the
+// server has an authenticator).
+func (s *Server) routeHandler(handler http.Handler, opts RouteOptions) http.Handler {
+	return handler
+}
+
+// mountRoutes makes h serve the server's custom routes: every path the
+// handler does not serve itself falls through to them.
+func (s *Server) mountRoutes(h *HTTPHandler) {
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.routes.mu.RLock()
+		mux := s.routes.mux
+		s.routes.mu.RUnlock()
+		if mux == nil {
+			http.NotFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}

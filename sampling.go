@@ -1,0 +1,249 @@
+package fastmcp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// CreateMessageParams ask the client to sample its LLM (sampling/createMessage).
+type CreateMessageParams struct {
+	Messages         []*SamplingMessage `json:"messages"`
+	ModelPreferences *ModelPreferences  `json:"modelPreferences,omitempty"`
+	SystemPrompt     string             `json:"systemPrompt,omitempty"`
+	// IncludeContext is "none", "thisServer" or "allServers".
+	IncludeContext string   `json:"includeContext,omitempty"`
+	Temperature    *float64 `json:"temperature,omitempty"`
+	// MaxTokens is required by the protocol; 0 is sent as is.
+	MaxTokens     int      `json:"maxTokens"`
+	StopSequences []string `json:"stopSequences,omitempty"`
+	Metadata      any      `json:"metadata,omitempty"`
+	Meta          Meta     `json:"_meta,omitempty"`
+}
+
+// SamplingMessage is one message of a sampling conversation.
+type SamplingMessage struct {
+	Role    Role    `json:"role"`
+	Content Content `json:"content"`
+}
+
+// UnmarshalJSON decodes a SamplingMessage with its polymorphic content.
+func (m *SamplingMessage) UnmarshalJSON(data []byte) error {
+	var pm PromptMessage
+	if err := json.Unmarshal(data, &pm); err != nil {
+		return err
+	}
+	m.Role, m.Content = pm.Role, pm.Content
+	return nil
+}
+
+// ModelPreferences guide the client's choice of model.
+type ModelPreferences struct {
+	Hints                []ModelHint `json:"hints,omitempty"`
+	CostPriority         *float64    `json:"costPriority,omitempty"`
+	SpeedPriority        *float64    `json:"speedPriority,omitempty"`
+	IntelligencePriority *float64    `json:"intelligencePriority,omitempty"`
+}
+
+// ModelHint suggests a model by (a substring of) its name.
+type ModelHint struct {
+	Name string `json:"name,omitempty"`
+}
+
+// CreateMessageResult is the client's sampled message.
+type CreateMessageResult struct {
+	Role    Role    `json:"role"`
+	Content Content `json:"content"`
+	Model   string  `json:"model"`
+	// StopReason is "endTurn", "stopSequence", "maxTokens" or another value.
+	StopReason string `json:"stopReason,omitempty"`
+	Meta       Meta   `json:"_meta,omitempty"`
+}
+
+// UnmarshalJSON decodes a CreateMessageResult with its polymorphic content.
+func (r *CreateMessageResult) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Role       Role            `json:"role"`
+		Content    json.RawMessage `json:"content"`
+		Model      string          `json:"model"`
+		StopReason string          `json:"stopReason"`
+		Meta       Meta            `json:"_meta"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	raw := w.Content
+	if len(raw) > 0 && raw[0] == '[' {
+		// A list of blocks (2025-11-25): keep the first text-like one.
+		var blocks []json.RawMessage
+		if err := json.Unmarshal(raw, &blocks); err != nil {
+			return err
+		}
+		if len(blocks) == 0 {
+			return fmt.Errorf("fastmcp: sampling result without content")
+		}
+		raw = blocks[0]
+	}
+	c, err := decodeContent(raw)
+	if err != nil {
+		return err
+	}
+	*r = CreateMessageResult{Role: w.Role, Content: c, Model: w.Model, StopReason: w.StopReason, Meta: w.Meta}
+	return nil
+}
+
+// ElicitParams ask the client to get input from its user (elicitation/create).
+type ElicitParams struct {
+	// Mode is "form" (the default when empty) or "url" (2025-11-25).
+	Mode    string `json:"mode,omitempty"`
+	Message string `json:"message"`
+	// RequestedSchema is the form: an object schema of primitive properties
+	// (form mode).
+	RequestedSchema any `json:"requestedSchema,omitempty"`
+	// URL the user should visit (URL mode), and the id that ties the
+	// elicitation to its completion notification.
+	URL           string `json:"url,omitempty"`
+	ElicitationID string `json:"elicitationId,omitempty"`
+	Meta          Meta   `json:"_meta,omitempty"`
+}
+
+// Actions of an ElicitResult.
+const (
+	ElicitAccept  = "accept"
+	ElicitDecline = "decline"
+	ElicitCancel  = "cancel"
+)
+
+// ElicitResult is the user's answer: Action is ElicitAccept, ElicitDecline or
+// ElicitCancel; Content holds the form's values when accepted.
+type ElicitResult struct {
+	Action  string         `json:"action"`
+	Content map[string]any `json:"content,omitempty"`
+	Meta    Meta           `json:"_meta,omitempty"`
+}
+
+// ListRootsResult is the client's answer to roots/list.
+type ListRootsResult struct {
+	Roots []Root `json:"roots"`
+	Meta  Meta   `json:"_meta,omitempty"`
+}
+
+// RequestOptions tune a request the server sends to the client.
+type RequestOptions struct {
+	// Timeout bounds the wait for the answer. Default Options.RequestTimeout
+	// (60 seconds), or the context's deadline when that is earlier.
+	Timeout time.Duration
+}
+
+// capabilityError reports a capability the client did not declare.
+func capabilityError(feature, capability string) error {
+	return fmt.Errorf("%w: the client did not declare the %s capability, so it cannot %s", ErrCapability, capability, feature)
+}
+
+// call sends a request to the client on out and decodes the answer.
+func (s *Session) call(ctx context.Context, out outbound, method string, params, result any, opts *RequestOptions) error {
+	if opts != nil && opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	raw, err := s.request(ctx, out, method, params)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, result); err != nil {
+		return fmt.Errorf("fastmcp: invalid %s result from the client: %w", method, err)
+	}
+	return nil
+}
+
+// RequestSampling asks the client to sample its LLM. It fails at once when the
+// client did not declare the sampling capability.
+func (s *Session) RequestSampling(ctx context.Context, p *CreateMessageParams, opts *RequestOptions) (*CreateMessageResult, error) {
+	return s.requestSampling(ctx, nil, p, opts)
+}
+
+func (s *Session) requestSampling(ctx context.Context, out outbound, p *CreateMessageParams, opts *RequestOptions) (*CreateMessageResult, error) {
+	if s.ClientCapabilities().Sampling == nil {
+		return nil, capabilityError("sample an LLM for the server", "sampling")
+	}
+	var res CreateMessageResult
+	if err := s.call(ctx, out, "sampling/createMessage", p, &res, opts); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Elicit asks the client to get input from its user. It fails at once when the
+// client did not declare the elicitation capability (for URL mode: its url
+// sub-capability).
+func (s *Session) Elicit(ctx context.Context, p *ElicitParams, opts *RequestOptions) (*ElicitResult, error) {
+	return s.elicit(ctx, nil, p, opts)
+}
+
+func (s *Session) elicit(ctx context.Context, out outbound, p *ElicitParams, opts *RequestOptions) (*ElicitResult, error) {
+	caps := s.ClientCapabilities().Elicitation
+	if caps == nil {
+		return nil, capabilityError("ask its user for input", "elicitation")
+	}
+	if p.Mode == "url" && caps.URL == nil {
+		return nil, capabilityError("send its user to a URL", "elicitation.url")
+	}
+	send := *p
+	if v := s.protocol(); v < v20251125 {
+		send.Mode = "" // the mode member arrived with 2025-11-25
+	}
+	var res ElicitResult
+	if err := s.call(ctx, out, "elicitation/create", &send, &res, opts); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ListRoots asks the client for its roots. It fails at once when the client did
+// not declare the roots capability.
+func (s *Session) ListRoots(ctx context.Context, opts *RequestOptions) ([]Root, error) {
+	return s.listRoots(ctx, nil, opts)
+}
+
+func (s *Session) listRoots(ctx context.Context, out outbound, opts *RequestOptions) ([]Root, error) {
+	if s.ClientCapabilities().Roots == nil {
+		return nil, capabilityError("list its roots", "roots")
+	}
+	var res ListRootsResult
+	if err := s.call(ctx, out, "roots/list", nil, &res, opts); err != nil {
+		return nil, err
+	}
+	return res.Roots, nil
+}
+
+// Sample asks the client to sample its LLM, on the request's own stream. It
+// fails at once with ErrNoSession when the request is served statelessly, and
+// with ErrCapability when the client cannot sample.
+func (c *Context) Sample(p *CreateMessageParams) (*CreateMessageResult, error) {
+	if c.sess == nil {
+		return nil, fmt.Errorf("%w (sampling needs the client to answer a server request)", ErrNoSession)
+	}
+	return c.sess.requestSampling(c, c.req.out, p, nil)
+}
+
+// Elicit asks the client to get input from its user, on the request's own
+// stream. It fails at once with ErrNoSession when the request is served
+// statelessly, and with ErrCapability when the client cannot elicit.
+func (c *Context) Elicit(p *ElicitParams) (*ElicitResult, error) {
+	if c.sess == nil {
+		return nil, fmt.Errorf("%w (elicitation needs the client to answer a server request)", ErrNoSession)
+	}
+	return c.sess.elicit(c, c.req.out, p, nil)
+}
+
+// Roots asks the client for its roots, on the request's own stream. It fails at
+// once with ErrNoSession when the request is served statelessly, and with
+// ErrCapability when the client has no roots capability.
+func (c *Context) Roots() ([]Root, error) {
+	if c.sess == nil {
+		return nil, fmt.Errorf("%w (roots need the client to answer a server request)", ErrNoSession)
+	}
+	return c.sess.listRoots(c, c.req.out, nil)
+}
