@@ -636,8 +636,8 @@ type postStream struct {
 	finished bool // the final response has been sent
 	dead     bool // the POST connection failed
 	streamID string
-	next     int64     // index of the next event
-	resumed  *sse      // a GET connection resuming this stream
+	next     int64 // index of the next event
+	resumed  *sse  // a GET connection resuming this stream
 	done     chan struct{}
 	timer    *time.Timer // keep-alive
 }
@@ -815,11 +815,11 @@ type getStream struct {
 	sess *Session
 	out  sse
 
-	mu     sync.Mutex
-	next   int64
-	dead   bool
-	ended  bool
-	done   chan struct{}
+	mu    sync.Mutex
+	next  int64
+	dead  bool
+	ended bool
+	done  chan struct{}
 }
 
 const getStreamID = "g"
