@@ -130,9 +130,28 @@ func Link(uri, name string) *ResourceLink { return &ResourceLink{URI: uri, Name:
 
 // MarshalJSON encodes the block with its "type" member.
 func (c *TextContent) MarshalJSON() ([]byte, error) {
-	b := append(make([]byte, 0, len(c.Text)+32), `{"type":"text","text":`...)
+	return c.appendJSON(make([]byte, 0, len(c.Text)+32))
+}
+
+func (c *TextContent) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"type":"text","text":`...)
 	b = jsonrpc.AppendString(b, c.Text)
+	if c.Annotations == nil && c.Meta == nil {
+		return append(b, '}'), nil
+	}
 	return closeContent(b, c.Annotations, c.Meta)
+}
+
+// appendContent appends the JSON of a content block.
+func appendContent(b []byte, c Content) ([]byte, error) {
+	if t, ok := c.(*TextContent); ok {
+		return t.appendJSON(b)
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, raw...), nil
 }
 
 // MarshalJSON encodes the block with its "type" member.

@@ -41,6 +41,9 @@ type request struct {
 	sentProgress bool
 
 	toolName string
+
+	// ctx is the handler's Context, allocated with the request.
+	ctx Context
 }
 
 // requestMeta is the part of _meta the engine reads.
@@ -125,7 +128,8 @@ func (s *Server) serveRequest(ctx context.Context, sess *Session, r *request, b 
 		sess.track(r)
 		defer sess.untrack(r)
 	}
-	c := &Context{Context: ctx, srv: s, sess: sess, req: r}
+	c := &r.ctx
+	*c = Context{Context: ctx, srv: s, sess: sess, req: r}
 	result, err := s.dispatchSafely(c)
 	if r.cancelled.Load() {
 		return b
@@ -136,6 +140,17 @@ func (s *Server) serveRequest(ctx context.Context, sess *Session, r *request, b 
 	switch res := result.(type) {
 	case json.RawMessage:
 		return jsonrpc.AppendResult(b, r.id, res)
+	case resultAppender:
+		start := len(b)
+		b = append(b, `{"jsonrpc":"2.0","id":`...)
+		b = append(b, r.id...)
+		b = append(b, `,"result":`...)
+		out, err := res.appendResult(b)
+		if err != nil {
+			s.logger.Error("fastmcp: encoding result", "method", r.method, "error", err)
+			return appendWireError(b[:start], r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
+		}
+		return append(out, '}')
 	default:
 		raw, err := json.Marshal(res)
 		if err != nil {
@@ -156,6 +171,11 @@ func (s *Server) toWire(err error, r *request) *Error {
 		}
 	}
 	return e
+}
+
+// resultAppender is a result that encodes itself into the response buffer.
+type resultAppender interface {
+	appendResult(b []byte) ([]byte, error)
 }
 
 // dispatchSafely runs dispatch, turning a panic into an internal error.

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -317,7 +318,7 @@ func (h HTTP) serve(ctx context.Context, s *Server) error {
 		Handler:           handler,
 		ReadHeaderTimeout: h.ReadHeaderTimeout,
 		IdleTimeout:       5 * time.Minute,
-		ErrorLog:          nil,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	scheme := "http"

@@ -92,12 +92,10 @@ func (h *HTTPHandler) serveLegacyMessages(w http.ResponseWriter, r *http.Request
 		writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
 		return
 	}
-	buf, ok := h.readBody(w, r)
+	body, ok := h.readBody(w, r)
 	if !ok {
 		return
 	}
-	body := append([]byte(nil), buf.Bytes()...)
-	putBody(buf)
 	var m jsonrpc.Message
 	if err := jsonrpc.Decode(body, &m); err != nil {
 		w.Header().Set("Content-Type", "application/json")

@@ -109,6 +109,14 @@ func (r *registry) tool(name string) *toolEntry {
 	return e
 }
 
+// toolBytes looks a tool up by a name given as bytes, without allocating.
+func (r *registry) toolBytes(name []byte) *toolEntry {
+	r.mu.RLock()
+	e := r.tools[string(name)]
+	r.mu.RUnlock()
+	return e
+}
+
 func (r *registry) resource(uri string) *resourceEntry {
 	r.mu.RLock()
 	e := r.resources[uri]

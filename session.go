@@ -53,9 +53,10 @@ type Session struct {
 	out outbound
 	// subs is the set of subscribed resource URIs; created on first use.
 	subs map[string]struct{}
-	// inflight maps the ids of requests being served to their cancel
-	// functions; created on first use.
-	inflight map[string]*request
+	// inflight lists the requests being served, so notifications/cancelled
+	// can find them. A slice: there are few at a time, and adding one must
+	// not allocate.
+	inflight []*request
 	// pending maps the ids of server-to-client requests to the channel that
 	// receives their response; created on first use.
 	pending map[string]chan *jsonrpc.Message
@@ -277,18 +278,20 @@ func (s *Session) deliver(m *jsonrpc.Message) {
 // track registers a request being served, so notifications/cancelled can find it.
 func (s *Session) track(r *request) {
 	s.mu.Lock()
-	if s.inflight == nil {
-		s.inflight = make(map[string]*request)
-	}
-	s.inflight[jsonrpc.CompactID(r.id)] = r
+	s.inflight = append(s.inflight, r)
 	s.mu.Unlock()
 }
 
 func (s *Session) untrack(r *request) {
-	key := jsonrpc.CompactID(r.id)
 	s.mu.Lock()
-	if s.inflight[key] == r {
-		delete(s.inflight, key)
+	for i, x := range s.inflight {
+		if x == r {
+			last := len(s.inflight) - 1
+			s.inflight[i] = s.inflight[last]
+			s.inflight[last] = nil
+			s.inflight = s.inflight[:last]
+			break
+		}
 	}
 	s.mu.Unlock()
 }
@@ -296,8 +299,15 @@ func (s *Session) untrack(r *request) {
 // cancelRequest cancels the request with the given id, as asked by
 // notifications/cancelled. Its response is not sent.
 func (s *Session) cancelRequest(id json.RawMessage, reason string) {
+	key := jsonrpc.CompactID(id)
 	s.mu.Lock()
-	r := s.inflight[jsonrpc.CompactID(id)]
+	var r *request
+	for _, x := range s.inflight {
+		if jsonrpc.CompactID(x.id) == key {
+			r = x
+			break
+		}
+	}
 	s.mu.Unlock()
 	if r != nil && r.method != "initialize" {
 		r.cancelled.Store(true)

@@ -296,15 +296,16 @@ func requestVersion(r *http.Request) (v protocolVersion, present, ok bool) {
 	return v, true, v != vUnknown && v < v20260728
 }
 
-var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// readBody reads the request body within MaxBodyBytes into a pooled buffer.
-func (h *HTTPHandler) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, bool) {
-	buf := bodyPool.Get().(*bytes.Buffer)
-	buf.Reset()
+// readBody reads the request body within MaxBodyBytes. The bytes are the
+// request's own: decoded messages alias them while they are served.
+func (h *HTTPHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	n := r.ContentLength
+	if n < 0 || n > h.opts.MaxBodyBytes {
+		n = 512
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+1))
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
 	if err != nil {
-		bodyPool.Put(buf)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			writeJSONError(w, http.StatusRequestEntityTooLarge, nil, CodeInvalidRequest,
@@ -314,13 +315,7 @@ func (h *HTTPHandler) readBody(w http.ResponseWriter, r *http.Request) (*bytes.B
 		}
 		return nil, false
 	}
-	return buf, true
-}
-
-func putBody(buf *bytes.Buffer) {
-	if buf.Cap() <= 1<<20 {
-		bodyPool.Put(buf)
-	}
+	return buf.Bytes(), true
 }
 
 // servePost serves a POST to the endpoint: one JSON-RPC message or a batch.
@@ -345,12 +340,10 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 			"Bad Request: unsupported MCP-Protocol-Version "+strconv.Quote(r.Header.Get("MCP-Protocol-Version"))+"; supported: "+strings.Join(HandshakeProtocolVersions(), ", "))
 		return
 	}
-	buf, ok := h.readBody(w, r)
+	body, ok := h.readBody(w, r)
 	if !ok {
 		return
 	}
-	defer putBody(buf)
-	body := buf.Bytes()
 
 	if jsonrpc.IsBatch(body) {
 		h.serveBatchPost(w, r, body, version, hasVersion)

@@ -1,6 +1,7 @@
 package fastmcp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -228,44 +229,108 @@ func appendListTail(b []byte, next string, v protocolVersion) []byte {
 	return append(b, '}')
 }
 
-// callTool serves tools/call.
+// callTool serves tools/call. Its parameters are read in place and its result
+// is encoded straight into the response: this is the hot path.
 func (s *Server) callTool(c *Context) (any, error) {
-	var p struct {
-		paramsMeta
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
+	var name, args, meta []byte
+	if len(c.req.params) > 0 {
+		err := jsonrpc.ObjectEachRaw(c.req.params, func(key []byte, _ bool, value []byte) error {
+			switch string(key) {
+			case "name":
+				name = value
+			case "arguments":
+				args = value
+			case "_meta":
+				meta = value
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, NewError(CodeInvalidParams, "invalid params for tools/call: params must be an object")
+		}
 	}
-	if err := decodeParams(c.req, &p); err != nil {
+	if err := c.req.setMeta(meta); err != nil {
 		return nil, err
 	}
-	e := s.reg.tool(p.Name)
-	if e == nil {
-		return nil, NewError(CodeInvalidParams, "Unknown tool: %s", p.Name)
+	var e *toolEntry
+	if len(name) > 2 && name[0] == '"' && bytes.IndexByte(name, '\\') < 0 {
+		e = s.reg.toolBytes(name[1 : len(name)-1])
+	} else if n, ok := jsonrpc.UnquoteString(name); ok {
+		e = s.reg.tool(n)
+	} else {
+		return nil, NewError(CodeInvalidParams, "invalid params for tools/call: name must be a string")
 	}
-	c.req.toolName = p.Name
-	res, err := s.runTool(c, e, p.Arguments)
+	if e == nil {
+		n, _ := jsonrpc.UnquoteString(name)
+		return nil, NewError(CodeInvalidParams, "Unknown tool: %s", n)
+	}
+	c.req.toolName = e.tool.Name
+	res, err := s.runTool(c, e, args)
 	if err != nil {
 		return nil, err
 	}
-	return shapeToolResult(res, c.req.version), nil
+	return toolResult{res, c.req.version}, nil
 }
 
-// shapeToolResult fits a result to protocol revision v.
-func shapeToolResult(res *CallToolResult, v protocolVersion) *CallToolResult {
-	out := *res
-	if out.Content == nil {
-		out.Content = []Content{}
+// toolResult encodes a tool result for a protocol revision: block types the
+// revision does not know are replaced, members it does not define left out.
+type toolResult struct {
+	res *CallToolResult
+	v   protocolVersion
+}
+
+func (t toolResult) appendResult(b []byte) ([]byte, error) {
+	res := t.res
+	b = append(b, `{"content":[`...)
+	for i, c := range res.Content {
+		if c == nil {
+			return nil, fmt.Errorf("content[%d] is nil", i)
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendContent(b, contentFor(c, t.v)); err != nil {
+			return nil, fmt.Errorf("content[%d]: %w", i, err)
+		}
 	}
-	out.Content = contentsFor(out.Content, v)
-	if v < v20250618 {
-		out.StructuredContent = nil
+	b = append(b, ']')
+	if res.StructuredContent != nil && t.v >= v20250618 {
+		b = append(b, `,"structuredContent":`...)
+		var err error
+		if b, err = appendJSONValue(b, res.StructuredContent); err != nil {
+			return nil, fmt.Errorf("structuredContent: %w", err)
+		}
 	}
-	if v >= v20260728 {
-		out.ResultType = "complete"
-	} else {
-		out.ResultType = ""
+	if res.IsError {
+		b = append(b, `,"isError":true`...)
 	}
-	return &out
+	if res.Meta != nil {
+		b = append(b, `,"_meta":`...)
+		var err error
+		if b, err = appendJSONValue(b, res.Meta); err != nil {
+			return nil, fmt.Errorf("_meta: %w", err)
+		}
+	}
+	if t.v >= v20260728 {
+		b = append(b, `,"resultType":"complete"`...)
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONValue appends v encoded as JSON; raw JSON is appended as is.
+func appendJSONValue(b []byte, v any) ([]byte, error) {
+	if raw, ok := v.(json.RawMessage); ok {
+		if !jsonrpc.Valid(raw) {
+			return nil, errors.New("invalid JSON")
+		}
+		return append(b, raw...), nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, raw...), nil
 }
 
 // runTool runs a tool under its timeout.
@@ -352,133 +417,21 @@ func (s *Server) internalErrorResult(tool string, err error) *CallToolResult {
 	return errorResult(fmt.Sprintf("Tool %q failed because of an internal error.", tool))
 }
 
+// textResult returns a result of one text block, in one allocation.
+func textResult(text string) *CallToolResult {
+	r := &struct {
+		res  CallToolResult
+		arr  [1]Content
+		text TextContent
+	}{}
+	r.text.Text = text
+	r.arr[0] = &r.text
+	r.res.Content = r.arr[:]
+	return &r.res
+}
+
 func errorResult(msg string) *CallToolResult {
 	return &CallToolResult{Content: []Content{&TextContent{Text: msg}}, IsError: true}
-}
-
-// argKind is how a tool's arguments are decoded.
-type argKind uint8
-
-const (
-	argStruct argKind = iota // decoded into the Go type
-	argMap                   // map[string]any: the validated instance itself
-	argRaw                   // json.RawMessage: the raw arguments
-)
-
-// argCodec validates and decodes a tool's arguments into In.
-type argCodec[In any] struct {
-	kind        argKind
-	wire        json.RawMessage
-	resolved    *jsonschema.Resolved
-	hasDefaults bool
-}
-
-var (
-	mapAnyType = reflect.TypeFor[map[string]any]()
-)
-
-func newArgCodec[In any](explicit any) (*argCodec[In], error) {
-	t := reflect.TypeFor[In]()
-	c := &argCodec[In]{}
-	switch {
-	case t == rawMessageType:
-		c.kind = argRaw
-	case t == mapAnyType:
-		c.kind = argMap
-	case t.Kind() == reflect.Interface:
-		if t.NumMethod() != 0 {
-			return nil, fmt.Errorf("argument type %s is an interface with methods", t)
-		}
-		c.kind = argMap
-	default:
-		base := t
-		for base.Kind() == reflect.Pointer {
-			base = base.Elem()
-		}
-		if base.Kind() != reflect.Struct && !(base.Kind() == reflect.Map && base.Key().Kind() == reflect.String) {
-			return nil, fmt.Errorf("argument type %s is not a struct or a map with string keys: tool arguments are a JSON object", t)
-		}
-	}
-	var schema *jsonschema.Schema
-	var err error
-	if explicit != nil {
-		c.wire, schema, err = schemaFromAny(explicit)
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		switch c.kind {
-		case argRaw, argMap:
-			schema = &jsonschema.Schema{Type: "object"}
-		default:
-			base := t
-			for base.Kind() == reflect.Pointer {
-				base = base.Elem()
-			}
-			if schema, err = schemaFor(base); err != nil {
-				return nil, err
-			}
-		}
-		if c.wire, err = wireSchema(schema); err != nil {
-			return nil, err
-		}
-	}
-	if schema.Type != "object" {
-		return nil, fmt.Errorf(`input schema must have "type": "object"`)
-	}
-	if c.resolved, err = schema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true}); err != nil {
-		return nil, err
-	}
-	c.hasDefaults = hasDefaults(schema)
-	return c, nil
-}
-
-// decode validates raw arguments (absent or null meaning {}) and decodes them.
-func (c *argCodec[In]) decode(raw json.RawMessage) (In, error) {
-	var in In
-	if len(raw) == 0 || string(raw) == "null" {
-		raw = json.RawMessage("{}")
-	}
-	var inst any
-	if err := json.Unmarshal(raw, &inst); err != nil {
-		return in, fmt.Errorf("arguments are not valid JSON: %v", err)
-	}
-	obj, ok := inst.(map[string]any)
-	if !ok {
-		return in, errors.New("arguments must be a JSON object")
-	}
-	if c.hasDefaults {
-		if err := c.resolved.ApplyDefaults(&obj); err != nil {
-			return in, err
-		}
-	}
-	if err := c.resolved.Validate(obj); err != nil {
-		return in, errors.New(formatValidationError(err))
-	}
-	switch c.kind {
-	case argRaw:
-		if c.hasDefaults {
-			b, err := json.Marshal(obj)
-			if err != nil {
-				return in, err
-			}
-			raw = b
-		}
-		return any(raw).(In), nil
-	case argMap:
-		return any(obj).(In), nil
-	}
-	if c.hasDefaults {
-		b, err := json.Marshal(obj)
-		if err != nil {
-			return in, err
-		}
-		raw = b
-	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return in, err
-	}
-	return in, nil
 }
 
 // resultKind is how a handler's Out becomes a CallToolResult.
@@ -571,7 +524,7 @@ func newResultCodec[Out any](explicit any) (*resultCodec[Out], error) {
 func (c *resultCodec[Out]) result(tool string, v Out) (*CallToolResult, error) {
 	switch c.kind {
 	case resultString:
-		return &CallToolResult{Content: []Content{&TextContent{Text: any(v).(string)}}}, nil
+		return textResult(any(v).(string)), nil
 	case resultStructured:
 		return c.structured(tool, v)
 	}

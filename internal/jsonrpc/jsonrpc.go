@@ -49,16 +49,6 @@ func (m *Message) IsNotification() bool { return m.Method != "" && m.ID == nil }
 // IsResponse reports whether m is a response to a request (no method).
 func (m *Message) IsResponse() bool { return m.Method == "" }
 
-// wire is the decoding shape. The "jsonrpc" member is checked, the rest kept raw.
-type wire struct {
-	JSONRPC string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id"`
-	Method  string          `json:"method"`
-	Params  json.RawMessage `json:"params"`
-	Result  json.RawMessage `json:"result"`
-	Error   *WireError      `json:"error"`
-}
-
 // ErrParse is returned by Decode when the input is not valid JSON. Errors that
 // are not ErrParse describe a well-formed JSON value that is not a valid
 // JSON-RPC message (an Invalid Request).
@@ -76,60 +66,105 @@ func (e *InvalidError) Error() string { return "jsonrpc: invalid request: " + e.
 // IsBatch reports whether data holds a JSON array (a batch), skipping leading
 // whitespace.
 func IsBatch(data []byte) bool {
-	for _, c := range data {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '[':
-			return true
-		default:
-			return false
-		}
-	}
-	return false
+	i := skipSpace(data, 0)
+	return i < len(data) && data[i] == '['
 }
 
-// Decode parses one JSON-RPC message. It returns an error wrapping ErrParse for
-// malformed JSON and an *InvalidError for JSON that is not a valid message.
+// methods are the method names the engine knows; decoding returns these
+// constants instead of allocating a string per message.
+var methods = map[string]string{}
+
+func init() {
+	for _, m := range []string{"initialize", "ping", "tools/list", "tools/call", "resources/list",
+		"resources/templates/list", "resources/read", "resources/subscribe", "resources/unsubscribe",
+		"prompts/list", "prompts/get", "completion/complete", "logging/setLevel", "server/discover",
+		"subscriptions/listen", "notifications/initialized", "notifications/cancelled",
+		"notifications/progress", "notifications/roots/list_changed", "sampling/createMessage",
+		"elicitation/create", "roots/list"} {
+		methods[m] = m
+	}
+}
+
+// Decode parses one JSON-RPC message. It returns ErrParse for malformed JSON and
+// an *InvalidError for JSON that is not a valid message. The raw members of m
+// (ID, Params, Result) are sub-slices of data: data must stay unchanged while m
+// is in use.
 func Decode(data []byte, m *Message) error {
-	var w wire
-	if err := json.Unmarshal(data, &w); err != nil {
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) || !json.Valid(data) {
-			return ErrParse
+	var (
+		version                  []byte
+		id, params, result, errv json.RawMessage
+		method                   []byte
+		hasMethod, hasVersion    bool
+	)
+	err := ObjectEach(data, func(key string, v []byte) error {
+		switch key {
+		case "jsonrpc":
+			version, hasVersion = v, true
+		case "id":
+			id = v
+		case "method":
+			method, hasMethod = v, true
+		case "params":
+			params = v
+		case "result":
+			result = v
+		case "error":
+			errv = v
 		}
-		// Valid JSON of the wrong shape (e.g. "method": 5).
-		return &InvalidError{ID: validID(w.ID), Reason: err.Error()}
+		return nil
+	})
+	if err == ErrNotObject {
+		return &InvalidError{Reason: "a message must be a JSON object"}
 	}
-	if w.JSONRPC != "2.0" {
-		return &InvalidError{ID: validID(w.ID), Reason: `"jsonrpc" must be "2.0"`}
+	if err != nil {
+		return ErrParse
 	}
-	if isNull(w.ID) {
-		// MCP forbids null ids; a null id is an Invalid Request.
+	if id != nil && !validIDBytes(id) {
 		return &InvalidError{Reason: "id must be a string or a number"}
 	}
-	if w.ID != nil && !validIDBytes(w.ID) {
-		return &InvalidError{Reason: "id must be a string or a number"}
+	if !hasVersion || string(version) != `"2.0"` {
+		return &InvalidError{ID: id, Reason: `"jsonrpc" must be "2.0"`}
 	}
-	if isNull(w.Params) {
-		w.Params = nil
+	if isNull(params) {
+		params = nil
 	}
-	if w.Params != nil && w.Params[0] != '{' && w.Params[0] != '[' {
-		return &InvalidError{ID: w.ID, Reason: "params must be an object or an array"}
+	if params != nil && params[0] != '{' && params[0] != '[' {
+		return &InvalidError{ID: id, Reason: "params must be an object or an array"}
+	}
+	*m = Message{ID: id, Params: params, Result: result}
+	if hasMethod {
+		var name string
+		if len(method) > 2 && method[0] == '"' {
+			name = methods[string(method[1:len(method)-1])] // no allocation for known methods
+		}
+		if name == "" {
+			var ok bool
+			name, ok = UnquoteString(method)
+			if !ok || name == "" {
+				return &InvalidError{ID: id, Reason: "method must be a non-empty string"}
+			}
+		}
+		m.Method = name
+		if result != nil || errv != nil {
+			return &InvalidError{ID: id, Reason: "a request must not carry result or error"}
+		}
+		return nil
 	}
 	switch {
-	case w.Method != "":
-		if w.Result != nil || w.Error != nil {
-			return &InvalidError{ID: w.ID, Reason: "a request must not carry result or error"}
-		}
-	case w.ID == nil:
+	case id == nil:
 		return &InvalidError{Reason: "message has neither method nor id"}
-	case w.Result == nil && w.Error == nil:
-		return &InvalidError{ID: w.ID, Reason: "response has neither result nor error"}
-	case w.Result != nil && w.Error != nil:
-		return &InvalidError{ID: w.ID, Reason: "response has both result and error"}
+	case result == nil && errv == nil:
+		return &InvalidError{ID: id, Reason: "response has neither result nor error"}
+	case result != nil && errv != nil:
+		return &InvalidError{ID: id, Reason: "response has both result and error"}
 	}
-	m.ID, m.Method, m.Params, m.Result, m.Error = w.ID, w.Method, w.Params, w.Result, w.Error
+	if errv != nil {
+		var we WireError
+		if err := json.Unmarshal(errv, &we); err != nil {
+			return &InvalidError{ID: id, Reason: "malformed error member: " + err.Error()}
+		}
+		m.Error = &we
+	}
 	return nil
 }
 

@@ -1,0 +1,123 @@
+package fastmcp
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+)
+
+type benchAddArgs struct {
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+}
+
+func benchServer(b *testing.B) *Server {
+	s := New(Options{Name: "bench", Version: "1.0.0"})
+	AddTool(s, Tool{Name: "add", Description: "Add two numbers"}, func(ctx *Context, a benchAddArgs) (string, error) {
+		return strconv.FormatFloat(a.A+a.B, 'f', -1, 64), nil
+	})
+	return s
+}
+
+func benchSession(s *Server) *Session {
+	sess := newSession(s, nil)
+	sess.initialized, sess.ready, sess.version = true, true, v20251125
+	return sess
+}
+
+var benchCall = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"add","arguments":{"a":1.5,"b":2}}}`)
+
+// BenchmarkDispatchToolCall measures the engine's path for one tool call:
+// decode the message, dispatch, validate and decode the arguments, run the
+// handler, normalise and encode the result.
+func BenchmarkDispatchToolCall(b *testing.B) {
+	s := benchServer(b)
+	sess := benchSession(s)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var m jsonrpc.Message
+		if err := jsonrpc.Decode(benchCall, &m); err != nil {
+			b.Fatal(err)
+		}
+		buf := getBuf()
+		*buf = s.handleRequest(ctx, sess, &m, nil, *buf)
+		if !bytes.Contains(*buf, []byte(`"3.5"`)) {
+			b.Fatalf("unexpected response %s", *buf)
+		}
+		putBuf(buf)
+	}
+}
+
+// BenchmarkDispatchToolsList measures tools/list.
+func BenchmarkDispatchToolsList(b *testing.B) {
+	s := benchServer(b)
+	sess := benchSession(s)
+	ctx := context.Background()
+	msg := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		var m jsonrpc.Message
+		if err := jsonrpc.Decode(msg, &m); err != nil {
+			b.Fatal(err)
+		}
+		buf := getBuf()
+		*buf = s.handleRequest(ctx, sess, &m, nil, *buf)
+		putBuf(buf)
+	}
+}
+
+// BenchmarkHTTPToolCall measures a tool call through the Streamable HTTP
+// handler, without the network: the handler's own cost per POST.
+func BenchmarkHTTPToolCall(b *testing.B) {
+	s := benchServer(b)
+	h := s.Handler(HTTP{DisableDNSRebindingProtection: true})
+	defer h.Close()
+	init := httptest.NewRequest(http.MethodPost, "/mcp", bytes.NewReader([]byte(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`)))
+	init.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, init)
+	sid := rec.Header().Get("Mcp-Session-Id")
+	if sid == "" {
+		b.Fatalf("no session: %d %s", rec.Code, rec.Body)
+	}
+	body := bytes.NewReader(benchCall)
+	req := httptest.NewRequest(http.MethodPost, "/mcp", body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", sid)
+	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		body.Reset(benchCall)
+		req.Body = io.NopCloser(body)
+		clear(w.h)
+		w.code = 0
+		h.ServeHTTP(w, req)
+		if w.code != http.StatusOK {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return len(p), nil
+}
+func (w *discardWriter) WriteHeader(code int) { w.code = code }
