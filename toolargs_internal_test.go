@@ -13,18 +13,18 @@ import (
 // path (decode, jsonschema-go validation, decode) does, and decode to the same
 // values. These types exercise every kind the compiled path handles.
 type diffScalars struct {
-	S   string   `json:"s" enum:"a,b,c"`
-	I   int      `json:"i,omitempty" minimum:"-5" maximum:"5"`
-	U8  uint8    `json:"u8,omitempty"`
-	F   float64  `json:"f,omitempty" exclusiveMinimum:"0"`
-	B   bool     `json:"b,omitempty"`
-	P   *string  `json:"p,omitempty" minLength:"2"`
-	L   []string `json:"l,omitempty" enum:"x,y" maxItems:"2"`
-	N   []int    `json:"n,omitempty"`
-	D   string   `json:"d,omitempty" default:"dflt" pattern:"^[a-z]+$"`
-	Any any      `json:"any,omitempty"`
+	S   string          `json:"s" enum:"a,b,c"`
+	I   int             `json:"i,omitempty" minimum:"-5" maximum:"5"`
+	U8  uint8           `json:"u8,omitempty"`
+	F   float64         `json:"f,omitempty" exclusiveMinimum:"0"`
+	B   bool            `json:"b,omitempty"`
+	P   *string         `json:"p,omitempty" minLength:"2"`
+	L   []string        `json:"l,omitempty" enum:"x,y" maxItems:"2"`
+	N   []int           `json:"n,omitempty"`
+	D   string          `json:"d,omitempty" default:"dflt" pattern:"^[a-z]+$"`
+	Any any             `json:"any,omitempty"`
 	R   json.RawMessage `json:"r,omitempty"`
-	Req float32  `json:"req"`
+	Req float32         `json:"req"`
 }
 
 type diffPlain struct {
