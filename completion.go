@@ -75,12 +75,55 @@ func matchScore(v, q string) (int, bool) {
 		return 3, true
 	}
 	if gaps, ok := subsequence(v, q); ok {
-		return 4 + gaps, true
+		return 4 + min(gaps, typoScore-5), true
 	}
-	if utf8.RuneCountInString(q) >= 3 && len(v) >= len(q) && editDistanceAtMostOne(v[:len(q)], q) {
-		return 1000, true
+	if qr := []rune(q); len(qr) >= 3 {
+		if vr := []rune(v); len(vr) >= len(qr) && editDistanceAtMostOne(string(foldRunes(vr[:len(qr)])), string(foldRunes(qr))) {
+			return typoScore, true
+		}
 	}
 	return 0, false
+}
+
+// typoScore ranks a one-letter typo after every other kind of match.
+const typoScore = 1 << 30
+
+// foldRunes maps letters with diacritics to their base letter for the typo
+// rule, so "resum" is one letter away from "résum" at most. Runes are returned
+// as a fixed-width string so positions line up.
+func foldRunes(rs []rune) []rune {
+	out := make([]rune, len(rs))
+	for i, r := range rs {
+		out[i] = baseLetter(r)
+	}
+	return out
+}
+
+// baseLetter strips common Latin diacritics.
+func baseLetter(r rune) rune {
+	switch {
+	case strings.ContainsRune("àáâãäåā", r):
+		return 'a'
+	case strings.ContainsRune("çćč", r):
+		return 'c'
+	case strings.ContainsRune("èéêëēę", r):
+		return 'e'
+	case strings.ContainsRune("ìíîïī", r):
+		return 'i'
+	case strings.ContainsRune("ñń", r):
+		return 'n'
+	case strings.ContainsRune("òóôõöøō", r):
+		return 'o'
+	case strings.ContainsRune("ùúûüū", r):
+		return 'u'
+	case strings.ContainsRune("ýÿ", r):
+		return 'y'
+	case strings.ContainsRune("śšß", r):
+		return 's'
+	case strings.ContainsRune("źżž", r):
+		return 'z'
+	}
+	return r
 }
 
 // wordPrefix reports whether q starts a word of v after a separator.
@@ -120,9 +163,13 @@ func subsequence(v, q string) (gaps int, ok bool) {
 // editDistanceAtMostOne reports whether a and b, of equal length, differ in at
 // most one position or by one transposition.
 func editDistanceAtMostOne(a, b string) bool {
+	ar, br := []rune(a), []rune(b)
+	if len(ar) != len(br) {
+		return false
+	}
 	first, second := -1, -1
-	for i := 0; i < len(a); i++ {
-		if a[i] == b[i] {
+	for i := range ar {
+		if ar[i] == br[i] {
 			continue
 		}
 		switch {
@@ -137,7 +184,7 @@ func editDistanceAtMostOne(a, b string) bool {
 	if second < 0 {
 		return true
 	}
-	return second == first+1 && a[first] == b[second] && a[second] == b[first]
+	return second == first+1 && ar[first] == br[second] && ar[second] == br[first]
 }
 
 // complete serves completion/complete.

@@ -174,10 +174,10 @@ func (c *Context) Log(level LoggingLevel, msg string, args ...any) {
 		for i := 0; i < len(args); i++ {
 			switch a := args[i].(type) {
 			case slog.Attr:
-				m[a.Key] = a.Value.Resolve().Any()
+				m[a.Key] = logValue(a.Value)
 			case string:
 				if i+1 < len(args) {
-					m[a] = args[i+1]
+					m[a] = logValue(slog.AnyValue(args[i+1]))
 					i++
 				} else {
 					m["!BADKEY"] = a
@@ -225,6 +225,34 @@ func (c *Context) sendLog(level LoggingLevel, logger string, data any) {
 // emergency. Attributes become members of the message's data object.
 func (c *Context) Logger() *slog.Logger { return slog.New(&clientLogHandler{c: c}) }
 
+// logValue converts a log attribute's value to what its JSON should show:
+// errors by their message, groups as objects, LogValuers resolved.
+func logValue(v slog.Value) any {
+	v = v.Resolve()
+	switch v.Kind() {
+	case slog.KindGroup:
+		m := map[string]any{}
+		for _, a := range v.Group() {
+			if a.Key != "" {
+				m[a.Key] = logValue(a.Value)
+			}
+		}
+		return m
+	case slog.KindDuration:
+		return v.Duration().String()
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			return x.Error()
+		case fmt.Stringer:
+			if _, isJSON := x.(json.Marshaler); !isJSON {
+				return x.String()
+			}
+		}
+	}
+	return v.Any()
+}
+
 // clientLogHandler is the slog.Handler behind Context.Logger.
 type clientLogHandler struct {
 	c     *Context
@@ -258,7 +286,7 @@ func (h *clientLogHandler) Handle(_ context.Context, rec slog.Record) error {
 	data := map[string]any{"message": rec.Message}
 	add := func(a slog.Attr) bool {
 		if a.Key != "" {
-			data[a.Key] = a.Value.Resolve().Any()
+			data[a.Key] = logValue(a.Value)
 		}
 		return true
 	}

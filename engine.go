@@ -264,6 +264,7 @@ func (s *Server) initialize(c *Context) (any, error) {
 	}
 	sess.initialized = true
 	sess.version, sess.clientCaps, sess.clientInfo = v, p.Capabilities, p.ClientInfo
+	sess.initSeq.Store(s.lcSeq.Load())
 	sess.mu.Unlock()
 	return &InitializeResult{
 		ProtocolVersion: v.String(),

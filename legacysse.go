@@ -36,6 +36,16 @@ func (l *legacyStream) send(msg []byte) error {
 	return nil
 }
 
+// end stops writing to the stream.
+func (l *legacyStream) end() {
+	l.mu.Lock()
+	if !l.ended {
+		l.ended = true
+		close(l.done)
+	}
+	l.mu.Unlock()
+}
+
 func (l *legacyStream) keepAlive() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -69,11 +79,16 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	sess.http.active.Add(1)
 	defer sess.http.active.Add(-1)
 	ls := &legacyStream{out: startSSE(w, ""), done: make(chan struct{})}
+	// Once this handler returns, the response must not be written again.
+	defer ls.end()
 	sess.setOutbound(ls)
 	h.srv.addSession(sess)
 	defer h.endSession(sess)
 	endpoint := h.opts.BasePath + "/messages?sessionId=" + sess.id
-	if err := ls.out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n")); err != nil {
+	ls.mu.Lock()
+	err := ls.out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n"))
+	ls.mu.Unlock()
+	if err != nil {
 		return
 	}
 	h.holdStream(r.Context(), sess, ls.done, ls.keepAlive, true)

@@ -181,11 +181,17 @@ var listChangedMethods = [...]struct {
 }
 
 // listChanged schedules list_changed notifications for kinds, debounced by
-// Options.ListChangedDelay.
+// Options.ListChangedDelay. Only sessions initialized before the change are
+// told: a client that initialized later lists the registry as it now is.
 func (s *Server) listChanged(kinds listKinds) {
+	seq := s.lcSeq.Add(1)
 	s.lcMu.Lock()
 	defer s.lcMu.Unlock()
-	s.lcPending |= kinds
+	for i, lc := range listChangedMethods {
+		if kinds&lc.kind != 0 {
+			s.lcPending[i] = seq
+		}
+	}
 	if s.lcTimer == nil {
 		s.lcTimer = time.AfterFunc(s.opts.ListChangedDelay, s.flushListChanged)
 	}
@@ -193,13 +199,17 @@ func (s *Server) listChanged(kinds listKinds) {
 
 func (s *Server) flushListChanged() {
 	s.lcMu.Lock()
-	kinds := s.lcPending
-	s.lcPending = 0
+	pending := s.lcPending
+	s.lcPending = [len(listChangedMethods)]uint64{}
 	s.lcTimer = nil
 	s.lcMu.Unlock()
-	for _, lc := range listChangedMethods {
-		if kinds&lc.kind != 0 {
-			s.forEachSession(func(sess *Session) { sess.notifyIfReady(lc.method, nil) })
+	for i, lc := range listChangedMethods {
+		if seq := pending[i]; seq != 0 {
+			s.forEachSession(func(sess *Session) {
+				if sess.initSeq.Load() < seq {
+					sess.notifyIfReady(lc.method, nil)
+				}
+			})
 		}
 	}
 }

@@ -79,6 +79,7 @@ func (s *Server) AddResource(r Resource) {
 		w := r
 		if v < v20250618 {
 			w.Title, w.Meta = "", nil
+			w.Annotations = annotationsBefore20250618(w.Annotations)
 		}
 		if v < v20251125 {
 			w.Icons = nil
@@ -110,6 +111,19 @@ func (s *Server) RemoveResources(uris ...string) {
 	if removed {
 		s.listChanged(listResources)
 	}
+}
+
+// annotationsBefore20250618 drops lastModified, which arrived with 2025-06-18.
+func annotationsBefore20250618(a *Annotations) *Annotations {
+	if a == nil || a.LastModified == "" {
+		return a
+	}
+	cp := *a
+	cp.LastModified = ""
+	if cp.Audience == nil && cp.Priority == nil {
+		return nil
+	}
+	return &cp
 }
 
 // encodeByVersion encodes the value f returns for each protocol revision. The
@@ -206,6 +220,7 @@ func AddResourceTemplate[Args any](s *Server, t ResourceTemplate, h ResourceTemp
 		w := t
 		if v < v20250618 {
 			w.Title, w.Meta = "", nil
+			w.Annotations = annotationsBefore20250618(w.Annotations)
 		}
 		if v < v20251125 {
 			w.Icons = nil

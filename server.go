@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -94,8 +95,11 @@ type Server struct {
 
 	routes routes
 
+	// List-changed debouncing: lcSeq numbers registry changes; lcPending
+	// holds, per list, the number of the last change not yet notified.
+	lcSeq     atomic.Uint64
 	lcMu      sync.Mutex
-	lcPending listKinds
+	lcPending [len(listChangedMethods)]uint64
 	lcTimer   *time.Timer
 }
 

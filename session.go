@@ -39,6 +39,9 @@ type Session struct {
 	// lastActive is the time of the last message from the client, in Unix
 	// nanoseconds.
 	lastActive atomic.Int64
+	// initSeq is the server's registry change number when the session was
+	// initialized: later changes are notified to it.
+	initSeq atomic.Uint64
 
 	mu          sync.Mutex
 	initialized bool // initialize has been answered

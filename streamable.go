@@ -44,7 +44,7 @@ type httpState struct {
 	active atomic.Int32
 
 	mu      sync.Mutex
-	get     *getStream             // the standalone GET stream, if open
+	get     *getChannel            // the standalone stream, once a GET opened it
 	streams map[string]*postStream // live POST streams, by stream id
 	nextSID int64
 }
@@ -801,54 +801,64 @@ func (p *postStream) finishBatch(parts []json.RawMessage) {
 	p.finish(parts[len(parts)-1])
 }
 
-// getStream is a session's standalone GET stream: the outbound for messages
-// that belong to no request.
-type getStream struct {
+// getChannel is a session's standalone stream: the outbound for messages that
+// belong to no request. It outlives the GET connections that carry it: while
+// none is open, messages still get event ids and go to the event store, so a
+// client that reconnects with Last-Event-ID receives what it missed, and ids
+// never repeat within the session.
+type getChannel struct {
 	h    *HTTPHandler
 	sess *Session
-	out  sse
 
-	mu    sync.Mutex
-	next  int64
-	dead  bool
-	ended bool
-	done  chan struct{}
+	mu   sync.Mutex
+	next int64         // index of the next event
+	conn *sse          // the open GET connection, nil when none
+	done chan struct{} // closed to end the open connection
 }
 
 const getStreamID = "g"
 
-func (g *getStream) send(msg []byte) error {
+func (g *getChannel) send(msg []byte) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.ended {
-		return errors.New("fastmcp: the GET stream has ended")
+	es := g.h.opts.EventStore
+	if g.conn == nil && es == nil {
+		return fmt.Errorf("%w: the session has no open GET stream", errNoChannel)
 	}
 	id := ""
-	if es := g.h.opts.EventStore; es != nil {
+	if es != nil {
 		idx := g.next
 		g.next++
 		id = eventID(getStreamID, idx)
-		_ = es.Append(context.Background(), g.sess.id, getStreamID, idx, msg)
+		if err := es.Append(context.Background(), g.sess.id, getStreamID, idx, msg); err != nil {
+			g.h.srv.logger.Warn("fastmcp: event store append failed", "error", err)
+		}
 	}
-	if err := g.out.writeEvent(id, msg); err != nil {
-		g.dead = true
-		g.endLocked()
-		return fmt.Errorf("fastmcp: the GET stream failed: %w", err)
+	if g.conn == nil {
+		return nil // stored for a resuming client
+	}
+	if err := g.conn.writeEvent(id, msg); err != nil {
+		g.detachLocked()
+		if es == nil {
+			return fmt.Errorf("fastmcp: the GET stream failed: %w", err)
+		}
 	}
 	return nil
 }
 
-func (g *getStream) end() {
-	g.mu.Lock()
-	g.endLocked()
-	g.mu.Unlock()
-}
-
-func (g *getStream) endLocked() {
-	if !g.ended {
-		g.ended = true
+// detachLocked ends the open connection, if any. g.mu is held.
+func (g *getChannel) detachLocked() {
+	if g.conn != nil {
+		g.conn = nil
 		close(g.done)
 	}
+}
+
+// end ends the open connection, if any.
+func (g *getChannel) end() {
+	g.mu.Lock()
+	g.detachLocked()
+	g.mu.Unlock()
 }
 
 // serveGet opens the standalone SSE stream of a session, or resumes a stream
@@ -873,55 +883,60 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 		st.active.Add(-1)
 		sess.touch()
 	}()
-	if last := r.Header.Get("Last-Event-ID"); last != "" && h.opts.EventStore != nil {
-		if streamID, index, ok := parseEventID(last); ok && streamID != getStreamID {
-			h.resumePost(w, r, sess, streamID, index)
-			return
-		}
+	last := r.Header.Get("Last-Event-ID")
+	streamID, index, resume := parseEventID(last)
+	resume = resume && h.opts.EventStore != nil
+	if resume && streamID != getStreamID {
+		h.resumePost(w, r, sess, streamID, index)
+		return
 	}
 	st.mu.Lock()
-	if st.get != nil {
-		st.mu.Unlock()
+	g := st.get
+	if g == nil {
+		g = &getChannel{h: h, sess: sess}
+		st.get = g
+	}
+	st.mu.Unlock()
+
+	g.mu.Lock()
+	if g.conn != nil {
+		g.mu.Unlock()
 		writeJSONError(w, http.StatusConflict, nil, CodeInvalidRequest, "Conflict: this session already has an open GET stream")
 		return
 	}
-	g := &getStream{h: h, sess: sess, done: make(chan struct{})}
-	g.out = startSSE(w, sess.id)
-	g.mu.Lock()
-	st.get = g
-	st.mu.Unlock()
-	// Replay what the client missed on its previous GET stream, then go live.
-	if last := r.Header.Get("Last-Event-ID"); last != "" && h.opts.EventStore != nil {
-		if streamID, index, ok := parseEventID(last); ok && streamID == getStreamID {
-			events, _ := h.opts.EventStore.After(r.Context(), sess.id, getStreamID, index)
-			for i, e := range events {
-				_ = g.out.writeEvent(eventID(getStreamID, index+1+int64(i)), e)
+	out := startSSE(w, sess.id)
+	if resume {
+		// Replay what the client missed, under the lock so no new message
+		// slips between the replay and going live.
+		events, err := h.opts.EventStore.After(r.Context(), sess.id, getStreamID, index)
+		if err != nil {
+			h.srv.logger.Info("fastmcp: cannot resume the GET stream faithfully", "session", sess.id, "error", err)
+		}
+		first := g.next - int64(len(events))
+		for i, e := range events {
+			if out.writeEvent(eventID(getStreamID, first+int64(i)), e) != nil {
+				break
 			}
-			g.next = index + 1 + int64(len(events))
 		}
 	}
+	done := make(chan struct{})
+	g.conn, g.done = &out, done
 	g.mu.Unlock()
 	sess.setOutbound(g)
 	defer func() {
-		st.mu.Lock()
-		if st.get == g {
-			st.get = nil
+		g.mu.Lock()
+		if g.conn == &out {
+			g.detachLocked()
 		}
-		st.mu.Unlock()
-		sess.mu.Lock()
-		if sess.out == g {
-			sess.out = nil
-		}
-		sess.mu.Unlock()
-		g.end()
+		g.mu.Unlock()
 	}()
-	h.holdStream(r.Context(), sess, g.done, func() error {
+	h.holdStream(r.Context(), sess, done, func() error {
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		if g.ended {
-			return nil
+		if g.conn != &out {
+			return errors.New("superseded")
 		}
-		return g.out.writeRaw([]byte(": keep-alive\n\n"))
+		return out.writeRaw([]byte(": keep-alive\n\n"))
 	}, true)
 }
 

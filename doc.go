@@ -1,0 +1,75 @@
+// Package fastmcp builds MCP (Model Context Protocol) servers: tools,
+// resources, resource templates and prompts with typed Go handlers, served to
+// client sessions over stdio or HTTP.
+//
+// A server in full:
+//
+//	type AddArgs struct {
+//		A float64 `json:"a" jsonschema:"the first number"`
+//		B float64 `json:"b" jsonschema:"the second number"`
+//	}
+//
+//	func main() {
+//		s := fastmcp.New(fastmcp.Options{Name: "Addition", Version: "1.0.0"})
+//		fastmcp.AddTool(s, fastmcp.Tool{Name: "add", Description: "Add two numbers"},
+//			func(ctx *fastmcp.Context, args AddArgs) (string, error) {
+//				return strconv.FormatFloat(args.A+args.B, 'f', -1, 64), nil
+//			})
+//		if err := s.Start(context.Background(), fastmcp.Stdio{}); err != nil {
+//			log.Fatal(err)
+//		}
+//	}
+//
+// # Tools
+//
+// AddTool registers a tool whose arguments are a Go type. The JSON Schema the
+// client sees is inferred from it once, at registration, and every call is
+// validated against it; invalid arguments come back to the model as a tool
+// result with isError, naming the field. Struct tags refine the schema:
+//
+//	jsonschema:"..." or description:"..."  the description
+//	title:"..."                            the title
+//	enum:"a,b,c"                           allowed values (items of a slice)
+//	default:"..."                          a default, applied when omitted
+//	minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf
+//	minLength, maxLength, minItems, maxItems, pattern, format
+//
+// A field is required unless its json tag has omitempty or omitzero, or it has
+// a default. The handler's result type decides the result: a string is text,
+// Content and []Content are blocks, *CallToolResult is sent as is, and any
+// other type is structured output with an inferred output schema. Errors are
+// tool results with isError: a *UserError shows its message, other errors are
+// masked (Options.ShowErrorDetails) and logged; an *Error becomes a JSON-RPC
+// error instead. A panic in any handler becomes an error result; the server
+// keeps serving.
+//
+// # Resources, templates, prompts, completion
+//
+// Server.AddResource exposes data at a URI; AddResourceTemplate exposes a
+// family of URIs by an RFC 6570 template, with typed or map arguments;
+// AddPrompt registers a prompt whose arguments may be inferred from a struct.
+// Prompt arguments with an enum, and template variables with an enum tag, are
+// completed automatically; a Completer does it by hand.
+//
+// # The handler context
+//
+// Every handler receives a *Context: a context.Context cancelled when the
+// client cancels, the tool's timeout passes or the session ends, with the
+// request's facilities: ReportProgress, logging to the client (Log, Info,
+// Logger), StreamContent, Sample, Elicit and Roots, the client's info and
+// capabilities, the request id and the Session.
+//
+// # Transports
+//
+// Start serves on Stdio, HTTP (Streamable HTTP with legacy SSE, health and
+// readiness probes, custom routes, TLS), or Auto, which lets the command line
+// and environment choose. Server.Handler mounts the HTTP surface in your own
+// http.Server. Package fastmcptest connects a client in-process for tests.
+//
+// # Protocol revisions
+//
+// FastMCP negotiates the handshake-era revisions 2024-11-05, 2025-03-26,
+// 2025-06-18 and 2025-11-25, and shapes every message to the revision of the
+// session: a feature a revision lacks is left out or converted (audio for a
+// 2024-11-05 client travels as an embedded binary resource, for instance).
+package fastmcp
