@@ -4,12 +4,15 @@
 // subscribable and templated resources; prompts with arguments, embedded
 // resources and images; and argument completion.
 //
-// It serves one client over stdio:
+// The command line or the environment chooses the transport (see fastmcp.Auto):
 //
-//	go run ./examples/everything
+//	go run ./examples/everything                                   # stdio
+//	go run ./examples/everything --transport http --port 8080      # Streamable HTTP
+//	FASTMCP_TRANSPORT=http FASTMCP_STATELESS=true go run ./examples/everything
 //
-// The conformance suite speaks Streamable HTTP only; put a stdio-to-HTTP bridge
-// in front of this server to run it.
+// Run the official conformance suite against it over HTTP:
+//
+//	npx @modelcontextprotocol/conformance@0.1.16 server --url http://127.0.0.1:8080/mcp --suite all
 //
 // It doubles as a tour of the API: each fixture is registered in newServer in
 // the most direct way FastMCP offers.
@@ -55,9 +58,11 @@ func main() {
 		}
 	}()
 
-	// Start serves until standard input closes or the process receives
-	// SIGINT or SIGTERM, then lets in-flight requests finish.
-	if err := server.Start(context.Background(), fastmcp.Stdio{}); err != nil {
+	// Start with a nil transport lets the command line and environment
+	// choose: stdio by default, or Streamable HTTP. It serves until the input
+	// closes or the process receives SIGINT or SIGTERM, then lets in-flight
+	// requests finish.
+	if err := server.Start(context.Background(), nil); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -204,29 +209,103 @@ func addTools(server *fastmcp.Server) {
 		return fmt.Sprintf("Received: name=%q, street=%q, city=%q", args.Name, args.Address.Street, args.Address.City), nil
 	})
 
-	// Sampling and elicitation fixtures: not registered yet, because the
-	// Context has no API for server-to-client sampling or elicitation
-	// requests. When it has, register here:
-	//
-	//   - test_sampling {prompt: string, required}: send sampling/createMessage
-	//     with messages [{role: "user", content: {type: "text", text: prompt}}]
-	//     and maxTokens 100; return "LLM response: <text>". Without the
-	//     client's sampling capability, return an error result.
-	//   - test_elicitation {message: string, required}: send
-	//     elicitation/create with that message and a form schema of
-	//     username and email (strings, "User's response", "User's email
-	//     address", both required); return "User response: action=<action>,
-	//     content=<json>", also when the elicitation fails.
-	//   - test_elicitation_sep1034_defaults: form fields name ("John Doe"),
-	//     age (integer 30), score (number 95.5), status (enum active,
-	//     inactive, pending; default active), verified (true); return
-	//     "Elicitation completed: action=<action>, content=<json>".
-	//   - test_elicitation_sep1330_enums: untitledSingle (enum), titledSingle
-	//     (oneOf const/title), legacyEnum (enum + enumNames), untitledMulti
-	//     (array of enum strings), titledMulti (array, items.anyOf
-	//     const/title); arrays with minItems 1 and maxItems 3.
-	//
-	// See /work/shared/conformance/requirements.md, sections 4 and 5.
+	// Sampling: ask the client's LLM, on the call's own stream. Without the
+	// client's sampling capability, Sample fails at once and the error
+	// becomes the tool's error result.
+	fastmcp.AddTool(server, fastmcp.Tool{Name: "test_sampling", Description: "Tests server-initiated sampling (LLM completion request)"},
+		func(ctx *fastmcp.Context, args samplingArgs) (string, error) {
+			res, err := ctx.Sample(&fastmcp.CreateMessageParams{
+				Messages:  []*fastmcp.SamplingMessage{{Role: fastmcp.RoleUser, Content: fastmcp.Text(args.Prompt)}},
+				MaxTokens: 100,
+			})
+			if err != nil {
+				return "", fastmcp.UserErrorf("sampling failed: %v", err)
+			}
+			text := ""
+			if t, ok := res.Content.(*fastmcp.TextContent); ok {
+				text = t.Text
+			}
+			return "LLM response: " + text, nil
+		})
+
+	// Elicitation: a form built from a struct. The answer is reported even
+	// when the user declines or the elicitation fails.
+	fastmcp.AddTool(server, fastmcp.Tool{Name: "test_elicitation", Description: "Tests server-initiated elicitation (user input request)"},
+		func(ctx *fastmcp.Context, args elicitationArgs) (string, error) {
+			res, err := fastmcp.ElicitForm[userInfo](ctx, args.Message)
+			if err != nil {
+				return "Elicitation failed: " + err.Error(), nil
+			}
+			content, _ := json.Marshal(res.Content)
+			return fmt.Sprintf("User response: action=%s, content=%s", res.Action, content), nil
+		})
+
+	// SEP-1034: every primitive type with a default the client pre-fills.
+	fastmcp.AddTool(server, fastmcp.Tool{Name: "test_elicitation_sep1034_defaults", Description: "Tests elicitation with default values for all primitive types (SEP-1034)"},
+		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+			res, err := fastmcp.ElicitForm[defaultsForm](ctx, "Please review and update the form fields with defaults")
+			if err != nil {
+				return "Elicitation failed: " + err.Error(), nil
+			}
+			content, _ := json.Marshal(res.Content)
+			return fmt.Sprintf("Elicitation completed: action=%s, content=%s", res.Action, content), nil
+		})
+
+	// SEP-1330: the five enum shapes. Four come from struct tags; the legacy
+	// enumNames form is written out, as a raw schema can be.
+	fastmcp.AddTool(server, fastmcp.Tool{Name: "test_elicitation_sep1330_enums", Description: "Tests elicitation with enum schema improvements (SEP-1330)"},
+		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+			schema, err := fastmcp.FormSchema[enumsForm]()
+			if err != nil {
+				return "", err
+			}
+			schema["properties"].(map[string]any)["legacyEnum"] = map[string]any{
+				"type":        "string",
+				"description": "Legacy titled enum (enumNames)",
+				"enum":        []string{"opt1", "opt2", "opt3"},
+				"enumNames":   []string{"Option One", "Option Two", "Option Three"},
+			}
+			res, err := ctx.Elicit(&fastmcp.ElicitParams{Message: "Please select options from the enum fields", RequestedSchema: schema})
+			if err != nil {
+				return "Elicitation failed: " + err.Error(), nil
+			}
+			content, _ := json.Marshal(res.Content)
+			return fmt.Sprintf("Elicitation completed: action=%s, content=%s", res.Action, content), nil
+		})
+}
+
+// samplingArgs are the arguments of test_sampling.
+type samplingArgs struct {
+	Prompt string `json:"prompt" description:"The prompt to send to the LLM"`
+}
+
+// elicitationArgs are the arguments of test_elicitation.
+type elicitationArgs struct {
+	Message string `json:"message" description:"The message to show the user"`
+}
+
+// userInfo is the form of test_elicitation.
+type userInfo struct {
+	Username string `json:"username" description:"User's response"`
+	Email    string `json:"email" description:"User's email address"`
+}
+
+// defaultsForm is the form of test_elicitation_sep1034_defaults.
+type defaultsForm struct {
+	Name     string  `json:"name,omitempty" description:"User name" default:"John Doe"`
+	Age      int     `json:"age,omitempty" description:"User age" default:"30"`
+	Score    float64 `json:"score,omitempty" description:"User score" default:"95.5"`
+	Status   string  `json:"status,omitempty" description:"User status" enum:"active,inactive,pending" default:"active"`
+	Verified bool    `json:"verified,omitempty" description:"Verification status" default:"true"`
+}
+
+// enumsForm is the form of test_elicitation_sep1330_enums, less the legacy
+// enumNames field.
+type enumsForm struct {
+	UntitledSingle string   `json:"untitledSingle,omitempty" description:"Simple enum without titles" enum:"option1,option2,option3"`
+	TitledSingle   string   `json:"titledSingle,omitempty" description:"Enum with titles (oneOf)" enum:"value1=First Option,value2=Second Option,value3=Third Option"`
+	UntitledMulti  []string `json:"untitledMulti,omitempty" description:"Multi-select without titles" enum:"option1,option2,option3" minItems:"1" maxItems:"3"`
+	TitledMulti    []string `json:"titledMulti,omitempty" description:"Multi-select with titles (anyOf)" enum:"value1=First Choice,value2=Second Choice,value3=Third Choice" minItems:"1" maxItems:"3"`
 }
 
 // personArgs are the arguments of json_schema_2020_12_tool. The tool's schema
