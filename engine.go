@@ -41,6 +41,9 @@ type request struct {
 	sentProgress bool
 
 	toolName string
+	// auth is the authenticator's result for this request, when the
+	// transport authenticated it (HTTP); the session's auth applies otherwise.
+	auth any
 
 	// ctx is the handler's Context, allocated with the request.
 	ctx Context
@@ -127,6 +130,8 @@ func (s *Server) serveRequest(ctx context.Context, sess *Session, r *request, b 
 		sess.mu.Unlock()
 		sess.track(r)
 		defer sess.untrack(r)
+		sess.active.Add(1)
+		defer sess.active.Add(-1)
 	}
 	c := &r.ctx
 	*c = Context{Context: ctx, srv: s, sess: sess, req: r}
@@ -257,6 +262,15 @@ func (s *Server) initialize(c *Context) (any, error) {
 		v = parseProtocolVersion(LatestHandshakeProtocolVersion)
 	}
 	sess := c.sess
+	auth := c.req.auth
+	if s.opts.Authenticate != nil && sess.http == nil {
+		// A stream transport (stdio): authenticate once, without a request.
+		var err error
+		if auth, err = safeAuthenticate(s, s.opts.Authenticate, nil); err != nil {
+			s.logger.Warn("fastmcp: authentication failed", "error", err)
+			return nil, NewError(CodeInvalidRequest, "authentication failed: %v", err)
+		}
+	}
 	sess.mu.Lock()
 	if sess.initialized {
 		sess.mu.Unlock()
@@ -264,8 +278,10 @@ func (s *Server) initialize(c *Context) (any, error) {
 	}
 	sess.initialized = true
 	sess.version, sess.clientCaps, sess.clientInfo = v, p.Capabilities, p.ClientInfo
+	sess.auth, sess.lastAuth = auth, auth
 	sess.initSeq.Store(s.lcSeq.Load())
 	sess.mu.Unlock()
+	sess.emitConnect()
 	return &InitializeResult{
 		ProtocolVersion: v.String(),
 		Capabilities:    s.capabilities(),
@@ -304,8 +320,25 @@ func (s *Server) handleNotification(sess *Session, m *jsonrpc.Message) {
 	case "notifications/initialized":
 		if sess != nil {
 			sess.mu.Lock()
-			sess.ready = sess.initialized
+			first := sess.initialized && !sess.notified
+			sess.notified = sess.initialized
 			sess.mu.Unlock()
+			if first {
+				go s.afterHandshake(sess)
+			}
+		}
+	case "notifications/roots/list_changed":
+		if sess != nil && !s.opts.DisableRoots {
+			go func() {
+				if roots, ok := s.fetchRoots(sess); ok {
+					sess.emitRootsChanged(roots)
+				}
+			}()
+		}
+	case "notifications/progress":
+		var p ProgressParams
+		if sess != nil && json.Unmarshal(m.Params, &p) == nil {
+			sess.deliverProgress(p)
 		}
 	case "notifications/cancelled":
 		var p struct {
@@ -316,6 +349,30 @@ func (s *Server) handleNotification(sess *Session, m *jsonrpc.Message) {
 			sess.cancelRequest(p.RequestID, p.Reason)
 		}
 	}
-	// Other notifications (progress for server requests, roots changes) are
-	// accepted and ignored until a feature needs them.
+	// Other notifications are accepted and ignored.
+}
+
+// afterHandshake runs once the client has sent notifications/initialized: it
+// fetches the client's roots when it has them, then marks the session ready.
+func (s *Server) afterHandshake(sess *Session) {
+	if !s.opts.DisableRoots && sess.ClientCapabilities().Roots != nil {
+		s.fetchRoots(sess)
+	}
+	sess.setReady()
+}
+
+// fetchRoots asks the client for its roots and stores them. It reports false,
+// and emits a session error, when that fails.
+func (s *Server) fetchRoots(sess *Session) ([]Root, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.RequestTimeout)
+	defer cancel()
+	roots, err := sess.ListRoots(ctx, nil)
+	if err != nil {
+		sess.emitError(fmt.Errorf("fastmcp: fetching the client's roots: %w", err))
+		return nil, false
+	}
+	sess.mu.Lock()
+	sess.roots = roots
+	sess.mu.Unlock()
+	return roots, true
 }

@@ -72,7 +72,7 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := h.newSession(true)
 	if !h.admit(sess) {
-		sess.close()
+		sess.close(ErrSessionClosed)
 		writeJSONError(w, http.StatusServiceUnavailable, nil, CodeInternalError, "Service Unavailable: the server has reached its session limit; try again later")
 		return
 	}
@@ -83,7 +83,7 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	defer ls.end()
 	sess.setOutbound(ls)
 	h.srv.addSession(sess)
-	defer h.endSession(sess)
+	defer h.endSession(sess, errStreamLost)
 	endpoint := h.opts.BasePath + "/messages?sessionId=" + sess.id
 	ls.mu.Lock()
 	err := ls.out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n"))

@@ -42,10 +42,31 @@ func (s *Server) RouteFunc(pattern string, handler func(http.ResponseWriter, *ht
 	s.Route(pattern, http.HandlerFunc(handler), opts)
 }
 
-// routeHandler wraps a route with what applies to it (authentication, once the
-// server has an authenticator).
+// routeHandler wraps a route with what applies to it: authentication, unless
+// the route is public or the server has no authenticator.
 func (s *Server) routeHandler(handler http.Handler, opts RouteOptions) http.Handler {
-	return handler
+	if opts.Public {
+		return handler
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Authenticate != nil {
+			var err error
+			r, _, err = s.authenticate(r)
+			if err != nil {
+				s.writeAuthError(w, err)
+				return
+			}
+		}
+		handler.ServeHTTP(w, r)
+	})
+}
+
+// AuthFromRequest returns the auth data the server's authenticator returned for
+// r, as type T, in a custom route handler (see Server.Route). ok is false for
+// a public route, a server without authenticator, or data of another type.
+func AuthFromRequest[T any](r *http.Request) (v T, ok bool) {
+	v, ok = requestAuth(r).(T)
+	return v, ok
 }
 
 // mountRoutes makes h serve the server's custom routes: every path the

@@ -129,11 +129,21 @@ type ListRootsResult struct {
 	Meta  Meta   `json:"_meta,omitempty"`
 }
 
-// RequestOptions tune a request the server sends to the client.
+// RequestOptions tune a request the server sends to the client. A nil
+// *RequestOptions means the defaults.
 type RequestOptions struct {
 	// Timeout bounds the wait for the answer. Default Options.RequestTimeout
-	// (60 seconds), or the context's deadline when that is earlier.
+	// (60 seconds). The context's deadline applies too.
 	Timeout time.Duration
+	// OnProgress, when set, asks the client for progress notifications and
+	// receives them, in order, on the waiting goroutine.
+	OnProgress func(Progress)
+	// ResetTimeoutOnProgress restarts Timeout with each progress report, so
+	// a client that keeps reporting is waited for. Default false.
+	ResetTimeoutOnProgress bool
+	// MaxTotalTimeout bounds the wait however much progress is reported.
+	// Default 0: no bound beyond Timeout.
+	MaxTotalTimeout time.Duration
 }
 
 // capabilityError reports a capability the client did not declare.
@@ -143,12 +153,7 @@ func capabilityError(feature, capability string) error {
 
 // call sends a request to the client on out and decodes the answer.
 func (s *Session) call(ctx context.Context, out outbound, method string, params, result any, opts *RequestOptions) error {
-	if opts != nil && opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
-		defer cancel()
-	}
-	raw, err := s.request(ctx, out, method, params)
+	raw, err := s.request(ctx, out, method, params, opts)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,19 @@ type Options struct {
 	// registry within this window produce one notification per list.
 	// Default 10 milliseconds.
 	ListChangedDelay time.Duration
+
+	// Authenticate checks the credentials of clients (see Authenticator).
+	// Default: none; every client is accepted and has no auth data.
+	Authenticate Authenticator
+
+	// StateStore keeps session state (Session.State). Default: in memory
+	// (NewMemoryStateStore).
+	StateStore StateStore
+
+	// DisableRoots stops the server from asking clients for their roots after
+	// the handshake and when they report a change. Session.Roots then stays
+	// nil; Context.Roots still asks on demand. Default false.
+	DisableRoots bool
 }
 
 // Defaults of Options.
@@ -94,6 +107,10 @@ type Server struct {
 	sessions map[*Session]struct{}
 
 	routes routes
+
+	stateStore   StateStore
+	onConnect    handlers[func(*Session)]
+	onDisconnect handlers[func(*Session)]
 
 	// List-changed debouncing: lcSeq numbers registry changes; lcPending
 	// holds, per list, the number of the last change not yet notified.
@@ -141,6 +158,10 @@ func New(opts Options) *Server {
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()
+	}
+	s.stateStore = opts.StateStore
+	if s.stateStore == nil {
+		s.stateStore = NewMemoryStateStore()
 	}
 	s.reg.init()
 	return s

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -45,12 +46,24 @@ type Session struct {
 
 	mu          sync.Mutex
 	initialized bool // initialize has been answered
-	ready       bool // notifications/initialized has arrived
+	notified    bool // notifications/initialized has arrived
+	ready       bool // notified, and the initial roots fetched
+	readyCh     chan struct{} // closed when ready; created on demand
 	closed      bool
+	closeCause  error
 	version     protocolVersion
 	clientInfo  Implementation
 	clientCaps  ClientCapabilities
 	logLevel    LoggingLevel
+	// auth is the session's auth data; lastAuth the authenticator's last
+	// result, to tell a refreshed credential from UpdateAuth's value.
+	auth, lastAuth any
+	roots          []Root
+	ev             *sessionEvents
+	state          *State
+	// progress routes notifications/progress for server-to-client requests
+	// to the request waiting for them, by progress token; created on demand.
+	progress map[string]chan ProgressParams
 	// out carries messages that belong to no request (list_changed,
 	// resource updates, session-level requests). nil when there is none.
 	out outbound
@@ -68,6 +81,10 @@ type Session struct {
 
 	// http is the Streamable HTTP state; nil for other transports.
 	http *httpState
+
+	// Tool metrics.
+	toolCalls, toolErrors, execNanos, lastCall atomic.Int64
+	active                                     atomic.Int32
 }
 
 func newSession(s *Server, out outbound) *Session {
@@ -122,12 +139,200 @@ func (s *Session) LoggingLevel() LoggingLevel {
 	return s.logLevel
 }
 
-// IsReady reports whether the client has completed the handshake (sent
-// notifications/initialized).
+// IsReady reports whether the session is ready: the client completed the
+// handshake (sent notifications/initialized) and, when it supports roots, its
+// roots were fetched.
 func (s *Session) IsReady() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ready
+}
+
+// WaitForReady waits until the session is ready (see IsReady), the context
+// ends or the session closes.
+func (s *Session) WaitForReady(ctx context.Context) error {
+	s.mu.Lock()
+	if s.ready {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.readyCh == nil {
+		s.readyCh = make(chan struct{})
+	}
+	ch := s.readyCh
+	s.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-s.done:
+		return ErrSessionClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// setReady marks the session ready and fires OnReady.
+func (s *Session) setReady() {
+	s.mu.Lock()
+	if s.ready || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.ready = true
+	if s.readyCh != nil {
+		close(s.readyCh)
+	}
+	s.mu.Unlock()
+	s.emitReady()
+}
+
+// Auth returns the session's auth data (see Authenticator), or nil.
+func (s *Session) Auth() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.auth
+}
+
+// UpdateAuth replaces the session's auth data for later requests. It stays
+// until UpdateAuth is called again or the client presents credentials that
+// authenticate to different data.
+func (s *Session) UpdateAuth(v any) {
+	s.mu.Lock()
+	s.auth = v
+	s.mu.Unlock()
+}
+
+// refreshAuth records the authenticator's result for a request of the session:
+// data that differs from the previous result (a refreshed credential) becomes
+// the session's auth data.
+func (s *Session) refreshAuth(data any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if reflect.DeepEqual(data, s.lastAuth) {
+		return
+	}
+	s.lastAuth, s.auth = data, data
+}
+
+// Roots returns the client's roots as last fetched: after the handshake and
+// after each change the client reports. It is nil when the client has no roots
+// capability or Options.DisableRoots is set.
+func (s *Session) Roots() []Root {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.roots
+}
+
+// State returns the session's key/value state (see State).
+func (s *Session) State() *State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == nil {
+		s.state = &State{store: s.srv.stateStore, scope: s.id}
+	}
+	return s.state
+}
+
+// Metrics returns the session's tool metrics.
+func (s *Session) Metrics() SessionMetrics {
+	m := SessionMetrics{
+		ToolCalls:        s.toolCalls.Load(),
+		ToolErrors:       s.toolErrors.Load(),
+		TotalExecution:   time.Duration(s.execNanos.Load()),
+		ActiveOperations: int(s.active.Load()),
+	}
+	if t := s.lastCall.Load(); t != 0 {
+		m.LastCall = time.Unix(0, t)
+	}
+	return m
+}
+
+// recordToolCall updates the tool metrics.
+func (s *Session) recordToolCall(start time.Time, failed bool) {
+	now := time.Now()
+	s.toolCalls.Add(1)
+	if failed {
+		s.toolErrors.Add(1)
+	}
+	s.execNanos.Add(int64(now.Sub(start)))
+	s.lastCall.Store(now.UnixNano())
+}
+
+// Close ends the session: in-flight requests are cancelled, server requests
+// waiting for the client fail, its state is cleared and OnDisconnect handlers
+// run. Over HTTP the client's next request gets 404 and must initialize again.
+func (s *Session) Close() error {
+	if s.http != nil {
+		s.http.h.endSession(s, errClosedByServer)
+		return nil
+	}
+	s.close(errClosedByServer)
+	return nil
+}
+
+// CloseCause returns why the session ended, or nil while it is live.
+func (s *Session) CloseCause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeCause
+}
+
+// Reasons a session ends, wrapped by CloseCause's error.
+var (
+	errClosedByServer = fmt.Errorf("%w: closed by the server", ErrSessionClosed)
+	errClientEnded    = fmt.Errorf("%w: the client ended the session", ErrSessionClosed)
+	errIdle           = fmt.Errorf("%w: idle for too long", ErrSessionClosed)
+	errEvicted        = fmt.Errorf("%w: ended to make room for a new session", ErrSessionClosed)
+	errStreamLost     = fmt.Errorf("%w: the client's stream was lost", ErrSessionClosed)
+	errShutdown       = fmt.Errorf("%w: the server shut down", ErrSessionClosed)
+	errInputClosed    = fmt.Errorf("%w: the client closed its input", ErrSessionClosed)
+	errPingFailed     = fmt.Errorf("%w: the client stopped answering pings", ErrSessionClosed)
+)
+
+// Log sends a log message to the client outside any request, on the session's
+// own channel (the GET stream over HTTP), if level is at or above the client's
+// logging level. data is any JSON-encodable value. It returns an error when the
+// message could not be delivered.
+func (s *Session) Log(level LoggingLevel, logger string, data any) error {
+	if level.severity() < s.LoggingLevel().severity() {
+		return nil
+	}
+	out := s.outbound()
+	if out == nil {
+		return fmt.Errorf("%w for log messages", errNoChannel)
+	}
+	return sendNotification(out, "notifications/message", LoggingMessageParams{Level: level, Logger: logger, Data: data})
+}
+
+// ToolsListChanged tells the client its tool list changed
+// (notifications/tools/list_changed), for example after access rules that
+// depend on the session changed.
+func (s *Session) ToolsListChanged() { s.notifyIfReady("notifications/tools/list_changed", nil) }
+
+// ResourcesListChanged tells the client its resource list changed.
+func (s *Session) ResourcesListChanged() {
+	s.notifyIfReady("notifications/resources/list_changed", nil)
+}
+
+// ResourceTemplatesListChanged tells the client its resource template list
+// changed (the protocol reports it as a resources list change).
+func (s *Session) ResourceTemplatesListChanged() { s.ResourcesListChanged() }
+
+// PromptsListChanged tells the client its prompt list changed.
+func (s *Session) PromptsListChanged() { s.notifyIfReady("notifications/prompts/list_changed", nil) }
+
+// ResourceUpdated tells the client that a resource it subscribed to changed;
+// it does nothing when the session is not subscribed to uri.
+func (s *Session) ResourceUpdated(uri string) {
+	if s.subscribed(uri) {
+		s.notifyIfReady("notifications/resources/updated", map[string]string{"uri": uri})
+	}
+}
+
+// NotifyElicitationComplete tells the client that the URL-mode elicitation
+// with the given id finished (2025-11-25).
+func (s *Session) NotifyElicitationComplete(elicitationID string) {
+	s.notifyIfReady("notifications/elicitation/complete", map[string]string{"elicitationId": elicitationID})
 }
 
 // CreatedAt returns when the session was created.
@@ -165,13 +370,13 @@ func (s *Session) outbound() outbound {
 // session has completed its handshake and has a channel for it.
 func (s *Session) notifyIfReady(method string, params any) {
 	s.mu.Lock()
-	out, ok := s.out, s.ready && !s.closed
+	out, ok := s.out, s.notified && !s.closed
 	s.mu.Unlock()
 	if !ok || out == nil {
 		return
 	}
 	if err := sendNotification(out, method, params); err != nil {
-		s.srv.logger.Debug("fastmcp: notification not delivered", "method", method, "session", s.id, "error", err)
+		s.emitError(fmt.Errorf("fastmcp: %s not delivered: %w", method, err))
 	}
 }
 
@@ -189,15 +394,20 @@ func sendNotification(out outbound, method string, params any) error {
 
 // Ping sends a ping to the client and waits for its answer.
 func (s *Session) Ping(ctx context.Context) error {
-	_, err := s.request(ctx, nil, "ping", nil)
+	_, err := s.request(ctx, nil, "ping", nil, nil)
 	return err
 }
 
 // request sends a server-to-client request on out (the session's own channel
-// when nil) and waits for the response, the context, the session's end or
-// Options.RequestTimeout, whichever comes first. A cancelled or timed-out
-// request is cancelled at the client with notifications/cancelled.
-func (s *Session) request(ctx context.Context, out outbound, method string, params any) (json.RawMessage, error) {
+// when nil) and waits for the response. It gives up when the context ends, the
+// session ends, or the timeout passes: opts.Timeout or Options.RequestTimeout
+// (reset by each progress report with opts.ResetTimeoutOnProgress, but never
+// beyond opts.MaxTotalTimeout). A request given up is cancelled at the client
+// with notifications/cancelled.
+func (s *Session) request(ctx context.Context, out outbound, method string, params any, opts *RequestOptions) (json.RawMessage, error) {
+	if opts == nil {
+		opts = &RequestOptions{}
+	}
 	var raw json.RawMessage
 	if params != nil {
 		var err error
@@ -225,42 +435,122 @@ func (s *Session) request(ctx context.Context, out outbound, method string, para
 		s.pending = make(map[string]chan *jsonrpc.Message)
 	}
 	s.pending[key] = ch
+	var progress chan ProgressParams
+	token := ""
+	if opts.OnProgress != nil {
+		token = `"fastmcp-` + key + `"`
+		progress = make(chan ProgressParams, 16)
+		if s.progress == nil {
+			s.progress = make(map[string]chan ProgressParams)
+		}
+		s.progress[token] = progress
+	}
 	s.mu.Unlock()
 
 	forget := func() {
 		s.mu.Lock()
 		delete(s.pending, key)
+		if token != "" {
+			delete(s.progress, token)
+		}
 		s.mu.Unlock()
+	}
+	if token != "" {
+		var err error
+		if raw, err = withProgressToken(raw, token); err != nil {
+			forget()
+			return nil, err
+		}
 	}
 	if err := out.send(jsonrpc.AppendRequest(nil, id, method, raw)); err != nil {
 		forget()
 		return nil, fmt.Errorf("fastmcp: sending %s: %w", method, err)
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.srv.opts.RequestTimeout)
-		defer cancel()
+
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = s.srv.opts.RequestTimeout
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var maxTotal <-chan time.Time
+	if opts.MaxTotalTimeout > 0 {
+		t := time.NewTimer(opts.MaxTotalTimeout)
+		defer t.Stop()
+		maxTotal = t.C
+	}
+	giveUp := func(reason string, err error) (json.RawMessage, error) {
+		forget()
+		_ = sendNotification(out, "notifications/cancelled", map[string]any{"requestId": id, "reason": reason})
+		return nil, err
+	}
+	for {
+		select {
+		case resp := <-ch:
+			forget()
+			if resp.Error != nil {
+				e := &Error{Code: ErrorCode(resp.Error.Code), Message: resp.Error.Message}
+				if resp.Error.Data != nil {
+					e.Data = resp.Error.Data
+				}
+				return nil, e
+			}
+			return resp.Result, nil
+		case p := <-progress:
+			opts.OnProgress(Progress{Progress: p.Progress, Total: p.Total, Message: p.Message})
+			if opts.ResetTimeoutOnProgress {
+				timer.Reset(timeout)
+			}
+		case <-timer.C:
+			return giveUp("request timed out", fmt.Errorf("fastmcp: %s: %w after %v", method, ErrRequestTimeout, timeout))
+		case <-maxTotal:
+			return giveUp("request timed out", fmt.Errorf("fastmcp: %s: %w (maximum total of %v)", method, ErrRequestTimeout, opts.MaxTotalTimeout))
+		case <-ctx.Done():
+			return giveUp("request cancelled", fmt.Errorf("fastmcp: %s: %w", method, context.Cause(ctx)))
+		case <-s.done:
+			forget()
+			return nil, ErrSessionClosed
+		}
+	}
+}
+
+// ErrRequestTimeout is wrapped by errors of server-to-client requests that got
+// no answer in time.
+var ErrRequestTimeout = errors.New("fastmcp: the client did not answer in time")
+
+// withProgressToken adds _meta.progressToken to raw request params.
+func withProgressToken(raw json.RawMessage, token string) (json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("fastmcp: params must be an object to carry a progress token: %w", err)
+		}
+	}
+	meta := map[string]json.RawMessage{}
+	if old, ok := m["_meta"]; ok {
+		_ = json.Unmarshal(old, &meta)
+	}
+	meta["progressToken"] = json.RawMessage(token)
+	mb, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	m["_meta"] = mb
+	return json.Marshal(m)
+}
+
+// deliverProgress hands a progress notification from the client to the
+// server request that asked for it.
+func (s *Session) deliverProgress(p ProgressParams) {
+	s.mu.Lock()
+	ch := s.progress[jsonrpc.CompactID(p.ProgressToken)]
+	s.mu.Unlock()
+	if ch == nil {
+		return
 	}
 	select {
-	case resp := <-ch:
-		if resp.Error != nil {
-			e := &Error{Code: ErrorCode(resp.Error.Code), Message: resp.Error.Message}
-			if resp.Error.Data != nil {
-				e.Data = resp.Error.Data
-			}
-			return nil, e
-		}
-		return resp.Result, nil
-	case <-ctx.Done():
-		forget()
-		reason := "request cancelled"
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			reason = "request timed out"
-		}
-		_ = sendNotification(out, "notifications/cancelled", map[string]any{"requestId": id, "reason": reason})
-		return nil, fmt.Errorf("fastmcp: %s: %w", method, context.Cause(ctx))
-	case <-s.done:
-		return nil, ErrSessionClosed
+	case ch <- p:
+	default: // the requester is behind; drop rather than block the reader
 	}
 }
 
@@ -320,24 +610,36 @@ func (s *Session) cancelRequest(id json.RawMessage, reason string) {
 
 var errClientCancelled = errors.New("fastmcp: request cancelled by the client")
 
-// close ends the session: pending server-to-client requests fail with
-// ErrSessionClosed and in-flight requests are cancelled.
-func (s *Session) close() {
+// close ends the session for cause: pending server-to-client requests fail
+// with ErrSessionClosed, in-flight requests are cancelled, the state is cleared
+// and OnDisconnect handlers run. Only the first call has an effect.
+func (s *Session) close(cause error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return
 	}
 	s.closed = true
+	s.closeCause = cause
 	inflight := s.inflight
 	s.inflight = nil
 	s.subs = nil
+	initialized := s.initialized
+	hadState := s.state != nil
 	s.mu.Unlock()
 	close(s.done)
 	for _, r := range inflight {
-		r.cancel(ErrSessionClosed)
+		r.cancel(cause)
 	}
 	s.srv.removeSession(s)
+	if hadState {
+		if err := s.srv.stateStore.Clear(context.Background(), s.id); err != nil {
+			s.srv.logger.Warn("fastmcp: clearing session state failed", "session", s.id, "error", err)
+		}
+	}
+	if initialized {
+		s.emitDisconnect()
+	}
 }
 
 // subscribe and unsubscribe maintain the session's resource subscriptions.

@@ -112,7 +112,11 @@ loop:
 			s.logger.Warn("fastmcp: in-flight requests still running at shutdown; cancelling them")
 		}
 	}
-	sess.close()
+	if eof {
+		sess.close(errInputClosed)
+	} else {
+		sess.close(errShutdown)
+	}
 	waitTimeout(&wg, s.opts.ShutdownTimeout)
 	if readErr != nil && !errors.Is(readErr, io.EOF) && !errors.Is(readErr, os.ErrClosed) {
 		return fmt.Errorf("fastmcp: reading from the client: %w", readErr)

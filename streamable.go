@@ -96,7 +96,32 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.applyCORS(w, r) {
 		return // preflight answered
 	}
+	if h.isMCPPath(r.URL.Path) && h.srv.opts.Authenticate != nil {
+		var err error
+		r, _, err = h.srv.authenticate(r)
+		if err != nil {
+			h.srv.writeAuthError(w, err)
+			return
+		}
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// isMCPPath reports whether path is served by an MCP transport (as opposed to
+// probes and custom routes).
+func (h *HTTPHandler) isMCPPath(path string) bool {
+	if path == h.endpoint {
+		return true
+	}
+	return !h.opts.DisableLegacySSE && (path == h.opts.BasePath+"/sse" || path == h.opts.BasePath+"/messages")
+}
+
+// requestAuth returns the memoized authentication result of r.
+func requestAuth(r *http.Request) any {
+	if res, ok := r.Context().Value(authKey{}).(*authResult); ok {
+		return res.data
+	}
+	return nil
 }
 
 // Close ends every session (cancelling their in-flight requests) and stops the
@@ -112,7 +137,7 @@ func (h *HTTPHandler) Close() error {
 		}
 		h.mu.Unlock()
 		for _, sess := range all {
-			h.endSession(sess)
+			h.endSession(sess, errShutdown)
 		}
 	})
 	return nil
@@ -148,8 +173,8 @@ func (h *HTTPHandler) lookup(id string) *Session {
 	return sess
 }
 
-// endSession ends a session and forgets it.
-func (h *HTTPHandler) endSession(sess *Session) {
+// endSession ends a session for cause and forgets it.
+func (h *HTTPHandler) endSession(sess *Session, cause error) {
 	h.mu.Lock()
 	if h.sessions[sess.id] == sess {
 		delete(h.sessions, sess.id)
@@ -161,7 +186,7 @@ func (h *HTTPHandler) endSession(sess *Session) {
 		st.get.end()
 	}
 	st.mu.Unlock()
-	sess.close()
+	sess.close(cause)
 	if es := h.opts.EventStore; es != nil {
 		_ = es.SessionClosed(context.Background(), sess.id)
 	}
@@ -190,7 +215,7 @@ func (h *HTTPHandler) reap() {
 		h.mu.RUnlock()
 		for _, sess := range stale {
 			h.srv.logger.Debug("fastmcp: ending idle session", "session", sess.id)
-			h.endSession(sess)
+			h.endSession(sess, errIdle)
 		}
 	}
 }
@@ -217,7 +242,7 @@ func (h *HTTPHandler) admit(sess *Session) bool {
 			return false
 		}
 		h.srv.logger.Info("fastmcp: session limit reached; ending the longest-idle session", "session", oldest.id, "limit", h.opts.MaxSessions)
-		h.endSession(oldest)
+		h.endSession(oldest, errEvicted)
 	}
 }
 
@@ -369,6 +394,9 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	} else if !hasVersion {
 		version = v20250326 // the specification's assumption without the header
 	}
+	if sess != nil && h.srv.opts.Authenticate != nil {
+		sess.refreshAuth(requestAuth(r))
+	}
 	if !m.IsRequest() {
 		if m.IsNotification() {
 			h.srv.handleNotification(sess, &m)
@@ -408,15 +436,16 @@ func (h *HTTPHandler) serveInitialize(w http.ResponseWriter, r *http.Request, m 
 	ps := &postStream{h: h, w: w, allowSSE: false}
 	b := getBuf()
 	defer putBuf(b)
-	*b = h.srv.handleRequest(r.Context(), sess, m, ps, *b)
+	req := &request{id: m.ID, method: m.Method, params: m.Params, out: ps, auth: requestAuth(r)}
+	*b = h.srv.serveRequest(r.Context(), sess, req, *b)
 	if sess.protocol() == vUnknown || h.opts.Stateless {
 		// initialize failed, or there are no sessions: nothing to keep.
-		sess.close()
+		sess.close(ErrSessionClosed)
 		writeJSON(w, *b, "")
 		return
 	}
 	if !h.admit(sess) {
-		sess.close()
+		sess.close(ErrSessionClosed)
 		writeJSONError(w, http.StatusServiceUnavailable, m.ID, CodeInternalError,
 			fmt.Sprintf("Service Unavailable: the server has reached its limit of %d sessions; try again later", h.opts.MaxSessions))
 		return
@@ -454,6 +483,9 @@ func (h *HTTPHandler) serveRequest(w http.ResponseWriter, r *http.Request, sess 
 	ps := &postStream{h: h, sess: sess, w: w, version: version,
 		allowSSE: !h.opts.JSONResponse && accepts(r, "text/event-stream")}
 	req := &request{id: m.ID, method: m.Method, params: m.Params, out: ps, version: version}
+	if sess == nil {
+		req.auth = requestAuth(r)
+	}
 	b := getBuf()
 	*b = h.srv.serveRequest(ctx, sess, req, *b)
 	ps.finish(*b)
@@ -535,7 +567,7 @@ func (h *HTTPHandler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.endSession(sess)
+	h.endSession(sess, errClientEnded)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -982,7 +1014,7 @@ func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, done <-chan
 			h.srv.logger.Warn("fastmcp: ping failed", "session", sess.id, "failures", failures, "error", err)
 			if h.opts.PingFailureLimit > 0 && failures >= h.opts.PingFailureLimit {
 				h.srv.logger.Warn("fastmcp: ending session after failed pings", "session", sess.id)
-				go h.endSession(sess)
+				go h.endSession(sess, errPingFailed)
 				return
 			}
 		}

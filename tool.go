@@ -265,7 +265,11 @@ func (s *Server) callTool(c *Context) (any, error) {
 		return nil, NewError(CodeInvalidParams, "Unknown tool: %s", n)
 	}
 	c.req.toolName = e.tool.Name
+	start := time.Now()
 	res, err := s.runTool(c, e, args)
+	if c.sess != nil {
+		c.sess.recordToolCall(start, err != nil || res.IsError)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,204 @@
+package fastmcp
+
+import (
+	"sync"
+)
+
+// Session lifecycle events.
+//
+// Handlers are plain Go functions registered with Server.OnConnect,
+// Server.OnDisconnect, Session.OnReady, Session.OnError and
+// Session.OnRootsChanged; each registration returns a function that removes
+// the handler. Registering and removing are safe at any time.
+//
+// The events of one session are delivered in order (connect, ready,
+// roots changes and errors, disconnect), one at a time, on a goroutine of
+// their own: a slow handler delays the next events of its session but never
+// the session's requests, and a panicking handler is logged and skipped.
+
+// handlers is a registry of event handlers of one signature.
+type handlers[F any] struct {
+	mu   sync.Mutex
+	next int
+	fns  map[int]F
+}
+
+// add registers f and returns its remover.
+func (h *handlers[F]) add(f F) func() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fns == nil {
+		h.fns = map[int]F{}
+	}
+	id := h.next
+	h.next++
+	h.fns[id] = f
+	return func() {
+		h.mu.Lock()
+		delete(h.fns, id)
+		h.mu.Unlock()
+	}
+}
+
+// snapshot returns the registered handlers in registration order.
+func (h *handlers[F]) snapshot() []F {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.fns) == 0 {
+		return nil
+	}
+	out := make([]F, 0, len(h.fns))
+	for id := 0; id < h.next; id++ {
+		if f, ok := h.fns[id]; ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// OnConnect registers f to run when a client session starts (its initialize
+// request is accepted). It returns a function that removes f.
+func (s *Server) OnConnect(f func(*Session)) (remove func()) { return s.onConnect.add(f) }
+
+// OnDisconnect registers f to run when a session ends: the client deleted it
+// or closed stdin, it was reaped for idleness or to make room, its stream was
+// lost (legacy SSE), it was closed, or the server shut down. Session.CloseCause
+// says which. It returns a function that removes f.
+func (s *Server) OnDisconnect(f func(*Session)) (remove func()) { return s.onDisconnect.add(f) }
+
+// sessionEvents holds a session's handlers and its event queue.
+type sessionEvents struct {
+	ready        handlers[func()]
+	errs         handlers[func(error)]
+	rootsChanged handlers[func([]Root)]
+
+	mu      sync.Mutex
+	queue   []func()
+	running bool
+}
+
+func (s *Session) events() *sessionEvents {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ev == nil {
+		s.ev = &sessionEvents{}
+	}
+	return s.ev
+}
+
+// OnReady registers f to run when the session is ready: the client completed
+// the handshake and, when it supports roots (and Options.DisableRoots is not
+// set), its roots were fetched. If the session is already ready, f still runs
+// once, soon. It returns a function that removes f.
+func (s *Session) OnReady(f func()) (remove func()) {
+	ev := s.events()
+	remove = ev.ready.add(f)
+	if s.IsReady() {
+		s.emit(func() { f() })
+	}
+	return remove
+}
+
+// OnError registers f to run when an error concerns the session outside any
+// request: its roots could not be fetched, a notification could not be
+// delivered. It returns a function that removes f.
+func (s *Session) OnError(f func(error)) (remove func()) { return s.events().errs.add(f) }
+
+// OnRootsChanged registers f to run with the client's new roots after it
+// reported a change (notifications/roots/list_changed) and they were fetched.
+// It returns a function that removes f.
+func (s *Session) OnRootsChanged(f func([]Root)) (remove func()) {
+	return s.events().rootsChanged.add(f)
+}
+
+// emit queues an event of the session; events run in order on one goroutine.
+func (s *Session) emit(f func()) {
+	ev := s.events()
+	ev.mu.Lock()
+	ev.queue = append(ev.queue, f)
+	if ev.running {
+		ev.mu.Unlock()
+		return
+	}
+	ev.running = true
+	ev.mu.Unlock()
+	go s.runEvents(ev)
+}
+
+func (s *Session) runEvents(ev *sessionEvents) {
+	for {
+		ev.mu.Lock()
+		if len(ev.queue) == 0 {
+			ev.running = false
+			ev.queue = nil
+			ev.mu.Unlock()
+			return
+		}
+		f := ev.queue[0]
+		ev.queue[0] = nil
+		ev.queue = ev.queue[1:]
+		ev.mu.Unlock()
+		s.runHandler(f)
+	}
+}
+
+// runHandler runs one event handler, recovering a panic.
+func (s *Session) runHandler(f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.srv.recovered("session event handler", v)
+		}
+	}()
+	f()
+}
+
+func (s *Session) emitConnect() {
+	for _, f := range s.srv.onConnect.snapshot() {
+		s.emit(func() { f(s) })
+	}
+}
+
+func (s *Session) emitDisconnect() {
+	for _, f := range s.srv.onDisconnect.snapshot() {
+		s.emit(func() { f(s) })
+	}
+}
+
+// eventsIfAny returns the session's events, or nil when no handler was ever
+// registered.
+func (s *Session) eventsIfAny() *sessionEvents {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ev
+}
+
+func (s *Session) emitReady() {
+	ev := s.eventsIfAny()
+	if ev == nil {
+		return
+	}
+	for _, f := range ev.ready.snapshot() {
+		s.emit(f)
+	}
+}
+
+func (s *Session) emitError(err error) {
+	s.srv.logger.Debug("fastmcp: session error", "session", s.id, "error", err)
+	ev := s.eventsIfAny()
+	if ev == nil {
+		return
+	}
+	for _, f := range ev.errs.snapshot() {
+		s.emit(func() { f(err) })
+	}
+}
+
+func (s *Session) emitRootsChanged(roots []Root) {
+	ev := s.eventsIfAny()
+	if ev == nil {
+		return
+	}
+	for _, f := range ev.rootsChanged.snapshot() {
+		s.emit(func() { f(roots) })
+	}
+}
