@@ -45,9 +45,9 @@ type Session struct {
 	initSeq atomic.Uint64
 
 	mu          sync.Mutex
-	initialized bool // initialize has been answered
-	notified    bool // notifications/initialized has arrived
-	ready       bool // notified, and the initial roots fetched
+	initialized bool          // initialize has been answered
+	notified    bool          // notifications/initialized has arrived
+	ready       bool          // notified, and the initial roots fetched
 	readyCh     chan struct{} // closed when ready; created on demand
 	closed      bool
 	closeCause  error
