@@ -103,19 +103,21 @@ func Textf(format string, args ...any) *TextContent {
 }
 
 // Image returns an image block of data with the given MIME type. When mimeType
-// is empty it is sniffed from the data.
+// is empty it is sniffed from the data (image/png when the data is not a
+// known image format).
 func Image(data []byte, mimeType string) *ImageContent {
 	if mimeType == "" {
-		mimeType = sniffMIME(data, "image/png")
+		mimeType = mediaType(data, "", "", "image/", "image/png")
 	}
 	return &ImageContent{Data: data, MIMEType: mimeType}
 }
 
 // Audio returns an audio block of data with the given MIME type. When mimeType
-// is empty it is sniffed from the data.
+// is empty it is sniffed from the data (audio/mpeg when the data is not a
+// known audio format).
 func Audio(data []byte, mimeType string) *AudioContent {
 	if mimeType == "" {
-		mimeType = sniffMIME(data, "audio/mpeg")
+		mimeType = mediaType(data, "", "", "audio/", "audio/mpeg")
 	}
 	return &AudioContent{Data: data, MIMEType: mimeType}
 }
@@ -362,13 +364,15 @@ func contentsFor(cs []Content, v protocolVersion) []Content {
 }
 
 func contentFor(c Content, v protocolVersion) Content {
+	if v < v20250618 {
+		c = withoutNewMembers(c)
+	}
 	switch c := c.(type) {
 	case *AudioContent:
 		if v < v20250326 {
 			return &EmbeddedResource{
 				Resource:    &ResourceContents{URI: audioFallbackURI, MIMEType: c.MIMEType, Blob: nonNil(c.Data)},
-				Annotations: c.Annotations,
-				Meta:        c.Meta,
+				Annotations: annotationsBefore20250618(c.Annotations),
 			}
 		}
 	case *ResourceLink:
@@ -377,10 +381,56 @@ func contentFor(c Content, v protocolVersion) Content {
 			if c.Title != "" {
 				name = c.Title
 			}
-			return &TextContent{Text: "[" + name + "](" + c.URI + ")", Annotations: c.Annotations, Meta: c.Meta}
+			return &TextContent{Text: "[" + name + "](" + c.URI + ")", Annotations: annotationsBefore20250618(c.Annotations)}
 		}
 	}
 	return c
+}
+
+// withoutNewMembers returns c without the members that arrived with 2025-06-18:
+// _meta, and lastModified in annotations. c is copied only when it has them.
+func withoutNewMembers(c Content) Content {
+	switch x := c.(type) {
+	case *TextContent:
+		if x.Meta != nil || hasLastModified(x.Annotations) {
+			cp := *x
+			cp.Meta, cp.Annotations = nil, annotationsBefore20250618(x.Annotations)
+			return &cp
+		}
+	case *ImageContent:
+		if x.Meta != nil || hasLastModified(x.Annotations) {
+			cp := *x
+			cp.Meta, cp.Annotations = nil, annotationsBefore20250618(x.Annotations)
+			return &cp
+		}
+	case *AudioContent:
+		if x.Meta != nil || hasLastModified(x.Annotations) {
+			cp := *x
+			cp.Meta, cp.Annotations = nil, annotationsBefore20250618(x.Annotations)
+			return &cp
+		}
+	case *EmbeddedResource:
+		if x.Meta != nil || hasLastModified(x.Annotations) || (x.Resource != nil && x.Resource.Meta != nil) {
+			cp := *x
+			cp.Meta, cp.Annotations = nil, annotationsBefore20250618(x.Annotations)
+			cp.Resource = contentsBefore20250618(x.Resource)
+			return &cp
+		}
+	}
+	return c
+}
+
+func hasLastModified(a *Annotations) bool { return a != nil && a.LastModified != "" }
+
+// contentsBefore20250618 drops the _meta of resource contents, which arrived
+// with 2025-06-18.
+func contentsBefore20250618(rc *ResourceContents) *ResourceContents {
+	if rc == nil || rc.Meta == nil {
+		return rc
+	}
+	cp := *rc
+	cp.Meta = nil
+	return &cp
 }
 
 func nonNil(b []byte) []byte {

@@ -303,7 +303,9 @@ func (s *Server) setLevel(c *Context) (any, error) {
 		return nil, NewError(CodeInvalidParams, "invalid logging level %q", p.Level)
 	}
 	if c.sess == nil {
-		return nil, NewError(CodeInvalidRequest, "logging/setLevel needs a session; send the level in _meta instead")
+		// Served statelessly: there is no session to keep the level in, and
+		// every request stands alone. Accept it, as a no-op.
+		return emptyResult, nil
 	}
 	c.sess.mu.Lock()
 	c.sess.logLevel = p.Level

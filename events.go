@@ -72,9 +72,10 @@ type sessionEvents struct {
 	errs         handlers[func(error)]
 	rootsChanged handlers[func([]Root)]
 
-	mu      sync.Mutex
-	queue   []func()
-	running bool
+	mu        sync.Mutex
+	queue     []func()
+	running   bool
+	readyDone bool // the ready event has run
 }
 
 func (s *Session) events() *sessionEvents {
@@ -92,9 +93,12 @@ func (s *Session) events() *sessionEvents {
 // once, soon. It returns a function that removes f.
 func (s *Session) OnReady(f func()) (remove func()) {
 	ev := s.events()
+	ev.mu.Lock()
+	late := ev.readyDone
 	remove = ev.ready.add(f)
-	if s.IsReady() {
-		s.emit(func() { f() })
+	ev.mu.Unlock()
+	if late {
+		s.emit(func() { s.runHandler(f) })
 	}
 	return remove
 }
@@ -152,16 +156,24 @@ func (s *Session) runHandler(f func()) {
 	f()
 }
 
+// The emit functions queue one event; its handlers are looked up when the
+// event runs, so a handler registered by an earlier event's handler (OnReady
+// inside OnConnect) still sees it.
+
 func (s *Session) emitConnect() {
-	for _, f := range s.srv.onConnect.snapshot() {
-		s.emit(func() { f(s) })
-	}
+	s.emit(func() {
+		for _, f := range s.srv.onConnect.snapshot() {
+			s.runHandler(func() { f(s) })
+		}
+	})
 }
 
 func (s *Session) emitDisconnect() {
-	for _, f := range s.srv.onDisconnect.snapshot() {
-		s.emit(func() { f(s) })
-	}
+	s.emit(func() {
+		for _, f := range s.srv.onDisconnect.snapshot() {
+			s.runHandler(func() { f(s) })
+		}
+	})
 }
 
 // eventsIfAny returns the session's events, or nil when no handler was ever
@@ -173,13 +185,15 @@ func (s *Session) eventsIfAny() *sessionEvents {
 }
 
 func (s *Session) emitReady() {
-	ev := s.eventsIfAny()
-	if ev == nil {
-		return
-	}
-	for _, f := range ev.ready.snapshot() {
-		s.emit(f)
-	}
+	ev := s.events()
+	s.emit(func() {
+		ev.mu.Lock()
+		ev.readyDone = true
+		ev.mu.Unlock()
+		for _, f := range ev.ready.snapshot() {
+			s.runHandler(f)
+		}
+	})
 }
 
 func (s *Session) emitError(err error) {
@@ -188,9 +202,11 @@ func (s *Session) emitError(err error) {
 	if ev == nil {
 		return
 	}
-	for _, f := range ev.errs.snapshot() {
-		s.emit(func() { f(err) })
-	}
+	s.emit(func() {
+		for _, f := range ev.errs.snapshot() {
+			s.runHandler(func() { f(err) })
+		}
+	})
 }
 
 func (s *Session) emitRootsChanged(roots []Root) {
@@ -198,7 +214,9 @@ func (s *Session) emitRootsChanged(roots []Root) {
 	if ev == nil {
 		return
 	}
-	for _, f := range ev.rootsChanged.snapshot() {
-		s.emit(func() { f(roots) })
-	}
+	s.emit(func() {
+		for _, f := range ev.rootsChanged.snapshot() {
+			s.runHandler(func() { f(roots) })
+		}
+	})
 }

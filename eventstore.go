@@ -60,13 +60,35 @@ type memoryEventStore struct {
 
 type memSession struct {
 	bytes   int
+	count   int // stored events
 	streams map[string]*memStream
-	order   []*memStream // streams in creation order, for eviction
+	// fifo lists the session's stored events, oldest first, for eviction;
+	// references to events already dropped are skipped and compacted away.
+	fifo []memRef
+}
+
+// memRef names one stored event.
+type memRef struct {
+	st    *memStream
+	index int64
 }
 
 type memStream struct {
+	id     string
 	first  int64 // index of events[0]
 	events [][]byte
+}
+
+// drop drops the oldest event of st; a stream left empty is forgotten.
+func (s *memSession) drop(st *memStream) {
+	s.bytes -= len(st.events[0])
+	s.count--
+	st.events[0] = nil
+	st.events = st.events[1:]
+	st.first++
+	if len(st.events) == 0 && s.streams[st.id] == st {
+		delete(s.streams, st.id)
+	}
 }
 
 func (m *memoryEventStore) Append(_ context.Context, sessionID, streamID string, index int64, data []byte) error {
@@ -78,36 +100,47 @@ func (m *memoryEventStore) Append(_ context.Context, sessionID, streamID string,
 		m.sessions[sessionID] = s
 	}
 	st := s.streams[streamID]
-	if st == nil {
-		st = &memStream{first: index}
-		s.streams[streamID] = st
-		s.order = append(s.order, st)
-	}
-	if index != st.first+int64(len(st.events)) {
+	if st != nil && index != st.first+int64(len(st.events)) {
 		// A gap: restart the stream's window at this index.
-		for _, e := range st.events {
-			s.bytes -= len(e)
+		for len(st.events) > 0 {
+			s.drop(st)
 		}
-		st.first, st.events = index, nil
+		st = nil
+	}
+	if st == nil {
+		st = &memStream{id: streamID, first: index}
+		s.streams[streamID] = st
 	}
 	st.events = append(st.events, append([]byte(nil), data...))
 	s.bytes += len(data)
+	s.count++
+	s.fifo = append(s.fifo, memRef{st, index})
 	if len(st.events) > m.maxEvents {
-		s.bytes -= len(st.events[0])
-		st.events[0] = nil
-		st.events = st.events[1:]
-		st.first++
+		s.drop(st)
 	}
-	for s.bytes > m.maxBytes && len(s.order) > 0 {
-		old := s.order[0]
-		if len(old.events) == 0 {
-			s.order = s.order[1:]
-			continue
+	// Over the byte budget: drop the session's oldest events, whatever
+	// their stream.
+	for s.bytes > m.maxBytes && len(s.fifo) > 0 {
+		ref := s.fifo[0]
+		s.fifo[0] = memRef{}
+		s.fifo = s.fifo[1:]
+		if ref.st.first == ref.index && len(ref.st.events) > 0 {
+			s.drop(ref.st)
 		}
-		s.bytes -= len(old.events[0])
-		old.events[0] = nil
-		old.events = old.events[1:]
-		old.first++
+	}
+	// Forget references to events already gone, so the list stays bounded.
+	for len(s.fifo) > 0 && s.fifo[0].index < s.fifo[0].st.first {
+		s.fifo[0] = memRef{}
+		s.fifo = s.fifo[1:]
+	}
+	if len(s.fifo) > 2*s.count+64 {
+		kept := make([]memRef, 0, s.count)
+		for _, ref := range s.fifo {
+			if ref.index >= ref.st.first {
+				kept = append(kept, ref)
+			}
+		}
+		s.fifo = kept
 	}
 	return nil
 }

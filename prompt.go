@@ -262,6 +262,9 @@ func (s *Server) getPrompt(c *Context) (any, error) {
 		if m == nil || m.Content == nil {
 			return nil, s.toWire(fmt.Errorf("prompt %q returned a message without content", p.Name), c.req)
 		}
+		if m.Role != RoleUser && m.Role != RoleAssistant {
+			return nil, s.toWire(fmt.Errorf("prompt %q returned a message with role %q; a role is %q or %q", p.Name, m.Role, RoleUser, RoleAssistant), c.req)
+		}
 		out.Messages = append(out.Messages, &PromptMessage{Role: m.Role, Content: contentFor(m.Content, c.req.version)})
 	}
 	if c.req.version >= v20260728 {

@@ -449,6 +449,11 @@ func (s *Server) readResource(c *Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.req.version < v20250618 {
+		for i, rc := range contents {
+			contents[i] = contentsBefore20250618(rc)
+		}
+	}
 	res := &ReadResourceResult{Contents: contents}
 	if c.req.version >= v20260728 {
 		res.ResultType = "complete"
@@ -540,7 +545,9 @@ func (s *Server) subscribe(c *Context) (any, error) {
 		return nil, NewError(CodeInvalidParams, "%s: missing uri", c.req.method)
 	}
 	if c.sess == nil {
-		return nil, NewError(CodeInvalidRequest, "%s needs a session: this server serves the request statelessly", c.req.method)
+		// Served statelessly: there is no session to deliver updates to.
+		// Accept it, as a no-op, as the specification lets a server do.
+		return emptyResult, nil
 	}
 	if c.req.method == "resources/subscribe" {
 		c.sess.subscribe(p.URI)

@@ -38,17 +38,24 @@ var (
 	rawMessageType = reflect.TypeFor[json.RawMessage]()
 	timeType       = reflect.TypeFor[time.Time]()
 	durationType   = reflect.TypeFor[time.Duration]()
+	bytesType      = reflect.TypeFor[[]byte]()
 )
+
+// typeSchemas are the schemas of types whose JSON form is not what their Go
+// structure suggests.
+func typeSchemas() map[reflect.Type]*jsonschema.Schema {
+	return map[reflect.Type]*jsonschema.Schema{
+		rawMessageType:                   {},
+		reflect.PointerTo(rawMessageType): {},
+		timeType:                         {Type: "string", Format: "date-time"},
+		durationType:                     {Type: "integer", Description: "duration in nanoseconds"},
+		bytesType:                        {Types: []string{"null", "string"}, ContentEncoding: "base64"},
+	}
+}
 
 // schemaFor infers the schema of t, with FastMCP's struct tags applied.
 func schemaFor(t reflect.Type) (*jsonschema.Schema, error) {
-	s, err := jsonschema.ForType(t, &jsonschema.ForOptions{
-		TypeSchemas: map[reflect.Type]*jsonschema.Schema{
-			rawMessageType: {},
-			timeType:       {Type: "string", Format: "date-time"},
-			durationType:   {Type: "integer", Description: "duration in nanoseconds"},
-		},
-	})
+	s, err := jsonschema.ForType(t, &jsonschema.ForOptions{TypeSchemas: typeSchemas()})
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +63,54 @@ func schemaFor(t reflect.Type) (*jsonschema.Schema, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// jsonSchemaTypes are the type names JSON Schema defines.
+var jsonSchemaTypes = map[string]bool{"null": true, "boolean": true, "object": true, "array": true, "number": true, "string": true, "integer": true}
+
+// checkTypeNames reports a type name JSON Schema does not define, anywhere in
+// s: a typo such as "strin" would otherwise make every call fail.
+func checkTypeNames(s *jsonschema.Schema) error {
+	var walk func(s *jsonschema.Schema, path string) error
+	walk = func(s *jsonschema.Schema, path string) error {
+		if s == nil {
+			return nil
+		}
+		for _, t := range append([]string{s.Type}, s.Types...) {
+			if t != "" && !jsonSchemaTypes[t] {
+				return fmt.Errorf("%s: unknown type %q", path, t)
+			}
+		}
+		for name, p := range s.Properties {
+			if err := walk(p, path+"/properties/"+name); err != nil {
+				return err
+			}
+		}
+		for name, d := range s.Defs {
+			if err := walk(d, path+"/$defs/"+name); err != nil {
+				return err
+			}
+		}
+		for name, d := range s.Definitions {
+			if err := walk(d, path+"/definitions/"+name); err != nil {
+				return err
+			}
+		}
+		for _, sub := range [][]*jsonschema.Schema{s.AllOf, s.AnyOf, s.OneOf, s.PrefixItems} {
+			for i, x := range sub {
+				if err := walk(x, path+"/"+strconv.Itoa(i)); err != nil {
+					return err
+				}
+			}
+		}
+		for _, x := range []*jsonschema.Schema{s.Items, s.AdditionalProperties, s.Not, s.If, s.Then, s.Else} {
+			if err := walk(x, path); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(s, "#")
 }
 
 // applyTags walks t alongside its inferred schema s and applies FastMCP's tags.
@@ -84,7 +139,7 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 			if !f.IsExported() && !f.Anonymous {
 				continue
 			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if name == "-" {
 				continue
 			}
@@ -95,12 +150,34 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 				}
 				continue
 			}
+			if f.Anonymous {
+				// An embedded struct with a JSON name is a nested object
+				// to encoding/json; describe it so.
+				if err := nestEmbedded(s, t, f, name, opts); err != nil {
+					return err
+				}
+			}
 			if name == "" {
 				name = f.Name
 			}
 			prop := s.Properties[name]
 			if prop == nil {
 				continue
+			}
+			if derefType(f.Type) == rawMessageType {
+				// Any JSON value, null included.
+				*prop = jsonschema.Schema{Description: prop.Description, Title: prop.Title}
+			}
+			if hasOption(opts, "string") {
+				// ",string" puts a number or boolean in a JSON string.
+				switch k := derefType(f.Type).Kind(); {
+				case k == reflect.Bool || (k >= reflect.Int && k <= reflect.Float64):
+					*prop = jsonschema.Schema{Type: "string", Description: prop.Description, Title: prop.Title}
+				}
+			}
+			if k := derefType(f.Type).Kind(); k == reflect.Map && prop.Type == "object" {
+				// A nil map encodes as null.
+				prop.Type, prop.Types = "", []string{"null", "object"}
 			}
 			hasDefault, err := applyFieldTags(prop, f)
 			if err != nil {
@@ -113,6 +190,66 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+func derefType(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+func hasOption(opts, name string) bool {
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ",")
+		if o == name {
+			return true
+		}
+	}
+	return false
+}
+
+// nestEmbedded rewrites the schema of struct t, in which jsonschema-go
+// flattened the embedded struct field f, to hold it as the nested property
+// name, as encoding/json encodes it.
+func nestEmbedded(s *jsonschema.Schema, t reflect.Type, f reflect.StructField, name, opts string) error {
+	inner, err := jsonschema.ForType(derefType(f.Type), &jsonschema.ForOptions{TypeSchemas: typeSchemas()})
+	if err != nil {
+		return err
+	}
+	// Fields of t itself shadow promoted ones: keep those.
+	own := map[string]bool{}
+	for i := range t.NumField() {
+		g := t.Field(i)
+		if g.Anonymous || !g.IsExported() {
+			continue
+		}
+		n, _, _ := strings.Cut(g.Tag.Get("json"), ",")
+		if n == "" {
+			n = g.Name
+		}
+		own[n] = true
+	}
+	for p := range inner.Properties {
+		if !own[p] {
+			delete(s.Properties, p)
+			s.Required = removeString(s.Required, p)
+			s.PropertyOrder = removeString(s.PropertyOrder, p)
+		}
+	}
+	if s.Properties == nil {
+		s.Properties = map[string]*jsonschema.Schema{}
+	}
+	if f.Type.Kind() == reflect.Pointer {
+		inner.Type, inner.Types = "", []string{"null", "object"}
+	}
+	s.Properties[name] = inner
+	s.PropertyOrder = append(s.PropertyOrder, name)
+	if !hasOption(opts, "omitempty") && !hasOption(opts, "omitzero") {
+		s.Required = append(s.Required, name)
 	}
 	return nil
 }
@@ -308,8 +445,10 @@ func schemaFromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
 		if v == nil {
 			return nil, nil, errors.New("nil schema")
 		}
+		// jsonschema-go encodes an empty subschema as true; clients expect
+		// {} in properties, which means the same.
 		var err error
-		if raw, err = json.Marshal(v); err != nil {
+		if raw, err = wireSchema(v); err != nil {
 			return nil, nil, err
 		}
 	case json.RawMessage:
@@ -326,6 +465,9 @@ func schemaFromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
 	}
 	var s jsonschema.Schema
 	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, nil, fmt.Errorf("invalid JSON Schema: %w", err)
+	}
+	if err := checkTypeNames(&s); err != nil {
 		return nil, nil, fmt.Errorf("invalid JSON Schema: %w", err)
 	}
 	var compact bytes.Buffer

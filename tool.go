@@ -402,7 +402,9 @@ func (s *Server) invokeTool(c *Context, e *toolEntry, args json.RawMessage) (res
 	var ue *UserError
 	if errors.As(err, &ue) {
 		r := errorResult(ue.Message)
-		r.StructuredContent = ue.Data
+		if ue.Data != nil {
+			r.StructuredContent = objectOrWrapped(ue.Data)
+		}
 		return r, nil
 	}
 	if c.Err() != nil && errors.Is(err, c.Err()) {
@@ -419,6 +421,19 @@ func (s *Server) internalErrorResult(tool string, err error) *CallToolResult {
 		return errorResult(fmt.Sprintf("Tool %q failed: %v", tool, err))
 	}
 	return errorResult(fmt.Sprintf("Tool %q failed because of an internal error.", tool))
+}
+
+// objectOrWrapped returns v's JSON when it is an object, and {"result": v}
+// otherwise: structuredContent must be an object.
+func objectOrWrapped(v any) json.RawMessage {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' {
+		return t
+	}
+	return append(append([]byte(`{"result":`), raw...), '}')
 }
 
 // textResult returns a result of one text block, in one allocation.
@@ -448,6 +463,7 @@ const (
 	resultContents                     // []Content
 	resultFull                         // *CallToolResult
 	resultStructured                   // structured output
+	resultRaw                          // json.RawMessage: JSON text, structured when an object
 )
 
 var (
@@ -475,6 +491,10 @@ func newResultCodec[Out any](explicit any) (*resultCodec[Out], error) {
 		c.kind = resultFull
 	case t == contentsType:
 		c.kind = resultContents
+	case t.Kind() == reflect.Slice && t.Elem().Implements(contentType):
+		c.kind = resultContents // such as []*TextContent
+	case t == rawMessageType:
+		c.kind = resultRaw
 	case t.Kind() == reflect.Interface && t != contentType && !contentType.Implements(t):
 		return nil, fmt.Errorf("result type %s is an interface FastMCP cannot interpret", t)
 	case t == contentType:
@@ -531,6 +551,35 @@ func (c *resultCodec[Out]) result(tool string, v Out) (*CallToolResult, error) {
 		return textResult(any(v).(string)), nil
 	case resultStructured:
 		return c.structured(tool, v)
+	case resultRaw:
+		raw := any(v).(json.RawMessage)
+		if len(raw) == 0 {
+			return &CallToolResult{Content: []Content{}}, nil
+		}
+		if !jsonrpc.Valid(raw) {
+			return nil, fmt.Errorf("tool %q returned invalid JSON", tool)
+		}
+		res := &CallToolResult{Content: []Content{&TextContent{Text: string(raw)}}}
+		if t := bytes.TrimSpace(raw); t[0] == '{' {
+			res.StructuredContent = json.RawMessage(t)
+		}
+		if c.resolved != nil {
+			return c.structured(tool, raw)
+		}
+		return res, nil
+	case resultContents:
+		if cs, ok := any(v).([]Content); ok {
+			return &CallToolResult{Content: cs}, nil
+		}
+		rv := reflect.ValueOf(v)
+		cs := make([]Content, rv.Len())
+		for i := range cs {
+			cs[i], _ = rv.Index(i).Interface().(Content)
+			if cs[i] == nil || reflect.ValueOf(cs[i]).IsNil() {
+				return nil, fmt.Errorf("tool %q returned a nil content block at index %d", tool, i)
+			}
+		}
+		return &CallToolResult{Content: cs}, nil
 	}
 	return c.dynamic(tool, any(v))
 }

@@ -1,6 +1,8 @@
 package fastmcp
 
 import (
+	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +43,7 @@ const (
 type argCodec[In any] struct {
 	kind        argKind
 	wire        json.RawMessage
+	schema      *jsonschema.Schema
 	resolved    *jsonschema.Resolved
 	hasDefaults bool
 	fast        *structArgs // the compiled path, when In allows it
@@ -100,6 +103,7 @@ func newArgCodec[In any](explicit any) (*argCodec[In], error) {
 	if c.resolved, err = schema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true}); err != nil {
 		return nil, err
 	}
+	c.schema = schema
 	c.hasDefaults = hasDefaults(schema)
 	if explicit == nil && c.kind == argStruct && t.Kind() == reflect.Struct {
 		c.fast = compileStructArgs(t, schema)
@@ -123,6 +127,12 @@ func (c *argCodec[In]) decode(raw json.RawMessage) (In, error) {
 // decodeGeneral is the path that works for every schema.
 func (c *argCodec[In]) decodeGeneral(raw json.RawMessage) (In, error) {
 	var in In
+	if c.hasDefaults {
+		var err error
+		if raw, err = withDefaults(raw, c.schema); err != nil {
+			return in, err
+		}
+	}
 	var inst any
 	if err := json.Unmarshal(raw, &inst); err != nil {
 		return in, fmt.Errorf("arguments are not valid JSON: %v", err)
@@ -131,33 +141,14 @@ func (c *argCodec[In]) decodeGeneral(raw json.RawMessage) (In, error) {
 	if !ok {
 		return in, errors.New("arguments must be a JSON object")
 	}
-	if c.hasDefaults {
-		if err := c.resolved.ApplyDefaults(&obj); err != nil {
-			return in, err
-		}
-	}
 	if err := c.resolved.Validate(obj); err != nil {
 		return in, errors.New(formatValidationError(err))
 	}
 	switch c.kind {
 	case argRaw:
-		if c.hasDefaults {
-			b, err := json.Marshal(obj)
-			if err != nil {
-				return in, err
-			}
-			raw = b
-		}
 		return any(raw).(In), nil
 	case argMap:
 		return any(obj).(In), nil
-	}
-	if c.hasDefaults {
-		b, err := json.Marshal(obj)
-		if err != nil {
-			return in, err
-		}
-		raw = b
 	}
 	if err := json.Unmarshal(raw, &in); err != nil {
 		// The schema accepted the value; encoding/json may still refuse a
@@ -168,6 +159,72 @@ func (c *argCodec[In]) decodeGeneral(raw json.RawMessage) (In, error) {
 		}
 	}
 	return in, nil
+}
+
+// withDefaults returns the raw arguments with the schema's defaults filled in
+// for the properties they leave out, in the objects that are present (a
+// missing optional object is not created to hold defaults). Values keep their
+// original text, so large integers keep their precision.
+func withDefaults(raw json.RawMessage, s *jsonschema.Schema) (json.RawMessage, error) {
+	out, _, err := fillDefaults(raw, s)
+	return out, err
+}
+
+func fillDefaults(raw json.RawMessage, s *jsonschema.Schema) (json.RawMessage, bool, error) {
+	if s == nil || !hasDefaults(s) {
+		return raw, false, nil
+	}
+	trimmed := bytes.TrimSpace(raw)
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '{' && s.Properties != nil:
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(trimmed, &m); err != nil {
+			return nil, false, fmt.Errorf("arguments are not valid JSON: %v", err)
+		}
+		changed := false
+		for name, p := range s.Properties {
+			v, ok := m[name]
+			if !ok {
+				if p.Default != nil {
+					m[name], changed = p.Default, true
+				}
+				continue
+			}
+			nv, ch, err := fillDefaults(v, p)
+			if err != nil {
+				return nil, false, err
+			}
+			if ch {
+				m[name], changed = nv, true
+			}
+		}
+		if !changed {
+			return raw, false, nil
+		}
+		b, err := json.Marshal(m)
+		return b, true, err
+	case len(trimmed) > 0 && trimmed[0] == '[' && s.Items != nil:
+		var elems []json.RawMessage
+		if err := json.Unmarshal(trimmed, &elems); err != nil {
+			return nil, false, fmt.Errorf("arguments are not valid JSON: %v", err)
+		}
+		changed := false
+		for i, e := range elems {
+			ne, ch, err := fillDefaults(e, s.Items)
+			if err != nil {
+				return nil, false, err
+			}
+			if ch {
+				elems[i], changed = ne, true
+			}
+		}
+		if !changed {
+			return raw, false, nil
+		}
+		b, err := json.Marshal(elems)
+		return b, true, err
+	}
+	return raw, false, nil
 }
 
 // unmarshalError rewords an encoding/json error to name the field.
@@ -248,7 +305,7 @@ func compileStructArgs(t reflect.Type, s *jsonschema.Schema) *structArgs {
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
 			continue
 		}
@@ -256,7 +313,7 @@ func compileStructArgs(t reflect.Type, s *jsonschema.Schema) *structArgs {
 			name = f.Name
 		}
 		prop := s.Properties[name]
-		if prop == nil {
+		if prop == nil || hasOption(opts, "string") || decodesItself(f.Type) {
 			return nil
 		}
 		af, ok := compileField(f.Type, prop)
@@ -264,6 +321,7 @@ func compileStructArgs(t reflect.Type, s *jsonschema.Schema) *structArgs {
 			return nil
 		}
 		af.name, af.index = name, i
+		af.nullable = nullAllowed(prop)
 		af.required = slices.Contains(s.Required, name)
 		sa.byName[name] = len(sa.fields)
 		sa.fields = append(sa.fields, af)
@@ -272,6 +330,38 @@ func compileStructArgs(t reflect.Type, s *jsonschema.Schema) *structArgs {
 		return nil
 	}
 	return sa
+}
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// decodesItself reports whether values of t (or of what t contains) decode
+// through their own UnmarshalJSON or UnmarshalText, which the compiled path
+// does not call.
+func decodesItself(t reflect.Type) bool {
+	for {
+		if t != rawMessageType && (reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) ||
+			t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType)) {
+			return true
+		}
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			t = t.Elem()
+		default:
+			return false
+		}
+	}
+}
+
+// nullAllowed reports whether the property schema p accepts null.
+func nullAllowed(p *jsonschema.Schema) bool {
+	typed := p.Type == "null" || slices.Contains(p.Types, "null") || (p.Type == "" && p.Types == nil)
+	if !typed {
+		return false
+	}
+	return p.Enum == nil || slices.Contains(p.Enum, nil)
 }
 
 // compileField compiles the constraints of one property, or reports false when
@@ -300,9 +390,10 @@ func compileField(t reflect.Type, p *jsonschema.Schema) (argField, bool) {
 		}
 		af.nullable = true
 		elem, ok := compileField(base.Elem(), p.Items)
-		if !ok || elem.nullable || elem.items != nil || base.Elem().Kind() == reflect.Slice {
+		if !ok || elem.items != nil || base.Elem().Kind() == reflect.Slice || base.Elem().Kind() == reflect.Interface {
 			return af, false
 		}
+		elem.nullable = nullAllowed(p.Items)
 		af.items = &elem
 		af.minItems, af.maxItems = p.MinItems, p.MaxItems
 		return af, p.Enum == nil
@@ -398,12 +489,31 @@ func (sa *structArgs) decode(raw []byte, v reflect.Value) error {
 
 // set decodes one raw JSON value into the field fv.
 func (f *argField) set(fv reflect.Value, value []byte) error {
+	if fv.Type() == rawMessageType {
+		// As encoding/json does: the raw text, null included.
+		fv.SetBytes(append([]byte(nil), value...))
+		return nil
+	}
 	if len(value) == 4 && string(value) == "null" {
 		if !f.nullable {
 			return fmt.Errorf("%s: got null, want %s", f.name, jsonTypeName(f.typ))
 		}
 		fv.SetZero()
 		return nil
+	}
+	if f.items != nil && !f.items.nullable && value[0] == '[' {
+		i := 0
+		var nullAt = -1
+		_ = jsonrpc.ArrayEach(value, func(elem []byte) error {
+			if nullAt < 0 && len(elem) == 4 && string(elem) == "null" {
+				nullAt = i
+			}
+			i++
+			return nil
+		})
+		if nullAt >= 0 {
+			return fmt.Errorf("%s[%d]: got null, want %s", f.name, nullAt, jsonTypeName(f.items.typ))
+		}
 	}
 	if fv.Kind() == reflect.Pointer {
 		switch fv.Type().Elem().Kind() {

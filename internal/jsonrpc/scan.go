@@ -1,8 +1,10 @@
 package jsonrpc
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 )
 
 // A validating JSON scanner that reports the spans of an object's members
@@ -281,6 +283,41 @@ func ObjectEachRaw(d []byte, f func(key []byte, escaped bool, value []byte) erro
 	return nil
 }
 
+// ArrayEach validates d, which must be one JSON array, and calls f with each
+// element's raw text, a sub-slice of d.
+func ArrayEach(d []byte, f func(elem []byte) error) error {
+	i := skipSpace(d, 0)
+	if i >= len(d) || d[i] != '[' {
+		return errSyntax
+	}
+	i = skipSpace(d, i+1)
+	if i < len(d) && d[i] == ']' {
+		return nil
+	}
+	for {
+		start := i
+		var err error
+		if i, err = skipValue(d, i, 1); err != nil {
+			return err
+		}
+		if err := f(d[start:i]); err != nil {
+			return err
+		}
+		i = skipSpace(d, i)
+		if i >= len(d) {
+			return errSyntax
+		}
+		switch d[i] {
+		case ',':
+			i = skipSpace(d, i+1)
+		case ']':
+			return nil
+		default:
+			return errSyntax
+		}
+	}
+}
+
 // keyString returns the text of a quoted key.
 func keyString(quoted []byte, escaped bool) string {
 	if !escaped {
@@ -322,14 +359,14 @@ func UnquoteString(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", false
 	}
-	for _, c := range raw[1 : len(raw)-1] {
-		if c == '\\' {
-			var s string
-			if json.Unmarshal(raw, &s) != nil {
-				return "", false
-			}
-			return s, true
-		}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), true
 	}
-	return string(raw[1 : len(raw)-1]), true
+	// Escapes or invalid UTF-8 (replaced by U+FFFD): as encoding/json does.
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
 }

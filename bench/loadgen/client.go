@@ -1,0 +1,368 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// protocolVersion is the revision the load generator asks for; all three
+// servers accept it.
+const protocolVersion = "2025-11-25"
+
+// newTransport returns a keep-alive HTTP/1.1 transport that keeps up to conns
+// idle connections to the server, so every worker holds its own connection;
+// nil when cfg asks for the raw client.
+func newTransport(cfg *Config, conns int) *http.Transport {
+	if cfg.Client == "raw" {
+		return nil
+	}
+	return &http.Transport{
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          0, // no global limit
+		MaxIdleConnsPerHost:   conns + 8,
+		IdleConnTimeout:       5 * time.Minute,
+		DisableCompression:    true,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ForceAttemptHTTP2:     false,
+		WriteBufferSize:       4 << 10,
+		ReadBufferSize:        8 << 10,
+	}
+}
+
+var (
+	initializeBody = []byte(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"` + protocolVersion +
+		`","capabilities":{},"clientInfo":{"name":"fastmcp-bench","version":"1.0.0"}}}`)
+	initializedBody = []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	callPrefix      = []byte(`{"jsonrpc":"2.0","id":`)
+	callMiddle      = []byte(`,"method":"tools/call","params":{"name":"add","arguments":{"a":`)
+	callB           = []byte(`,"b":`)
+	callSuffix      = []byte(`}}}`)
+
+	resultNeedle  = []byte(`"result"`)
+	isErrorNeedle = []byte(`"isError":true`)
+)
+
+// textNeedles[s] is `"text":"s"`, the expected content of add's answer.
+var textNeedles = func() [][]byte {
+	t := make([][]byte, 2*maxOperand+1)
+	for i := range t {
+		t[i] = []byte(`"text":"` + strconv.Itoa(i) + `"`)
+	}
+	return t
+}()
+
+// maxOperand bounds the operands of the calls (a, b in [0, maxOperand]).
+const maxOperand = 100
+
+// session is one MCP session as the server sees it.
+type session struct {
+	id      string // Mcp-Session-Id
+	version string // negotiated protocol revision
+	nextID  int64
+}
+
+// worker issues requests one at a time over its own keep-alive connection,
+// reusing its request, headers and buffers: the steady state allocates only
+// what net/http itself allocates per round trip.
+type worker struct {
+	tr   *http.Transport // the net/http client, or
+	raw  *rawConn        // the raw HTTP/1.1 client
+	u    *url.URL
+	path string
+	req  http.Request
+
+	hdrInit   http.Header // initialize: no session headers
+	hdrSess   http.Header // requests of a session
+	hdrDelete http.Header // DELETE
+	sid, ver  []string    // the session header slots, shared by hdrSess and hdrDelete
+
+	body   []byte
+	resp   bytes.Buffer
+	idBuf  []byte
+	status int
+	ctype  string
+	rsid   string
+}
+
+// newWorker returns a worker using the raw client when tr is nil.
+func newWorker(tr *http.Transport, u *url.URL) *worker {
+	w := &worker{tr: tr, u: u, path: u.Path, sid: []string{""}, ver: []string{""}}
+	if tr == nil {
+		w.raw = newRawConn(u.Host)
+	}
+	w.hdrInit = http.Header{
+		"Content-Type": {"application/json"},
+		"Accept":       {"application/json, text/event-stream"},
+	}
+	w.hdrSess = http.Header{
+		"Content-Type":         {"application/json"},
+		"Accept":               {"application/json, text/event-stream"},
+		"Mcp-Session-Id":       w.sid,
+		"Mcp-Protocol-Version": w.ver,
+	}
+	w.hdrDelete = http.Header{
+		"Mcp-Session-Id":       w.sid,
+		"Mcp-Protocol-Version": w.ver,
+	}
+	w.req = http.Request{URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Host: u.Host}
+	w.body = make([]byte, 0, 256)
+	w.resp.Grow(4 << 10)
+	return w
+}
+
+// bodyReader is a request body; the pointer is new per request so that
+// net/http never sees a reader that is reset under it.
+type bodyReader struct{ bytes.Reader }
+
+func (*bodyReader) Close() error { return nil }
+
+// do sends one request and reads the whole answer into w.resp.
+func (w *worker) do(method string, hdr http.Header, body []byte) error {
+	if w.raw != nil {
+		return w.raw.do(w, method, w.path, hdr, body)
+	}
+	w.req.Method = method
+	w.req.Header = hdr
+	if body != nil {
+		br := &bodyReader{}
+		br.Reset(body)
+		w.req.Body = br
+		w.req.ContentLength = int64(len(body))
+	} else {
+		w.req.Body = nil
+		w.req.ContentLength = 0
+	}
+	resp, err := w.tr.RoundTrip(&w.req)
+	if err != nil {
+		return err
+	}
+	w.resp.Reset()
+	_, err = w.resp.ReadFrom(resp.Body)
+	resp.Body.Close()
+	w.status = resp.StatusCode
+	w.ctype = resp.Header.Get("Content-Type")
+	w.rsid = resp.Header.Get("Mcp-Session-Id")
+	return err
+}
+
+// close closes the worker's connections.
+func (w *worker) close() {
+	if w.raw != nil {
+		w.raw.close()
+	} else if w.tr != nil {
+		w.tr.CloseIdleConnections()
+	}
+}
+
+func (w *worker) use(s *session) {
+	w.sid[0] = s.id
+	w.ver[0] = s.version
+}
+
+// initialize opens a session: initialize, then notifications/initialized.
+func (w *worker) initialize() (*session, error) {
+	if err := w.do(http.MethodPost, w.hdrInit, initializeBody); err != nil {
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	if w.status != http.StatusOK {
+		return nil, fmt.Errorf("initialize: HTTP %d: %s", w.status, snippet(w.resp.Bytes()))
+	}
+	if w.rsid == "" {
+		return nil, errors.New("initialize: no Mcp-Session-Id in the answer")
+	}
+	data, err := responseData(w.ctype, w.resp.Bytes(), []byte(`"id":0`))
+	if err != nil {
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	var m struct {
+		Result *struct {
+			ProtocolVersion string `json:"protocolVersion"`
+		} `json:"result"`
+		Error *rpcError `json:"error"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("initialize: %v: %s", err, snippet(data))
+	}
+	if m.Error != nil {
+		return nil, fmt.Errorf("initialize: %v", m.Error)
+	}
+	if m.Result == nil || m.Result.ProtocolVersion == "" {
+		return nil, fmt.Errorf("initialize: no protocolVersion: %s", snippet(data))
+	}
+	s := &session{id: w.rsid, version: m.Result.ProtocolVersion, nextID: 1}
+	w.use(s)
+	if err := w.do(http.MethodPost, w.hdrSess, initializedBody); err != nil {
+		return nil, fmt.Errorf("notifications/initialized: %w", err)
+	}
+	if w.status/100 != 2 {
+		return nil, fmt.Errorf("notifications/initialized: HTTP %d: %s", w.status, snippet(w.resp.Bytes()))
+	}
+	return s, nil
+}
+
+// call calls add(a, b) on s and checks the answer.
+func (w *worker) call(s *session, a, b int) error {
+	w.use(s)
+	id := s.nextID
+	s.nextID++
+	body := append(w.body[:0], callPrefix...)
+	body = strconv.AppendInt(body, id, 10)
+	body = append(body, callMiddle...)
+	body = strconv.AppendInt(body, int64(a), 10)
+	body = append(body, callB...)
+	body = strconv.AppendInt(body, int64(b), 10)
+	body = append(body, callSuffix...)
+	w.body = body
+	if err := w.do(http.MethodPost, w.hdrSess, body); err != nil {
+		return fmt.Errorf("tools/call: %w", err)
+	}
+	if w.status != http.StatusOK {
+		return fmt.Errorf("tools/call: HTTP %d: %s", w.status, snippet(w.resp.Bytes()))
+	}
+	idn := append(w.idBuf[:0], `"id":`...)
+	idn = strconv.AppendInt(idn, id, 10)
+	w.idBuf = idn
+	data, err := responseData(w.ctype, w.resp.Bytes(), idn)
+	if err != nil {
+		return fmt.Errorf("tools/call: %w", err)
+	}
+	// Fast path: the answer has our id, a result, the right text and no
+	// isError. Anything else is decoded properly to say what is wrong.
+	if containsID(data, idn) && bytes.Contains(data, resultNeedle) &&
+		bytes.Contains(data, textNeedles[a+b]) && !bytes.Contains(data, isErrorNeedle) {
+		return nil
+	}
+	return checkCallSlow(data, id, a+b)
+}
+
+// delete ends s with DELETE.
+func (w *worker) delete(s *session) error {
+	w.use(s)
+	if err := w.do(http.MethodDelete, w.hdrDelete, nil); err != nil {
+		return fmt.Errorf("DELETE: %w", err)
+	}
+	if w.status/100 != 2 {
+		return fmt.Errorf("DELETE: HTTP %d: %s", w.status, snippet(w.resp.Bytes()))
+	}
+	return nil
+}
+
+// get sends a GET to path on the server (used to open connections).
+func (w *worker) get(path string) error {
+	u := *w.u
+	u.Path = path
+	saved, savedPath := w.req.URL, w.path
+	w.req.URL, w.path = &u, path
+	err := w.do(http.MethodGet, http.Header{}, nil)
+	w.req.URL, w.path = saved, savedPath
+	return err
+}
+
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *rpcError) Error() string { return fmt.Sprintf("JSON-RPC error %d: %s", e.Code, e.Message) }
+
+func checkCallSlow(data []byte, id int64, want int) error {
+	var m struct {
+		ID     json.RawMessage `json:"id"`
+		Result *struct {
+			Content []struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			} `json:"content"`
+			IsError bool `json:"isError"`
+		} `json:"result"`
+		Error *rpcError `json:"error"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("tools/call: bad JSON: %v: %s", err, snippet(data))
+	}
+	if m.Error != nil {
+		return fmt.Errorf("tools/call: %v", m.Error)
+	}
+	if string(m.ID) != strconv.FormatInt(id, 10) {
+		return fmt.Errorf("tools/call: answer has id %s, want %d", m.ID, id)
+	}
+	if m.Result == nil {
+		return fmt.Errorf("tools/call: no result: %s", snippet(data))
+	}
+	if m.Result.IsError || len(m.Result.Content) != 1 || m.Result.Content[0].Text != strconv.Itoa(want) {
+		return fmt.Errorf("tools/call: unexpected result (want text %d): %s", want, snippet(data))
+	}
+	return nil
+}
+
+// containsID reports whether data has idn (`"id":N`) followed by a delimiter.
+func containsID(data, idn []byte) bool {
+	for {
+		i := bytes.Index(data, idn)
+		if i < 0 {
+			return false
+		}
+		j := i + len(idn)
+		if j == len(data) || data[j] == ',' || data[j] == '}' || data[j] == ' ' {
+			return true
+		}
+		data = data[j:]
+	}
+}
+
+// responseData returns the JSON-RPC response in an answer: the body itself
+// for application/json, or the data of the SSE event carrying the response
+// with the given id for text/event-stream.
+func responseData(ctype string, body []byte, idn []byte) ([]byte, error) {
+	switch {
+	case strings.HasPrefix(ctype, "application/json"):
+		return body, nil
+	case strings.HasPrefix(ctype, "text/event-stream"):
+		var data []byte
+		for len(body) > 0 {
+			line := body
+			if i := bytes.IndexByte(body, '\n'); i >= 0 {
+				line, body = body[:i], body[i+1:]
+			} else {
+				body = nil
+			}
+			line = bytes.TrimSuffix(line, []byte{'\r'})
+			if len(line) == 0 { // end of event
+				if containsID(data, idn) && (bytes.Contains(data, resultNeedle) || bytes.Contains(data, []byte(`"error"`))) {
+					return data, nil
+				}
+				data = data[:0]
+				continue
+			}
+			if d, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+				d = bytes.TrimPrefix(d, []byte{' '})
+				if len(data) > 0 {
+					data = append(data, '\n')
+				}
+				data = append(data, d...)
+			}
+		}
+		if containsID(data, idn) {
+			return data, nil
+		}
+		return nil, errors.New("SSE answer without the response")
+	default:
+		return nil, fmt.Errorf("unexpected Content-Type %q: %s", ctype, snippet(body))
+	}
+}
+
+func snippet(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}

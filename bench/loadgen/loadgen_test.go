@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestQuickFastMCP runs the -quick benchmark against the fastmcp server only
+// and requires zero errors: a cheap smoke test of the harness and the server.
+func TestQuickFastMCP(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go tool is needed to build the server")
+	}
+	cfg := defaultConfig()
+	cfg.quick()
+	cfg.Servers = []string{"fastmcp"}
+	cfg.Log = testLog{t}
+	res, err := run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := markdown(res)
+	t.Log("\n" + md)
+	if n := res.TotalErrors(); n != 0 {
+		t.Fatalf("%d errors", n)
+	}
+	f := res.Servers["fastmcp"]
+	if len(f.Calls) != len(cfg.Levels) {
+		t.Fatalf("%d call levels measured, want %d", len(f.Calls), len(cfg.Levels))
+	}
+	for _, c := range f.Calls {
+		if c.Calls == 0 || c.P50us == 0 {
+			t.Errorf("%d sessions: no calls measured", c.Sessions)
+		}
+	}
+	if f.NewSessions == nil || f.NewSessions.Sessions == 0 {
+		t.Error("no new sessions measured")
+	}
+	if f.RSS == nil || len(f.RSS.Points) != 1 || f.RSS.Points[0].Sessions != 200 || f.RSS.Checked == 0 || f.RSS.Lost != 0 {
+		t.Errorf("RSS measurement incomplete: %+v", f.RSS)
+	}
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestClients checks both HTTP clients against answers in JSON, in SSE, and
+// in chunked SSE.
+func TestClients(t *testing.T) {
+	const sid = "s-1"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct {
+			ID     int64  `json:"id"`
+			Method string `json:"method"`
+		}
+		var buf bytes.Buffer
+		buf.ReadFrom(r.Body)
+		fmt.Sscanf(buf.String(), `{"jsonrpc":"2.0","id":%d`, &m.ID)
+		switch {
+		case r.Method == http.MethodDelete:
+			w.WriteHeader(http.StatusNoContent)
+		case strings.Contains(buf.String(), `"initialize"`):
+			w.Header().Set("Mcp-Session-Id", sid)
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "id: 1\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"protocolVersion\":\"2025-06-18\"}}\n\n")
+		case strings.Contains(buf.String(), `"notifications/initialized"`):
+			if r.Header.Get("Mcp-Session-Id") != sid || r.Header.Get("Mcp-Protocol-Version") != "2025-06-18" {
+				http.Error(w, "bad session headers", http.StatusBadRequest)
+				return
+			}
+			w.WriteHeader(http.StatusAccepted)
+		case m.ID%2 == 0: // JSON
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"result":{"content":[{"type":"text","text":"5"}]}}`, m.ID)
+		default: // chunked SSE, with a notification first
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n")
+			w.(http.Flusher).Flush()
+			fmt.Fprintf(w, "event: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"5\"}]}}\r\n\r\n", m.ID)
+		}
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/mcp")
+	for _, client := range []string{"raw", "nethttp"} {
+		t.Run(client, func(t *testing.T) {
+			cfg := defaultConfig()
+			cfg.Client = client
+			w := newWorker(newTransport(cfg, 1), u)
+			defer w.close()
+			s, err := w.initialize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 4 {
+				if err := w.call(s, 2, 3); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.call(s, 2, 2); err == nil {
+				t.Error("a wrong sum was accepted")
+			}
+			if err := w.delete(s); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

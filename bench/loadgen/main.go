@@ -1,0 +1,515 @@
+// Command loadgen benchmarks the three add servers (FastMCP for Go, the
+// official Go SDK, mark3labs/mcp-go) over Streamable HTTP with raw HTTP
+// requests, side by side in one run, and prints the results as a Markdown
+// table with ratios. See ../README.md.
+//
+//	cd bench && go run ./loadgen                 # full benchmark
+//	cd bench && go run ./loadgen -quick          # smoke run (~1 s per level)
+//	cd bench && go run ./loadgen -json out.json  # also write JSON
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Config is the benchmark configuration.
+type Config struct {
+	Servers         []string      `json:"servers"`
+	Levels          []int         `json:"levels"`
+	Sessions        []int         `json:"sessions"`
+	Duration        time.Duration `json:"duration_ns"`
+	Warmup          time.Duration `json:"warmup_ns"`
+	SessionDuration time.Duration `json:"session_duration_ns"`
+	Settle          time.Duration `json:"settle_ns"`
+	SessionWorkers  int           `json:"session_workers"`
+	Rounds          int           `json:"rounds"`
+	ServerProcs     int           `json:"server_gomaxprocs"`
+	MaxSessions     int           `json:"fastmcp_max_sessions"`
+	Phases          []string      `json:"phases"`
+	Client          string        `json:"client"`
+	Quick           bool          `json:"quick"`
+
+	// ServerArgs are extra command-line arguments per server key.
+	ServerArgs map[string][]string `json:"server_args,omitempty"`
+
+	BinDir       string    `json:"-"`
+	BenchDir     string    `json:"-"`
+	Profile      string    `json:"-"`
+	ProfileLevel int       `json:"-"`
+	Log          io.Writer `json:"-"`
+
+	workDir string
+}
+
+func (c *Config) phase(name string) bool { return slices.Contains(c.Phases, name) }
+
+func (c *Config) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", args...)
+	}
+}
+
+// defaultConfig is the full benchmark.
+func defaultConfig() *Config {
+	return &Config{
+		Servers:         []string{"fastmcp", "gosdk", "mcpgo"},
+		Levels:          []int{1, 16, 64},
+		Sessions:        []int{1000, 10000},
+		Duration:        5 * time.Second,
+		Warmup:          time.Second,
+		SessionDuration: 5 * time.Second,
+		Settle:          2 * time.Second,
+		SessionWorkers:  16,
+		Rounds:          5,
+		ServerProcs:     1,
+		MaxSessions:     100000,
+		Phases:          []string{"calls", "sessions", "rss"},
+		Client:          "raw",
+		Log:             os.Stderr,
+	}
+}
+
+// quick turns c into the CI smoke configuration.
+func (c *Config) quick() {
+	c.Quick = true
+	c.Duration, c.SessionDuration = time.Second, time.Second
+	c.Warmup = 300 * time.Millisecond
+	c.Settle = 300 * time.Millisecond
+	c.Sessions = []int{200}
+	c.Rounds = 1
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.ReplaceAll(f, "_", ""))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("bad number %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func main() {
+	cfg := defaultConfig()
+	var (
+		quick     = flag.Bool("quick", false, "short smoke run: ~1 s per level, 200 sessions, one round")
+		duration  = flag.Duration("duration", 0, "measured time per concurrency level and for new sessions (default 5s; 1s with -quick)")
+		warmup    = flag.Duration("warmup", 0, "warm-up before each measurement (default 1s; 300ms with -quick)")
+		levels    = flag.String("levels", "1,16,64", "concurrent sessions for the call measurements")
+		sessions  = flag.String("sessions", "", "idle-session counts for the RSS measurement (default 1000,10000; 200 with -quick)")
+		servers   = flag.String("servers", "fastmcp,gosdk,mcpgo", "servers to run")
+		rounds    = flag.Int("rounds", 0, "rounds of the call and new-session measurements; medians are reported (default 5; 1 with -quick)")
+		procs     = flag.Int("server-procs", 1, "GOMAXPROCS of every server")
+		workers   = flag.Int("session-workers", 16, "workers opening sessions (new sessions/s and RSS)")
+		client    = flag.String("client", "raw", "HTTP client: raw (hand-written HTTP/1.1 over keep-alive TCP connections) or nethttp (net/http Transport)")
+		phases    = flag.String("phases", "calls,sessions,rss", "measurements to run")
+		jsonPath  = flag.String("json", "", "write the results as JSON to this file")
+		mdPath    = flag.String("md", "", "also write the Markdown report to this file")
+		binDir    = flag.String("bin-dir", "", "directory with prebuilt server binaries (default: go build them into a temp dir)")
+		benchDir  = flag.String("bench-dir", "", "the bench module directory (default: found from the working directory)")
+		profile   = flag.String("profile", "", "directory for pprof profiles of the fastmcp server (CPU and allocations) during the -profile-level calls and the new-sessions measurement of the first round")
+		profLevel = flag.Int("profile-level", 16, "concurrency level to profile with -profile")
+		render    = flag.String("render", "", "print the Markdown report of a saved -json file (re-checking the targets) and exit")
+		maxSess   = flag.Int("max-sessions", 100000, "MaxSessions passed to the fastmcp server (the peers have no cap)")
+	)
+	cfg.ServerArgs = map[string][]string{}
+	flag.Func("server-arg", "extra argument for a server, as key=arg (repeatable), e.g. -server-arg gosdk=-sse -server-arg mcpgo=-validate", func(v string) error {
+		k, a, ok := strings.Cut(v, "=")
+		if !ok || specs[k].key == "" {
+			return fmt.Errorf("want key=arg with key one of fastmcp, gosdk, mcpgo, floor")
+		}
+		cfg.ServerArgs[k] = append(cfg.ServerArgs[k], a)
+		return nil
+	})
+	flag.Parse()
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			fatal(err)
+		}
+		var res Results
+		if err := json.Unmarshal(b, &res); err != nil {
+			fatal(err)
+		}
+		res.Targets = targets(&res)
+		fmt.Print(markdown(&res))
+		return
+	}
+	if *quick {
+		cfg.quick()
+	}
+	if *duration > 0 {
+		cfg.Duration, cfg.SessionDuration = *duration, *duration
+	}
+	if *warmup > 0 {
+		cfg.Warmup = *warmup
+	}
+	var err error
+	if cfg.Levels, err = parseInts(*levels); err != nil {
+		fatal(err)
+	}
+	if *sessions != "" {
+		if cfg.Sessions, err = parseInts(*sessions); err != nil {
+			fatal(err)
+		}
+	}
+	cfg.Servers = splitList(*servers)
+	if *rounds > 0 {
+		cfg.Rounds = *rounds
+	}
+	cfg.ServerProcs, cfg.SessionWorkers, cfg.MaxSessions = *procs, *workers, *maxSess
+	cfg.Phases = splitList(*phases)
+	if *client != "raw" && *client != "nethttp" {
+		fatal(fmt.Errorf("-client must be raw or nethttp"))
+	}
+	cfg.Client = *client
+	cfg.BinDir, cfg.BenchDir = *binDir, *benchDir
+	cfg.Profile, cfg.ProfileLevel = *profile, *profLevel
+
+	// Ctrl-C: the deferred cleanup in run stops the servers (and Pdeathsig
+	// kills them if we die anyway).
+	signal.Ignore(syscall.SIGPIPE)
+
+	res, err := run(cfg)
+	if err != nil {
+		fatal(err)
+	}
+	md := markdown(res)
+	fmt.Print(md)
+	if *mdPath != "" {
+		if err := os.WriteFile(*mdPath, []byte(md), 0o644); err != nil {
+			fatal(err)
+		}
+	}
+	if *jsonPath != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(*jsonPath, append(b, '\n'), 0o644); err != nil {
+			fatal(err)
+		}
+	}
+	if res.TotalErrors() > 0 {
+		fmt.Fprintf(os.Stderr, "loadgen: %d errors (see the table and -json for the first of each)\n", res.TotalErrors())
+		os.Exit(1)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "loadgen:", err)
+	os.Exit(2)
+}
+
+// Results are everything one run measured.
+type Results struct {
+	Date      string                   `json:"date"`
+	GoVersion string                   `json:"go_version"`
+	CPU       string                   `json:"cpu"`
+	NumCPU    int                      `json:"num_cpu"`
+	Tree      string                   `json:"tree,omitempty"` // git state of the module measured
+	Config    *Config                  `json:"config"`
+	Servers   map[string]*ServerResult `json:"servers"`
+	Order     []string                 `json:"order"`
+	Targets   []Target                 `json:"targets"`
+}
+
+// ServerResult holds the medians over rounds and every round's numbers.
+type ServerResult struct {
+	Label             string           `json:"label"`
+	Mode              string           `json:"mode"`
+	Calls             []CallsResult    `json:"calls"`
+	CallsRounds       [][]CallsResult  `json:"calls_rounds"` // [level][round]
+	NewSessions       *SessionsResult  `json:"new_sessions,omitempty"`
+	NewSessionsRounds []SessionsResult `json:"new_sessions_rounds,omitempty"`
+	RSS               *RSSResult       `json:"rss,omitempty"`
+}
+
+// TotalErrors sums the errors of every measurement.
+func (r *Results) TotalErrors() int64 {
+	var n int64
+	for _, s := range r.Servers {
+		n += s.errors()
+	}
+	return n
+}
+
+func (s *ServerResult) errors() int64 {
+	var n int64
+	for _, lv := range s.CallsRounds {
+		for _, c := range lv {
+			n += c.Errors
+		}
+	}
+	for _, c := range s.NewSessionsRounds {
+		n += c.Errors
+	}
+	if s.RSS != nil {
+		n += s.RSS.Errors
+	}
+	return n
+}
+
+// treeState describes the git state of the repository holding the bench
+// module: the commit and the number of uncommitted changes.
+func treeState(benchDir string) string {
+	if benchDir == "" {
+		var err error
+		if benchDir, err = findBenchDir(); err != nil {
+			return ""
+		}
+	}
+	head, err := exec.Command("git", "-C", benchDir, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	s := strings.TrimSpace(string(head))
+	st, err := exec.Command("git", "-C", filepath.Dir(benchDir), "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench").Output()
+	if err == nil {
+		if n := len(strings.Fields(strings.TrimSpace(string(st)))) / 2; n > 0 {
+			s += fmt.Sprintf(" + %d uncommitted changed files", n)
+		}
+	}
+	return s
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// run runs the benchmark described by cfg.
+func run(cfg *Config) (*Results, error) {
+	for _, s := range cfg.Servers {
+		if _, ok := specs[s]; !ok {
+			return nil, fmt.Errorf("unknown server %q (want fastmcp, gosdk, mcpgo, floor)", s)
+		}
+	}
+	if len(cfg.Servers) == 0 {
+		return nil, errors.New("no servers")
+	}
+	var order []string
+	for _, k := range serverOrder {
+		if slices.Contains(cfg.Servers, k) {
+			order = append(order, k)
+		}
+	}
+	var err error
+	if cfg.workDir, err = os.MkdirTemp("", "fastmcp-bench-"); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(cfg.workDir)
+	if cfg.BinDir == "" {
+		if cfg.BenchDir == "" {
+			if cfg.BenchDir, err = findBenchDir(); err != nil {
+				return nil, err
+			}
+		}
+		cfg.BinDir = filepath.Join(cfg.workDir, "bin")
+		cfg.logf("building %s in %s", strings.Join(order, ", "), cfg.BenchDir)
+		if err := buildServers(cfg.BenchDir, cfg.BinDir, order); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Profile != "" {
+		if err := os.MkdirAll(cfg.Profile, 0o755); err != nil {
+			return nil, err
+		}
+	}
+
+	res := &Results{
+		Date:      time.Now().UTC().Format("2006-01-02 15:04 MST"),
+		GoVersion: runtime.Version(),
+		CPU:       cpuModel(),
+		NumCPU:    runtime.NumCPU(),
+		Tree:      treeState(cfg.BenchDir),
+		Config:    cfg,
+		Servers:   map[string]*ServerResult{},
+		Order:     order,
+	}
+	for _, k := range order {
+		res.Servers[k] = &ServerResult{Label: specs[k].label, Mode: specs[k].mode,
+			CallsRounds: make([][]CallsResult, len(cfg.Levels))}
+	}
+
+	if cfg.phase("calls") || cfg.phase("sessions") {
+		procs := map[string]*proc{}
+		defer func() {
+			for _, p := range procs {
+				p.stop()
+			}
+		}()
+		for _, k := range order {
+			p, err := startServer(cfg, specs[k], k == "fastmcp" && cfg.Profile != "")
+			if err != nil {
+				return nil, err
+			}
+			procs[k] = p
+		}
+		for r := range cfg.Rounds {
+			// Rotate the order each round so that no server always runs
+			// right after the same neighbour or at the same time.
+			rot := append(slices.Clone(order[r%len(order):]), order[:r%len(order)]...)
+			if cfg.phase("calls") {
+				for li, n := range cfg.Levels {
+					for _, k := range rot {
+						var prof *profiler
+						if k == "fastmcp" && cfg.Profile != "" && n == cfg.ProfileLevel && r == 0 {
+							prof = &profiler{addr: procs[k].pprofAddr, dir: cfg.Profile, prefix: fmt.Sprintf("fastmcp-%d-", n)}
+						}
+						c := measureCalls(cfg, procs[k], n, prof)
+						res.Servers[k].CallsRounds[li] = append(res.Servers[k].CallsRounds[li], c)
+						cfg.logf("round %d  %-8s %3d sessions: %8.0f calls/s  p50 %6.0f µs  p99 %6.0f µs  server %5.1f µs/call (%.2f cores)  loadgen %.2f cores  errors %d %s",
+							r+1, specs[k].label, n, c.CallsPerSec, c.P50us, c.P99us, c.ServerCPUus, c.ServerCores, c.LoadgenCores, c.Errors, c.FirstError)
+						if !procs[k].alive() {
+							return nil, fmt.Errorf("%s died: %s", k, procs[k].logTail())
+						}
+						time.Sleep(200 * time.Millisecond)
+					}
+				}
+			}
+			if cfg.phase("sessions") {
+				for _, k := range rot {
+					var prof *profiler
+					if k == "fastmcp" && cfg.Profile != "" && r == 0 {
+						prof = &profiler{addr: procs[k].pprofAddr, dir: cfg.Profile, prefix: "fastmcp-sessions-"}
+					}
+					s := measureSessions(cfg, procs[k], prof)
+					res.Servers[k].NewSessionsRounds = append(res.Servers[k].NewSessionsRounds, s)
+					cfg.logf("round %d  %-8s new sessions: %8.0f /s  cycle p50 %6.0f µs  server %5.1f µs/session (%.2f cores)  loadgen %.2f cores  errors %d %s",
+						r+1, specs[k].label, s.SessionsPerSec, s.P50us, s.ServerCPUus, s.ServerCores, s.LoadgenCores, s.Errors, s.FirstError)
+					if !procs[k].alive() {
+						return nil, fmt.Errorf("%s died: %s", k, procs[k].logTail())
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+			}
+		}
+		for _, p := range procs {
+			p.stop()
+		}
+		clear(procs)
+	}
+	if cfg.phase("rss") {
+		for _, k := range order {
+			cfg.logf("RSS: %s, fresh process, sessions %v", specs[k].label, cfg.Sessions)
+			rr, err := measureRSS(cfg, specs[k])
+			if err != nil {
+				return nil, fmt.Errorf("RSS of %s: %w", k, err)
+			}
+			res.Servers[k].RSS = rr
+			for _, pt := range rr.Points {
+				cfg.logf("RSS: %-8s %6d sessions: %7d KB raw (%.2f KB/session), %7d KB after GC (%.2f KB/session); opened at %.0f/s",
+					specs[k].label, pt.Sessions, pt.RawKB, pt.PerSessionRawKB, pt.GCKB, pt.PerSessionGCKB, pt.OpenPerSec)
+			}
+			if rr.Errors > 0 {
+				cfg.logf("RSS: %s: %d errors, %d of %d checked sessions lost: %s", specs[k].label, rr.Errors, rr.Lost, rr.Checked, rr.FirstError)
+			}
+		}
+	}
+
+	for _, k := range order {
+		sr := res.Servers[k]
+		for li := range cfg.Levels {
+			if len(sr.CallsRounds[li]) > 0 {
+				sr.Calls = append(sr.Calls, medianCalls(sr.CallsRounds[li]))
+			}
+		}
+		if len(sr.NewSessionsRounds) > 0 {
+			m := medianSessions(sr.NewSessionsRounds)
+			sr.NewSessions = &m
+		}
+	}
+	res.Targets = targets(res)
+	return res, nil
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func medianOf[T any](rs []T, f func(T) float64) float64 {
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		xs[i] = f(r)
+	}
+	return median(xs)
+}
+
+// medianCalls takes the median of each metric over rounds independently,
+// and sums the errors.
+func medianCalls(rs []CallsResult) CallsResult {
+	m := CallsResult{Sessions: rs[0].Sessions}
+	m.Calls = int64(medianOf(rs, func(r CallsResult) float64 { return float64(r.Calls) }))
+	m.CallsPerSec = medianOf(rs, func(r CallsResult) float64 { return r.CallsPerSec })
+	m.P50us = medianOf(rs, func(r CallsResult) float64 { return r.P50us })
+	m.P99us = medianOf(rs, func(r CallsResult) float64 { return r.P99us })
+	m.ServerCPUus = medianOf(rs, func(r CallsResult) float64 { return r.ServerCPUus })
+	m.ServerCores = medianOf(rs, func(r CallsResult) float64 { return r.ServerCores })
+	m.LoadgenCPUus = medianOf(rs, func(r CallsResult) float64 { return r.LoadgenCPUus })
+	m.LoadgenCores = medianOf(rs, func(r CallsResult) float64 { return r.LoadgenCores })
+	for _, r := range rs {
+		m.Errors += r.Errors
+		if m.FirstError == "" {
+			m.FirstError = r.FirstError
+		}
+	}
+	return m
+}
+
+func medianSessions(rs []SessionsResult) SessionsResult {
+	m := SessionsResult{Workers: rs[0].Workers}
+	m.Sessions = int64(medianOf(rs, func(r SessionsResult) float64 { return float64(r.Sessions) }))
+	m.SessionsPerSec = medianOf(rs, func(r SessionsResult) float64 { return r.SessionsPerSec })
+	m.P50us = medianOf(rs, func(r SessionsResult) float64 { return r.P50us })
+	m.P99us = medianOf(rs, func(r SessionsResult) float64 { return r.P99us })
+	m.ServerCPUus = medianOf(rs, func(r SessionsResult) float64 { return r.ServerCPUus })
+	m.ServerCores = medianOf(rs, func(r SessionsResult) float64 { return r.ServerCores })
+	m.LoadgenCores = medianOf(rs, func(r SessionsResult) float64 { return r.LoadgenCores })
+	for _, r := range rs {
+		m.Errors += r.Errors
+		if m.FirstError == "" {
+			m.FirstError = r.FirstError
+		}
+	}
+	return m
+}

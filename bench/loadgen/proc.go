@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// serverSpec describes one benchmark server.
+type serverSpec struct {
+	key   string // flag value and binary name: fastmcp, gosdk, mcpgo
+	label string // name in reports
+	mode  string // how it answers plain calls, for the report
+	args  func(cfg *Config) []string
+}
+
+var specs = map[string]serverSpec{
+	"fastmcp": {key: "fastmcp", label: "fastmcp", mode: "default (JSON unless a handler streams)",
+		args: func(cfg *Config) []string {
+			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions)}
+		}},
+	"gosdk": {key: "gosdk", label: "go-sdk", mode: "JSONResponse: true",
+		args: func(*Config) []string { return nil }},
+	"mcpgo": {key: "mcpgo", label: "mcp-go", mode: "default (JSON unless a handler streams), WithStateful(true)",
+		args: func(*Config) []string { return nil }},
+	"floor": {key: "floor", label: "floor (not MCP)", mode: "bare net/http + encoding/json reference",
+		args: func(*Config) []string { return nil }},
+}
+
+// serverOrder is the order of columns in reports.
+var serverOrder = []string{"fastmcp", "gosdk", "mcpgo", "floor"}
+
+// findBenchDir locates the bench module: the nearest directory at or above
+// the working directory whose go.mod declares it, or ./bench below it.
+func findBenchDir() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	isBench := func(d string) bool {
+		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		return err == nil && bytes.HasPrefix(b, []byte("module github.com/fastmcp-go/fastmcp/bench\n"))
+	}
+	if isBench(filepath.Join(dir, "bench")) {
+		return filepath.Join(dir, "bench"), nil
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if isBench(d) {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("cannot find the bench module (github.com/fastmcp-go/fastmcp/bench); pass -bench-dir or -bin-dir")
+		}
+	}
+}
+
+// buildServers builds the named servers into dir with go build.
+func buildServers(benchDir, dir string, names []string) error {
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	for _, n := range names {
+		args = append(args, "./servers/"+n)
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = benchDir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// proc is a running server process.
+type proc struct {
+	spec      serverSpec
+	cmd       *exec.Cmd
+	port      int
+	url       string // http://127.0.0.1:port/mcp
+	logPath   string
+	pprofAddr string
+	exited    chan struct{}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startServer starts a server binary with GOMAXPROCS=cfg.ServerProcs and waits
+// until its port answers HTTP.
+func startServer(cfg *Config, spec serverSpec, pprof bool) (*proc, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"-port", strconv.Itoa(port)}, spec.args(cfg)...)
+	args = append(args, cfg.ServerArgs[spec.key]...)
+	p := &proc{spec: spec, port: port, url: fmt.Sprintf("http://127.0.0.1:%d/mcp", port), exited: make(chan struct{})}
+	if pprof {
+		pp, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		p.pprofAddr = fmt.Sprintf("127.0.0.1:%d", pp)
+		args = append(args, "-pprof", p.pprofAddr)
+	}
+	logf, err := os.CreateTemp(cfg.workDir, spec.key+"-*.log")
+	if err != nil {
+		return nil, err
+	}
+	p.logPath = logf.Name()
+	cmd := exec.Command(filepath.Join(cfg.BinDir, spec.key), args...)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cfg.ServerProcs))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// The server dies with the load generator, however it ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("starting %s: %w", spec.key, err)
+	}
+	p.cmd = cmd
+	go func() { cmd.Wait(); logf.Close(); close(p.exited) }()
+
+	hc := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("%s exited before answering: %s", spec.key, p.logTail())
+		default:
+		}
+		resp, err := hc.Get(fmt.Sprintf("http://127.0.0.1:%d/bench-ready", port))
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("%s did not answer on port %d within 30s: %s", spec.key, port, p.logTail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	hc.CloseIdleConnections()
+	return p, nil
+}
+
+// stop ends the server: SIGTERM, then SIGKILL after 5 seconds.
+func (p *proc) stop() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+func (p *proc) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+func (p *proc) logTail() string {
+	b, _ := os.ReadFile(p.logPath)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// rssKB reads VmRSS from /proc/<pid>/status.
+func (p *proc) rssKB() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				return strconv.ParseInt(f[0], 10, 64)
+			}
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
+
+// clockTick is USER_HZ, 100 on every Linux platform Go supports.
+const clockTick = 10 * time.Millisecond
+
+// cpuTime reads the user+system CPU time of the process from /proc/<pid>/stat.
+func (p *proc) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("malformed /proc stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("malformed /proc stat")
+	}
+	return time.Duration(ut+st) * clockTick, nil
+}
+
+// freeMemory asks the server to collect garbage and return it to the OS
+// (SIGUSR1, handled alike by the three servers).
+func (p *proc) freeMemory() error {
+	return p.cmd.Process.Signal(syscall.SIGUSR1)
+}
+
+// selfCPU returns the load generator's own user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Target is one goal from the HTTP issue, checked against a run.
+type Target struct {
+	Goal string `json:"goal"`
+	Got  string `json:"got"`
+	Met  bool   `json:"met"`
+}
+
+// row is one line of the results table.
+type row struct {
+	name   string
+	values map[string]float64 // by server key; absent = not measured
+	format func(float64) string
+	lower  bool // lower is better
+}
+
+func fmtInt(v float64) string {
+	s := strconv.FormatInt(int64(math.Round(v)), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[0] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func fmtUs(v float64) string {
+	if v < 100 {
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return fmtInt(v)
+}
+
+func fmtKB(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+func fmtCores(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+func ratio(a, b float64) string {
+	if b == 0 || a == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(a/b, 'f', 2, 64) + "×"
+}
+
+func (r *Results) rows() []row {
+	var rows []row
+	cfg := r.Config
+	for li, n := range cfg.Levels {
+		get := func(f func(CallsResult) float64) map[string]float64 {
+			m := map[string]float64{}
+			for k, s := range r.Servers {
+				if li < len(s.Calls) {
+					m[k] = f(s.Calls[li])
+				}
+			}
+			return m
+		}
+		sess := "sessions"
+		if n == 1 {
+			sess = "session"
+		}
+		rows = append(rows,
+			row{name: fmt.Sprintf("tool calls/s, %d %s ↑", n, sess), values: get(func(c CallsResult) float64 { return c.CallsPerSec }), format: fmtInt},
+			row{name: fmt.Sprintf("p50 latency µs, %d %s ↓", n, sess), values: get(func(c CallsResult) float64 { return c.P50us }), format: fmtUs, lower: true},
+			row{name: fmt.Sprintf("p99 latency µs, %d %s ↓", n, sess), values: get(func(c CallsResult) float64 { return c.P99us }), format: fmtUs, lower: true},
+			row{name: fmt.Sprintf("server CPU µs/call, %d %s ↓", n, sess), values: get(func(c CallsResult) float64 { return c.ServerCPUus }), format: fmtUs, lower: true},
+		)
+	}
+	if cfg.phase("sessions") {
+		get := func(f func(SessionsResult) float64) map[string]float64 {
+			m := map[string]float64{}
+			for k, s := range r.Servers {
+				if s.NewSessions != nil {
+					m[k] = f(*s.NewSessions)
+				}
+			}
+			return m
+		}
+		rows = append(rows,
+			row{name: fmt.Sprintf("new sessions/s, %d workers ↑", cfg.SessionWorkers), values: get(func(s SessionsResult) float64 { return s.SessionsPerSec }), format: fmtInt},
+			row{name: "server CPU µs/new session ↓", values: get(func(s SessionsResult) float64 { return s.ServerCPUus }), format: fmtUs, lower: true},
+		)
+	}
+	if cfg.phase("rss") {
+		for pi, n := range cfg.Sessions {
+			get := func(f func(RSSPoint) float64) map[string]float64 {
+				m := map[string]float64{}
+				for k, s := range r.Servers {
+					if s.RSS != nil && pi < len(s.RSS.Points) {
+						m[k] = f(s.RSS.Points[pi])
+					}
+				}
+				return m
+			}
+			rows = append(rows,
+				row{name: fmt.Sprintf("RSS KB/idle session, %s open (after GC) ↓", fmtInt(float64(n))), values: get(func(p RSSPoint) float64 { return p.PerSessionGCKB }), format: fmtKB, lower: true},
+				row{name: fmt.Sprintf("RSS KB/idle session, %s open (raw) ↓", fmtInt(float64(n))), values: get(func(p RSSPoint) float64 { return p.PerSessionRawKB }), format: fmtKB, lower: true},
+			)
+		}
+	}
+	errs := map[string]float64{}
+	for k, s := range r.Servers {
+		errs[k] = float64(s.errors())
+	}
+	rows = append(rows, row{name: "errors (all measurements)", values: errs, format: fmtInt, lower: true})
+	return rows
+}
+
+// markdown renders the results.
+func markdown(r *Results) string {
+	var b strings.Builder
+	cfg := r.Config
+	fmt.Fprintf(&b, "Run of %s on %d × %s, %s. Servers at GOMAXPROCS=%d; load generator at GOMAXPROCS=%d.\n",
+		r.Date, r.NumCPU, r.CPU, r.GoVersion, cfg.ServerProcs, r.NumCPU)
+	if cfg.phase("calls") || cfg.phase("sessions") {
+		fmt.Fprintf(&b, "Calls: %v warm-up + %v measured per level; new sessions: %d workers, %v warm-up + %v measured; median of %d round(s), server order rotated each round.\n",
+			cfg.Warmup, cfg.Duration, cfg.SessionWorkers, cfg.Warmup, cfg.SessionDuration, cfg.Rounds)
+	}
+	if cfg.phase("rss") {
+		fmt.Fprintf(&b, "RSS: fresh process per server, %d workers open the sessions, %v settle pause before each raw reading, then SIGUSR1 (debug.FreeOSMemory) and %v before the after-GC reading.\n",
+			cfg.SessionWorkers, cfg.Settle, cfg.Settle/2)
+	}
+	if r.Tree != "" {
+		fmt.Fprintf(&b, "Module measured: commit %s.\n", r.Tree)
+	}
+	b.WriteString("Ratios are fastmcp ÷ peer: above 1 is better for ↑ rows, below 1 is better for ↓ rows.\n\n")
+
+	has := func(k string) bool { _, ok := r.Servers[k]; return ok }
+	b.WriteString("| metric |")
+	for _, k := range r.Order {
+		b.WriteString(" " + specs[k].label + " |")
+	}
+	ratios := []string{}
+	if has("fastmcp") {
+		for _, k := range []string{"mcpgo", "gosdk"} {
+			if has(k) {
+				ratios = append(ratios, k)
+				b.WriteString(" fastmcp / " + specs[k].label + " |")
+			}
+		}
+	}
+	b.WriteString("\n|---|")
+	for range len(r.Order) + len(ratios) {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, rw := range r.rows() {
+		if len(rw.values) == 0 {
+			continue
+		}
+		b.WriteString("| " + rw.name + " |")
+		for _, k := range r.Order {
+			if v, ok := rw.values[k]; ok {
+				b.WriteString(" " + rw.format(v) + " |")
+			} else {
+				b.WriteString(" – |")
+			}
+		}
+		for _, k := range ratios {
+			if strings.HasPrefix(rw.name, "errors") {
+				b.WriteString(" |")
+				continue
+			}
+			b.WriteString(" " + ratio(rw.values["fastmcp"], rw.values[k]) + " |")
+		}
+		b.WriteString("\n")
+	}
+
+	if cfg.phase("calls") {
+		b.WriteString("\nCPU use during the measured windows (cores; the machine has " + strconv.Itoa(r.NumCPU) + "):\n\n| level | ")
+		for _, k := range r.Order {
+			b.WriteString(specs[k].label + " server | loadgen | ")
+		}
+		b.WriteString("\n|---|")
+		for range r.Order {
+			b.WriteString("---:|---:|")
+		}
+		b.WriteString("\n")
+		for li, n := range cfg.Levels {
+			fmt.Fprintf(&b, "| %d |", n)
+			for _, k := range r.Order {
+				s := r.Servers[k]
+				if li < len(s.Calls) {
+					fmt.Fprintf(&b, " %s | %s |", fmtCores(s.Calls[li].ServerCores), fmtCores(s.Calls[li].LoadgenCores))
+				} else {
+					b.WriteString(" – | – |")
+				}
+			}
+			b.WriteString("\n")
+		}
+		if cfg.phase("sessions") {
+			b.WriteString("| new sessions |")
+			for _, k := range r.Order {
+				if s := r.Servers[k].NewSessions; s != nil {
+					fmt.Fprintf(&b, " %s | %s |", fmtCores(s.ServerCores), fmtCores(s.LoadgenCores))
+				} else {
+					b.WriteString(" – | – |")
+				}
+			}
+			b.WriteString("\n")
+		}
+	}
+
+	var firsts []string
+	for _, k := range r.Order {
+		s := r.Servers[k]
+		if s.errors() == 0 {
+			continue
+		}
+		for _, lv := range s.Calls {
+			if lv.FirstError != "" {
+				firsts = append(firsts, fmt.Sprintf("- %s, %d sessions: %s", s.Label, lv.Sessions, lv.FirstError))
+			}
+		}
+		if s.NewSessions != nil && s.NewSessions.FirstError != "" {
+			firsts = append(firsts, fmt.Sprintf("- %s, new sessions: %s", s.Label, s.NewSessions.FirstError))
+		}
+		if s.RSS != nil && s.RSS.FirstError != "" {
+			firsts = append(firsts, fmt.Sprintf("- %s, RSS (%d of %d checked sessions lost): %s", s.Label, s.RSS.Lost, s.RSS.Checked, s.RSS.FirstError))
+		}
+	}
+	if len(firsts) > 0 {
+		b.WriteString("\nFirst errors:\n\n" + strings.Join(firsts, "\n") + "\n")
+	}
+
+	if len(r.Targets) > 0 {
+		b.WriteString("\nTargets (HTTP issue), this run. Throughput targets are judged on the ratio of the medians in the table; in brackets, the ratio computed within each round and the server CPU time ratio (peer ÷ fastmcp: how many times less CPU fastmcp spends), which the machine's noise affects less. RSS is judged after GC (see README).\n\n| target | this run | |\n|---|---|---|\n")
+		for _, t := range r.Targets {
+			met := "**not met**"
+			if t.Met {
+				met = "met"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", t.Goal, t.Got, met)
+		}
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// pairedRatio describes fastmcp ÷ peer computed round by round (each round
+// runs the servers back to back, so a ratio within a round shares the
+// machine's conditions): the median and the range.
+func pairedRatio[T any](f, p []T, get func(T) float64) string {
+	var rs []float64
+	for i := range min(len(f), len(p)) {
+		if d := get(p[i]); d > 0 {
+			rs = append(rs, get(f[i])/d)
+		}
+	}
+	if len(rs) == 0 {
+		return "–"
+	}
+	lo, hi := slices.Min(rs), slices.Max(rs)
+	if len(rs) == 1 {
+		return fmt.Sprintf("%.2f×", rs[0])
+	}
+	return fmt.Sprintf("median %.2f×, range %.2f–%.2f×", median(rs), lo, hi)
+}
+
+// targets checks the goals of the HTTP issue against the run.
+func targets(r *Results) []Target {
+	f, ok := r.Servers["fastmcp"]
+	if !ok {
+		return nil
+	}
+	var ts []Target
+	cfg := r.Config
+	peers := []struct {
+		key  string
+		want float64
+	}{{"mcpgo", 1.5}, {"gosdk", 3}}
+	for _, p := range peers {
+		ps, ok := r.Servers[p.key]
+		if !ok {
+			continue
+		}
+		for li, n := range cfg.Levels {
+			if li >= len(f.Calls) || li >= len(ps.Calls) || ps.Calls[li].CallsPerSec == 0 {
+				continue
+			}
+			got := f.Calls[li].CallsPerSec / ps.Calls[li].CallsPerSec
+			paired := pairedRatio(f.CallsRounds[li], ps.CallsRounds[li], func(c CallsResult) float64 { return c.CallsPerSec })
+			ts = append(ts, Target{
+				Goal: fmt.Sprintf("calls/s ≥ %.1f× %s at %d %s", p.want, ps.Label, n, plural(n, "session")),
+				Got:  fmt.Sprintf("%.2f× (per-round %s; server CPU/call %s)", got, paired, ratio(ps.Calls[li].ServerCPUus, f.Calls[li].ServerCPUus)),
+				Met:  got >= p.want})
+		}
+		if f.NewSessions != nil && ps.NewSessions != nil && ps.NewSessions.SessionsPerSec > 0 {
+			got := f.NewSessions.SessionsPerSec / ps.NewSessions.SessionsPerSec
+			paired := pairedRatio(f.NewSessionsRounds, ps.NewSessionsRounds, func(c SessionsResult) float64 { return c.SessionsPerSec })
+			ts = append(ts, Target{
+				Goal: fmt.Sprintf("new sessions/s ≥ %.1f× %s", p.want, ps.Label),
+				Got:  fmt.Sprintf("%.2f× (per-round %s; server CPU/session %s)", got, paired, ratio(ps.NewSessions.ServerCPUus, f.NewSessions.ServerCPUus)),
+				Met:  got >= p.want})
+		}
+	}
+	if f.RSS != nil {
+		for _, pt := range f.RSS.Points {
+			ts = append(ts, Target{
+				Goal: fmt.Sprintf("≤ 5 KB RSS per idle session at %s sessions", fmtInt(float64(pt.Sessions))),
+				Got:  fmt.Sprintf("%.2f KB after GC (%.2f KB raw)", pt.PerSessionGCKB, pt.PerSessionRawKB),
+				Met:  pt.PerSessionGCKB <= 5})
+		}
+	}
+	for li, n := range cfg.Levels {
+		if n != 64 || li >= len(f.Calls) {
+			continue
+		}
+		best, bestName := math.Inf(1), ""
+		for _, k := range []string{"gosdk", "mcpgo"} {
+			if ps, ok := r.Servers[k]; ok && li < len(ps.Calls) && ps.Calls[li].P99us < best {
+				best, bestName = ps.Calls[li].P99us, ps.Label
+			}
+		}
+		if bestName != "" {
+			got := f.Calls[li].P99us
+			ts = append(ts, Target{
+				Goal: "p99 at 64 sessions no worse than the best peer",
+				Got:  fmt.Sprintf("%s µs vs %s µs (%s)", fmtUs(got), fmtUs(best), bestName),
+				Met:  got <= best})
+		}
+	}
+	return ts
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the four servers and the load generator, then runs the full
+# benchmark side by side: FastMCP, the official Go SDK, mark3labs/mcp-go, and
+# the bare net/http "floor" for reference. Results go to results/latest.md and
+# results/latest.json (and the Markdown table to standard output).
+#
+#   ./run.sh                  # full run (~10 minutes on 2 cores)
+#   ./run.sh -quick           # smoke run
+#   ./run.sh -rounds 3 ...    # any loadgen flag
+set -euo pipefail
+cd "$(dirname "$0")"
+BIN=$(mktemp -d)
+trap 'rm -rf "$BIN"' EXIT
+go build -o "$BIN/" ./servers/fastmcp ./servers/gosdk ./servers/mcpgo ./servers/floor ./loadgen
+mkdir -p results
+"$BIN/loadgen" -bin-dir "$BIN" -servers fastmcp,gosdk,mcpgo,floor \
+	-json results/latest.json -md results/latest.md "$@"

@@ -1,0 +1,66 @@
+// Command fastmcp is the benchmark's add server written with FastMCP for Go:
+// Streamable HTTP, stateful, on 127.0.0.1:-port at /mcp.
+//
+// Everything is left at its default (DNS-rebinding protection, CORS, the
+// idle-session reaper, the in-memory event store, the legacy SSE endpoints)
+// except MaxSessions, which -max-sessions raises so that the server holds as
+// many sessions as the peers, which have no cap. Plain calls are answered with
+// application/json by default (the answer switches to SSE only when a handler
+// sends a message before its result, which add never does); -json-response
+// forces JSON for every answer.
+package main
+
+import (
+	"context"
+	"log"
+	"net/http"
+	_ "net/http/pprof" // served only with -pprof, on its own loopback port
+	"os"
+	"runtime"
+	"strconv"
+
+	"flag"
+	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/bench/internal/benchsrv"
+)
+
+// AddArgs are the arguments of the add tool.
+type AddArgs struct {
+	A float64 `json:"a" jsonschema:"the first number"`
+	B float64 `json:"b" jsonschema:"the second number"`
+}
+
+func main() {
+	f := benchsrv.Register()
+	maxSessions := flag.Int("max-sessions", 0, "HTTP.MaxSessions (0: the library default, 10000)")
+	jsonResponse := flag.Bool("json-response", false, "HTTP.JSONResponse: never answer with SSE")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060)")
+	flag.Parse()
+	benchsrv.FreeMemoryOnSignal()
+
+	if *pprofAddr != "" {
+		runtime.SetMutexProfileFraction(0)
+		go func() {
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil { // DefaultServeMux: pprof only
+				log.Printf("pprof: %v", err)
+			}
+		}()
+	}
+
+	server := fastmcp.New(fastmcp.Options{Name: "bench-add", Version: "1.0.0"})
+	fastmcp.AddTool(server, fastmcp.Tool{Name: "add", Description: "Add two numbers"},
+		func(ctx *fastmcp.Context, args AddArgs) (string, error) {
+			return strconv.FormatFloat(args.A+args.B, 'f', -1, 64), nil
+		})
+
+	err := server.Start(context.Background(), fastmcp.HTTP{
+		Host:         f.Host,
+		Port:         f.Port,
+		MaxSessions:  *maxSessions,
+		JSONResponse: *jsonResponse,
+	})
+	if err != nil {
+		log.Print(err)
+		os.Exit(1)
+	}
+}
