@@ -45,11 +45,11 @@ var (
 // structure suggests.
 func typeSchemas() map[reflect.Type]*jsonschema.Schema {
 	return map[reflect.Type]*jsonschema.Schema{
-		rawMessageType:                   {},
+		rawMessageType:                    {},
 		reflect.PointerTo(rawMessageType): {},
-		timeType:                         {Type: "string", Format: "date-time"},
-		durationType:                     {Type: "integer", Description: "duration in nanoseconds"},
-		bytesType:                        {Types: []string{"null", "string"}, ContentEncoding: "base64"},
+		timeType:                          {Type: "string", Format: "date-time"},
+		durationType:                      {Type: "integer", Description: "duration in nanoseconds"},
+		bytesType:                         {Types: []string{"null", "string"}, ContentEncoding: "base64"},
 	}
 }
 
