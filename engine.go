@@ -282,12 +282,25 @@ func (s *Server) initialize(c *Context) (any, error) {
 	sess.initSeq.Store(s.lcSeq.Load())
 	sess.mu.Unlock()
 	sess.emitConnect()
-	return &InitializeResult{
-		ProtocolVersion: v.String(),
-		Capabilities:    s.capabilities(),
-		ServerInfo:      s.serverInfoFor(v),
-		Instructions:    s.opts.Instructions,
-	}, nil
+	return s.initializeResult(v), nil
+}
+
+// initializeResult returns the encoded initialize result for revision v. The
+// server's description never changes, so it is encoded once per revision.
+func (s *Server) initializeResult(v protocolVersion) json.RawMessage {
+	s.initOnce[v].Do(func() {
+		raw, err := json.Marshal(&InitializeResult{
+			ProtocolVersion: v.String(),
+			Capabilities:    s.capabilities(v),
+			ServerInfo:      s.serverInfoFor(v),
+			Instructions:    s.opts.Instructions,
+		})
+		if err != nil {
+			panic(fmt.Sprintf("fastmcp: encoding the initialize result: %v", err))
+		}
+		s.initResult[v] = raw
+	})
+	return s.initResult[v]
 }
 
 // setLevel records the minimum log level the client wants.

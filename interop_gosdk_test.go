@@ -386,8 +386,12 @@ func TestGoSDKInitialize(t *testing.T) {
 			caps := res.Capabilities
 			if caps == nil || caps.Tools == nil || !caps.Tools.ListChanged ||
 				caps.Resources == nil || !caps.Resources.Subscribe || !caps.Resources.ListChanged ||
-				caps.Prompts == nil || !caps.Prompts.ListChanged || caps.Logging == nil || caps.Completions == nil {
+				caps.Prompts == nil || !caps.Prompts.ListChanged || caps.Logging == nil {
 				t.Errorf("capabilities = %+v", caps)
+			}
+			// The completions capability arrived with 2025-03-26.
+			if wantCompletions := tc.want != fastmcp.ProtocolVersion20241105; (caps != nil && caps.Completions != nil) != wantCompletions {
+				t.Errorf("completions capability = %v, want it %v", caps.Completions, wantCompletions)
 			}
 
 			sessions := f.srv.Sessions()

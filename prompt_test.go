@@ -15,7 +15,7 @@ import (
 
 func TestPromptResultKinds(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := newSafeServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "string", Description: "from the prompt"},
 		func(_ *fastmcp.Context, a map[string]string) (string, error) { return "hello " + a["who"], nil })
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "messages"},
@@ -93,8 +93,10 @@ func TestPromptInferredArguments(t *testing.T) {
 		hidden  string
 	}
 	got := make(chan args, 10)
-	s := newServer(t, fastmcp.Options{})
-	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "inferred", Title: "Inferred"}, func(_ *fastmcp.Context, a args) (string, error) {
+	s := newSafeServer(t, fastmcp.Options{})
+	icons := []fastmcp.Icon{{Src: "https://example.com/p.png"}}
+	meta := fastmcp.Meta{"k": "v"}
+	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "inferred", Title: "Inferred", Icons: icons, Meta: meta}, func(_ *fastmcp.Context, a args) (string, error) {
 		got <- a
 		return "ok", nil
 	})
@@ -113,9 +115,12 @@ func TestPromptInferredArguments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := &fastmcp.Prompt{Name: "inferred", Title: "Inferred", Arguments: full}
+			want := &fastmcp.Prompt{Name: "inferred", Title: "Inferred", Arguments: full, Icons: icons, Meta: meta}
+			if rev < fastmcp.ProtocolVersion20251125 {
+				want.Icons = nil
+			}
 			if rev < fastmcp.ProtocolVersion20250618 {
-				want.Title = ""
+				want.Title, want.Meta = "", nil
 				want.Arguments = append([]fastmcp.PromptArgument(nil), full...)
 				want.Arguments[3].Title = ""
 			}
@@ -140,7 +145,7 @@ func TestPromptInferredArguments(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := args{Lang: "rust", Count: 3, Verbose: true, Topic: "t", Ratio: 0.25, Plain: "p"}
-		if diff := cmp.Diff(want, <-got, cmp.AllowUnexported(args{})); diff != "" {
+		if diff := cmp.Diff(want, received(t, got), cmp.AllowUnexported(args{})); diff != "" {
 			t.Errorf("handler args (-want +got):\n%s", diff)
 		}
 	})
@@ -176,7 +181,7 @@ func TestPromptInferredArguments(t *testing.T) {
 func TestPromptExplicitArgumentsWithMap(t *testing.T) {
 	t.Parallel()
 	got := make(chan map[string]string, 10)
-	s := newServer(t, fastmcp.Options{})
+	s := newSafeServer(t, fastmcp.Options{})
 	declared := []fastmcp.PromptArgument{
 		{Name: "city", Title: "City", Description: "Where", Required: true},
 		{Name: "unit", Description: "c or f", Enum: []string{"c", "f"}},
@@ -211,7 +216,7 @@ func TestPromptExplicitArgumentsWithMap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(tt.want, <-got); diff != "" {
+		if diff := cmp.Diff(tt.want, received(t, got)); diff != "" {
 			t.Errorf("handler args (-want +got):\n%s", diff)
 		}
 		if res.Description != "Weather report" {
@@ -227,11 +232,14 @@ func TestPromptExplicitArgumentsWithMap(t *testing.T) {
 	if e := requireErrCode(t, err, fastmcp.CodeInvalidParams); !strings.Contains(e.Message, `"unit"`) {
 		t.Errorf("message %q does not name the argument", e.Message)
 	}
+	// Prompt arguments are strings.
+	err = c.Call(ctx, "prompts/get", map[string]any{"name": "weather", "arguments": map[string]any{"city": 3}}, nil)
+	requireErrCode(t, err, fastmcp.CodeInvalidParams)
 	// An empty string is a given value, not a missing one.
 	if _, err := c.GetPrompt(ctx, "weather", map[string]string{"city": ""}); err != nil {
 		t.Errorf("empty required argument refused: %v", err)
 	} else {
-		<-got
+		received(t, got)
 	}
 	if len(got) != 0 {
 		t.Errorf("handler ran for invalid requests")
@@ -244,7 +252,7 @@ func TestPromptExplicitArgumentsWithStruct(t *testing.T) {
 		Q     string `json:"q"`
 		Limit int    `json:"limit"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := newSafeServer(t, fastmcp.Options{})
 	// Declared arguments replace the inferred ones (here: limit optional).
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "search", Arguments: []fastmcp.PromptArgument{{Name: "q", Required: true}, {Name: "limit"}}},
 		func(_ *fastmcp.Context, a args) (string, error) { return fmt.Sprintf("%s/%d", a.Q, a.Limit), nil })
@@ -340,7 +348,7 @@ func TestPromptErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, fastmcp.Options{ShowErrorDetails: tt.show})
+			s := newSafeServer(t, fastmcp.Options{ShowErrorDetails: tt.show})
 			tt.add(s)
 			fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "ok"}, func(*fastmcp.Context, map[string]string) (string, error) { return "fine", nil })
 			c := connect(t, s, nil)
@@ -367,7 +375,7 @@ func TestPromptErrors(t *testing.T) {
 
 	t.Run("unknown prompt", func(t *testing.T) {
 		t.Parallel()
-		c := connect(t, newServer(t, fastmcp.Options{}), nil)
+		c := connect(t, newSafeServer(t, fastmcp.Options{}), nil)
 		_, err := c.GetPrompt(testCtx(t), "nope", nil)
 		if e := requireErrCode(t, err, fastmcp.CodeInvalidParams); !strings.Contains(e.Message, "nope") {
 			t.Errorf("message %q does not name the prompt", e.Message)
@@ -378,7 +386,7 @@ func TestPromptErrors(t *testing.T) {
 func TestPromptContentByRevision(t *testing.T) {
 	t.Parallel()
 	audio := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
-	s := newServer(t, fastmcp.Options{})
+	s := newSafeServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "media"}, func(*fastmcp.Context, map[string]string) ([]*fastmcp.PromptMessage, error) {
 		return []*fastmcp.PromptMessage{
 			fastmcp.UserMessage(fastmcp.Text("t")),
@@ -458,7 +466,7 @@ func TestPromptRegistrationPanics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			msg := recoverPanic(t, func() { tt.f(newServer(t, fastmcp.Options{})) })
+			msg := recoverPanic(t, func() { tt.f(newSafeServer(t, fastmcp.Options{})) })
 			if !strings.Contains(msg, tt.want) {
 				t.Errorf("panic %q does not mention %q", msg, tt.want)
 			}
@@ -468,7 +476,7 @@ func TestPromptRegistrationPanics(t *testing.T) {
 
 func TestPromptRemoveAndReplace(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := newSafeServer(t, fastmcp.Options{})
 	for _, n := range []string{"c", "a", "b"} {
 		fastmcp.AddPrompt(s, fastmcp.Prompt{Name: n}, func(*fastmcp.Context, map[string]string) (string, error) { return n, nil })
 	}
@@ -511,7 +519,7 @@ func TestPromptRemoveAndReplace(t *testing.T) {
 // TestPromptArgumentWireForm checks that Enum and Complete never travel.
 func TestPromptArgumentWireForm(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := newSafeServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "p", Arguments: []fastmcp.PromptArgument{{
 		Name: "x", Enum: []string{"a"},
 		Complete: func(*fastmcp.Context, string, map[string]string) ([]string, error) { return nil, nil },
@@ -526,5 +534,63 @@ func TestPromptArgumentWireForm(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"name"}, objectKeys(t, prompts[0].Arguments[0])); diff != "" {
 		t.Errorf("argument members (-want +got):\n%s", diff)
+	}
+}
+
+func TestPromptContentMetaShapedByRevision(t *testing.T) {
+	t.Parallel()
+	s := newSafeServer(t, fastmcp.Options{})
+	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "meta"}, func(*fastmcp.Context, map[string]string) ([]*fastmcp.PromptMessage, error) {
+		return []*fastmcp.PromptMessage{fastmcp.UserMessage(&fastmcp.TextContent{
+			Text: "t", Meta: fastmcp.Meta{"k": "v"},
+			Annotations: &fastmcp.Annotations{Audience: []fastmcp.Role{fastmcp.RoleUser}, LastModified: "2025-01-02T03:04:05Z"},
+		})}, nil
+	})
+	for _, rev := range fastmcp.HandshakeProtocolVersions() {
+		t.Run(rev, func(t *testing.T) {
+			t.Parallel()
+			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			res := callRawObject(t, c, "prompts/get", map[string]any{"name": "meta"})
+			var msgs []struct {
+				Content json.RawMessage `json:"content"`
+			}
+			if err := json.Unmarshal(res["messages"], &msgs); err != nil {
+				t.Fatal(err)
+			}
+			var block struct {
+				Annotations json.RawMessage `json:"annotations"`
+			}
+			json.Unmarshal(msgs[0].Content, &block)
+			wantKeys := []string{"_meta", "annotations", "text", "type"}
+			wantAnn := []string{"audience", "lastModified"}
+			if rev < fastmcp.ProtocolVersion20250618 { // _meta and lastModified arrived with 2025-06-18
+				wantKeys = []string{"annotations", "text", "type"}
+				wantAnn = []string{"audience"}
+			}
+			if diff := cmp.Diff(wantKeys, objectKeys(t, msgs[0].Content)); diff != "" {
+				t.Errorf("content members (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantAnn, objectKeys(t, block.Annotations)); diff != "" {
+				t.Errorf("annotation members (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPromptMessageRole(t *testing.T) {
+	t.Parallel()
+	s := newSafeServer(t, fastmcp.Options{})
+	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "system"}, func(*fastmcp.Context, map[string]string) ([]*fastmcp.PromptMessage, error) {
+		return []*fastmcp.PromptMessage{{Role: "system", Content: fastmcp.Text("x")}}, nil
+	})
+	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "empty"}, func(*fastmcp.Context, map[string]string) ([]*fastmcp.PromptMessage, error) {
+		return []*fastmcp.PromptMessage{{Content: fastmcp.Text("x")}}, nil
+	})
+	// A role MCP does not define is the handler's mistake: it must not
+	// reach the client as a result the schema rejects (connect checks).
+	c := connect(t, s, nil)
+	for _, name := range []string{"system", "empty"} {
+		_, err := c.GetPrompt(testCtx(t), name, nil)
+		requireErrCode(t, err, fastmcp.CodeInternalError)
 	}
 }

@@ -302,11 +302,11 @@ func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, 
 				enums[name] = append(enums[name], strings.TrimSpace(v))
 			}
 		}
-		switch f.Type.Kind() {
+		switch derefType(f.Type).Kind() {
 		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 		case reflect.Slice:
-			if f.Type.Elem().Kind() != reflect.String {
+			if f.Type.Kind() == reflect.Pointer || f.Type.Elem().Kind() != reflect.String {
 				return nil, nil, fmt.Errorf("field %s: a slice field must be []string", f.Name)
 			}
 		default:
@@ -336,8 +336,17 @@ func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, 
 	return bind, enums, nil
 }
 
-// setField stores a template variable's value in a field.
+// setField stores a template variable's value in a field. A pointer field
+// receives a new value.
 func setField(f reflect.Value, s string, list []string) error {
+	if f.Kind() == reflect.Pointer {
+		v := reflect.New(f.Type().Elem())
+		if err := setField(v.Elem(), s, list); err != nil {
+			return err
+		}
+		f.Set(v)
+		return nil
+	}
 	switch f.Kind() {
 	case reflect.String:
 		f.SetString(s)

@@ -2,6 +2,7 @@ package fastmcp
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -107,6 +108,9 @@ type Server struct {
 	sessions map[*Session]struct{}
 
 	routes routes
+
+	initOnce   [numVersions]sync.Once
+	initResult [numVersions]json.RawMessage
 
 	stateStore   StateStore
 	onConnect    handlers[func(*Session)]
@@ -229,17 +233,22 @@ func (s *Server) forEachSession(f func(*Session)) {
 	}
 }
 
-// capabilities are the server capabilities declared to every client. Tools,
+// capabilities are the server capabilities declared to a client of revision v. Tools,
 // resources (with subscriptions) and prompts are always declared, with
 // listChanged, because the registry may change while a client is connected.
-func (s *Server) capabilities() ServerCapabilities {
-	return ServerCapabilities{
-		Tools:       &ToolsCapability{ListChanged: true},
-		Resources:   &ResourcesCapability{Subscribe: true, ListChanged: true},
-		Prompts:     &PromptsCapability{ListChanged: true},
-		Logging:     &struct{}{},
-		Completions: &struct{}{},
+func (s *Server) capabilities(v protocolVersion) ServerCapabilities {
+	c := ServerCapabilities{
+		Tools:     &ToolsCapability{ListChanged: true},
+		Resources: &ResourcesCapability{Subscribe: true, ListChanged: true},
+		Prompts:   &PromptsCapability{ListChanged: true},
+		Logging:   &struct{}{},
 	}
+	if v >= v20250326 {
+		// The completions capability arrived with 2025-03-26; older
+		// clients may still send completion/complete, and are answered.
+		c.Completions = &struct{}{}
+	}
+	return c
 }
 
 // serverInfoFor returns serverInfo shaped for revision v: fields the revision

@@ -290,24 +290,57 @@ func writeJSONError(w http.ResponseWriter, status int, id json.RawMessage, code 
 	w.Write(jsonrpc.AppendError(nil, id, int64(code), msg, nil))
 }
 
-// accepts reports whether the Accept header admits the media type. An absent
+// acceptFlags records what an Accept header admits.
+type acceptFlags uint8
+
+const (
+	acceptJSON acceptFlags = 1 << iota
+	acceptSSE
+)
+
+// parseAccept reads the Accept header once, without allocating. An absent
 // header admits everything.
-func accepts(r *http.Request, mediaType string) bool {
-	vals := r.Header.Values("Accept")
+func parseAccept(r *http.Request) acceptFlags {
+	vals := r.Header["Accept"]
 	if len(vals) == 0 {
-		return true
+		return acceptJSON | acceptSSE
 	}
-	major, _, _ := strings.Cut(mediaType, "/")
+	var f acceptFlags
 	for _, v := range vals {
-		for _, part := range strings.Split(v, ",") {
-			mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-			mt = strings.TrimSpace(mt)
-			if mt == mediaType || mt == "*/*" || mt == major+"/*" {
-				return true
+		for v != "" {
+			var part string
+			part, v, _ = strings.Cut(v, ",")
+			mt, _, _ := strings.Cut(part, ";")
+			switch strings.ToLower(strings.TrimSpace(mt)) {
+			case "*/*":
+				f |= acceptJSON | acceptSSE
+			case "application/json", "application/*":
+				f |= acceptJSON
+			case "text/event-stream", "text/*":
+				f |= acceptSSE
 			}
 		}
 	}
-	return false
+	return f
+}
+
+// accepts reports whether the Accept header admits the media type.
+func accepts(r *http.Request, mediaType string) bool {
+	f := parseAccept(r)
+	if mediaType == "text/event-stream" {
+		return f&acceptSSE != 0
+	}
+	return f&acceptJSON != 0
+}
+
+// isJSONContentType reports whether a Content-Type is application/json,
+// with any parameters.
+func isJSONContentType(ct string) bool {
+	if ct == "application/json" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
 }
 
 // requestVersion reads the MCP-Protocol-Version header. ok is false when the
@@ -324,6 +357,15 @@ func requestVersion(r *http.Request) (v protocolVersion, present, ok bool) {
 // readBody reads the request body within MaxBodyBytes. The bytes are the
 // request's own: decoded messages alias them while they are served.
 func (h *HTTPHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if n := r.ContentLength; n >= 0 && n <= h.opts.MaxBodyBytes {
+		// The common case: read exactly the declared length.
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			writeJSONError(w, http.StatusBadRequest, nil, CodeParseError, "Could not read the request body")
+			return nil, false
+		}
+		return body, true
+	}
 	n := r.ContentLength
 	if n < 0 || n > h.opts.MaxBodyBytes {
 		n = 512
@@ -349,13 +391,12 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusServiceUnavailable, nil, CodeInternalError, "Service Unavailable: the server is shutting down")
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeJSONError(w, http.StatusUnsupportedMediaType, nil, CodeInvalidRequest, "Unsupported Media Type: Content-Type must be application/json")
-			return
-		}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONContentType(ct) {
+		writeJSONError(w, http.StatusUnsupportedMediaType, nil, CodeInvalidRequest, "Unsupported Media Type: Content-Type must be application/json")
+		return
 	}
-	if !accepts(r, "application/json") && !accepts(r, "text/event-stream") {
+	accept := parseAccept(r)
+	if accept == 0 {
 		writeJSONError(w, http.StatusNotAcceptable, nil, CodeInvalidRequest, "Not Acceptable: the client must accept application/json and text/event-stream")
 		return
 	}
@@ -371,7 +412,7 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if jsonrpc.IsBatch(body) {
-		h.serveBatchPost(w, r, body, version, hasVersion)
+		h.serveBatchPost(w, r, body, version, hasVersion, accept)
 		return
 	}
 	var m jsonrpc.Message
@@ -406,7 +447,7 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	h.serveRequest(w, r, sess, &m, version)
+	h.serveRequest(w, r, sess, &m, version, accept)
 }
 
 // sessionFor finds the session of a non-initialize POST. It answers the
@@ -471,7 +512,7 @@ var (
 )
 
 // serveRequest serves one request of a POST, on the POST's own goroutine.
-func (h *HTTPHandler) serveRequest(w http.ResponseWriter, r *http.Request, sess *Session, m *jsonrpc.Message, version protocolVersion) {
+func (h *HTTPHandler) serveRequest(w http.ResponseWriter, r *http.Request, sess *Session, m *jsonrpc.Message, version protocolVersion, accept acceptFlags) {
 	ctx := r.Context()
 	if sess != nil {
 		// A dropped connection is not a cancellation: the request runs on,
@@ -481,7 +522,7 @@ func (h *HTTPHandler) serveRequest(w http.ResponseWriter, r *http.Request, sess 
 		defer sess.http.active.Add(-1)
 	}
 	ps := &postStream{h: h, sess: sess, w: w, version: version,
-		allowSSE: !h.opts.JSONResponse && accepts(r, "text/event-stream")}
+		allowSSE: !h.opts.JSONResponse && accept&acceptSSE != 0}
 	req := &request{id: m.ID, method: m.Method, params: m.Params, out: ps, version: version}
 	if sess == nil {
 		req.auth = requestAuth(r)
@@ -493,7 +534,7 @@ func (h *HTTPHandler) serveRequest(w http.ResponseWriter, r *http.Request, sess 
 }
 
 // serveBatchPost serves a JSON-RPC batch (protocol revision 2025-03-26 only).
-func (h *HTTPHandler) serveBatchPost(w http.ResponseWriter, r *http.Request, body []byte, version protocolVersion, hasVersion bool) {
+func (h *HTTPHandler) serveBatchPost(w http.ResponseWriter, r *http.Request, body []byte, version protocolVersion, hasVersion bool, accept acceptFlags) {
 	sess, ok := h.sessionFor(w, r)
 	if !ok {
 		return
@@ -520,7 +561,7 @@ func (h *HTTPHandler) serveBatchPost(w http.ResponseWriter, r *http.Request, bod
 		defer sess.http.active.Add(-1)
 	}
 	ps := &postStream{h: h, sess: sess, w: w, version: version,
-		allowSSE: !h.opts.JSONResponse && accepts(r, "text/event-stream")}
+		allowSSE: !h.opts.JSONResponse && accept&acceptSSE != 0}
 	responses := make([][]byte, len(elems))
 	var wg sync.WaitGroup
 	for i, raw := range elems {

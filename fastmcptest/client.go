@@ -89,7 +89,8 @@ func Connect(t testing.TB, s *fastmcp.Server, opts *Options) *Client {
 }
 
 // Dial connects a client to s and, unless opts.SkipInitialize, completes the
-// handshake. Close the client when done.
+// handshake: initialize, notifications/initialized, and a ping that ensures
+// the server has processed them. Close the client when done.
 func Dial(ctx context.Context, s *fastmcp.Server, opts *Options) (*Client, error) {
 	c := &Client{pending: map[string]chan *jsonrpc.Message{}, notesCh: make(chan struct{}), served: make(chan error, 1)}
 	if opts != nil {
@@ -129,6 +130,13 @@ func Dial(ctx context.Context, s *fastmcp.Server, opts *Options) (*Client, error
 	if err := c.Notify("notifications/initialized", nil); err != nil {
 		c.Close()
 		return nil, err
+	}
+	// A round trip: once the ping is answered, the server has processed
+	// notifications/initialized, so notifications sent from now on reach
+	// this client.
+	if err := c.Ping(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ping after initialize: %w", err)
 	}
 	return c, nil
 }
