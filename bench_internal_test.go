@@ -121,3 +121,47 @@ func (w *discardWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 func (w *discardWriter) WriteHeader(code int) { w.code = code }
+
+// BenchmarkHTTPSessionLifecycle measures a whole session through the
+// Streamable HTTP handler without the network: initialize,
+// notifications/initialized, one tool call, DELETE.
+func BenchmarkHTTPSessionLifecycle(b *testing.B) {
+	s := benchServer(b)
+	h := s.Handler(HTTP{DisableDNSRebindingProtection: true, MaxSessions: -1})
+	defer h.Close()
+	initBody := []byte(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}`)
+	notif := []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	post := func(body []byte, sid string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/mcp", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if sid != "" {
+			req.Header.Set("Mcp-Session-Id", sid)
+			req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := post(initBody, "")
+		sid := rec.Header().Get("Mcp-Session-Id")
+		if sid == "" {
+			b.Fatalf("no session: %d %s", rec.Code, rec.Body)
+		}
+		if rec := post(notif, sid); rec.Code != http.StatusAccepted {
+			b.Fatalf("initialized: %d", rec.Code)
+		}
+		if rec := post(benchCall, sid); rec.Code != http.StatusOK {
+			b.Fatalf("call: %d", rec.Code)
+		}
+		del := httptest.NewRequest(http.MethodDelete, "/mcp", nil)
+		del.Header.Set("Mcp-Session-Id", sid)
+		drec := httptest.NewRecorder()
+		h.ServeHTTP(drec, del)
+		if drec.Code != http.StatusOK {
+			b.Fatalf("delete: %d", drec.Code)
+		}
+	}
+}

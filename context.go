@@ -3,6 +3,7 @@ package fastmcp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -151,12 +152,20 @@ func (c *Context) StreamContent(content ...Content) error {
 	}{contentsFor(content, c.req.version), c.req.toolName})
 }
 
-// notify sends a notification related to the request.
+// notify sends a notification related to the request. A notification with no
+// way to reach the client (an HTTP answer in JSON mode without a GET stream)
+// is dropped, as the transport documents, not reported as an error.
 func (c *Context) notify(method string, params any) error {
 	if c.req.out == nil {
-		return fmt.Errorf("%w for %s", errNoChannel, method)
+		c.srv.logger.Debug("fastmcp: notification dropped: no channel to the client", "method", method)
+		return nil
 	}
-	return sendNotification(c.req.out, method, params)
+	err := sendNotification(c.req.out, method, params)
+	if errors.Is(err, errNoChannel) {
+		c.srv.logger.Debug("fastmcp: notification dropped", "method", method, "reason", err)
+		return nil
+	}
+	return err
 }
 
 // Log sends a log message to the client (notifications/message) on the

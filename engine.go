@@ -339,7 +339,11 @@ func (s *Server) handleNotification(sess *Session, m *jsonrpc.Message) {
 			sess.notified = sess.initialized
 			sess.mu.Unlock()
 			if first {
-				go s.afterHandshake(sess)
+				if !s.opts.DisableRoots && sess.ClientCapabilities().Roots != nil {
+					go s.afterHandshake(sess) // waits for the client's roots
+				} else {
+					sess.setReady()
+				}
 			}
 		}
 	case "notifications/roots/list_changed":

@@ -40,6 +40,13 @@ func (h *handlers[F]) add(f F) func() {
 	}
 }
 
+// empty reports whether no handler is registered.
+func (h *handlers[F]) empty() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.fns) == 0
+}
+
 // snapshot returns the registered handlers in registration order.
 func (h *handlers[F]) snapshot() []F {
 	h.mu.Lock()
@@ -72,10 +79,9 @@ type sessionEvents struct {
 	errs         handlers[func(error)]
 	rootsChanged handlers[func([]Root)]
 
-	mu        sync.Mutex
-	queue     []func()
-	running   bool
-	readyDone bool // the ready event has run
+	mu      sync.Mutex
+	queue   []func()
+	running bool
 }
 
 func (s *Session) events() *sessionEvents {
@@ -93,10 +99,10 @@ func (s *Session) events() *sessionEvents {
 // once, soon. It returns a function that removes f.
 func (s *Session) OnReady(f func()) (remove func()) {
 	ev := s.events()
-	ev.mu.Lock()
-	late := ev.readyDone
+	s.mu.Lock()
+	late := s.readyDone
 	remove = ev.ready.add(f)
-	ev.mu.Unlock()
+	s.mu.Unlock()
 	if late {
 		s.emit(func() { s.runHandler(f) })
 	}
@@ -161,6 +167,9 @@ func (s *Session) runHandler(f func()) {
 // inside OnConnect) still sees it.
 
 func (s *Session) emitConnect() {
+	if s.srv.onConnect.empty() {
+		return
+	}
 	s.emit(func() {
 		for _, f := range s.srv.onConnect.snapshot() {
 			s.runHandler(func() { f(s) })
@@ -169,6 +178,9 @@ func (s *Session) emitConnect() {
 }
 
 func (s *Session) emitDisconnect() {
+	if s.srv.onDisconnect.empty() {
+		return
+	}
 	s.emit(func() {
 		for _, f := range s.srv.onDisconnect.snapshot() {
 			s.runHandler(func() { f(s) })
@@ -185,11 +197,27 @@ func (s *Session) eventsIfAny() *sessionEvents {
 }
 
 func (s *Session) emitReady() {
-	ev := s.events()
-	s.emit(func() {
+	s.mu.Lock()
+	ev := s.ev
+	idle := ev == nil
+	if ev != nil {
 		ev.mu.Lock()
-		ev.readyDone = true
+		idle = !ev.running && len(ev.queue) == 0 && ev.ready.empty()
 		ev.mu.Unlock()
+	}
+	if idle {
+		// Nobody listens, and no earlier event is pending whose handler
+		// might register a listener: a handler registered from now on runs
+		// at once, as for any late registration.
+		s.readyDone = true
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.emit(func() {
+		s.mu.Lock()
+		s.readyDone = true
+		s.mu.Unlock()
 		for _, f := range ev.ready.snapshot() {
 			s.runHandler(f)
 		}

@@ -15,9 +15,10 @@ type EventStore interface {
 	// Append stores data as the event with the given index of a stream.
 	Append(ctx context.Context, sessionID, streamID string, index int64, data []byte) error
 	// After returns the stored events of a stream with an index greater than
-	// index, oldest first. It returns ErrEventsExpired when some of them are no
-	// longer stored, so the stream cannot be resumed faithfully.
-	After(ctx context.Context, sessionID, streamID string, index int64) ([][]byte, error)
+	// index, oldest first, and the index of the first one returned. When
+	// some of them are no longer stored, it returns the ones it still has
+	// with ErrEventsExpired.
+	After(ctx context.Context, sessionID, streamID string, index int64) (first int64, events [][]byte, err error)
 	// SessionClosed forgets every event of a session.
 	SessionClosed(ctx context.Context, sessionID string) error
 }
@@ -65,6 +66,8 @@ type memSession struct {
 	// fifo lists the session's stored events, oldest first, for eviction;
 	// references to events already dropped are skipped and compacted away.
 	fifo []memRef
+	// empty lists streams whose events were all evicted, oldest first.
+	empty []*memStream
 }
 
 // memRef names one stored event.
@@ -79,15 +82,30 @@ type memStream struct {
 	events [][]byte
 }
 
-// drop drops the oldest event of st; a stream left empty is forgotten.
+// maxEmptyStreams bounds the streams a session keeps after all their events
+// were evicted: they remember where the stream was, so a client resuming it
+// learns that events expired rather than that there were none.
+const maxEmptyStreams = 256
+
+// drop drops the oldest event of st. A stream left empty is kept to report
+// expiry, the oldest such streams beyond maxEmptyStreams forgotten.
 func (s *memSession) drop(st *memStream) {
 	s.bytes -= len(st.events[0])
 	s.count--
 	st.events[0] = nil
 	st.events = st.events[1:]
 	st.first++
-	if len(st.events) == 0 && s.streams[st.id] == st {
-		delete(s.streams, st.id)
+	if len(st.events) == 0 {
+		st.events = nil
+		s.empty = append(s.empty, st)
+		for len(s.empty) > maxEmptyStreams {
+			old := s.empty[0]
+			s.empty[0] = nil
+			s.empty = s.empty[1:]
+			if len(old.events) == 0 && s.streams[old.id] == old {
+				delete(s.streams, old.id)
+			}
+		}
 	}
 }
 
@@ -145,27 +163,31 @@ func (m *memoryEventStore) Append(_ context.Context, sessionID, streamID string,
 	return nil
 }
 
-func (m *memoryEventStore) After(_ context.Context, sessionID, streamID string, index int64) ([][]byte, error) {
+func (m *memoryEventStore) After(_ context.Context, sessionID, streamID string, index int64) (int64, [][]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.sessions[sessionID]
 	if s == nil {
-		return nil, nil
+		return index + 1, nil, nil
 	}
 	st := s.streams[streamID]
 	if st == nil {
-		return nil, nil
+		return index + 1, nil, nil
 	}
 	if index+1 < st.first {
-		return nil, ErrEventsExpired
+		// Some are gone: say so, with what is left (the final response
+		// of a finished request, for one).
+		out := make([][]byte, len(st.events))
+		copy(out, st.events)
+		return st.first, out, ErrEventsExpired
 	}
 	start := index + 1 - st.first
 	if start >= int64(len(st.events)) {
-		return nil, nil
+		return index + 1, nil, nil
 	}
 	out := make([][]byte, len(st.events)-int(start))
 	copy(out, st.events[start:])
-	return out, nil
+	return index + 1, out, nil
 }
 
 func (m *memoryEventStore) SessionClosed(_ context.Context, sessionID string) error {

@@ -123,9 +123,15 @@ type HTTP struct {
 	TLSConfig *tls.Config
 
 	// ShutdownTimeout is how long Start waits for in-flight requests after
-	// the context ends or a signal arrives, before cutting connections.
-	// Default Options.ShutdownTimeout.
+	// the context ends or a signal arrives (and DrainDelay has passed),
+	// before cancelling them and cutting connections. Open SSE streams are
+	// closed at once. Default Options.ShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// DrainDelay keeps serving for this long after the context ends or a
+	// signal arrives, with the readiness endpoint answering 503, before the
+	// listener closes: time for a load balancer (a Kubernetes preStop) to
+	// stop sending new clients. Default 0.
+	DrainDelay time.Duration
 	// ReadHeaderTimeout bounds reading request headers. Default 10 seconds.
 	ReadHeaderTimeout time.Duration
 }
@@ -266,7 +272,7 @@ func (h HTTP) tlsConfig() (*tls.Config, error) {
 	if h.TLSConfig == nil && h.CertFile == "" && h.KeyFile == "" && h.ClientCAFile == "" {
 		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	if h.TLSConfig != nil {
 		cfg = h.TLSConfig.Clone()
 	}
@@ -311,10 +317,8 @@ func (h HTTP) serve(ctx context.Context, s *Server) error {
 	if err != nil {
 		return fmt.Errorf("fastmcp: listen: %w", err)
 	}
-	if tlsCfg != nil {
-		ln = tls.NewListener(ln, tlsCfg)
-	}
 	hs := &http.Server{
+		TLSConfig:         tlsCfg,
 		Handler:           handler,
 		ReadHeaderTimeout: h.ReadHeaderTimeout,
 		IdleTimeout:       5 * time.Minute,
@@ -330,11 +334,30 @@ func (h HTTP) serve(ctx context.Context, s *Server) error {
 		h.OnListen(ln.Addr())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if tlsCfg != nil {
+			// ServeTLS configures HTTP/2 as well; the certificates are in
+			// TLSConfig.
+			errc <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("fastmcp: http server: %w", err)
 	case <-ctx.Done():
+	}
+	if h.DrainDelay > 0 {
+		// Report not ready while still serving, so a load balancer stops
+		// sending new clients before the listener closes.
+		s.logger.Info("fastmcp: draining before shutdown", "delay", h.DrainDelay)
+		handler.draining.Store(true)
+		select {
+		case <-time.After(h.DrainDelay):
+		case err := <-errc:
+			return fmt.Errorf("fastmcp: http server: %w", err)
+		}
 	}
 	s.logger.Info("fastmcp: shutting down", "timeout", h.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)

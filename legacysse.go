@@ -81,6 +81,12 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	ls := &legacyStream{out: startSSE(w, ""), done: make(chan struct{})}
 	// Once this handler returns, the response must not be written again.
 	defer ls.end()
+	sess.http.mu.Lock()
+	sess.http.ls = ls
+	sess.http.mu.Unlock()
+	if h.shutting.Load() {
+		return // shutdown began meanwhile: beginShutdown did not see ls
+	}
 	sess.setOutbound(ls)
 	h.srv.addSession(sess)
 	defer h.endSession(sess, errStreamLost)

@@ -62,9 +62,12 @@ type Options struct {
 	// deadline. Default 60 seconds.
 	RequestTimeout time.Duration
 
-	// ShutdownTimeout is how long Start and Serve wait for in-flight handlers
-	// after the transport ends (stdin closed, a signal, the context cancelled).
-	// Handlers see their context cancelled first. Default 5 seconds.
+	// ShutdownTimeout bounds the wait for in-flight handlers when serving
+	// ends. On stdio, when the input closes, handlers may finish for this
+	// long before their contexts are cancelled; when the context passed to
+	// Start ends or a signal arrives, they are cancelled at once and then
+	// waited for this long. HTTP drains in-flight requests this long before
+	// cancelling them (see HTTP.ShutdownTimeout). Default 5 seconds.
 	ShutdownTimeout time.Duration
 
 	// ListChangedDelay debounces list_changed notifications: changes to the

@@ -49,6 +49,7 @@ type Session struct {
 	notified    bool          // notifications/initialized has arrived
 	ready       bool          // notified, and the initial roots fetched
 	readyCh     chan struct{} // closed when ready; created on demand
+	readyDone   bool          // the ready event was delivered (or had no handler)
 	closed      bool
 	closeCause  error
 	version     protocolVersion

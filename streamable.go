@@ -31,6 +31,7 @@ type HTTPHandler struct {
 	sessions map[string]*Session
 
 	shutting  atomic.Bool
+	draining  atomic.Bool // readiness reports 503 while still serving
 	closed    chan struct{}
 	closeOnce sync.Once
 }
@@ -38,7 +39,8 @@ type HTTPHandler struct {
 // httpState is the Streamable HTTP state of a session.
 type httpState struct {
 	h      *HTTPHandler
-	legacy bool // a 2024-11-05 HTTP+SSE session
+	legacy bool          // a 2024-11-05 HTTP+SSE session
+	ls     *legacyStream // its stream
 	// active counts in-flight POSTs and open streams; a session with active
 	// work is never reaped.
 	active atomic.Int32
@@ -153,6 +155,9 @@ func (h *HTTPHandler) beginShutdown() {
 		st.mu.Lock()
 		if st.get != nil {
 			st.get.end()
+		}
+		if st.ls != nil {
+			st.ls.end()
 		}
 		st.mu.Unlock()
 	}
@@ -522,7 +527,8 @@ func (h *HTTPHandler) serveRequest(w http.ResponseWriter, r *http.Request, sess 
 		defer sess.http.active.Add(-1)
 	}
 	ps := &postStream{h: h, sess: sess, w: w, version: version,
-		allowSSE: !h.opts.JSONResponse && accept&acceptSSE != 0}
+		allowSSE: !h.opts.JSONResponse && accept&acceptSSE != 0,
+		sseOnly:  accept == acceptSSE}
 	req := &request{id: m.ID, method: m.Method, params: m.Params, out: ps, version: version}
 	if sess == nil {
 		req.auth = requestAuth(r)
@@ -695,6 +701,7 @@ type postStream struct {
 	w        http.ResponseWriter
 	version  protocolVersion
 	allowSSE bool
+	sseOnly  bool // the client does not accept JSON answers
 
 	mu       sync.Mutex
 	out      sse
@@ -833,6 +840,10 @@ func (p *postStream) finish(resp []byte) {
 	defer p.mu.Unlock()
 	if p.timer != nil {
 		p.timer.Stop()
+	}
+	if !p.started && p.sseOnly && len(resp) > 0 {
+		// The client accepts only event streams.
+		p.start()
 	}
 	if !p.started {
 		p.finished = true
@@ -981,11 +992,10 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 	if resume {
 		// Replay what the client missed, under the lock so no new message
 		// slips between the replay and going live.
-		events, err := h.opts.EventStore.After(r.Context(), sess.id, getStreamID, index)
+		first, events, err := h.opts.EventStore.After(r.Context(), sess.id, getStreamID, index)
 		if err != nil {
 			h.srv.logger.Info("fastmcp: cannot resume the GET stream faithfully", "session", sess.id, "error", err)
 		}
-		first := g.next - int64(len(events))
 		for i, e := range events {
 			if out.writeEvent(eventID(getStreamID, first+int64(i)), e) != nil {
 				break
@@ -1070,29 +1080,27 @@ func (h *HTTPHandler) resumePost(w http.ResponseWriter, r *http.Request, sess *S
 	p := st.streams[streamID]
 	st.mu.Unlock()
 	out := startSSE(w, sess.id)
-	if p == nil {
-		// The request has finished: replay what the store holds.
-		events, err := h.opts.EventStore.After(r.Context(), sess.id, streamID, index)
+	replay := func() bool {
+		first, events, err := h.opts.EventStore.After(r.Context(), sess.id, streamID, index)
 		if err != nil {
-			h.srv.logger.Info("fastmcp: cannot resume stream", "stream", streamID, "error", err)
+			h.srv.logger.Info("fastmcp: cannot resume the stream faithfully", "stream", streamID, "error", err)
 		}
 		for i, e := range events {
-			if out.writeEvent(eventID(streamID, index+1+int64(i)), e) != nil {
-				return
+			if out.writeEvent(eventID(streamID, first+int64(i)), e) != nil {
+				return false
 			}
 		}
+		return true
+	}
+	if p == nil {
+		// The request has finished: replay what the store holds.
+		replay()
 		return
 	}
 	p.mu.Lock()
-	events, err := h.opts.EventStore.After(r.Context(), sess.id, streamID, index)
-	if err != nil {
-		h.srv.logger.Info("fastmcp: cannot resume stream faithfully", "stream", streamID, "error", err)
-	}
-	for i, e := range events {
-		if out.writeEvent(eventID(streamID, index+1+int64(i)), e) != nil {
-			p.mu.Unlock()
-			return
-		}
+	if !replay() {
+		p.mu.Unlock()
+		return
 	}
 	finished := p.finished
 	if !finished {
@@ -1139,7 +1147,7 @@ func (h *HTTPHandler) serveReady(w http.ResponseWriter, r *http.Request) {
 		body.Mode = "stateless"
 	}
 	status := http.StatusOK
-	if h.shutting.Load() {
+	if h.shutting.Load() || h.draining.Load() {
 		status, body.Status = http.StatusServiceUnavailable, "shutting_down"
 	}
 	w.Header().Set("Content-Type", "application/json")
