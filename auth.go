@@ -46,13 +46,19 @@ func (f AuthFunc[T]) Authenticate(r *http.Request) (any, error) {
 // headers, and a JSON-RPC error body with its message. Without Header, a 401
 // carries WWW-Authenticate: Bearer with the message as error_description.
 type HTTPError struct {
-	Status  int
-	Header  http.Header
+	// Status is the HTTP status of the answer; 0 means 401 Unauthorized.
+	Status int
+	// Header holds headers added to the answer, such as a WWW-Authenticate
+	// challenge of your own.
+	Header http.Header
+	// Message is the error message in the answer's body. Empty, the message of
+	// Err is used, else the status text.
 	Message string
 	// Err is the underlying cause, for errors.Is and errors.As.
 	Err error
 }
 
+// Error returns Message, else the message of Err, else the status text.
 func (e *HTTPError) Error() string {
 	if e.Message != "" {
 		return e.Message
@@ -63,6 +69,7 @@ func (e *HTTPError) Error() string {
 	return http.StatusText(e.status())
 }
 
+// Unwrap returns Err.
 func (e *HTTPError) Unwrap() error { return e.Err }
 
 func (e *HTTPError) status() int {
@@ -150,9 +157,7 @@ func (s *Server) writeAuthError(w http.ResponseWriter, err error) {
 	var he *HTTPError
 	if errors.As(err, &he) {
 		status = he.status()
-		if he.Message != "" || he.Err != nil {
-			msg = he.Error()
-		}
+		msg = he.Error() // its message, its cause's, or the status text
 		for k, vs := range he.Header {
 			for _, v := range vs {
 				w.Header().Add(k, v)

@@ -20,17 +20,26 @@ type Content interface {
 
 // TextContent is a block of text.
 type TextContent struct {
-	Text        string
+	// Text is the block's text.
+	Text string
+	// Annotations tell the client how to use or display the block.
 	Annotations *Annotations
-	Meta        Meta
+	// Meta is the block's _meta (2025-06-18 and later; dropped for older
+	// clients).
+	Meta Meta
 }
 
 // ImageContent is an image. Data holds the raw bytes; they travel base64-encoded.
 type ImageContent struct {
-	Data        []byte
-	MIMEType    string
+	// Data is the image's raw bytes.
+	Data []byte
+	// MIMEType is the image's type, such as "image/png".
+	MIMEType string
+	// Annotations tell the client how to use or display the block.
 	Annotations *Annotations
-	Meta        Meta
+	// Meta is the block's _meta (2025-06-18 and later; dropped for older
+	// clients).
+	Meta Meta
 }
 
 // AudioContent is audio (protocol revision 2025-03-26 and later). Data holds the
@@ -38,33 +47,53 @@ type ImageContent struct {
 // an embedded binary resource with the URI "urn:fastmcp:audio", the only shape
 // that revision can carry.
 type AudioContent struct {
-	Data        []byte
-	MIMEType    string
+	// Data is the audio's raw bytes.
+	Data []byte
+	// MIMEType is the audio's type, such as "audio/wav".
+	MIMEType string
+	// Annotations tell the client how to use or display the block.
 	Annotations *Annotations
-	Meta        Meta
+	// Meta is the block's _meta (2025-06-18 and later; dropped for older
+	// clients).
+	Meta Meta
 }
 
 // EmbeddedResource carries the contents of a resource inside a result.
 type EmbeddedResource struct {
-	Resource    *ResourceContents
+	// Resource is the embedded contents.
+	Resource *ResourceContents
+	// Annotations tell the client how to use or display the block.
 	Annotations *Annotations
-	Meta        Meta
+	// Meta is the block's _meta (2025-06-18 and later; dropped for older
+	// clients).
+	Meta Meta
 }
 
 // ResourceLink points to a resource the client may read (protocol revision
 // 2025-06-18 and later). Older clients receive a text block with a Markdown
 // link instead.
 type ResourceLink struct {
-	URI         string
-	Name        string
-	Title       string
+	// URI is the resource's URI, for resources/read.
+	URI string
+	// Name identifies the resource to programs; it is displayed when Title is
+	// empty.
+	Name string
+	// Title is a human-readable name for display. The Markdown link sent to
+	// older clients shows it in place of Name.
+	Title string
+	// Description tells the model what the resource holds.
 	Description string
-	MIMEType    string
+	// MIMEType is the resource's type, when known.
+	MIMEType string
 	// Size is the size in bytes of the raw content, when known (0 = unknown).
-	Size        int64
-	Icons       []Icon
+	Size int64
+	// Icons are images a client may show for the resource (2025-11-25 and
+	// later).
+	Icons []Icon
+	// Annotations tell the client how to use or display the block.
 	Annotations *Annotations
-	Meta        Meta
+	// Meta is the block's _meta.
+	Meta Meta
 }
 
 // ResourceContents are the contents of a resource: text, or binary data when
@@ -79,14 +108,25 @@ type ResourceContents struct {
 	Text string
 	// Blob holds binary contents; they travel base64-encoded.
 	Blob []byte
+	// Meta is the contents' _meta (2025-06-18 and later; dropped for older
+	// clients).
 	Meta Meta
 }
 
-func (*TextContent) ContentType() string      { return "text" }
-func (*ImageContent) ContentType() string     { return "image" }
-func (*AudioContent) ContentType() string     { return "audio" }
+// ContentType returns "text".
+func (*TextContent) ContentType() string { return "text" }
+
+// ContentType returns "image".
+func (*ImageContent) ContentType() string { return "image" }
+
+// ContentType returns "audio".
+func (*AudioContent) ContentType() string { return "audio" }
+
+// ContentType returns "resource".
 func (*EmbeddedResource) ContentType() string { return "resource" }
-func (*ResourceLink) ContentType() string     { return "resource_link" }
+
+// ContentType returns "resource_link".
+func (*ResourceLink) ContentType() string { return "resource_link" }
 
 func (*TextContent) isContent()      {}
 func (*ImageContent) isContent()     {}

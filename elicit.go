@@ -187,7 +187,10 @@ func parseEnumTag(tag string) (values, titles []string, titled bool) {
 // FormResult is the answer to ElicitForm: the user's action and, when the
 // action is ElicitAccept, the form's values.
 type FormResult[T any] struct {
-	Action  string
+	// Action is ElicitAccept, ElicitDecline or ElicitCancel.
+	Action string
+	// Content holds the form's values when the user accepted, and the zero T
+	// otherwise.
 	Content T
 }
 

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 )
@@ -340,19 +341,19 @@ func (s *Server) handleNotification(sess *Session, m *jsonrpc.Message) {
 			sess.mu.Unlock()
 			if first {
 				if !s.opts.DisableRoots && sess.ClientCapabilities().Roots != nil {
-					go s.afterHandshake(sess) // waits for the client's roots
+					sess.goBackground(func() { s.afterHandshake(sess) }) // waits for the client's roots
 				} else {
 					sess.setReady()
 				}
 			}
 		}
 	case "notifications/roots/list_changed":
-		if sess != nil && !s.opts.DisableRoots {
-			go func() {
+		if sess != nil && !s.opts.DisableRoots && sess.ClientCapabilities().Roots != nil {
+			sess.goBackground(func() {
 				if roots, ok := s.fetchRoots(sess); ok {
 					sess.emitRootsChanged(roots)
 				}
-			}()
+			})
 		}
 	case "notifications/progress":
 		var p ProgressParams
@@ -380,11 +381,21 @@ func (s *Server) afterHandshake(sess *Session) {
 	sess.setReady()
 }
 
+// rootsChannelWait bounds the wait for an HTTP client's GET stream before its
+// roots are fetched.
+const rootsChannelWait = 3 * time.Second
+
 // fetchRoots asks the client for its roots and stores them. It reports false,
 // and emits a session error, when that fails.
 func (s *Server) fetchRoots(sess *Session) ([]Root, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.RequestTimeout)
 	defer cancel()
+	// Over Streamable HTTP the request needs the client's GET stream, which
+	// clients open right after the handshake: give it a moment.
+	if !sess.waitChannel(ctx, rootsChannelWait) {
+		sess.emitError(fmt.Errorf("fastmcp: cannot fetch the client's roots: %w (the client opened no GET stream within %v)", errNoChannel, rootsChannelWait))
+		return nil, false
+	}
 	roots, err := sess.ListRoots(ctx, nil)
 	if err != nil {
 		sess.emitError(fmt.Errorf("fastmcp: fetching the client's roots: %w", err))

@@ -45,7 +45,9 @@ const (
 // to raise a protocol error (such as CodeURLElicitationRequired) instead of a
 // tool result with isError.
 type Error struct {
-	Code    ErrorCode
+	// Code is the JSON-RPC error code.
+	Code ErrorCode
+	// Message is a short description of the error, sent as is.
 	Message string
 	// Data is optional; it is encoded as JSON.
 	Data any
@@ -56,6 +58,7 @@ func NewError(code ErrorCode, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// Error returns the message and code, prefixed with "fastmcp: ".
 func (e *Error) Error() string {
 	return "fastmcp: " + e.Message + " (code " + strconv.FormatInt(int64(e.Code), 10) + ")"
 }
@@ -75,12 +78,14 @@ func ErrorCodeOf(err error) ErrorCode {
 // or completion handler it becomes a JSON-RPC error with the message. Any other
 // error is masked as a generic message unless Options.ShowErrorDetails is set.
 type UserError struct {
+	// Message is shown to the user or model as is.
 	Message string
 	// Data is optional structured detail; for a tool it becomes the result's
 	// structuredContent and must encode as a JSON object.
 	Data any
 }
 
+// Error returns Message.
 func (e *UserError) Error() string { return e.Message }
 
 // NewUserError returns a *UserError with the message.

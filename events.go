@@ -132,7 +132,7 @@ func (s *Session) emit(f func()) {
 	}
 	ev.running = true
 	ev.mu.Unlock()
-	go s.runEvents(ev)
+	s.goBackground(func() { s.runEvents(ev) })
 }
 
 func (s *Session) runEvents(ev *sessionEvents) {
@@ -167,7 +167,7 @@ func (s *Session) runHandler(f func()) {
 // inside OnConnect) still sees it.
 
 func (s *Session) emitConnect() {
-	if s.srv.onConnect.empty() {
+	if s.ephemeral || s.srv.onConnect.empty() {
 		return
 	}
 	s.emit(func() {
@@ -178,7 +178,7 @@ func (s *Session) emitConnect() {
 }
 
 func (s *Session) emitDisconnect() {
-	if s.srv.onDisconnect.empty() {
+	if s.ephemeral || s.srv.onDisconnect.empty() {
 		return
 	}
 	s.emit(func() {
@@ -215,10 +215,13 @@ func (s *Session) emitReady() {
 	}
 	s.mu.Unlock()
 	s.emit(func() {
+		// Marked done and the handlers taken together: a handler added
+		// concurrently runs either here or as a late registration, once.
 		s.mu.Lock()
 		s.readyDone = true
+		fns := ev.ready.snapshot()
 		s.mu.Unlock()
-		for _, f := range ev.ready.snapshot() {
+		for _, f := range fns {
 			s.runHandler(f)
 		}
 	})

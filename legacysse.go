@@ -89,7 +89,7 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.setOutbound(ls)
 	h.srv.addSession(sess)
-	defer h.endSession(sess, errStreamLost)
+	defer h.endSession(sess, ErrSessionStreamLost)
 	endpoint := h.opts.BasePath + "/messages?sessionId=" + sess.id
 	ls.mu.Lock()
 	err := ls.out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n"))

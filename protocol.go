@@ -74,12 +74,20 @@ type Meta map[string]any
 // Implementation describes a client or a server: the serverInfo and clientInfo
 // members of the handshake.
 type Implementation struct {
-	Name        string `json:"name"`
-	Title       string `json:"title,omitempty"`
-	Version     string `json:"version"`
+	// Name identifies the implementation to programs; it is displayed when
+	// Title is empty.
+	Name string `json:"name"`
+	// Title is a human-readable name for display (2025-06-18 and later).
+	Title string `json:"title,omitempty"`
+	// Version is the implementation's version.
+	Version string `json:"version"`
+	// Description says what the implementation does (2025-11-25 and later).
 	Description string `json:"description,omitempty"`
-	WebsiteURL  string `json:"websiteUrl,omitempty"`
-	Icons       []Icon `json:"icons,omitempty"`
+	// WebsiteURL is the implementation's home page (2025-11-25 and later).
+	WebsiteURL string `json:"websiteUrl,omitempty"`
+	// Icons are images a client may show for the implementation (2025-11-25 and
+	// later).
+	Icons []Icon `json:"icons,omitempty"`
 }
 
 // Icon is an image a client may show for a server, tool, resource or prompt
@@ -154,74 +162,125 @@ func (l LoggingLevel) severity() int {
 
 // ClientCapabilities are the features a client declares.
 type ClientCapabilities struct {
-	Roots        *RootsCapability       `json:"roots,omitempty"`
-	Sampling     *SamplingCapability    `json:"sampling,omitempty"`
-	Elicitation  *ElicitationCapability `json:"elicitation,omitempty"`
-	Experimental map[string]any         `json:"experimental,omitempty"`
-	Extensions   map[string]any         `json:"extensions,omitempty"`
-	Tasks        map[string]any         `json:"tasks,omitempty"`
+	// Roots is present when the client can list its roots (roots/list).
+	Roots *RootsCapability `json:"roots,omitempty"`
+	// Sampling is present when the client can sample an LLM
+	// (sampling/createMessage).
+	Sampling *SamplingCapability `json:"sampling,omitempty"`
+	// Elicitation is present when the client can ask its user for input
+	// (elicitation/create, 2025-06-18 and later).
+	Elicitation *ElicitationCapability `json:"elicitation,omitempty"`
+	// Experimental holds non-standard capabilities, by name.
+	Experimental map[string]any `json:"experimental,omitempty"`
+	// Extensions holds the MCP extensions the client supports, by extension
+	// identifier, each with its settings (2026-07-28).
+	Extensions map[string]any `json:"extensions,omitempty"`
+	// Tasks is present when the client supports task-augmented requests
+	// (2025-11-25 only).
+	Tasks map[string]any `json:"tasks,omitempty"`
 }
 
 // RootsCapability is present when the client can list its roots.
 type RootsCapability struct {
+	// ListChanged reports that the client sends
+	// notifications/roots/list_changed. The 2026-07-28 revision drops it.
 	ListChanged bool `json:"listChanged,omitempty"`
 }
 
 // SamplingCapability is present when the client can sample an LLM for the server.
 type SamplingCapability struct {
+	// Context is present when the client honours
+	// CreateMessageParams.IncludeContext values other than "none" (2025-11-25
+	// and later).
 	Context *struct{} `json:"context,omitempty"`
-	Tools   *struct{} `json:"tools,omitempty"`
+	// Tools is present when the client lets the model use tools while sampling
+	// (2025-11-25 and later).
+	Tools *struct{} `json:"tools,omitempty"`
 }
 
 // ElicitationCapability is present when the client can ask its user for input.
 // An empty object means form mode only.
 type ElicitationCapability struct {
+	// Form is present when the client supports form mode (2025-11-25 and
+	// later).
 	Form *struct{} `json:"form,omitempty"`
-	URL  *struct{} `json:"url,omitempty"`
+	// URL is present when the client supports URL mode, sending its user to a
+	// URL (2025-11-25 and later).
+	URL *struct{} `json:"url,omitempty"`
 }
 
 // ServerCapabilities are the features the server declares.
 type ServerCapabilities struct {
-	Tools        *ToolsCapability     `json:"tools,omitempty"`
-	Resources    *ResourcesCapability `json:"resources,omitempty"`
-	Prompts      *PromptsCapability   `json:"prompts,omitempty"`
-	Logging      *struct{}            `json:"logging,omitempty"`
-	Completions  *struct{}            `json:"completions,omitempty"`
-	Experimental map[string]any       `json:"experimental,omitempty"`
-	Extensions   map[string]any       `json:"extensions,omitempty"`
+	// Tools is present when the server offers tools.
+	Tools *ToolsCapability `json:"tools,omitempty"`
+	// Resources is present when the server offers resources.
+	Resources *ResourcesCapability `json:"resources,omitempty"`
+	// Prompts is present when the server offers prompts.
+	Prompts *PromptsCapability `json:"prompts,omitempty"`
+	// Logging is present when the server sends log messages
+	// (notifications/message).
+	Logging *struct{} `json:"logging,omitempty"`
+	// Completions is present when the server completes arguments
+	// (completion/complete, 2025-03-26 and later).
+	Completions *struct{} `json:"completions,omitempty"`
+	// Experimental holds non-standard capabilities, by name.
+	Experimental map[string]any `json:"experimental,omitempty"`
+	// Extensions holds the MCP extensions the server supports, by extension
+	// identifier, each with its settings (2026-07-28).
+	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
 // ToolsCapability declares tools.
 type ToolsCapability struct {
+	// ListChanged reports that the server sends
+	// notifications/tools/list_changed.
 	ListChanged bool `json:"listChanged,omitempty"`
 }
 
 // ResourcesCapability declares resources.
 type ResourcesCapability struct {
-	Subscribe   bool `json:"subscribe,omitempty"`
+	// Subscribe reports that clients can subscribe to resource updates
+	// (resources/subscribe).
+	Subscribe bool `json:"subscribe,omitempty"`
+	// ListChanged reports that the server sends
+	// notifications/resources/list_changed.
 	ListChanged bool `json:"listChanged,omitempty"`
 }
 
 // PromptsCapability declares prompts.
 type PromptsCapability struct {
+	// ListChanged reports that the server sends
+	// notifications/prompts/list_changed.
 	ListChanged bool `json:"listChanged,omitempty"`
 }
 
 // InitializeParams are the parameters of the initialize request.
 type InitializeParams struct {
-	ProtocolVersion string             `json:"protocolVersion"`
-	Capabilities    ClientCapabilities `json:"capabilities"`
-	ClientInfo      Implementation     `json:"clientInfo"`
-	Meta            Meta               `json:"_meta,omitempty"`
+	// ProtocolVersion is the latest revision the client supports.
+	ProtocolVersion string `json:"protocolVersion"`
+	// Capabilities are the features the client declares.
+	Capabilities ClientCapabilities `json:"capabilities"`
+	// ClientInfo describes the client.
+	ClientInfo Implementation `json:"clientInfo"`
+	// Meta is the request's _meta.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // InitializeResult is the server's answer to initialize.
 type InitializeResult struct {
-	ProtocolVersion string             `json:"protocolVersion"`
-	Capabilities    ServerCapabilities `json:"capabilities"`
-	ServerInfo      Implementation     `json:"serverInfo"`
-	Instructions    string             `json:"instructions,omitempty"`
-	Meta            Meta               `json:"_meta,omitempty"`
+	// ProtocolVersion is the revision the server chose for the session. It may
+	// differ from the one the client asked for; a client that cannot use it
+	// disconnects.
+	ProtocolVersion string `json:"protocolVersion"`
+	// Capabilities are the features the server declares.
+	Capabilities ServerCapabilities `json:"capabilities"`
+	// ServerInfo describes the server.
+	ServerInfo Implementation `json:"serverInfo"`
+	// Instructions tell the client how to use the server; a client may add them
+	// to its model's system prompt.
+	Instructions string `json:"instructions,omitempty"`
+	// Meta is the result's _meta.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // ToolAnnotations are hints about a tool's behaviour. Clients must not rely on
@@ -246,36 +305,47 @@ func Bool(b bool) *bool { return &b }
 
 // Root is a directory or file the client exposes to the server.
 type Root struct {
-	URI  string `json:"uri"`
+	// URI identifies the root; it starts with file://.
+	URI string `json:"uri"`
+	// Name is an optional human-readable name for the root.
 	Name string `json:"name,omitempty"`
-	Meta Meta   `json:"_meta,omitempty"`
+	// Meta is the root's _meta (2025-06-18 and later).
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // ListToolsResult is the result of tools/list.
 type ListToolsResult struct {
-	Tools      []*Tool `json:"tools"`
-	NextCursor string  `json:"nextCursor,omitempty"`
+	// Tools is one page of the tools.
+	Tools []*Tool `json:"tools"`
+	// NextCursor, when not empty, is the cursor to request the next page with.
+	NextCursor string `json:"nextCursor,omitempty"`
 	cacheable
 }
 
 // ListResourcesResult is the result of resources/list.
 type ListResourcesResult struct {
-	Resources  []*Resource `json:"resources"`
-	NextCursor string      `json:"nextCursor,omitempty"`
+	// Resources is one page of the resources.
+	Resources []*Resource `json:"resources"`
+	// NextCursor, when not empty, is the cursor to request the next page with.
+	NextCursor string `json:"nextCursor,omitempty"`
 	cacheable
 }
 
 // ListResourceTemplatesResult is the result of resources/templates/list.
 type ListResourceTemplatesResult struct {
+	// ResourceTemplates is one page of the resource templates.
 	ResourceTemplates []*ResourceTemplate `json:"resourceTemplates"`
-	NextCursor        string              `json:"nextCursor,omitempty"`
+	// NextCursor, when not empty, is the cursor to request the next page with.
+	NextCursor string `json:"nextCursor,omitempty"`
 	cacheable
 }
 
 // ListPromptsResult is the result of prompts/list.
 type ListPromptsResult struct {
-	Prompts    []*Prompt `json:"prompts"`
-	NextCursor string    `json:"nextCursor,omitempty"`
+	// Prompts is one page of the prompts.
+	Prompts []*Prompt `json:"prompts"`
+	// NextCursor, when not empty, is the cursor to request the next page with.
+	NextCursor string `json:"nextCursor,omitempty"`
 	cacheable
 }
 
@@ -291,15 +361,21 @@ type cacheable struct {
 
 // ReadResourceResult is the result of resources/read.
 type ReadResourceResult struct {
+	// Contents are the contents of the resource read; a resource may have
+	// several.
 	Contents []*ResourceContents `json:"contents"`
 	cacheable
 }
 
 // CallToolParams are the parameters of tools/call.
 type CallToolParams struct {
-	Name      string          `json:"name"`
+	// Name is the tool to call.
+	Name string `json:"name"`
+	// Arguments are the tool's arguments, a JSON object, left undecoded.
 	Arguments json.RawMessage `json:"arguments,omitempty"`
-	Meta      Meta            `json:"_meta,omitempty"`
+	// Meta is the request's _meta; its progressToken asks for progress
+	// notifications.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // CallToolResult is the result of a tool call. A tool handler may return one to
@@ -313,7 +389,9 @@ type CallToolResult struct {
 	// IsError reports a failure the model should see (not a protocol error).
 	IsError bool `json:"isError,omitempty"`
 	// Meta is the result's _meta.
-	Meta       Meta   `json:"_meta,omitempty"`
+	Meta Meta `json:"_meta,omitempty"`
+	// ResultType is "complete" for 2026-07-28 clients and empty for older ones.
+	// FastMCP sets it; a handler's value is ignored.
 	ResultType string `json:"resultType,omitempty"`
 }
 
@@ -339,22 +417,33 @@ func (r *CallToolResult) UnmarshalJSON(data []byte) error {
 
 // GetPromptParams are the parameters of prompts/get.
 type GetPromptParams struct {
-	Name      string            `json:"name"`
+	// Name is the prompt to get.
+	Name string `json:"name"`
+	// Arguments are the prompt's arguments, by name.
 	Arguments map[string]string `json:"arguments,omitempty"`
-	Meta      Meta              `json:"_meta,omitempty"`
+	// Meta is the request's _meta.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // GetPromptResult is the result of prompts/get.
 type GetPromptResult struct {
-	Description string           `json:"description,omitempty"`
-	Messages    []*PromptMessage `json:"messages"`
-	Meta        Meta             `json:"_meta,omitempty"`
-	ResultType  string           `json:"resultType,omitempty"`
+	// Description is an optional description of the prompt. Left empty by a
+	// handler, it is filled with Prompt.Description.
+	Description string `json:"description,omitempty"`
+	// Messages are the prompt's messages, in order.
+	Messages []*PromptMessage `json:"messages"`
+	// Meta is the result's _meta.
+	Meta Meta `json:"_meta,omitempty"`
+	// ResultType is "complete" for 2026-07-28 clients and empty for older ones.
+	// FastMCP sets it; a handler's value is ignored.
+	ResultType string `json:"resultType,omitempty"`
 }
 
 // PromptMessage is one message of a prompt.
 type PromptMessage struct {
-	Role    Role    `json:"role"`
+	// Role is the speaker of the message: RoleUser or RoleAssistant.
+	Role Role `json:"role"`
+	// Content is the message's content block.
 	Content Content `json:"content"`
 }
 
@@ -377,59 +466,86 @@ func (m *PromptMessage) UnmarshalJSON(data []byte) error {
 
 // CompleteParams are the parameters of completion/complete.
 type CompleteParams struct {
-	Ref      CompleteReference `json:"ref"`
-	Argument CompleteArgument  `json:"argument"`
-	Context  *CompleteContext  `json:"context,omitempty"`
-	Meta     Meta              `json:"_meta,omitempty"`
+	// Ref names the prompt or resource template whose argument is completed.
+	Ref CompleteReference `json:"ref"`
+	// Argument is the argument being completed, with its partial value.
+	Argument CompleteArgument `json:"argument"`
+	// Context holds the arguments the client has already resolved, when it
+	// sends them (2025-06-18 and later).
+	Context *CompleteContext `json:"context,omitempty"`
+	// Meta is the request's _meta.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // CompleteReference names what is being completed: a prompt ("ref/prompt" with
 // Name) or a resource template ("ref/resource" with URI).
 type CompleteReference struct {
+	// Type is "ref/prompt" or "ref/resource".
 	Type string `json:"type"`
+	// Name is the prompt's name (ref/prompt).
 	Name string `json:"name,omitempty"`
-	URI  string `json:"uri,omitempty"`
+	// URI is the resource template's URI template (ref/resource).
+	URI string `json:"uri,omitempty"`
 }
 
 // CompleteArgument is the argument being completed and its partial value.
 type CompleteArgument struct {
-	Name  string `json:"name"`
+	// Name is the prompt argument or template variable being completed.
+	Name string `json:"name"`
+	// Value is what the user has entered so far.
 	Value string `json:"value"`
 }
 
 // CompleteContext holds arguments the client has already resolved.
 type CompleteContext struct {
+	// Arguments are the values of the other arguments, by name.
 	Arguments map[string]string `json:"arguments,omitempty"`
 }
 
 // CompleteResult is the result of completion/complete.
 type CompleteResult struct {
+	// Completion holds the suggested values.
 	Completion Completion `json:"completion"`
-	Meta       Meta       `json:"_meta,omitempty"`
-	ResultType string     `json:"resultType,omitempty"`
+	// Meta is the result's _meta.
+	Meta Meta `json:"_meta,omitempty"`
+	// ResultType is "complete" for 2026-07-28 clients and empty for older ones.
+	// FastMCP sets it.
+	ResultType string `json:"resultType,omitempty"`
 }
 
 // Completion lists suggested values: at most 100, with HasMore and Total when
 // there were more.
 type Completion struct {
-	Values  []string `json:"values"`
-	Total   int      `json:"total,omitempty"`
-	HasMore bool     `json:"hasMore,omitempty"`
+	// Values are the suggested values, at most MaxCompletionValues.
+	Values []string `json:"values"`
+	// Total is the number of values available, which can exceed len(Values); 0
+	// when not sent.
+	Total int `json:"total,omitempty"`
+	// HasMore reports that there were more values than Values holds.
+	HasMore bool `json:"hasMore,omitempty"`
 }
 
 // ProgressParams are the parameters of notifications/progress.
 type ProgressParams struct {
+	// ProgressToken is the token the client gave in the request's _meta: it
+	// ties the notification to that request.
 	ProgressToken json.RawMessage `json:"progressToken"`
-	Progress      float64         `json:"progress"`
-	Total         float64         `json:"total,omitempty"`
-	Message       string          `json:"message,omitempty"`
+	// Progress is the progress so far; it increases with each notification.
+	Progress float64 `json:"progress"`
+	// Total is the total progress, when known (0 = unknown).
+	Total float64 `json:"total,omitempty"`
+	// Message describes the current step (2025-03-26 and later).
+	Message string `json:"message,omitempty"`
 }
 
 // LoggingMessageParams are the parameters of notifications/message.
 type LoggingMessageParams struct {
-	Level  LoggingLevel `json:"level"`
-	Logger string       `json:"logger,omitempty"`
-	Data   any          `json:"data"`
+	// Level is the message's severity.
+	Level LoggingLevel `json:"level"`
+	// Logger optionally names the logger that issued the message.
+	Logger string `json:"logger,omitempty"`
+	// Data is the message: a string or any value that encodes as JSON.
+	Data any `json:"data"`
 }
 
 // emptyResult is the JSON of an empty result, as ping and setLevel return.

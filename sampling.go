@@ -9,22 +9,34 @@ import (
 
 // CreateMessageParams ask the client to sample its LLM (sampling/createMessage).
 type CreateMessageParams struct {
-	Messages         []*SamplingMessage `json:"messages"`
-	ModelPreferences *ModelPreferences  `json:"modelPreferences,omitempty"`
-	SystemPrompt     string             `json:"systemPrompt,omitempty"`
+	// Messages are the conversation to sample a reply to.
+	Messages []*SamplingMessage `json:"messages"`
+	// ModelPreferences guide the client's choice of model; the client may
+	// ignore them.
+	ModelPreferences *ModelPreferences `json:"modelPreferences,omitempty"`
+	// SystemPrompt is an optional system prompt; the client may change or omit
+	// it.
+	SystemPrompt string `json:"systemPrompt,omitempty"`
 	// IncludeContext is "none", "thisServer" or "allServers".
-	IncludeContext string   `json:"includeContext,omitempty"`
-	Temperature    *float64 `json:"temperature,omitempty"`
+	IncludeContext string `json:"includeContext,omitempty"`
+	// Temperature is the sampling temperature; nil leaves it to the client.
+	Temperature *float64 `json:"temperature,omitempty"`
 	// MaxTokens is required by the protocol; 0 is sent as is.
-	MaxTokens     int      `json:"maxTokens"`
+	MaxTokens int `json:"maxTokens"`
+	// StopSequences end sampling when the model produces one of them.
 	StopSequences []string `json:"stopSequences,omitempty"`
-	Metadata      any      `json:"metadata,omitempty"`
-	Meta          Meta     `json:"_meta,omitempty"`
+	// Metadata is passed through to the LLM provider, in the provider's own
+	// format.
+	Metadata any `json:"metadata,omitempty"`
+	// Meta is the request's _meta.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // SamplingMessage is one message of a sampling conversation.
 type SamplingMessage struct {
-	Role    Role    `json:"role"`
+	// Role is the speaker of the message: RoleUser or RoleAssistant.
+	Role Role `json:"role"`
+	// Content is the message's content block: text, image or audio.
 	Content Content `json:"content"`
 }
 
@@ -40,25 +52,38 @@ func (m *SamplingMessage) UnmarshalJSON(data []byte) error {
 
 // ModelPreferences guide the client's choice of model.
 type ModelPreferences struct {
-	Hints                []ModelHint `json:"hints,omitempty"`
-	CostPriority         *float64    `json:"costPriority,omitempty"`
-	SpeedPriority        *float64    `json:"speedPriority,omitempty"`
-	IntelligencePriority *float64    `json:"intelligencePriority,omitempty"`
+	// Hints suggest models by name, in order: the client takes the first match
+	// and should prefer hints to the priorities.
+	Hints []ModelHint `json:"hints,omitempty"`
+	// CostPriority is how much cost matters, from 0 (not at all) to 1 (most).
+	CostPriority *float64 `json:"costPriority,omitempty"`
+	// SpeedPriority is how much low latency matters, from 0 to 1.
+	SpeedPriority *float64 `json:"speedPriority,omitempty"`
+	// IntelligencePriority is how much the model's capability matters, from 0
+	// to 1.
+	IntelligencePriority *float64 `json:"intelligencePriority,omitempty"`
 }
 
 // ModelHint suggests a model by (a substring of) its name.
 type ModelHint struct {
+	// Name is a model name or part of one, such as "sonnet"; the client may map
+	// it to a similar model of another provider.
 	Name string `json:"name,omitempty"`
 }
 
 // CreateMessageResult is the client's sampled message.
 type CreateMessageResult struct {
-	Role    Role    `json:"role"`
+	// Role is the speaker of the sampled message, usually RoleAssistant.
+	Role Role `json:"role"`
+	// Content is the sampled content block. When the client sends a list of
+	// blocks (2025-11-25), it is the first.
 	Content Content `json:"content"`
-	Model   string  `json:"model"`
+	// Model names the model that generated the message.
+	Model string `json:"model"`
 	// StopReason is "endTurn", "stopSequence", "maxTokens" or another value.
 	StopReason string `json:"stopReason,omitempty"`
-	Meta       Meta   `json:"_meta,omitempty"`
+	// Meta is the result's _meta.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // UnmarshalJSON decodes a CreateMessageResult with its polymorphic content.
@@ -96,16 +121,20 @@ func (r *CreateMessageResult) UnmarshalJSON(data []byte) error {
 // ElicitParams ask the client to get input from its user (elicitation/create).
 type ElicitParams struct {
 	// Mode is "form" (the default when empty) or "url" (2025-11-25).
-	Mode    string `json:"mode,omitempty"`
+	Mode string `json:"mode,omitempty"`
+	// Message tells the user what is asked and why.
 	Message string `json:"message"`
 	// RequestedSchema is the form: an object schema of primitive properties
 	// (form mode).
 	RequestedSchema any `json:"requestedSchema,omitempty"`
 	// URL the user should visit (URL mode), and the id that ties the
 	// elicitation to its completion notification.
-	URL           string `json:"url,omitempty"`
+	URL string `json:"url,omitempty"`
+	// ElicitationID identifies a URL-mode elicitation; it must be unique within
+	// the server (2025-11-25).
 	ElicitationID string `json:"elicitationId,omitempty"`
-	Meta          Meta   `json:"_meta,omitempty"`
+	// Meta is the request's _meta.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // Actions of an ElicitResult.
@@ -118,15 +147,21 @@ const (
 // ElicitResult is the user's answer: Action is ElicitAccept, ElicitDecline or
 // ElicitCancel; Content holds the form's values when accepted.
 type ElicitResult struct {
-	Action  string         `json:"action"`
+	// Action is ElicitAccept, ElicitDecline or ElicitCancel.
+	Action string `json:"action"`
+	// Content holds the form's values, by property name, when the user accepted
+	// a form.
 	Content map[string]any `json:"content,omitempty"`
-	Meta    Meta           `json:"_meta,omitempty"`
+	// Meta is the result's _meta.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // ListRootsResult is the client's answer to roots/list.
 type ListRootsResult struct {
+	// Roots are the client's roots.
 	Roots []Root `json:"roots"`
-	Meta  Meta   `json:"_meta,omitempty"`
+	// Meta is the result's _meta.
+	Meta Meta `json:"_meta,omitempty"`
 }
 
 // RequestOptions tune a request the server sends to the client. A nil
@@ -165,8 +200,21 @@ func (s *Session) call(ctx context.Context, out outbound, method string, params,
 
 // RequestSampling asks the client to sample its LLM. It fails at once when the
 // client did not declare the sampling capability.
+//
+// Called with the context of a handler serving this session, the request goes
+// out on that handler's own stream (over HTTP, its POST's answer); otherwise
+// on the session's channel (its GET stream).
 func (s *Session) RequestSampling(ctx context.Context, p *CreateMessageParams, opts *RequestOptions) (*CreateMessageResult, error) {
-	return s.requestSampling(ctx, nil, p, opts)
+	return s.requestSampling(ctx, s.outFor(ctx), p, opts)
+}
+
+// outFor returns the stream of the handler ctx comes from, when it serves this
+// session, or nil for the session's own channel.
+func (s *Session) outFor(ctx context.Context) outbound {
+	if c := ContextFrom(ctx); c != nil && c.sess == s {
+		return c.req.out
+	}
+	return nil
 }
 
 func (s *Session) requestSampling(ctx context.Context, out outbound, p *CreateMessageParams, opts *RequestOptions) (*CreateMessageResult, error) {
@@ -183,8 +231,9 @@ func (s *Session) requestSampling(ctx context.Context, out outbound, p *CreateMe
 // Elicit asks the client to get input from its user. It fails at once when the
 // client did not declare the elicitation capability (for URL mode: its url
 // sub-capability).
+// Like RequestSampling, it uses the stream of the handler ctx comes from.
 func (s *Session) Elicit(ctx context.Context, p *ElicitParams, opts *RequestOptions) (*ElicitResult, error) {
-	return s.elicit(ctx, nil, p, opts)
+	return s.elicit(ctx, s.outFor(ctx), p, opts)
 }
 
 func (s *Session) elicit(ctx context.Context, out outbound, p *ElicitParams, opts *RequestOptions) (*ElicitResult, error) {
@@ -208,8 +257,9 @@ func (s *Session) elicit(ctx context.Context, out outbound, p *ElicitParams, opt
 
 // ListRoots asks the client for its roots. It fails at once when the client did
 // not declare the roots capability.
+// Like RequestSampling, it uses the stream of the handler ctx comes from.
 func (s *Session) ListRoots(ctx context.Context, opts *RequestOptions) ([]Root, error) {
-	return s.listRoots(ctx, nil, opts)
+	return s.listRoots(ctx, s.outFor(ctx), opts)
 }
 
 func (s *Session) listRoots(ctx context.Context, out outbound, opts *RequestOptions) ([]Root, error) {

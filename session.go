@@ -82,6 +82,15 @@ type Session struct {
 
 	// http is the Streamable HTTP state; nil for other transports.
 	http *httpState
+	// ephemeral sessions exist only to answer one initialize (stateless
+	// HTTP, or one refused for lack of room): they fire no events.
+	ephemeral bool
+	// bg counts the session's background goroutines (roots fetches, event
+	// delivery), so a transport can wait for them when serving ends.
+	bg tracker
+	// stateMu orders state writes against the clearing at close, so no
+	// write can land after the state was cleared.
+	stateMu sync.RWMutex
 
 	// Tool metrics.
 	toolCalls, toolErrors, execNanos, lastCall atomic.Int64
@@ -229,7 +238,7 @@ func (s *Session) State() *State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == nil {
-		s.state = &State{store: s.srv.stateStore, scope: s.id}
+		s.state = &State{store: s.srv.stateStore, scope: s.id, sess: s}
 	}
 	return s.state
 }
@@ -264,10 +273,10 @@ func (s *Session) recordToolCall(start time.Time, failed bool) {
 // run. Over HTTP the client's next request gets 404 and must initialize again.
 func (s *Session) Close() error {
 	if s.http != nil {
-		s.http.h.endSession(s, errClosedByServer)
+		s.http.h.endSession(s, ErrSessionClosedByServer)
 		return nil
 	}
-	s.close(errClosedByServer)
+	s.close(ErrSessionClosedByServer)
 	return nil
 }
 
@@ -278,16 +287,26 @@ func (s *Session) CloseCause() error {
 	return s.closeCause
 }
 
-// Reasons a session ends, wrapped by CloseCause's error.
+// Reasons a session ends, as Session.CloseCause reports them. Each wraps
+// ErrSessionClosed.
 var (
-	errClosedByServer = fmt.Errorf("%w: closed by the server", ErrSessionClosed)
-	errClientEnded    = fmt.Errorf("%w: the client ended the session", ErrSessionClosed)
-	errIdle           = fmt.Errorf("%w: idle for too long", ErrSessionClosed)
-	errEvicted        = fmt.Errorf("%w: ended to make room for a new session", ErrSessionClosed)
-	errStreamLost     = fmt.Errorf("%w: the client's stream was lost", ErrSessionClosed)
-	errShutdown       = fmt.Errorf("%w: the server shut down", ErrSessionClosed)
-	errInputClosed    = fmt.Errorf("%w: the client closed its input", ErrSessionClosed)
-	errPingFailed     = fmt.Errorf("%w: the client stopped answering pings", ErrSessionClosed)
+	// ErrSessionClosedByServer: Session.Close was called.
+	ErrSessionClosedByServer = fmt.Errorf("%w: closed by the server", ErrSessionClosed)
+	// ErrSessionDeleted: the client ended the session (HTTP DELETE).
+	ErrSessionDeleted = fmt.Errorf("%w: the client ended the session", ErrSessionClosed)
+	// ErrSessionIdle: no request and no open stream for HTTP.SessionIdleTimeout.
+	ErrSessionIdle = fmt.Errorf("%w: idle for too long", ErrSessionClosed)
+	// ErrSessionEvicted: ended to make room under HTTP.MaxSessions.
+	ErrSessionEvicted = fmt.Errorf("%w: ended to make room for a new session", ErrSessionClosed)
+	// ErrSessionStreamLost: the client's legacy SSE stream closed.
+	ErrSessionStreamLost = fmt.Errorf("%w: the client's stream was lost", ErrSessionClosed)
+	// ErrServerShutdown: the server shut down.
+	ErrServerShutdown = fmt.Errorf("%w: the server shut down", ErrSessionClosed)
+	// ErrSessionInputClosed: the client closed its input (stdio end of file).
+	ErrSessionInputClosed = fmt.Errorf("%w: the client closed its input", ErrSessionClosed)
+	// ErrSessionPingFailed: the client stopped answering pings
+	// (HTTP.PingFailureLimit).
+	ErrSessionPingFailed = fmt.Errorf("%w: the client stopped answering pings", ErrSessionClosed)
 )
 
 // Log sends a log message to the client outside any request, on the session's
@@ -634,12 +653,80 @@ func (s *Session) close(cause error) {
 	}
 	s.srv.removeSession(s)
 	if hadState {
+		// Taken for writing: no state write is in progress, and later ones
+		// see the session closed.
+		s.stateMu.Lock()
 		if err := s.srv.stateStore.Clear(context.Background(), s.id); err != nil {
 			s.srv.logger.Warn("fastmcp: clearing session state failed", "session", s.id, "error", err)
 		}
+		s.stateMu.Unlock()
 	}
 	if initialized {
 		s.emitDisconnect()
+	}
+}
+
+// isClosed reports whether the session has ended.
+func (s *Session) isClosed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// goBackground runs f on a goroutine the session's transport waits for when
+// serving ends.
+func (s *Session) goBackground(f func()) {
+	s.bg.add()
+	go func() {
+		defer s.bg.done()
+		f()
+	}()
+}
+
+// tracker counts running goroutines and lets a caller wait for none.
+type tracker struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed while n == 0; nil until first used
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.idle = make(chan struct{})
+	}
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	t.n--
+	if t.n == 0 {
+		close(t.idle)
+	}
+	t.mu.Unlock()
+}
+
+// wait waits until no goroutine runs, or d passes. It reports which.
+func (t *tracker) wait(d time.Duration) bool {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.mu.Unlock()
+		return true
+	}
+	ch := t.idle
+	t.mu.Unlock()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-timer.C:
+		return false
 	}
 }
 

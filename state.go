@@ -145,6 +145,17 @@ func (m *memoryStateStore) Clear(_ context.Context, scope string) error {
 type State struct {
 	store StateStore
 	scope string
+	sess  *Session
+}
+
+// write runs a state write unless the session has ended.
+func (st *State) write(f func() error) error {
+	st.sess.stateMu.RLock()
+	defer st.sess.stateMu.RUnlock()
+	if st.sess.isClosed() {
+		return ErrSessionClosed
+	}
+	return f()
 }
 
 // Get decodes the value of key into dst and reports whether there was one.
@@ -160,23 +171,30 @@ func (st *State) Get(ctx context.Context, key string, dst any) (bool, error) {
 }
 
 // Set stores v (encoded as JSON) under key; a positive ttl makes it expire.
+// Writes to the state of a session that has ended fail with ErrSessionClosed.
 func (st *State) Set(ctx context.Context, key string, v any, ttl time.Duration) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("fastmcp: state key %q: %w", key, err)
 	}
-	return st.store.Set(ctx, st.scope, key, raw, ttl)
+	return st.write(func() error { return st.store.Set(ctx, st.scope, key, raw, ttl) })
 }
 
 // Delete removes key.
 func (st *State) Delete(ctx context.Context, key string) error {
-	return st.store.Delete(ctx, st.scope, key)
+	return st.write(func() error { return st.store.Delete(ctx, st.scope, key) })
 }
 
 // Incr adds delta to the counter under key (0 when absent) and returns the new
 // value, atomically.
 func (st *State) Incr(ctx context.Context, key string, delta int64) (int64, error) {
-	return st.store.Add(ctx, st.scope, key, delta, 0)
+	var n int64
+	err := st.write(func() error {
+		var err error
+		n, err = st.store.Add(ctx, st.scope, key, delta, 0)
+		return err
+	})
+	return n, err
 }
 
 // StateValue returns the value of key decoded as a T, and false when there is

@@ -104,6 +104,8 @@ loop:
 		case err := <-readDone:
 			eof, readErr = true, err
 			break loop
+		case <-sess.done:
+			break loop // Session.Close
 		}
 	}
 	if eof {
@@ -113,11 +115,14 @@ loop:
 		}
 	}
 	if eof {
-		sess.close(errInputClosed)
+		sess.close(ErrSessionInputClosed)
 	} else {
-		sess.close(errShutdown)
+		sess.close(ErrServerShutdown)
 	}
 	waitTimeout(&wg, s.opts.ShutdownTimeout)
+	// Background work (roots fetches, event handlers, OnDisconnect among
+	// them) finishes before Serve returns.
+	sess.bg.wait(s.opts.ShutdownTimeout)
 	if readErr != nil && !errors.Is(readErr, io.EOF) && !errors.Is(readErr, os.ErrClosed) {
 		return fmt.Errorf("fastmcp: reading from the client: %w", readErr)
 	}

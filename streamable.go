@@ -45,8 +45,9 @@ type httpState struct {
 	// work is never reaped.
 	active atomic.Int32
 
-	mu      sync.Mutex
-	get     *getChannel            // the standalone stream, once a GET opened it
+	mu       sync.Mutex
+	attached chan struct{}          // closed when a GET stream attaches; created by waitChannel
+	get      *getChannel            // the standalone stream, once a GET opened it
 	streams map[string]*postStream // live POST streams, by stream id
 	nextSID int64
 }
@@ -139,7 +140,13 @@ func (h *HTTPHandler) Close() error {
 		}
 		h.mu.Unlock()
 		for _, sess := range all {
-			h.endSession(sess, errShutdown)
+			h.endSession(sess, ErrServerShutdown)
+		}
+		// Background work (OnDisconnect handlers among it) finishes
+		// before Close returns, within the shutdown timeout.
+		deadline := time.Now().Add(h.opts.ShutdownTimeout)
+		for _, sess := range all {
+			sess.bg.wait(max(time.Until(deadline), 0))
 		}
 	})
 	return nil
@@ -220,7 +227,7 @@ func (h *HTTPHandler) reap() {
 		h.mu.RUnlock()
 		for _, sess := range stale {
 			h.srv.logger.Debug("fastmcp: ending idle session", "session", sess.id)
-			h.endSession(sess, errIdle)
+			h.endSession(sess, ErrSessionIdle)
 		}
 	}
 }
@@ -247,7 +254,7 @@ func (h *HTTPHandler) admit(sess *Session) bool {
 			return false
 		}
 		h.srv.logger.Info("fastmcp: session limit reached; ending the longest-idle session", "session", oldest.id, "limit", h.opts.MaxSessions)
-		h.endSession(oldest, errEvicted)
+		h.endSession(oldest, ErrSessionEvicted)
 	}
 }
 
@@ -476,9 +483,19 @@ func (h *HTTPHandler) sessionFor(w http.ResponseWriter, r *http.Request) (*Sessi
 }
 
 // serveInitialize starts a session (or, when stateless, answers initialize
-// without one).
+// without one). The session takes its place under MaxSessions first, so a
+// client turned away never counts as connected.
 func (h *HTTPHandler) serveInitialize(w http.ResponseWriter, r *http.Request, m *jsonrpc.Message) {
 	sess := h.newSession(false)
+	if h.opts.Stateless {
+		sess.ephemeral = true
+	} else if !h.admit(sess) {
+		sess.ephemeral = true
+		sess.close(ErrSessionClosed)
+		writeJSONError(w, http.StatusServiceUnavailable, m.ID, CodeInternalError,
+			fmt.Sprintf("Service Unavailable: the server has reached its limit of %d sessions; try again later", h.opts.MaxSessions))
+		return
+	}
 	ps := &postStream{h: h, w: w, allowSSE: false}
 	b := getBuf()
 	defer putBuf(b)
@@ -486,14 +503,9 @@ func (h *HTTPHandler) serveInitialize(w http.ResponseWriter, r *http.Request, m 
 	*b = h.srv.serveRequest(r.Context(), sess, req, *b)
 	if sess.protocol() == vUnknown || h.opts.Stateless {
 		// initialize failed, or there are no sessions: nothing to keep.
-		sess.close(ErrSessionClosed)
+		sess.ephemeral = true
+		h.endSession(sess, ErrSessionClosed)
 		writeJSON(w, *b, "")
-		return
-	}
-	if !h.admit(sess) {
-		sess.close(ErrSessionClosed)
-		writeJSONError(w, http.StatusServiceUnavailable, m.ID, CodeInternalError,
-			fmt.Sprintf("Service Unavailable: the server has reached its limit of %d sessions; try again later", h.opts.MaxSessions))
 		return
 	}
 	h.srv.addSession(sess)
@@ -614,7 +626,7 @@ func (h *HTTPHandler) serveDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.endSession(sess, errClientEnded)
+	h.endSession(sess, ErrSessionDeleted)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -885,6 +897,40 @@ func (p *postStream) finishBatch(parts []json.RawMessage) {
 	p.finish(parts[len(parts)-1])
 }
 
+// waitChannel waits, up to d, until the session has a way to send the client
+// messages that belong to no request: over Streamable HTTP, an open GET stream.
+func (s *Session) waitChannel(ctx context.Context, d time.Duration) bool {
+	st := s.http
+	if st == nil || st.legacy {
+		return s.outbound() != nil
+	}
+	st.mu.Lock()
+	if g := st.get; g != nil {
+		g.mu.Lock()
+		open := g.conn != nil
+		g.mu.Unlock()
+		if open {
+			st.mu.Unlock()
+			return true
+		}
+	}
+	if st.attached == nil {
+		st.attached = make(chan struct{})
+	}
+	ch := st.attached
+	st.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	case <-s.done:
+	}
+	return false
+}
+
 // getChannel is a session's standalone stream: the outbound for messages that
 // belong to no request. It outlives the GET connections that carry it: while
 // none is open, messages still get event ids and go to the event store, so a
@@ -1006,6 +1052,12 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 	g.conn, g.done = &out, done
 	g.mu.Unlock()
 	sess.setOutbound(g)
+	st.mu.Lock()
+	if st.attached != nil {
+		close(st.attached)
+		st.attached = nil
+	}
+	st.mu.Unlock()
 	defer func() {
 		g.mu.Lock()
 		if g.conn == &out {
@@ -1065,7 +1117,7 @@ func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, done <-chan
 			h.srv.logger.Warn("fastmcp: ping failed", "session", sess.id, "failures", failures, "error", err)
 			if h.opts.PingFailureLimit > 0 && failures >= h.opts.PingFailureLimit {
 				h.srv.logger.Warn("fastmcp: ending session after failed pings", "session", sess.id)
-				go h.endSession(sess, errPingFailed)
+				go h.endSession(sess, ErrSessionPingFailed)
 				return
 			}
 		}

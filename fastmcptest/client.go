@@ -44,7 +44,8 @@ type Options struct {
 	OnNotification func(n Notification)
 	// OnSend and OnReceive, when set, see every raw message the client sends
 	// and receives, for tracing or checking the wire format.
-	OnSend    func(msg []byte)
+	OnSend func(msg []byte)
+	// OnReceive is called with each line received, before it is handled.
 	OnReceive func(msg []byte)
 	// SkipInitialize leaves the client unconnected at the protocol level, for
 	// tests of the handshake itself: send initialize with Call.
@@ -53,7 +54,11 @@ type Options struct {
 
 // Notification is a notification received from the server.
 type Notification struct {
+	// Method is the notification's method, or "error" for a message the client
+	// could not decode.
 	Method string
+	// Params are the notification's raw params; for "error", the message
+	// itself.
 	Params json.RawMessage
 }
 
@@ -109,7 +114,10 @@ func Dial(ctx context.Context, s *fastmcp.Server, opts *Options) (*Client, error
 	c.cancel = cancel
 	go func() {
 		err := s.Serve(sctx, fastmcp.Stdio{Reader: toServerR, Writer: toClientW})
+		// The server stopped serving (the session was closed, or the
+		// context ended): the client's reads and writes now fail.
 		toClientW.Close()
+		toServerR.Close()
 		c.served <- err
 	}()
 	go c.readLoop(toClientR)
