@@ -48,8 +48,8 @@ type httpState struct {
 	mu       sync.Mutex
 	attached chan struct{}          // closed when a GET stream attaches; created by waitChannel
 	get      *getChannel            // the standalone stream, once a GET opened it
-	streams map[string]*postStream // live POST streams, by stream id
-	nextSID int64
+	streams  map[string]*postStream // live POST streams, by stream id
+	nextSID  int64
 }
 
 // Handler returns an http.Handler serving s with the given options (Addr, Host,
