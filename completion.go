@@ -200,7 +200,7 @@ func (s *Server) complete(c *Context) (any, error) {
 	}
 	var completer Completer
 	switch p.Ref.Type {
-	case "ref/prompt":
+	case RefPrompt:
 		e := s.reg.prompt(p.Ref.Name)
 		if e == nil {
 			return nil, NewError(CodeInvalidParams, "Unknown prompt: %s", p.Ref.Name)
@@ -214,7 +214,7 @@ func (s *Server) complete(c *Context) (any, error) {
 				break
 			}
 		}
-	case "ref/resource":
+	case RefResource:
 		if t := s.reg.templateByURI(p.Ref.URI); t != nil {
 			completer = t.complete[p.Argument.Name]
 		} else if s.reg.resource(p.Ref.URI) == nil {

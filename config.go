@@ -33,7 +33,9 @@ type Auto struct {
 	// HTTP is used when the transport is http, with the zero fields filled
 	// from the flags and the environment.
 	HTTP HTTP
-	// Args are the command-line arguments to read. Default os.Args[1:].
+	// Args are the command-line arguments to read. A nil Args means
+	// os.Args[1:]; pass an empty, non-nil slice to read none (in tests, for
+	// instance, where os.Args holds the test binary's flags).
 	Args []string
 	// Getenv reads the environment. Default os.Getenv.
 	Getenv func(string) string

@@ -416,6 +416,11 @@ func contentFor(c Content, v protocolVersion) Content {
 			}
 		}
 	case *ResourceLink:
+		if v >= v20250618 && v < v20251125 && c.Icons != nil {
+			cp := *c
+			cp.Icons = nil // icons arrived with 2025-11-25
+			return &cp
+		}
 		if v < v20250618 {
 			name := c.Name
 			if c.Title != "" {

@@ -28,8 +28,11 @@ type Prompt struct {
 
 // PromptArgument is an argument of a prompt. Prompt arguments are strings.
 type PromptArgument struct {
-	Name        string `json:"name"`
-	Title       string `json:"title,omitempty"`
+	// Name identifies the argument; required.
+	Name string `json:"name"`
+	// Title is a human-readable name (2025-06-18 and later).
+	Title string `json:"title,omitempty"`
+	// Description says what the argument is for.
 	Description string `json:"description,omitempty"`
 	// Required arguments must be given to prompts/get; a missing one is an
 	// invalid-params error.

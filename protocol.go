@@ -488,6 +488,21 @@ type CompleteReference struct {
 	URI string `json:"uri,omitempty"`
 }
 
+// Reference types of CompleteReference.
+const (
+	RefPrompt   = "ref/prompt"
+	RefResource = "ref/resource"
+)
+
+// PromptRef returns a reference to the prompt name, for completion.
+func PromptRef(name string) CompleteReference { return CompleteReference{Type: RefPrompt, Name: name} }
+
+// ResourceRef returns a reference to the resource template uriTemplate, for
+// completion.
+func ResourceRef(uriTemplate string) CompleteReference {
+	return CompleteReference{Type: RefResource, URI: uriTemplate}
+}
+
 // CompleteArgument is the argument being completed and its partial value.
 type CompleteArgument struct {
 	// Name is the prompt argument or template variable being completed.

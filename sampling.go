@@ -99,20 +99,28 @@ func (r *CreateMessageResult) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	raw := w.Content
+	var c Content
 	if len(raw) > 0 && raw[0] == '[' {
-		// A list of blocks (2025-11-25): keep the first text-like one.
+		// A list of blocks (2025-11-25): keep the first one FastMCP models
+		// (text, image, audio), skipping tool-use blocks.
 		var blocks []json.RawMessage
 		if err := json.Unmarshal(raw, &blocks); err != nil {
 			return err
 		}
-		if len(blocks) == 0 {
-			return fmt.Errorf("fastmcp: sampling result without content")
+		for _, b := range blocks {
+			if d, err := decodeContent(b); err == nil {
+				c = d
+				break
+			}
 		}
-		raw = blocks[0]
-	}
-	c, err := decodeContent(raw)
-	if err != nil {
-		return err
+		if c == nil {
+			return fmt.Errorf("fastmcp: sampling result without text, image or audio content")
+		}
+	} else {
+		var err error
+		if c, err = decodeContent(raw); err != nil {
+			return err
+		}
 	}
 	*r = CreateMessageResult{Role: w.Role, Content: c, Model: w.Model, StopReason: w.StopReason, Meta: w.Meta}
 	return nil

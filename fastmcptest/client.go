@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -444,6 +445,21 @@ func (c *Client) CallToolParams(ctx context.Context, p *fastmcp.CallToolParams) 
 		return nil, err
 	}
 	return &res, nil
+}
+
+// Text returns the text of a tool result's text blocks, joined by newlines:
+// what most tests compare.
+func Text(res *fastmcp.CallToolResult) string {
+	if res == nil {
+		return ""
+	}
+	var parts []string
+	for _, c := range res.Content {
+		if t, ok := c.(*fastmcp.TextContent); ok {
+			parts = append(parts, t.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
 }
 
 // ListResources lists every resource, following pagination cursors.
