@@ -79,7 +79,7 @@ func (e *HTTPError) status() int {
 	return e.Status
 }
 
-// ErrUnauthenticated is returned by RequireAuth when a request carries no auth
+// ErrUnauthenticated is returned by AuthSession when a request carries no auth
 // data, and wrapped by authentication failures.
 var ErrUnauthenticated = errors.New("fastmcp: unauthenticated")
 
@@ -95,10 +95,10 @@ func AuthFrom[T any](ctx context.Context) (v T, ok bool) {
 	return v, ok
 }
 
-// RequireAuth is AuthFrom for handlers that need the data: it returns an error
+// AuthSession is AuthFrom for handlers that need the data: it returns an error
 // wrapping ErrUnauthenticated when there is none, saying what was expected.
 // Returned from a tool, the error is a tool result with isError.
-func RequireAuth[T any](ctx context.Context) (T, error) {
+func AuthSession[T any](ctx context.Context) (T, error) {
 	v, ok := AuthFrom[T](ctx)
 	if !ok {
 		var zero T
@@ -111,7 +111,7 @@ func RequireAuth[T any](ctx context.Context) (T, error) {
 // or for a request served statelessly, what the authenticator returned for it.
 // It is nil without an authenticator.
 func (c *Context) Auth() any {
-	if c.req.auth != nil || c.sess == nil {
+	if c.req.hasAuth || c.sess == nil {
 		return c.req.auth
 	}
 	return c.sess.Auth()

@@ -29,6 +29,10 @@ type atUser struct {
 	Scope []string
 }
 
+// AuthSubject makes atUser a fastmcp.Identity: a refreshed token of the same
+// user updates a session, another user's token is refused.
+func (u atUser) AuthSubject() string { return u.ID }
+
 // atOther is an auth type the server does not use.
 type atOther struct{ X int }
 
@@ -80,7 +84,7 @@ func atServer(t testing.TB, a *atAuth) *fastmcp.Server {
 	}
 	s := ssNewServer(t, opts)
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "whoami"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
-		u, err := fastmcp.RequireAuth[atUser](ctx)
+		u, err := fastmcp.AuthSession[atUser](ctx)
 		if err != nil {
 			return "", err
 		}
@@ -89,7 +93,7 @@ func atServer(t testing.TB, a *atAuth) *fastmcp.Server {
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "probe"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (map[string]any, error) {
 		u, ok := fastmcp.AuthFrom[atUser](ctx)
 		_, otherOK := fastmcp.AuthFrom[atOther](ctx)
-		_, otherErr := fastmcp.RequireAuth[atOther](ctx)
+		_, otherErr := fastmcp.AuthSession[atOther](ctx)
 		sessAuth := ""
 		if sess := ctx.Session(); sess != nil {
 			if su, ok := sess.Auth().(atUser); ok {
@@ -117,7 +121,7 @@ func atServer(t testing.TB, a *atAuth) *fastmcp.Server {
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "promote"}, func(ctx *fastmcp.Context, args struct {
 		Role string `json:"role"`
 	}) (string, error) {
-		u, err := fastmcp.RequireAuth[atUser](ctx)
+		u, err := fastmcp.AuthSession[atUser](ctx)
 		if err != nil {
 			return "", err
 		}
@@ -127,7 +131,7 @@ func atServer(t testing.TB, a *atAuth) *fastmcp.Server {
 	})
 	s.AddResource(fastmcp.Resource{URI: "auth://me", Name: "me", MIMEType: "text/plain",
 		Load: func(ctx *fastmcp.Context) ([]*fastmcp.ResourceContents, error) {
-			u, err := fastmcp.RequireAuth[atUser](ctx)
+			u, err := fastmcp.AuthSession[atUser](ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -135,7 +139,7 @@ func atServer(t testing.TB, a *atAuth) *fastmcp.Server {
 		}})
 	fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: "auth://users/{id}", Name: "user",
 		Complete: map[string]fastmcp.Completer{"id": func(ctx *fastmcp.Context, value string, _ map[string]string) ([]string, error) {
-			u, err := fastmcp.RequireAuth[atUser](ctx)
+			u, err := fastmcp.AuthSession[atUser](ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -152,14 +156,14 @@ func atServer(t testing.TB, a *atAuth) *fastmcp.Server {
 		})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "greet", Arguments: []fastmcp.PromptArgument{{Name: "tone",
 		Complete: func(ctx *fastmcp.Context, value string, _ map[string]string) ([]string, error) {
-			u, err := fastmcp.RequireAuth[atUser](ctx)
+			u, err := fastmcp.AuthSession[atUser](ctx)
 			if err != nil {
 				return nil, err
 			}
 			return []string{"prompt-completion:" + u.ID}, nil
 		}}}},
 		func(ctx *fastmcp.Context, args map[string]string) (string, error) {
-			u, err := fastmcp.RequireAuth[atUser](ctx)
+			u, err := fastmcp.AuthSession[atUser](ctx)
 			if err != nil {
 				return "", err
 			}
@@ -525,6 +529,20 @@ func TestAuthUpdateAuth(t *testing.T) {
 		c.header.Set("Authorization", "Bearer tok-ada-user")
 		if got := whoami(); got != "ada/user" {
 			t.Errorf("whoami with the first token again: %q", got)
+		}
+		// Another user's token on ada's session: refused, and the session
+		// keeps ada.
+		c.header.Set("Authorization", "Bearer tok-bob-admin")
+		resp, err := c.post(ssEncode(99, "tools/call", map[string]any{"name": "whoami"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("another user's token on the session: status %d, want 403", resp.StatusCode)
+		}
+		if u, _ := sess.Auth().(atUser); u.ID != "ada" {
+			t.Errorf("Session.Auth after a hijack attempt: %#v", sess.Auth())
 		}
 	})
 }

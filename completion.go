@@ -202,7 +202,7 @@ func (s *Server) complete(c *Context) (any, error) {
 	switch p.Ref.Type {
 	case RefPrompt:
 		e := s.reg.prompt(p.Ref.Name)
-		if e == nil {
+		if e == nil || !c.allowed(e.prompt.CanAccess) {
 			return nil, NewError(CodeInvalidParams, "Unknown prompt: %s", p.Ref.Name)
 		}
 		for _, a := range e.prompt.Arguments {
@@ -215,9 +215,9 @@ func (s *Server) complete(c *Context) (any, error) {
 			}
 		}
 	case RefResource:
-		if t := s.reg.templateByURI(p.Ref.URI); t != nil {
+		if t := s.reg.templateByURI(p.Ref.URI); t != nil && c.allowed(t.tmpl.CanAccess) {
 			completer = t.complete[p.Argument.Name]
-		} else if s.reg.resource(p.Ref.URI) == nil {
+		} else if r := s.reg.resource(p.Ref.URI); r == nil || !c.allowed(r.res.CanAccess) {
 			return nil, NewError(CodeInvalidParams, "Unknown resource template: %s", p.Ref.URI)
 		}
 	default:

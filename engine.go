@@ -42,9 +42,11 @@ type request struct {
 	sentProgress bool
 
 	toolName string
-	// auth is the authenticator's result for this request, when the
-	// transport authenticated it (HTTP); the session's auth applies otherwise.
-	auth any
+	// auth is the authenticator's result for this request, when hasAuth:
+	// a stateless HTTP request, or an access-check evaluation. The
+	// session's auth applies otherwise.
+	auth    any
+	hasAuth bool
 
 	// ctx is the handler's Context, allocated with the request.
 	ctx Context
@@ -263,7 +265,7 @@ func (s *Server) initialize(c *Context) (any, error) {
 		v = parseProtocolVersion(LatestHandshakeProtocolVersion)
 	}
 	sess := c.sess
-	auth := c.req.auth
+	auth, hasAuth := c.req.auth, c.req.hasAuth
 	if s.opts.Authenticate != nil && sess.http == nil {
 		// A stream transport (stdio): authenticate once, without a request.
 		var err error
@@ -271,6 +273,7 @@ func (s *Server) initialize(c *Context) (any, error) {
 			s.logger.Warn("fastmcp: authentication failed", "error", err)
 			return nil, NewError(CodeInvalidRequest, "authentication failed: %v", err)
 		}
+		hasAuth = true
 	}
 	sess.mu.Lock()
 	if sess.initialized {
@@ -279,7 +282,9 @@ func (s *Server) initialize(c *Context) (any, error) {
 	}
 	sess.initialized = true
 	sess.version, sess.clientCaps, sess.clientInfo = v, p.Capabilities, p.ClientInfo
-	sess.auth, sess.lastAuth = auth, auth
+	if hasAuth {
+		sess.auth, sess.lastAuth = auth, auth
+	}
 	sess.initSeq.Store(s.lcSeq.Load())
 	sess.mu.Unlock()
 	sess.emitConnect()

@@ -368,7 +368,7 @@ func ExampleAuthFunc() {
 	})
 	fastmcp.AddTool(server, fastmcp.Tool{Name: "whoami", Description: "Name the caller"},
 		func(ctx *fastmcp.Context, args fastmcp.NoArgs) (string, error) {
-			user, err := fastmcp.RequireAuth[User](ctx)
+			user, err := fastmcp.AuthSession[User](ctx)
 			if err != nil {
 				return "", err
 			}

@@ -71,6 +71,7 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := h.newSession(true)
+	sess.auth, sess.lastAuth = requestAuth(r), requestAuth(r)
 	if !h.admit(sess) {
 		sess.close(ErrSessionClosed)
 		writeJSONError(w, http.StatusServiceUnavailable, nil, CodeInternalError, "Service Unavailable: the server has reached its session limit; try again later")
@@ -112,6 +113,12 @@ func (h *HTTPHandler) serveLegacyMessages(w http.ResponseWriter, r *http.Request
 	if sess == nil || !sess.http.legacy {
 		writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
 		return
+	}
+	if h.srv.opts.Authenticate != nil {
+		if err := sess.checkAuth(requestAuth(r)); err != nil {
+			h.srv.writeAuthError(w, err)
+			return
+		}
 	}
 	body, ok := h.readBody(w, r)
 	if !ok {

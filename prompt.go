@@ -24,6 +24,10 @@ type Prompt struct {
 	Icons []Icon `json:"icons,omitempty"`
 	// Meta is the prompt's _meta (2025-06-18 and later).
 	Meta Meta `json:"_meta,omitempty"`
+
+	// CanAccess, when set, decides who sees and gets the prompt; for others
+	// it does not exist ("Unknown prompt"). Default: everyone.
+	CanAccess AccessCheck `json:"-"`
 }
 
 // PromptArgument is an argument of a prompt. Prompt arguments are strings.
@@ -129,6 +133,7 @@ func AddPrompt[Args any, R PromptResult](s *Server, p Prompt, h PromptHandler[Ar
 		return &w
 	})
 	s.reg.mu.Lock()
+	s.reg.count(s.reg.prompts[p.Name] != nil && s.reg.prompts[p.Name].prompt.CanAccess != nil, p.CanAccess != nil)
 	s.reg.prompts[p.Name] = e
 	s.reg.promptList = nil
 	s.reg.mu.Unlock()
@@ -141,7 +146,8 @@ func (s *Server) RemovePrompts(names ...string) {
 	removed := false
 	s.reg.mu.Lock()
 	for _, n := range names {
-		if _, ok := s.reg.prompts[n]; ok {
+		if e, ok := s.reg.prompts[n]; ok {
+			s.reg.count(e.prompt.CanAccess != nil, false)
 			delete(s.reg.prompts, n)
 			removed = true
 		}
@@ -238,7 +244,7 @@ func (s *Server) getPrompt(c *Context) (any, error) {
 		return nil, err
 	}
 	e := s.reg.prompt(p.Name)
-	if e == nil {
+	if e == nil || !c.allowed(e.prompt.CanAccess) {
 		return nil, NewError(CodeInvalidParams, "Unknown prompt: %s", p.Name)
 	}
 	for _, a := range e.prompt.Arguments {
@@ -294,7 +300,8 @@ func (s *Server) listPrompts(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(s.reg.sortedPrompts(), func(e *promptEntry) string { return e.prompt.Name }, p.Cursor, s.opts.PageSize)
+	all := filterVisible(c, s.reg.sortedPrompts(), func(e *promptEntry) AccessCheck { return e.prompt.CanAccess })
+	page, next, err := paginate(all, func(e *promptEntry) string { return e.prompt.Name }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,9 @@ type registry struct {
 	templates map[string]*templateEntry
 	prompts   map[string]*promptEntry
 
+	// checks counts the items with an access check.
+	checks int
+
 	// Sorted views, nil when stale.
 	toolList     []*toolEntry
 	resourceList []*resourceEntry
@@ -40,6 +43,24 @@ func sortedValues[E any](m map[string]E, key func(E) string) []E {
 	}
 	slices.SortFunc(out, func(a, b E) int { return cmp.Compare(key(a), key(b)) })
 	return out
+}
+
+// count updates the number of items with access checks when an item that had
+// one (before) is replaced by one that has one (after). r.mu is held.
+func (r *registry) count(before, after bool) {
+	if before {
+		r.checks--
+	}
+	if after {
+		r.checks++
+	}
+}
+
+// hasAccessChecks reports whether any item has an access check.
+func (r *registry) hasAccessChecks() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.checks > 0
 }
 
 func (r *registry) sortedTools() []*toolEntry {

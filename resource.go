@@ -37,6 +37,9 @@ type Resource struct {
 	// Load returns the contents when a client reads the resource; required.
 	// StaticText and StaticBlob make loaders for fixed contents.
 	Load ResourceLoader `json:"-"`
+	// CanAccess, when set, decides who sees and reads the resource; for
+	// others it does not exist. Default: everyone.
+	CanAccess AccessCheck `json:"-"`
 }
 
 // ResourceLoader loads the contents of a resource: one or more. Contents left
@@ -87,6 +90,7 @@ func (s *Server) AddResource(r Resource) {
 		return &w
 	})
 	s.reg.mu.Lock()
+	s.reg.count(s.reg.resources[r.URI] != nil && s.reg.resources[r.URI].res.CanAccess != nil, r.CanAccess != nil)
 	s.reg.resources[r.URI] = e
 	s.reg.resourceList = nil
 	s.reg.mu.Unlock()
@@ -99,7 +103,8 @@ func (s *Server) RemoveResources(uris ...string) {
 	removed := false
 	s.reg.mu.Lock()
 	for _, u := range uris {
-		if _, ok := s.reg.resources[u]; ok {
+		if e, ok := s.reg.resources[u]; ok {
+			s.reg.count(e.res.CanAccess != nil, false)
 			delete(s.reg.resources, u)
 			removed = true
 		}
@@ -167,6 +172,9 @@ type ResourceTemplate struct {
 	// completion/complete. Variables of a struct argument type with an enum
 	// tag are completed from the enum without an entry here.
 	Complete map[string]Completer `json:"-"`
+	// CanAccess, when set, decides who sees the template and reads its
+	// resources; for others it does not exist. Default: everyone.
+	CanAccess AccessCheck `json:"-"`
 }
 
 // ResourceTemplateHandler loads a resource of a template. Args holds the
@@ -228,6 +236,7 @@ func AddResourceTemplate[Args any](s *Server, t ResourceTemplate, h ResourceTemp
 		return &w
 	})
 	s.reg.mu.Lock()
+	s.reg.count(s.reg.templates[t.URITemplate] != nil && s.reg.templates[t.URITemplate].tmpl.CanAccess != nil, t.CanAccess != nil)
 	s.reg.templates[t.URITemplate] = e
 	s.reg.templateList = nil
 	s.reg.mu.Unlock()
@@ -240,7 +249,8 @@ func (s *Server) RemoveResourceTemplates(uriTemplates ...string) {
 	removed := false
 	s.reg.mu.Lock()
 	for _, u := range uriTemplates {
-		if _, ok := s.reg.templates[u]; ok {
+		if e, ok := s.reg.templates[u]; ok {
+			s.reg.count(e.tmpl.CanAccess != nil, false)
 			delete(s.reg.templates, u)
 			removed = true
 		}
@@ -401,7 +411,8 @@ func (s *Server) listResources(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(s.reg.sortedResources(), func(e *resourceEntry) string { return e.res.URI }, p.Cursor, s.opts.PageSize)
+	all := filterVisible(c, s.reg.sortedResources(), func(e *resourceEntry) AccessCheck { return e.res.CanAccess })
+	page, next, err := paginate(all, func(e *resourceEntry) string { return e.res.URI }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +437,8 @@ func (s *Server) listResourceTemplates(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(s.reg.sortedTemplates(), func(e *templateEntry) string { return e.tmpl.URITemplate }, p.Cursor, s.opts.PageSize)
+	all := filterVisible(c, s.reg.sortedTemplates(), func(e *templateEntry) AccessCheck { return e.tmpl.CanAccess })
+	page, next, err := paginate(all, func(e *templateEntry) string { return e.tmpl.URITemplate }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -487,13 +499,16 @@ func (s *Server) loadResource(c *Context, uri string) ([]*ResourceContents, erro
 		err      error
 		mime     string
 	)
-	if e := s.reg.resource(uri); e != nil {
+	if e := s.reg.resource(uri); e != nil && c.allowed(e.res.CanAccess) {
 		mime = e.res.MIMEType
 		contents, err = safeLoad(s, "resource "+uri, func() ([]*ResourceContents, error) { return e.res.Load(c) })
 	} else {
 		var found *templateEntry
 		var vars uritemplate.Values
 		for _, t := range s.reg.sortedTemplates() {
+			if !c.allowed(t.tmpl.CanAccess) {
+				continue
+			}
 			if vals := t.compiled.Match(uri); vals != nil {
 				found, vars = t, vals
 				break

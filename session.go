@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -205,23 +204,14 @@ func (s *Session) Auth() any {
 
 // UpdateAuth replaces the session's auth data for later requests. It stays
 // until UpdateAuth is called again or the client presents credentials that
-// authenticate to different data.
+// authenticate to different data of the same subject (see Identity). Access
+// checks are run again, and the client is told which lists changed.
 func (s *Session) UpdateAuth(v any) {
 	s.mu.Lock()
+	before := s.auth
 	s.auth = v
 	s.mu.Unlock()
-}
-
-// refreshAuth records the authenticator's result for a request of the session:
-// data that differs from the previous result (a refreshed credential) becomes
-// the session's auth data.
-func (s *Session) refreshAuth(data any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if reflect.DeepEqual(data, s.lastAuth) {
-		return
-	}
-	s.lastAuth, s.auth = data, data
+	s.srv.authChanged(s, before, v)
 }
 
 // Roots returns the client's roots as last fetched: after the handshake and

@@ -409,7 +409,7 @@ func stIsolationServer(t testing.TB) *fastmcp.Server {
 		return atUser{ID: tok, Role: "user"}, nil
 	})})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "whoami"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
-		u, err := fastmcp.RequireAuth[atUser](ctx)
+		u, err := fastmcp.AuthSession[atUser](ctx)
 		return u.ID + " " + ctx.SessionID(), err
 	})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "incr"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {

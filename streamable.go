@@ -449,9 +449,7 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	} else if !hasVersion {
 		version = v20250326 // the specification's assumption without the header
 	}
-	if sess != nil && h.srv.opts.Authenticate != nil {
-		sess.refreshAuth(requestAuth(r))
-	}
+
 	if !m.IsRequest() {
 		if m.IsNotification() {
 			h.srv.handleNotification(sess, &m)
@@ -481,6 +479,14 @@ func (h *HTTPHandler) sessionFor(w http.ResponseWriter, r *http.Request) (*Sessi
 		writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
 		return nil, false
 	}
+	if h.srv.opts.Authenticate != nil {
+		// The session is its owner's: another principal's credentials
+		// are refused, a refreshed credential updates it.
+		if err := sess.checkAuth(requestAuth(r)); err != nil {
+			h.srv.writeAuthError(w, err)
+			return nil, false
+		}
+	}
 	return sess, true
 }
 
@@ -501,7 +507,7 @@ func (h *HTTPHandler) serveInitialize(w http.ResponseWriter, r *http.Request, m 
 	ps := &postStream{h: h, w: w, allowSSE: false}
 	b := getBuf()
 	defer putBuf(b)
-	req := &request{id: m.ID, method: m.Method, params: m.Params, out: ps, auth: requestAuth(r)}
+	req := &request{id: m.ID, method: m.Method, params: m.Params, out: ps, auth: requestAuth(r), hasAuth: true}
 	*b = h.srv.serveRequest(r.Context(), sess, req, *b)
 	if sess.protocol() == vUnknown || h.opts.Stateless {
 		// initialize failed, or there are no sessions: nothing to keep.
@@ -545,7 +551,7 @@ func (h *HTTPHandler) serveRequest(w http.ResponseWriter, r *http.Request, sess 
 		sseOnly:  accept == acceptSSE}
 	req := &request{id: m.ID, method: m.Method, params: m.Params, out: ps, version: version}
 	if sess == nil {
-		req.auth = requestAuth(r)
+		req.auth, req.hasAuth = requestAuth(r), true
 	}
 	b := getBuf()
 	*b = h.srv.serveRequest(ctx, sess, req, *b)

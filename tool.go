@@ -46,6 +46,9 @@ type Tool struct {
 	// timed out; a handler that ignores its context keeps running, but its
 	// result is discarded. Default: Options.ToolTimeout.
 	Timeout time.Duration `json:"-"`
+	// CanAccess, when set, decides who sees and calls the tool; others get it
+	// neither listed nor callable ("Unknown tool"). Default: everyone.
+	CanAccess AccessCheck `json:"-"`
 }
 
 // NoArgs is the argument type of a tool that takes no arguments.
@@ -125,6 +128,7 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 		return res, nil
 	}
 	s.reg.mu.Lock()
+	s.reg.count(s.reg.tools[t.Name] != nil && s.reg.tools[t.Name].tool.CanAccess != nil, t.CanAccess != nil)
 	s.reg.tools[t.Name] = e
 	s.reg.toolList = nil
 	s.reg.mu.Unlock()
@@ -137,7 +141,8 @@ func (s *Server) RemoveTools(names ...string) {
 	removed := false
 	s.reg.mu.Lock()
 	for _, n := range names {
-		if _, ok := s.reg.tools[n]; ok {
+		if e, ok := s.reg.tools[n]; ok {
+			s.reg.count(e.tool.CanAccess != nil, false)
 			delete(s.reg.tools, n)
 			removed = true
 		}
@@ -198,7 +203,8 @@ func (s *Server) listTools(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(s.reg.sortedTools(), func(e *toolEntry) string { return e.tool.Name }, p.Cursor, s.opts.PageSize)
+	all := filterVisible(c, s.reg.sortedTools(), func(e *toolEntry) AccessCheck { return e.tool.CanAccess })
+	page, next, err := paginate(all, func(e *toolEntry) string { return e.tool.Name }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +266,7 @@ func (s *Server) callTool(c *Context) (any, error) {
 	} else {
 		return nil, NewError(CodeInvalidParams, "invalid params for tools/call: name must be a string")
 	}
-	if e == nil {
+	if e == nil || !c.allowed(e.tool.CanAccess) {
 		n, _ := jsonrpc.UnquoteString(name)
 		return nil, NewError(CodeInvalidParams, "Unknown tool: %s", n)
 	}

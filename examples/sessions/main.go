@@ -106,7 +106,7 @@ func newServer(logger *slog.Logger) *fastmcp.Server {
 	fastmcp.AddTool(server, fastmcp.Tool{Name: "whoami", Description: "Who is calling, in which session",
 		Annotations: &fastmcp.ToolAnnotations{ReadOnlyHint: fastmcp.Bool(true)}},
 		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
-			user, err := fastmcp.RequireAuth[User](ctx)
+			user, err := fastmcp.AuthSession[User](ctx)
 			if err != nil {
 				return "", err
 			}
