@@ -150,8 +150,10 @@ func safeAuthenticate(s *Server, a Authenticator, r *http.Request) (data any, er
 	return a.Authenticate(r)
 }
 
-// writeAuthError answers a request whose authentication failed.
-func (s *Server) writeAuthError(w http.ResponseWriter, err error) {
+// writeAuthError answers a request whose authentication failed. With OAuth
+// discovery on, metadataURL names the protected resource metadata in the
+// challenge.
+func (s *Server) writeAuthError(w http.ResponseWriter, err error, metadataURL string) {
 	status := http.StatusUnauthorized
 	msg := "Unauthorized"
 	var he *HTTPError
@@ -172,7 +174,23 @@ func (s *Server) writeAuthError(w http.ResponseWriter, err error) {
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", bearerChallenge("invalid_token", msg))
 	}
+	if metadataURL != "" {
+		if ch := w.Header().Values("WWW-Authenticate"); len(ch) > 0 {
+			for i := range ch {
+				ch[i] = withResourceMetadata(ch[i], metadataURL)
+			}
+		}
+	}
 	writeJSONError(w, status, nil, CodeInvalidRequest, msg)
+}
+
+// metadataURL returns the protected resource metadata URL for challenges of r,
+// or "" without OAuth discovery.
+func (h *HTTPHandler) metadataURL(r *http.Request) string {
+	if h.srv.opts.OAuth == nil {
+		return ""
+	}
+	return h.resourceMetadataURL(r)
 }
 
 // bearerChallenge formats a WWW-Authenticate Bearer challenge (RFC 6750).

@@ -116,7 +116,7 @@ func (h *HTTPHandler) serveLegacyMessages(w http.ResponseWriter, r *http.Request
 	}
 	if h.srv.opts.Authenticate != nil {
 		if err := sess.checkAuth(requestAuth(r)); err != nil {
-			h.srv.writeAuthError(w, err)
+			h.srv.writeAuthError(w, err, h.metadataURL(r))
 			return
 		}
 	}

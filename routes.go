@@ -1,6 +1,7 @@
 package fastmcp
 
 import (
+	"context"
 	"net/http"
 	"sync"
 )
@@ -53,7 +54,11 @@ func (s *Server) routeHandler(handler http.Handler, opts RouteOptions) http.Hand
 			var err error
 			r, _, err = s.authenticate(r)
 			if err != nil {
-				s.writeAuthError(w, err)
+				metadataURL := ""
+				if h, ok := r.Context().Value(handlerKey{}).(*HTTPHandler); ok {
+					metadataURL = h.metadataURL(r)
+				}
+				s.writeAuthError(w, err, metadataURL)
 				return
 			}
 		}
@@ -80,6 +85,9 @@ func (s *Server) mountRoutes(h *HTTPHandler) {
 			http.NotFound(w, r)
 			return
 		}
-		mux.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), handlerKey{}, h)))
 	})
 }
+
+// handlerKey carries the serving HTTPHandler to custom routes.
+type handlerKey struct{}

@@ -83,6 +83,14 @@ type Options struct {
 	// (NewMemoryStateStore).
 	StateStore StateStore
 
+	// RateLimits turns on rate limiting of tool calls and HTTP requests (see
+	// RateLimits). Default: off.
+	RateLimits *RateLimits
+
+	// OAuth turns on the OAuth discovery endpoints (see OAuthDiscovery) for
+	// clients that obtain tokens from an authorization server. Default: off.
+	OAuth *OAuthDiscovery
+
 	// DisableRoots stops the server from asking clients for their roots after
 	// the handshake and when they report a change. Session.Roots then stays
 	// nil; Context.Roots still asks on demand. Default false.
@@ -114,6 +122,9 @@ type Server struct {
 
 	initOnce   [numVersions]sync.Once
 	initResult [numVersions]json.RawMessage
+
+	rlOnce sync.Once
+	rl     RateLimiter
 
 	stateStore   StateStore
 	onConnect    handlers[func(*Session)]

@@ -85,6 +85,9 @@ func (s *Server) newHTTPHandler(opts HTTP) *HTTPHandler {
 
 // ServeHTTP implements http.Handler.
 func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.srv.opts.OAuth != nil && strings.HasPrefix(r.URL.Path, "/.well-known/") && h.serveDiscovery(w, r) {
+		return
+	}
 	if !h.opts.Health.Disabled && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		switch r.URL.Path {
 		case h.opts.BasePath + h.opts.Health.Path:
@@ -101,11 +104,14 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.applyCORS(w, r) {
 		return // preflight answered
 	}
+	if h.srv.opts.RateLimits != nil && h.isMCPPath(r.URL.Path) && !h.srv.checkHTTPRate(w, r) {
+		return
+	}
 	if h.isMCPPath(r.URL.Path) && h.srv.opts.Authenticate != nil {
 		var err error
 		r, _, err = h.srv.authenticate(r)
 		if err != nil {
-			h.srv.writeAuthError(w, err)
+			h.srv.writeAuthError(w, err, h.metadataURL(r))
 			return
 		}
 	}
@@ -483,7 +489,7 @@ func (h *HTTPHandler) sessionFor(w http.ResponseWriter, r *http.Request) (*Sessi
 		// The session is its owner's: another principal's credentials
 		// are refused, a refreshed credential updates it.
 		if err := sess.checkAuth(requestAuth(r)); err != nil {
-			h.srv.writeAuthError(w, err)
+			h.srv.writeAuthError(w, err, h.metadataURL(r))
 			return nil, false
 		}
 	}

@@ -272,7 +272,13 @@ func (s *Server) callTool(c *Context) (any, error) {
 	}
 	c.req.toolName = e.tool.Name
 	start := time.Now()
-	res, err := s.runTool(c, e, args)
+	var res *CallToolResult
+	var err error
+	if limited := s.checkToolRate(c, e.tool.Name); limited != nil {
+		res = limited
+	} else {
+		res, err = s.runTool(c, e, args)
+	}
 	if c.sess != nil {
 		c.sess.recordToolCall(start, err != nil || res.IsError)
 	}
