@@ -242,9 +242,6 @@ func (s *Server) complete(c *Context) (any, error) {
 	if n := len(values); n > MaxCompletionValues {
 		res.Completion = Completion{Values: values[:MaxCompletionValues], Total: n, HasMore: true}
 	}
-	if c.req.version >= v20260728 {
-		res.ResultType = "complete"
-	}
 	return res, nil
 }
 

@@ -212,8 +212,12 @@ func (c *Context) Warn(msg string, args ...any) { c.Log(LevelWarning, msg, args.
 // Error logs at LevelError; see Log.
 func (c *Context) Error(msg string, args ...any) { c.Log(LevelError, msg, args...) }
 
-// logEnabled reports whether the client wants messages at level.
+// logEnabled reports whether the client wants messages at level. A
+// 2026-07-28 request gets them only when its _meta set a log level.
 func (c *Context) logEnabled(level LoggingLevel) bool {
+	if c.req.modern && !c.req.logRequested {
+		return false
+	}
 	min := c.req.logLevel
 	if c.sess != nil {
 		min = c.sess.LoggingLevel()

@@ -3,6 +3,7 @@ package fastmcp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -48,6 +49,35 @@ type request struct {
 	auth    any
 	hasAuth bool
 
+	// The 2026-07-28 revision (see modern.go). modern: the request is served
+	// statelessly under it, with the protocol fields of its own _meta,
+	// read by prepareModern (prepared, with its outcome in prepErr).
+	modern, prepared bool
+	prepErr          *Error
+	// requested is the protocol version the request's _meta asked for.
+	requested string
+	// metaRead: _meta was read by prepareModern, so setMeta has nothing
+	// left to do; metaInvalid: it was malformed (HTTP answers 400).
+	metaRead, metaInvalid bool
+	// logRequested: the request's _meta set a log level, so log messages
+	// may go out for it.
+	logRequested bool
+	// cache is the caching hint of a cacheable result; noCache leaves the
+	// hint out (an input_required result).
+	cache   cacheHint
+	noCache bool
+	// input holds the multi round-trip state of a tools/call,
+	// resources/read or prompts/get request (see mrtr.go).
+	input *inputState
+	// conn is the stream connection (stdio) a sessionless request came
+	// in on: notifications/cancelled finds the request through it.
+	conn *Session
+	// stop, when closed, ends a subscriptions/listen stream gracefully:
+	// the transport is shutting down.
+	stop <-chan struct{}
+	// errCode is the code of the error response sent, if any.
+	errCode ErrorCode
+
 	// ctx is the handler's Context, allocated with the request.
 	ctx Context
 }
@@ -60,7 +90,7 @@ type requestMeta struct {
 
 // setMeta records the raw _meta of the params and reads what the engine needs.
 func (r *request) setMeta(raw json.RawMessage) error {
-	if len(raw) == 0 || string(raw) == "null" {
+	if r.metaRead || len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
 	r.meta = raw
@@ -122,8 +152,8 @@ func (s *Server) handleRequest(ctx context.Context, sess *Session, m *jsonrpc.Me
 
 // serveRequest serves r on sess (nil when stateless; r.version then says which
 // revision to speak) and appends the encoded response to b.
-func (s *Server) serveRequest(ctx context.Context, sess *Session, r *request, b []byte) []byte {
-	ctx, cancel := context.WithCancelCause(ctx)
+func (s *Server) serveRequest(parent context.Context, sess *Session, r *request, b []byte) []byte {
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	r.cancel = cancel
 	if sess != nil {
@@ -135,37 +165,62 @@ func (s *Server) serveRequest(ctx context.Context, sess *Session, r *request, b 
 		defer sess.untrack(r)
 		sess.active.Add(1)
 		defer sess.active.Add(-1)
+	} else if r.conn != nil {
+		r.conn.track(r)
+		defer r.conn.untrack(r)
 	}
 	c := &r.ctx
 	*c = Context{Context: ctx, srv: s, sess: sess, req: r}
 	result, err := s.dispatchSafely(c)
-	if r.cancelled.Load() {
+	if r.cancelled.Load() || (r.modern && parent.Err() != nil) {
+		// Cancelled by the client: for a 2026-07-28 request, also by
+		// closing its HTTP stream (or the connection ending).
 		return b
 	}
-	if err != nil {
-		return appendWireError(b, r.id, s.toWire(err, r))
+	if r.input != nil {
+		// A handler that asked the client for input is answered with
+		// input_required, whatever it returned.
+		if res, ierr := r.input.outcome(s, r); res != nil || ierr != nil {
+			result, err = res, ierr
+		}
 	}
+	if err != nil {
+		e := s.toWire(err, r)
+		r.errCode = e.Code
+		return appendWireError(b, r.id, e)
+	}
+	start := len(b)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, r.id...)
+	b = append(b, `,"result":`...)
+	resStart := len(b)
+	b, err = appendResultValue(b, result)
+	if err != nil {
+		s.logger.Error("fastmcp: encoding result", "method", r.method, "error", err)
+		b = b[:start]
+		r.errCode = CodeInternalError
+		return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
+	}
+	if r.modern {
+		res := s.finishModern(b[resStart:], r)
+		b = append(b[:resStart], res...)
+	}
+	return append(b, '}')
+}
+
+// appendResultValue appends the encoded result object of a handler.
+func appendResultValue(b []byte, result any) ([]byte, error) {
 	switch res := result.(type) {
 	case json.RawMessage:
-		return jsonrpc.AppendResult(b, r.id, res)
+		return append(b, res...), nil
 	case resultAppender:
-		start := len(b)
-		b = append(b, `{"jsonrpc":"2.0","id":`...)
-		b = append(b, r.id...)
-		b = append(b, `,"result":`...)
-		out, err := res.appendResult(b)
-		if err != nil {
-			s.logger.Error("fastmcp: encoding result", "method", r.method, "error", err)
-			return appendWireError(b[:start], r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
-		}
-		return append(out, '}')
+		return res.appendResult(b)
 	default:
 		raw, err := json.Marshal(res)
 		if err != nil {
-			s.logger.Error("fastmcp: encoding result", "method", r.method, "error", err)
-			return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
+			return b, err
 		}
-		return jsonrpc.AppendResult(b, r.id, raw)
+		return append(b, raw...), nil
 	}
 }
 
@@ -173,7 +228,7 @@ func (s *Server) serveRequest(ctx context.Context, sess *Session, r *request, b 
 // errors that are masked.
 func (s *Server) toWire(err error, r *request) *Error {
 	e := wireError(err, s.opts.ShowErrorDetails)
-	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 {
+	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 && !errors.Is(err, ErrInputRequired) {
 		if _, isUser := err.(*UserError); !isUser {
 			s.logger.Error("fastmcp: request failed", "method", r.method, "error", err)
 		}
@@ -205,6 +260,9 @@ func (s *Server) recovered(where string, v any) error {
 // dispatch routes a request to its method handler.
 func (s *Server) dispatch(c *Context) (any, error) {
 	r := c.req
+	if r.modern {
+		return s.dispatchModern(c)
+	}
 	switch r.method {
 	case "initialize":
 		return s.initialize(c)
@@ -219,6 +277,15 @@ func (s *Server) dispatch(c *Context) (any, error) {
 		return nil, NewError(CodeInvalidRequest, "session not initialized: send initialize first")
 	}
 	switch r.method {
+	case "server/discover":
+		// Also served to handshake-era sessions. Before initialize, a
+		// request without the 2026-07-28 _meta is refused above, so
+		// that a client probing the era falls back to the handshake.
+		var p struct{ paramsMeta }
+		if err := decodeParams(r, &p); err != nil {
+			return nil, err
+		}
+		return s.discoverResult(), nil
 	case "tools/list":
 		return s.listTools(c)
 	case "tools/call":

@@ -51,7 +51,15 @@ type Error struct {
 	Message string
 	// Data is optional; it is encoded as JSON.
 	Data any
+
+	// cause is what errors.Is and errors.As see beyond the Error, such as
+	// ErrCapability for a missing client capability.
+	cause error
 }
+
+// Unwrap returns the sentinel the error stands for, if any: ErrCapability
+// for CodeMissingRequiredClientCapability errors FastMCP raises.
+func (e *Error) Unwrap() error { return e.cause }
 
 // NewError returns an *Error with the code and a formatted message.
 func NewError(code ErrorCode, format string, args ...any) *Error {

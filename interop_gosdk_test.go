@@ -162,10 +162,12 @@ type gosdkConn struct {
 // and the server's end awaited, when the test ends.
 func connectGoSDK(t testing.TB, s *fastmcp.Server, opts *mcp.ClientOptions, protocolVersion string) *gosdkConn {
 	t.Helper()
-	rev := protocolVersion
-	if rev == "" {
-		rev = fastmcp.LatestHandshakeProtocolVersion
+	// The SDK's own default is 2026-07-28; these tests default to the
+	// handshake era, and ask for 2026-07-28 explicitly.
+	if protocolVersion == "" {
+		protocolVersion = fastmcp.LatestHandshakeProtocolVersion
 	}
+	rev := protocolVersion
 	v, err := spectest.For(rev)
 	if err != nil {
 		t.Fatal(err)
@@ -358,13 +360,8 @@ func gosdkWireCode(err error) int64 {
 
 func TestGoSDKInitialize(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name, ask, want string
-	}{
-		// The SDK's default is 2026-07-28: it sends server/discover, which a
-		// handshake-era session refuses, and falls back to initialize.
-		{"default", "", fastmcp.LatestHandshakeProtocolVersion},
-	}
+	// The SDK's default, 2026-07-28, is tested in modern_gosdk_test.go.
+	var cases []struct{ name, ask, want string }
 	for _, v := range fastmcp.HandshakeProtocolVersions() {
 		cases = append(cases, struct{ name, ask, want string }{v, v, v})
 	}
@@ -414,22 +411,6 @@ func TestGoSDKInitialize(t *testing.T) {
 			// roots, the roots fetch) asynchronously.
 			if err := sess.WaitForReady(testCtx(t)); err != nil {
 				t.Errorf("session not ready after the handshake: %v", err)
-			}
-
-			sent := c.Sent()
-			if tc.ask == "" {
-				if len(sent) == 0 || sent[0].Method != "server/discover" {
-					t.Fatalf("first message = %+v, want server/discover", sent)
-				}
-				var discoverAnswered bool
-				for _, m := range c.Received() {
-					if string(m.ID) == string(sent[0].ID) && m.Error != nil {
-						discoverAnswered = true
-					}
-				}
-				if !discoverAnswered {
-					t.Error("server/discover before initialize got no error response")
-				}
 			}
 		})
 	}
@@ -1122,7 +1103,9 @@ func TestGoSDKCommandTransport(t *testing.T) {
 			cs.Close()
 		}
 	}()
-	if got := cs.InitializeResult(); got.ProtocolVersion != fastmcp.LatestHandshakeProtocolVersion || got.ServerInfo.Name != "Addition" {
+	// The SDK's default: it probes with server/discover and stays on
+	// the sessionless 2026-07-28 revision.
+	if got := cs.InitializeResult(); got.ProtocolVersion != fastmcp.ProtocolVersion20260728 || got.ServerInfo.Name != "Addition" {
 		t.Errorf("initialize result = %+v, serverInfo %+v", got, got.ServerInfo)
 	}
 	tools, err := cs.ListTools(ctx, nil)

@@ -242,7 +242,7 @@ func TestGoSDKSessionsExampleProcess(t *testing.T) {
 	})
 	client.AddRoots(&mcp.Root{URI: "file:///proc", Name: "proc"})
 	ctx := testCtx(t)
-	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"}) // the handshake era
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,6 +138,15 @@ func (h *HTTPHandler) serveLegacyMessages(w http.ResponseWriter, r *http.Request
 			writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
 			return
 		}
+		if _, modern := metaVersion(m.Params); modern {
+			// The 2026-07-28 revision is served over Streamable HTTP
+			// only. The error is not one of the revision's own, so a
+			// client that speaks both eras falls back to initialize.
+			_ = out.send(appendWireError(nil, m.ID, NewError(CodeInvalidRequest,
+				"Invalid Request: protocol version %s is not served over the HTTP+SSE transport; initialize a session, or use the Streamable HTTP endpoint", ProtocolVersion20260728)))
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
 		ctx := context.WithoutCancel(r.Context())
 		go func() {
 			resp := h.srv.handleRequest(ctx, sess, &m, out, nil)

@@ -28,6 +28,10 @@ type Prompt struct {
 	// CanAccess, when set, decides who sees and gets the prompt; for others
 	// it does not exist ("Unknown prompt"). Default: everyone.
 	CanAccess AccessCheck `json:"-"`
+	// Cache is the caching hint of prompts/list results that list the prompt (the list takes
+	// the shortest TTL of its prompts) for 2026-07-28 clients. Default:
+	// Options.Cache.
+	Cache *Cache `json:"-"`
 }
 
 // PromptArgument is an argument of a prompt. Prompt arguments are strings.
@@ -276,9 +280,6 @@ func (s *Server) getPrompt(c *Context) (any, error) {
 		}
 		out.Messages = append(out.Messages, &PromptMessage{Role: m.Role, Content: contentFor(m.Content, c.req.version)})
 	}
-	if c.req.version >= v20260728 {
-		out.ResultType = "complete"
-	}
 	return out, nil
 }
 
@@ -300,11 +301,13 @@ func (s *Server) listPrompts(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	all := filterVisible(c, s.reg.sortedPrompts(), func(e *promptEntry) AccessCheck { return e.prompt.CanAccess })
+	registered := s.reg.sortedPrompts()
+	all := filterVisible(c, registered, func(e *promptEntry) AccessCheck { return e.prompt.CanAccess })
 	page, next, err := paginate(all, func(e *promptEntry) string { return e.prompt.Name }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}
+	listCache(s, c.req, registered, page, func(e *promptEntry) (*Cache, AccessCheck) { return e.prompt.Cache, e.prompt.CanAccess })
 	v := c.req.version
 	b := append(make([]byte, 0, 128*len(page)+32), `{"prompts":[`...)
 	for i, e := range page {

@@ -40,6 +40,10 @@ type Resource struct {
 	// CanAccess, when set, decides who sees and reads the resource; for
 	// others it does not exist. Default: everyone.
 	CanAccess AccessCheck `json:"-"`
+	// Cache is the caching hint of the resource's resources/read results and of
+	// resources/list results that list it for 2026-07-28 clients. Default:
+	// Options.Cache.
+	Cache *Cache `json:"-"`
 }
 
 // ResourceLoader loads the contents of a resource: one or more. Contents left
@@ -175,6 +179,10 @@ type ResourceTemplate struct {
 	// CanAccess, when set, decides who sees the template and reads its
 	// resources; for others it does not exist. Default: everyone.
 	CanAccess AccessCheck `json:"-"`
+	// Cache is the caching hint of resources/read results of the template's
+	// resources and of resources/templates/list results that list it for 2026-07-28 clients. Default:
+	// Options.Cache.
+	Cache *Cache `json:"-"`
 }
 
 // ResourceTemplateHandler loads a resource of a template. Args holds the
@@ -411,11 +419,13 @@ func (s *Server) listResources(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	all := filterVisible(c, s.reg.sortedResources(), func(e *resourceEntry) AccessCheck { return e.res.CanAccess })
+	registered := s.reg.sortedResources()
+	all := filterVisible(c, registered, func(e *resourceEntry) AccessCheck { return e.res.CanAccess })
 	page, next, err := paginate(all, func(e *resourceEntry) string { return e.res.URI }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}
+	listCache(s, c.req, registered, page, func(e *resourceEntry) (*Cache, AccessCheck) { return e.res.Cache, e.res.CanAccess })
 	v := c.req.version
 	b := append(make([]byte, 0, 128*len(page)+32), `{"resources":[`...)
 	for i, e := range page {
@@ -437,11 +447,13 @@ func (s *Server) listResourceTemplates(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	all := filterVisible(c, s.reg.sortedTemplates(), func(e *templateEntry) AccessCheck { return e.tmpl.CanAccess })
+	registered := s.reg.sortedTemplates()
+	all := filterVisible(c, registered, func(e *templateEntry) AccessCheck { return e.tmpl.CanAccess })
 	page, next, err := paginate(all, func(e *templateEntry) string { return e.tmpl.URITemplate }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}
+	listCache(s, c.req, registered, page, func(e *templateEntry) (*Cache, AccessCheck) { return e.tmpl.Cache, e.tmpl.CanAccess })
 	v := c.req.version
 	b := append(make([]byte, 0, 128*len(page)+32), `{"resourceTemplates":[`...)
 	for i, e := range page {
@@ -466,19 +478,17 @@ func (s *Server) readResource(c *Context) (any, error) {
 	if p.URI == "" {
 		return nil, NewError(CodeInvalidParams, "resources/read: missing uri")
 	}
-	contents, err := s.loadResource(c, p.URI)
+	contents, cache, checked, err := s.loadResource(c, p.URI)
 	if err != nil {
 		return nil, err
 	}
+	s.readCache(c.req, cache, checked)
 	if c.req.version < v20250618 {
 		for i, rc := range contents {
 			contents[i] = contentsBefore20250618(rc)
 		}
 	}
 	res := &ReadResourceResult{Contents: contents}
-	if c.req.version >= v20260728 {
-		res.ResultType = "complete"
-	}
 	return res, nil
 }
 
@@ -492,15 +502,16 @@ func resourceNotFound(uri string, v protocolVersion) *Error {
 }
 
 // loadResource loads the resource at uri: a registered resource, else the first
-// template (in URI template order) that matches.
-func (s *Server) loadResource(c *Context, uri string) ([]*ResourceContents, error) {
+// template (in URI template order) that matches. It also returns the matched
+// item's caching hint and whether it has an access check.
+func (s *Server) loadResource(c *Context, uri string) (_ []*ResourceContents, cache *Cache, checked bool, _ error) {
 	var (
 		contents []*ResourceContents
 		err      error
 		mime     string
 	)
 	if e := s.reg.resource(uri); e != nil && c.allowed(e.res.CanAccess) {
-		mime = e.res.MIMEType
+		mime, cache, checked = e.res.MIMEType, e.res.Cache, e.res.CanAccess != nil
 		contents, err = safeLoad(s, "resource "+uri, func() ([]*ResourceContents, error) { return e.res.Load(c) })
 	} else {
 		var found *templateEntry
@@ -515,9 +526,9 @@ func (s *Server) loadResource(c *Context, uri string) ([]*ResourceContents, erro
 			}
 		}
 		if found == nil {
-			return nil, resourceNotFound(uri, c.req.version)
+			return nil, nil, false, resourceNotFound(uri, c.req.version)
 		}
-		mime = found.tmpl.MIMEType
+		mime, cache, checked = found.tmpl.MIMEType, found.tmpl.Cache, found.tmpl.CanAccess != nil
 		contents, err = safeLoad(s, "resource template "+found.tmpl.URITemplate, func() ([]*ResourceContents, error) {
 			return found.load(c, uri, vars)
 		})
@@ -527,7 +538,7 @@ func (s *Server) loadResource(c *Context, uri string) ([]*ResourceContents, erro
 		if e.Data == nil && ErrorCodeOf(err) == 0 {
 			e.Data = map[string]string{"uri": uri}
 		}
-		return nil, e
+		return nil, nil, false, e
 	}
 	out := make([]*ResourceContents, 0, len(contents))
 	for _, rc := range contents {
@@ -543,7 +554,7 @@ func (s *Server) loadResource(c *Context, uri string) ([]*ResourceContents, erro
 		}
 		out = append(out, &cp)
 	}
-	return out, nil
+	return out, cache, checked, nil
 }
 
 // safeLoad runs a loader, turning a panic into an error.
@@ -591,7 +602,7 @@ func (s *Server) Embedded(ctx context.Context, uri string) (*EmbeddedResource, e
 	if c == nil || c.srv != s {
 		c = &Context{Context: ctx, srv: s, req: &request{method: "resources/read", version: v20251125}}
 	}
-	contents, err := s.loadResource(c, uri)
+	contents, _, _, err := s.loadResource(c, uri)
 	if err != nil {
 		return nil, err
 	}

@@ -281,30 +281,58 @@ func (s *Session) listRoots(ctx context.Context, out outbound, opts *RequestOpti
 	return res.Roots, nil
 }
 
-// Sample asks the client to sample its LLM, on the request's own stream. It
-// fails at once with ErrNoSession when the request is served statelessly, and
-// with ErrCapability when the client cannot sample.
+// Sample asks the client to sample its LLM. In the handshake era the request
+// goes out on the request's own stream and Sample waits for the answer. In a
+// 2026-07-28 request it returns ErrInputRequired until the client's retry
+// carries the answer (see ErrInputRequired). It fails at once with ErrNoSession
+// when the request is served statelessly in the handshake era, and with
+// ErrCapability when the client cannot sample.
 func (c *Context) Sample(p *CreateMessageParams) (*CreateMessageResult, error) {
+	if c.req.modern {
+		res, err := c.askModern([]InputRequest{SamplingRequest(p)})
+		if err != nil {
+			return nil, err
+		}
+		return res[0].Sampling()
+	}
 	if c.sess == nil {
 		return nil, fmt.Errorf("%w (sampling needs the client to answer a server request)", ErrNoSession)
 	}
 	return c.sess.requestSampling(c, c.req.out, p, nil)
 }
 
-// Elicit asks the client to get input from its user, on the request's own
-// stream. It fails at once with ErrNoSession when the request is served
-// statelessly, and with ErrCapability when the client cannot elicit.
+// Elicit asks the client to get input from its user, like Sample: on the
+// request's stream in the handshake era, through an input_required result in
+// a 2026-07-28 request. It fails at once with ErrNoSession when the request is
+// served statelessly in the handshake era, and with ErrCapability when the
+// client cannot elicit (in URL mode: cannot elicit URLs).
 func (c *Context) Elicit(p *ElicitParams) (*ElicitResult, error) {
+	if c.req.modern {
+		res, err := c.askModern([]InputRequest{ElicitationRequest(p)})
+		if err != nil {
+			return nil, err
+		}
+		return res[0].Elicitation()
+	}
 	if c.sess == nil {
 		return nil, fmt.Errorf("%w (elicitation needs the client to answer a server request)", ErrNoSession)
 	}
 	return c.sess.elicit(c, c.req.out, p, nil)
 }
 
-// Roots asks the client for its roots, on the request's own stream. It fails at
-// once with ErrNoSession when the request is served statelessly, and with
-// ErrCapability when the client has no roots capability.
+// Roots asks the client for its roots, like Sample: on the request's stream in
+// the handshake era, through an input_required result in a 2026-07-28 request.
+// It fails at once with ErrNoSession when the request is served statelessly in
+// the handshake era, and with ErrCapability when the client has no roots
+// capability.
 func (c *Context) Roots() ([]Root, error) {
+	if c.req.modern {
+		res, err := c.askModern([]InputRequest{RootsRequest()})
+		if err != nil {
+			return nil, err
+		}
+		return res[0].Roots()
+	}
 	if c.sess == nil {
 		return nil, fmt.Errorf("%w (roots need the client to answer a server request)", ErrNoSession)
 	}

@@ -515,7 +515,8 @@ func smGoSDKStdio(t testing.TB, s *fastmcp.Server, opts *mcp.ClientOptions, root
 	client.AddRoots(roots...)
 	cctx, ccancel := context.WithTimeout(context.Background(), ssWait)
 	defer ccancel()
-	cs, err := client.Connect(cctx, &mcp.IOTransport{Reader: toClientR, Writer: toServerW}, nil)
+	// Roots are a handshake-era session feature: the client initializes.
+	cs, err := client.Connect(cctx, &mcp.IOTransport{Reader: toClientR, Writer: toServerW}, &mcp.ClientSessionOptions{ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion})
 	if err != nil {
 		cancel()
 		t.Fatalf("go-sdk connect: %v", err)

@@ -31,6 +31,9 @@ import (
 //	minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf:"n"
 //	minLength, maxLength, minItems, maxItems:"n"
 //	pattern:"regexp"   format:"email"
+//	mcpheader:"Name"   mirror the parameter in the Mcp-Param-Name HTTP header
+//	                   (x-mcp-header, 2026-07-28); string, integer and
+//	                   boolean fields only
 //
 // A malformed tag panics at registration, like any other programmer error.
 
@@ -330,6 +333,12 @@ func applyFieldTags(p *jsonschema.Schema, f reflect.StructField) (hasDefault boo
 	}
 	if v, ok := tag.Lookup("format"); ok {
 		p.Format = v
+	}
+	if v, ok := tag.Lookup("mcpheader"); ok {
+		if p.Extra == nil {
+			p.Extra = map[string]any{}
+		}
+		p.Extra["x-mcp-header"] = v
 	}
 	return hasDefault, nil
 }

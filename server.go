@@ -95,6 +95,33 @@ type Options struct {
 	// the handshake and when they report a change. Session.Roots then stays
 	// nil; Context.Roots still asks on demand. Default false.
 	DisableRoots bool
+
+	// Cache is the caching hint of the cacheable results of the 2026-07-28
+	// revision (server/discover, the lists, resources/read) for items
+	// without a Cache of their own. Default: ttlMs 0 (immediately stale),
+	// scope chosen per result (see Cache).
+	Cache Cache
+
+	// Secret keys the tokens the server mints for clients to hand back: the
+	// requestState of multi round-trip requests (2026-07-28) and handles
+	// (Context.NewHandle). They are authenticated with keys derived from
+	// it (HMAC-SHA256; AES-256-GCM when EncryptRequestState is set). It
+	// must be at least 32 bytes, or New panics. Default: a random secret
+	// made when the server is created, so tokens minted by one process are
+	// refused by another: set the same Secret on every replica that serves
+	// the same clients, and keep it across restarts.
+	Secret []byte
+
+	// RequestStateTTL is how long the requestState of an input_required
+	// result stays valid: the client must retry within it. Default 10
+	// minutes.
+	RequestStateTTL time.Duration
+
+	// EncryptRequestState encrypts requestState (AES-256-GCM) instead of
+	// only signing it, so the client cannot read what it carries: the
+	// answers of earlier rounds and the state set with
+	// Context.SetRequestState. Default false: signed, readable.
+	EncryptRequestState bool
 }
 
 // Defaults of Options.
@@ -103,6 +130,7 @@ const (
 	DefaultRequestTimeout   = 60 * time.Second
 	DefaultShutdownTimeout  = 5 * time.Second
 	DefaultListChangedDelay = 10 * time.Millisecond
+	DefaultRequestStateTTL  = 10 * time.Minute
 )
 
 // Server is an MCP server: a registry of tools, resources, resource templates and
@@ -136,6 +164,15 @@ type Server struct {
 	lcMu      sync.Mutex
 	lcPending [len(listChangedMethods)]uint64
 	lcTimer   *time.Timer
+
+	// The 2026-07-28 revision: the encoded server/discover result and
+	// serverInfo member, the keys of minted tokens, and the open
+	// subscriptions/listen streams.
+	disc      discover
+	infoOnce  sync.Once
+	infoMeta  []byte
+	keys      tokenKeys
+	listeners listeners
 }
 
 // New returns a server configured by opts.
@@ -161,6 +198,9 @@ func New(opts Options) *Server {
 	if opts.ListChangedDelay <= 0 {
 		opts.ListChangedDelay = DefaultListChangedDelay
 	}
+	if opts.RequestStateTTL <= 0 {
+		opts.RequestStateTTL = DefaultRequestStateTTL
+	}
 	s := &Server{
 		opts:     opts,
 		logger:   opts.Logger,
@@ -182,6 +222,7 @@ func New(opts Options) *Server {
 		s.stateStore = NewMemoryStateStore()
 	}
 	s.reg.init()
+	s.keys = deriveKeys(opts.Secret)
 	return s
 }
 
@@ -216,8 +257,11 @@ func (s *Server) Serve(ctx context.Context, t Transport) error {
 	return t.serve(ctx, s)
 }
 
-// Sessions returns the sessions connected now. The slice is a snapshot, safe to
-// use while sessions come and go.
+// Sessions returns the sessions connected now: handshake-era sessions,
+// including those still in their handshake, and stream connections (stdio),
+// whether or not they initialized. (Requests of the 2026-07-28 revision have
+// no session; over stdio they share their connection's.) The slice is a
+// snapshot, safe to use while sessions come and go.
 func (s *Server) Sessions() []*Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()

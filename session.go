@@ -58,9 +58,12 @@ type Session struct {
 	// auth is the session's auth data; lastAuth the authenticator's last
 	// result, to tell a refreshed credential from UpdateAuth's value.
 	auth, lastAuth any
-	roots          []Root
-	ev             *sessionEvents
-	state          *State
+	// stream is the connection state of a stream transport's session
+	// (stdio); nil over HTTP.
+	stream *streamConn
+	roots  []Root
+	ev     *sessionEvents
+	state  *State
 	// progress routes notifications/progress for server-to-client requests
 	// to the request waiting for them, by progress token; created on demand.
 	progress map[string]chan ProgressParams
@@ -745,9 +748,12 @@ func (s *Session) subscribed(uri string) bool {
 	return ok
 }
 
-// ResourceUpdated tells every session subscribed to uri that the resource
-// changed (notifications/resources/updated).
+// ResourceUpdated tells every client subscribed to uri that the resource
+// changed (notifications/resources/updated): handshake-era sessions that sent
+// resources/subscribe, and 2026-07-28 clients listening with
+// subscriptions/listen and resourceSubscriptions naming uri.
 func (s *Server) ResourceUpdated(uri string) {
+	s.notifyResourceUpdated(uri)
 	s.forEachSession(func(sess *Session) {
 		if sess.subscribed(uri) {
 			sess.notifyIfReady("notifications/resources/updated", map[string]string{"uri": uri})

@@ -335,7 +335,7 @@ func ssDialGoSDK(t testing.TB, endpoint, token string, opts *mcp.ClientOptions, 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ssWait)
 	defer cancel()
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: hc, MaxRetries: -1}, nil)
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: hc, MaxRetries: -1}, &mcp.ClientSessionOptions{ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion})
 	if err != nil {
 		return nil, err
 	}

@@ -139,17 +139,35 @@ func (m *memoryStateStore) Clear(_ context.Context, scope string) error {
 	return nil
 }
 
-// State is the key/value state of one session, kept in the server's
-// StateStore and cleared when the session ends. Values are stored as JSON.
-// Get one from Session.State or Context.State.
+// State is a key/value state kept in the server's StateStore, values stored as
+// JSON: the state of a session (Session.State, Context.State), cleared when
+// the session ends, or the state behind a handle (Context.NewHandle,
+// Context.OpenHandle), which expires with the handle.
+//
+// The methods of a nil *State (Context.State in a sessionless request) fail
+// with ErrNoSession.
 type State struct {
 	store StateStore
 	scope string
-	sess  *Session
+	sess  *Session  // a session's state
+	until time.Time // a handle's state: when it expires
 }
 
-// write runs a state write unless the session has ended.
+// errNoState is the error of the methods of a nil *State.
+var errNoState = fmt.Errorf("%w: the request is served without a session, so it has no session state (use a handle: Context.NewHandle)", ErrNoSession)
+
+// write runs a state write unless the session has ended or the handle
+// expired.
 func (st *State) write(f func() error) error {
+	if st == nil {
+		return errNoState
+	}
+	if st.sess == nil {
+		if !st.until.IsZero() && time.Now().After(st.until) {
+			return ErrInvalidHandle
+		}
+		return f()
+	}
 	st.sess.stateMu.RLock()
 	defer st.sess.stateMu.RUnlock()
 	if st.sess.isClosed() {
@@ -158,8 +176,26 @@ func (st *State) write(f func() error) error {
 	return f()
 }
 
+// ttl bounds a write's ttl by the handle's expiry.
+func (st *State) ttl(ttl time.Duration) time.Duration {
+	if st.until.IsZero() {
+		return ttl
+	}
+	left := time.Until(st.until)
+	if left <= 0 {
+		left = time.Millisecond
+	}
+	if ttl <= 0 || ttl > left {
+		return left
+	}
+	return ttl
+}
+
 // Get decodes the value of key into dst and reports whether there was one.
 func (st *State) Get(ctx context.Context, key string, dst any) (bool, error) {
+	if st == nil {
+		return false, errNoState
+	}
 	raw, ok, err := st.store.Get(ctx, st.scope, key)
 	if err != nil || !ok {
 		return false, err
@@ -170,14 +206,16 @@ func (st *State) Get(ctx context.Context, key string, dst any) (bool, error) {
 	return true, nil
 }
 
-// Set stores v (encoded as JSON) under key; a positive ttl makes it expire.
-// Writes to the state of a session that has ended fail with ErrSessionClosed.
+// Set stores v (encoded as JSON) under key; a positive ttl makes it expire
+// (a handle's state expires with the handle at the latest). Writes to the
+// state of a session that has ended fail with ErrSessionClosed, to that of an
+// expired handle with ErrInvalidHandle.
 func (st *State) Set(ctx context.Context, key string, v any, ttl time.Duration) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("fastmcp: state key %q: %w", key, err)
 	}
-	return st.write(func() error { return st.store.Set(ctx, st.scope, key, raw, ttl) })
+	return st.write(func() error { return st.store.Set(ctx, st.scope, key, raw, st.ttl(ttl)) })
 }
 
 // Delete removes key.
@@ -191,7 +229,7 @@ func (st *State) Incr(ctx context.Context, key string, delta int64) (int64, erro
 	var n int64
 	err := st.write(func() error {
 		var err error
-		n, err = st.store.Add(ctx, st.scope, key, delta, 0)
+		n, err = st.store.Add(ctx, st.scope, key, delta, st.ttl(0))
 		return err
 	})
 	return n, err
@@ -205,7 +243,10 @@ func StateValue[T any](ctx context.Context, st *State, key string) (T, bool, err
 	return v, ok, err
 }
 
-// State returns the session's state. Over a session-less request it is nil.
+// State returns the session's state. In a request served without a session
+// (stateless HTTP, the 2026-07-28 revision) it is nil, and its methods fail
+// with ErrNoSession: keep cross-call state behind a handle instead
+// (Context.NewHandle).
 func (c *Context) State() *State {
 	if c.sess == nil {
 		return nil

@@ -85,6 +85,7 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 	defer cancel()
 	out := &streamOut{w: bufio.NewWriterSize(w, 32<<10)}
 	sess := newSession(s, out)
+	sess.stream = &streamConn{stopping: make(chan struct{})}
 	s.addSession(sess)
 
 	lines := make(chan line)
@@ -108,6 +109,8 @@ loop:
 			break loop // Session.Close
 		}
 	}
+	// Subscriptions end gracefully, whatever ended serving.
+	close(sess.stream.stopping)
 	if eof {
 		// The client closed its side: let in-flight requests finish.
 		if !waitTimeout(&wg, s.opts.ShutdownTimeout) {
@@ -221,6 +224,21 @@ func (s *Server) handleLine(ctx context.Context, sess *Session, out *streamOut, 
 	}
 	switch {
 	case m.IsRequest():
+		if _, modern := metaVersion(m.Params); modern {
+			// A 2026-07-28 request: served without the session, which
+			// only tracks it for notifications/cancelled.
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b := getBuf()
+				*b = s.serveModernStream(ctx, sess, &m, out, *b)
+				if len(*b) > 0 {
+					out.send(*b)
+				}
+				putBuf(b)
+			}()
+			return
+		}
 		if m.Method == "initialize" {
 			out.send(s.handleRequest(ctx, sess, &m, out, nil))
 			return
@@ -240,6 +258,34 @@ func (s *Server) handleLine(ctx context.Context, sess *Session, out *streamOut, 
 	default:
 		sess.deliver(&m)
 	}
+}
+
+// streamConn is the state of a stream connection (stdio) that its
+// 2026-07-28 requests share.
+type streamConn struct {
+	// stopping is closed when serving ends: subscriptions end gracefully.
+	stopping chan struct{}
+	// auth is the authenticator's result for the connection, computed
+	// once (with no HTTP request) for its 2026-07-28 requests.
+	authOnce sync.Once
+	auth     any
+	authErr  error
+}
+
+// serveModernStream serves a 2026-07-28 request that came in on the stream
+// connection of sess.
+func (s *Server) serveModernStream(ctx context.Context, sess *Session, m *jsonrpc.Message, out outbound, b []byte) []byte {
+	r := &request{id: m.ID, method: m.Method, params: m.Params, out: out, modern: true, conn: sess, stop: sess.stream.stopping}
+	if a := s.opts.Authenticate; a != nil {
+		st := sess.stream
+		st.authOnce.Do(func() { st.auth, st.authErr = safeAuthenticate(s, a, nil) })
+		if st.authErr != nil {
+			s.logger.Warn("fastmcp: authentication failed", "error", st.authErr)
+			return appendWireError(b, m.ID, NewError(CodeInvalidRequest, "authentication failed: %v", st.authErr))
+		}
+		r.auth, r.hasAuth = st.auth, true
+	}
+	return s.serveRequest(ctx, nil, r, b)
 }
 
 // handleBatch serves a JSON-RPC batch, which only protocol revision 2025-03-26

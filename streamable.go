@@ -34,6 +34,10 @@ type HTTPHandler struct {
 	draining  atomic.Bool // readiness reports 503 while still serving
 	closed    chan struct{}
 	closeOnce sync.Once
+	// stopping is closed when shutdown begins: subscriptions/listen
+	// streams end gracefully.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // httpState is the Streamable HTTP state of a session.
@@ -69,6 +73,7 @@ func (s *Server) newHTTPHandler(opts HTTP) *HTTPHandler {
 		endpoint: opts.BasePath + opts.Endpoint,
 		sessions: map[string]*Session{},
 		closed:   make(chan struct{}),
+		stopping: make(chan struct{}),
 	}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc(h.endpoint, h.serveEndpoint)
@@ -140,6 +145,7 @@ func requestAuth(r *http.Request) any {
 func (h *HTTPHandler) Close() error {
 	h.closeOnce.Do(func() {
 		h.shutting.Store(true)
+		h.stop()
 		close(h.closed)
 		h.mu.Lock()
 		all := make([]*Session, 0, len(h.sessions))
@@ -164,6 +170,7 @@ func (h *HTTPHandler) Close() error {
 // an http.Server can drain the in-flight requests.
 func (h *HTTPHandler) beginShutdown() {
 	h.shutting.Store(true)
+	h.stop()
 	h.mu.RLock()
 	for _, sess := range h.sessions {
 		st := sess.http
@@ -178,6 +185,9 @@ func (h *HTTPHandler) beginShutdown() {
 	}
 	h.mu.RUnlock()
 }
+
+// stop ends the subscriptions/listen streams.
+func (h *HTTPHandler) stop() { h.stopOnce.Do(func() { close(h.stopping) }) }
 
 // SessionCount returns the number of live sessions.
 func (h *HTTPHandler) SessionCount() int {
@@ -420,19 +430,21 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotAcceptable, nil, CodeInvalidRequest, "Not Acceptable: the client must accept application/json and text/event-stream")
 		return
 	}
-	version, hasVersion, ok := requestVersion(r)
-	if !ok {
-		writeJSONError(w, http.StatusBadRequest, nil, CodeInvalidRequest,
-			"Bad Request: unsupported MCP-Protocol-Version "+strconv.Quote(r.Header.Get("MCP-Protocol-Version"))+"; supported: "+strings.Join(HandshakeProtocolVersions(), ", "))
-		return
-	}
+	// The era: a 2026-07-28 header, or a body with the 2026-07-28 _meta
+	// and no legacy header, selects the sessionless revision.
+	pv := r.Header.Get("MCP-Protocol-Version")
+	hv := parseProtocolVersion(pv)
+	legacyHeader := hv != vUnknown && hv < v20260728
 	body, ok := h.readBody(w, r)
 	if !ok {
 		return
 	}
-
 	if jsonrpc.IsBatch(body) {
-		h.serveBatchPost(w, r, body, version, hasVersion, accept)
+		if !legacyHeader && pv != "" {
+			h.rejectVersion(w, pv, hv)
+			return
+		}
+		h.serveBatchPost(w, r, body, hv, pv != "", accept)
 		return
 	}
 	var m jsonrpc.Message
@@ -442,6 +454,25 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		w.Write(decodeFailure(err))
 		return
 	}
+	if !legacyHeader {
+		modern := hv == v20260728
+		if !modern {
+			// No header (a pre-2025-06-18 client, or a malformed
+			// modern request) or an unknown one: the body decides.
+			if _, found := metaVersion(m.Params); found && (pv != "" || r.Header.Get("Mcp-Session-Id") == "") {
+				modern = true
+			}
+		}
+		if modern {
+			h.serveModern(w, r, &m, accept)
+			return
+		}
+		if pv != "" {
+			h.rejectVersion(w, pv, hv)
+			return
+		}
+	}
+	version, hasVersion := hv, legacyHeader
 	if m.IsRequest() && m.Method == "initialize" {
 		h.serveInitialize(w, r, &m)
 		return
@@ -466,6 +497,57 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.serveRequest(w, r, sess, &m, version, accept)
+}
+
+// rejectVersion answers a request whose MCP-Protocol-Version header names a
+// revision this server does not serve.
+func (h *HTTPHandler) rejectVersion(w http.ResponseWriter, pv string, hv protocolVersion) {
+	msg := "Bad Request: unsupported MCP-Protocol-Version " + strconv.Quote(pv) + "; supported: " + strings.Join(SupportedProtocolVersions(), ", ")
+	if hv == v20260728 {
+		msg = "Bad Request: JSON-RPC batches are not supported in protocol version " + pv
+	}
+	writeJSONError(w, http.StatusBadRequest, nil, CodeInvalidRequest, msg)
+}
+
+// serveModern serves a 2026-07-28 POST: sessionless, with the request's own
+// protocol fields, after checking its metadata headers against the body. The
+// request's context is the POST's: closing the stream cancels it.
+func (h *HTTPHandler) serveModern(w http.ResponseWriter, hr *http.Request, m *jsonrpc.Message, accept acceptFlags) {
+	if !m.IsRequest() {
+		if m.IsNotification() {
+			// The revision defines no client notifications over HTTP
+			// (closing a stream cancels its request): accepted, ignored.
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		writeJSONError(w, http.StatusBadRequest, nil, CodeInvalidRequest,
+			"Bad Request: protocol version "+ProtocolVersion20260728+" has no server-to-client requests to answer")
+		return
+	}
+	r := &request{id: m.ID, method: m.Method, params: m.Params, version: v20260728, modern: true,
+		auth: requestAuth(hr), hasAuth: true, stop: h.stopping}
+	// Required _meta fields first (-32602), then the headers against the
+	// body (-32020), then the version (-32022).
+	perr := r.prepareModern()
+	if perr == nil || !r.metaInvalid {
+		if herr := h.checkModernHeaders(hr, r); herr != nil {
+			perr = herr
+		}
+	}
+	if perr != nil {
+		status := modernHTTPStatus(perr.Code, r.metaInvalid)
+		writeJSON(w, appendWireError(nil, m.ID, perr), "", status)
+		return
+	}
+	ps := &postStream{h: h, w: w, version: v20260728,
+		allowSSE: !h.opts.JSONResponse && accept&acceptSSE != 0,
+		sseOnly:  accept == acceptSSE}
+	r.out = ps
+	b := getBuf()
+	*b = h.srv.serveRequest(hr.Context(), nil, r, *b)
+	ps.status = modernHTTPStatus(r.errCode, r.metaInvalid)
+	ps.finish(*b)
+	putBuf(b)
 }
 
 // sessionFor finds the session of a non-initialize POST. It answers the
@@ -526,13 +608,18 @@ func (h *HTTPHandler) serveInitialize(w http.ResponseWriter, r *http.Request, m 
 	writeJSON(w, *b, sess.id)
 }
 
-func writeJSON(w http.ResponseWriter, body []byte, sessionID string) {
+// writeJSON answers with a JSON body and status (200 when 0).
+func writeJSON(w http.ResponseWriter, body []byte, sessionID string, status ...int) {
 	hdr := w.Header()
 	hdr["Content-Type"] = jsonContentType
 	if sessionID != "" {
 		hdr["Mcp-Session-Id"] = []string{sessionID}
 	}
-	w.WriteHeader(http.StatusOK)
+	code := http.StatusOK
+	if len(status) > 0 && status[0] != 0 {
+		code = status[0]
+	}
+	w.WriteHeader(code)
 	w.Write(body)
 }
 
@@ -728,6 +815,9 @@ type postStream struct {
 	version  protocolVersion
 	allowSSE bool
 	sseOnly  bool // the client does not accept JSON answers
+	// status is the HTTP status of a JSON answer (200 when 0): a
+	// 2026-07-28 error answers 400 or 404.
+	status int
 
 	mu       sync.Mutex
 	out      sse
@@ -877,7 +967,7 @@ func (p *postStream) finish(resp []byte) {
 			p.w.WriteHeader(http.StatusAccepted)
 			return
 		}
-		writeJSON(p.w, resp, "")
+		writeJSON(p.w, resp, "", p.status)
 		return
 	}
 	if len(resp) > 0 {

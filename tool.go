@@ -49,6 +49,10 @@ type Tool struct {
 	// CanAccess, when set, decides who sees and calls the tool; others get it
 	// neither listed nor callable ("Unknown tool"). Default: everyone.
 	CanAccess AccessCheck `json:"-"`
+	// Cache is the caching hint of tools/list results that list the tool (the list takes the
+	// shortest TTL of its tools) for 2026-07-28 clients. Default:
+	// Options.Cache.
+	Cache *Cache `json:"-"`
 }
 
 // NoArgs is the argument type of a tool that takes no arguments.
@@ -80,6 +84,9 @@ type toolEntry struct {
 	// wire holds the tool's tools/list entry per protocol revision.
 	wire [numVersions]json.RawMessage
 	call func(c *Context, args json.RawMessage) (*CallToolResult, error)
+	// headers are the parameters mirrored in Mcp-Param headers
+	// (x-mcp-header).
+	headers []headerParam
 }
 
 // AddTool registers a tool, replacing any tool of the same name. Connected
@@ -100,7 +107,11 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 	if err != nil {
 		panic(fmt.Sprintf("fastmcp: AddTool %q: output schema: %v", t.Name, err))
 	}
-	e := &toolEntry{tool: t, timeout: t.Timeout}
+	headers, err := headerParams(args.wire)
+	if err != nil {
+		panic(fmt.Sprintf("fastmcp: AddTool %q: input schema: %v", t.Name, err))
+	}
+	e := &toolEntry{tool: t, timeout: t.Timeout, headers: headers}
 	e.tool.InputSchema, e.tool.OutputSchema = args.wire, nil
 	if out.wire != nil {
 		e.tool.OutputSchema = out.wire
@@ -203,11 +214,13 @@ func (s *Server) listTools(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	all := filterVisible(c, s.reg.sortedTools(), func(e *toolEntry) AccessCheck { return e.tool.CanAccess })
+	registered := s.reg.sortedTools()
+	all := filterVisible(c, registered, func(e *toolEntry) AccessCheck { return e.tool.CanAccess })
 	page, next, err := paginate(all, func(e *toolEntry) string { return e.tool.Name }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
 	}
+	listCache(s, c.req, registered, page, func(e *toolEntry) (*Cache, AccessCheck) { return e.tool.Cache, e.tool.CanAccess })
 	v := c.req.version
 	b := make([]byte, 0, 256*len(page)+32)
 	b = append(b, `{"tools":[`...)
@@ -222,15 +235,12 @@ func (s *Server) listTools(c *Context) (any, error) {
 	return json.RawMessage(b), nil
 }
 
-// appendListTail appends nextCursor, the 2026-07-28 members and the closing
-// brace of a list result.
+// appendListTail appends nextCursor and the closing brace of a list result.
+// (The 2026-07-28 members are added by finishModern.)
 func appendListTail(b []byte, next string, v protocolVersion) []byte {
 	if next != "" {
 		b = append(b, `,"nextCursor":`...)
 		b = jsonrpc.AppendString(b, next)
-	}
-	if v >= v20260728 {
-		b = append(b, `,"resultType":"complete","ttlMs":0,"cacheScope":"private"`...)
 	}
 	return append(b, '}')
 }
@@ -328,9 +338,6 @@ func (t toolResult) appendResult(b []byte) ([]byte, error) {
 			return nil, fmt.Errorf("_meta: %w", err)
 		}
 	}
-	if t.v >= v20260728 {
-		b = append(b, `,"resultType":"complete"`...)
-	}
 	return append(b, '}'), nil
 }
 
@@ -418,6 +425,11 @@ func (s *Server) invokeTool(c *Context, e *toolEntry, args json.RawMessage) (res
 			r.StructuredContent = objectOrWrapped(ue.Data)
 		}
 		return r, nil
+	}
+	if errors.Is(err, ErrInputRequired) {
+		// The request is answered with input_required (see mrtr.go), or
+		// in the handshake era, this is a handler's mistake.
+		return errorResult(err.Error()), nil
 	}
 	if c.Err() != nil && errors.Is(err, c.Err()) {
 		// Cancelled or timed out: runTool and handleRequest decide what

@@ -77,6 +77,7 @@ func newServer() *fastmcp.Server {
 	addTools(server)
 	addResources(server)
 	addPrompts(server)
+	addModernFixtures(server)
 	return server
 }
 
@@ -192,6 +193,7 @@ func addTools(server *fastmcp.Server) {
 			"type": "object",
 			"$defs": {
 				"address": {
+					"$anchor": "addressDef",
 					"type": "object",
 					"properties": {
 						"street": {"type": "string"},
@@ -201,12 +203,20 @@ func addTools(server *fastmcp.Server) {
 			},
 			"properties": {
 				"name": {"type": "string"},
-				"address": {"$ref": "#/$defs/address"}
+				"address": {"$ref": "#/$defs/address"},
+				"contactMethod": {"type": "string", "enum": ["phone", "email"]},
+				"phone": {"type": "string"},
+				"email": {"type": "string"}
 			},
+			"allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+			"if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+			"then": {"required": ["phone"]},
+			"else": {"required": ["email"]},
 			"additionalProperties": false
 		}`),
 	}, func(ctx *fastmcp.Context, args personArgs) (string, error) {
-		return fmt.Sprintf("Received: name=%q, street=%q, city=%q", args.Name, args.Address.Street, args.Address.City), nil
+		return fmt.Sprintf("Received: name=%q, street=%q, city=%q, contact=%s phone=%q email=%q",
+			args.Name, args.Address.Street, args.Address.City, args.ContactMethod, args.Phone, args.Email), nil
 	})
 
 	// Sampling: ask the client's LLM, on the call's own stream. Without the
@@ -316,6 +326,9 @@ type personArgs struct {
 		Street string `json:"street"`
 		City   string `json:"city"`
 	} `json:"address"`
+	ContactMethod string `json:"contactMethod"`
+	Phone         string `json:"phone"`
+	Email         string `json:"email"`
 }
 
 // addResources registers the fixture resources and the resource template.

@@ -88,7 +88,7 @@ func dial(t testing.TB, endpoint, token string, roots []*mcp.Root, opts *mcp.Cli
 		Endpoint:   endpoint,
 		HTTPClient: &http.Client{Transport: bearer{tr, token}},
 		MaxRetries: -1,
-	}, nil)
+	}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"}) // sessions: the handshake era
 	if err != nil {
 		return nil, err
 	}

@@ -264,7 +264,7 @@ const SUITES = {
     ['tools/call json_schema_2020_12_tool', async ({ client }) => {
       const ok = await client.callTool({
         name: 'json_schema_2020_12_tool',
-        arguments: { name: 'Ada', address: { street: '1 Main St', city: 'London' } },
+        arguments: { name: 'Ada', address: { street: '1 Main St', city: 'London' }, contactMethod: 'email', email: 'ada@example.com' },
       }, undefined, opts);
       assert(!ok.isError, `valid arguments refused: ${JSON.stringify(ok)}`);
       const bad = await client.callTool({ name: 'json_schema_2020_12_tool', arguments: { name: 'Ada', extra: 1 } }, undefined, opts);

@@ -1,0 +1,427 @@
+package fastmcp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+)
+
+// The 2026-07-28 revision.
+//
+// Era selection. A FastMCP server serves both protocol eras on every
+// transport, choosing per request:
+//
+//   - A request whose params._meta carries io.modelcontextprotocol/protocolVersion
+//     (over HTTP: or whose MCP-Protocol-Version header names 2026-07-28) is
+//     served statelessly under the 2026-07-28 revision: it has no Session, its
+//     protocol version, client capabilities, client info and log level come
+//     from its own _meta, and its results carry resultType and
+//     io.modelcontextprotocol/serverInfo.
+//   - initialize starts a handshake-era session, as in 2024-11-05 through
+//     2025-11-25; requests of that session are served as before.
+//   - server/discover answers both: a 2026-07-28 client probing the server,
+//     and a handshake-era session asking what the server speaks.
+//
+// In a 2026-07-28 request, Context.Sample, Context.Elicit and Context.Roots
+// use multi round-trip requests (see ErrInputRequired), Context.Session and
+// Context.State are nil (use handles for cross-call state: Context.NewHandle),
+// log messages go out only when the request's _meta asked for them
+// (io.modelcontextprotocol/logLevel), and change notifications are delivered
+// to subscriptions/listen streams.
+
+// Reserved _meta keys of the 2026-07-28 revision.
+const (
+	metaProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
+	metaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+	metaClientInfo         = "io.modelcontextprotocol/clientInfo"
+	metaLogLevel           = "io.modelcontextprotocol/logLevel"
+	metaServerInfo         = "io.modelcontextprotocol/serverInfo"
+	metaSubscriptionID     = "io.modelcontextprotocol/subscriptionId"
+)
+
+// ModernProtocolVersions returns the revisions FastMCP serves without a
+// handshake, with per-request _meta, newest first.
+func ModernProtocolVersions() []string { return []string{ProtocolVersion20260728} }
+
+// SupportedProtocolVersions returns every revision FastMCP serves, newest
+// first: the modern ones, then those negotiated through initialize. It is the
+// supportedVersions of server/discover and the supported list of an
+// unsupported-version error.
+func SupportedProtocolVersions() []string {
+	return append(ModernProtocolVersions(), HandshakeProtocolVersions()...)
+}
+
+// metaVersion finds params._meta["io.modelcontextprotocol/protocolVersion"]
+// without decoding the params: it reports the raw JSON value and whether the
+// key is present. It is how a request is recognised as a 2026-07-28 one.
+func metaVersion(params []byte) (raw []byte, found bool) {
+	meta := metaOf(params)
+	if meta == nil {
+		return nil, false
+	}
+	jsonrpc.ObjectEachRaw(meta, func(key []byte, escaped bool, value []byte) error {
+		if !escaped && string(key) == metaProtocolVersion {
+			raw, found = value, true
+		}
+		return nil
+	})
+	return raw, found
+}
+
+// metaOf returns the raw _meta object of params, or nil.
+func metaOf(params []byte) []byte {
+	if len(params) == 0 || params[0] != '{' || !bytes.Contains(params, []byte(`"_meta"`)) {
+		return nil
+	}
+	var meta []byte
+	jsonrpc.ObjectEachRaw(params, func(key []byte, escaped bool, value []byte) error {
+		if !escaped && string(key) == "_meta" && len(value) > 0 && value[0] == '{' {
+			meta = value
+		}
+		return nil
+	})
+	return meta
+}
+
+// prepareModern reads the per-request protocol fields of a 2026-07-28
+// request from its _meta and checks them: the required fields are present
+// (else -32602), the log level is valid (else -32602), and the version is
+// one FastMCP serves without a handshake (else -32022). The engine calls it
+// for every modern request; the HTTP transport calls it first, to check the
+// headers against the fields.
+func (r *request) prepareModern() *Error {
+	if r.prepared {
+		return r.prepErr
+	}
+	r.prepared = true
+	r.modern = true
+	r.version = v20260728
+	r.prepErr = r.readModernMeta()
+	return r.prepErr
+}
+
+func (r *request) readModernMeta() *Error {
+	invalid := func(format string, args ...any) *Error {
+		r.metaInvalid = true
+		return NewError(CodeInvalidParams, format, args...)
+	}
+	if len(r.params) > 0 && r.params[0] != '{' && string(r.params) != "null" {
+		return invalid("Invalid params: params must be an object")
+	}
+	meta := metaOf(r.params)
+	if meta == nil {
+		return invalid("Invalid params: missing _meta; a %s request carries %s and %s in params._meta", ProtocolVersion20260728, metaProtocolVersion, metaClientCapabilities)
+	}
+	var version, caps, info, level, progress, reqID []byte
+	err := jsonrpc.ObjectEachRaw(meta, func(key []byte, escaped bool, value []byte) error {
+		if escaped {
+			return nil
+		}
+		switch string(key) {
+		case metaProtocolVersion:
+			version = value
+		case metaClientCapabilities:
+			caps = value
+		case metaClientInfo:
+			info = value
+		case metaLogLevel:
+			level = value
+		case "progressToken":
+			progress = value
+		case "requestId":
+			reqID = value
+		}
+		return nil
+	})
+	if err != nil {
+		return invalid("Invalid params: malformed _meta")
+	}
+	if version == nil {
+		return invalid("Invalid params: _meta is missing the required %s", metaProtocolVersion)
+	}
+	v, ok := jsonrpc.UnquoteString(version)
+	if !ok {
+		return invalid("Invalid params: %s must be a string", metaProtocolVersion)
+	}
+	r.requested = v
+	if caps == nil {
+		return invalid("Invalid params: _meta is missing the required %s", metaClientCapabilities)
+	}
+	if len(caps) == 0 || caps[0] != '{' {
+		return invalid("Invalid params: %s must be an object", metaClientCapabilities)
+	}
+	if string(caps) != "{}" {
+		if err := json.Unmarshal(caps, &r.clientCaps); err != nil {
+			return invalid("Invalid params: %s: %v", metaClientCapabilities, err)
+		}
+	}
+	if info != nil && string(info) != "null" {
+		if err := json.Unmarshal(info, &r.clientInfo); err != nil {
+			return invalid("Invalid params: %s: %v", metaClientInfo, err)
+		}
+	}
+	if level != nil {
+		l, ok := jsonrpc.UnquoteString(level)
+		if !ok || LoggingLevel(l).severity() == 0 {
+			return invalid("Invalid params: %s must be one of debug, info, notice, warning, error, critical, alert, emergency", metaLogLevel)
+		}
+		r.logLevel, r.logRequested = LoggingLevel(l), true
+	}
+	r.meta = meta
+	r.metaRead = true
+	if len(progress) > 0 && string(progress) != "null" {
+		r.progressToken = progress
+	}
+	if len(reqID) > 0 {
+		if s, ok := jsonrpc.UnquoteString(reqID); ok {
+			r.clientReqID = s
+		} else {
+			r.clientReqID = string(reqID)
+		}
+	}
+	if parseProtocolVersion(v) != v20260728 {
+		return unsupportedVersion(v)
+	}
+	return nil
+}
+
+// unsupportedVersion is the UnsupportedProtocolVersionError for a request
+// that asks for revision requested.
+func unsupportedVersion(requested string) *Error {
+	msg := "Unsupported protocol version"
+	if pv := parseProtocolVersion(requested); pv != vUnknown && pv < v20260728 {
+		msg += ": " + requested + " is served only through the initialize handshake"
+	}
+	return &Error{Code: CodeUnsupportedProtocolVersion, Message: msg, Data: map[string]any{
+		"supported": SupportedProtocolVersions(),
+		"requested": requested,
+	}}
+}
+
+// removedMethods are the handshake-era methods the 2026-07-28 revision
+// removed: a modern request for one is a method not found.
+var removedMethods = map[string]bool{
+	"initialize":            true,
+	"ping":                  true,
+	"logging/setLevel":      true,
+	"resources/subscribe":   true,
+	"resources/unsubscribe": true,
+}
+
+// dispatchModern routes a 2026-07-28 request.
+func (s *Server) dispatchModern(c *Context) (any, error) {
+	r := c.req
+	if err := r.prepareModern(); err != nil {
+		return nil, err
+	}
+	if removedMethods[r.method] {
+		return nil, NewError(CodeMethodNotFound, "Method not found: %s (the %s revision removed it)", r.method, ProtocolVersion20260728)
+	}
+	if mrtrMethods[r.method] {
+		if err := s.readInput(c); err != nil {
+			return nil, err
+		}
+	}
+	switch r.method {
+	case "server/discover":
+		return s.discoverResult(), nil
+	case "subscriptions/listen":
+		return s.listen(c)
+	case "tools/list":
+		return s.listTools(c)
+	case "tools/call":
+		return s.callTool(c)
+	case "resources/list":
+		return s.listResources(c)
+	case "resources/templates/list":
+		return s.listResourceTemplates(c)
+	case "resources/read":
+		return s.readResource(c)
+	case "prompts/list":
+		return s.listPrompts(c)
+	case "prompts/get":
+		return s.getPrompt(c)
+	case "completion/complete":
+		return s.complete(c)
+	}
+	return nil, NewError(CodeMethodNotFound, "Method not found: %s", r.method)
+}
+
+// discover is the encoded server/discover result, built once.
+type discover struct {
+	once sync.Once
+	raw  json.RawMessage
+}
+
+// discoverResult returns the server/discover result: the revisions served,
+// the capabilities and instructions, the server's identity in _meta, and the
+// server's caching hint for it (public: it does not depend on the caller).
+func (s *Server) discoverResult() json.RawMessage {
+	s.disc.once.Do(func() {
+		hint := s.opts.Cache
+		ttl := hint.ttlMs()
+		raw, err := json.Marshal(struct {
+			ResultType        string             `json:"resultType"`
+			SupportedVersions []string           `json:"supportedVersions"`
+			Capabilities      ServerCapabilities `json:"capabilities"`
+			Instructions      string             `json:"instructions,omitempty"`
+			TTLMs             int64              `json:"ttlMs"`
+			CacheScope        CacheScope         `json:"cacheScope"`
+			Meta              map[string]any     `json:"_meta"`
+		}{
+			ResultType:        "complete",
+			SupportedVersions: SupportedProtocolVersions(),
+			Capabilities:      s.capabilities(v20260728),
+			Instructions:      s.opts.Instructions,
+			TTLMs:             ttl,
+			CacheScope:        CachePublic,
+			Meta:              map[string]any{metaServerInfo: s.serverInfoFor(v20260728)},
+		})
+		if err != nil {
+			panic(fmt.Sprintf("fastmcp: encoding the server/discover result: %v", err))
+		}
+		s.disc.raw = raw
+	})
+	return s.disc.raw
+}
+
+// serverInfoMeta is the encoded io.modelcontextprotocol/serverInfo member.
+func (s *Server) serverInfoMeta() []byte {
+	s.infoOnce.Do(func() {
+		raw, err := json.Marshal(s.serverInfoFor(v20260728))
+		if err != nil {
+			panic(fmt.Sprintf("fastmcp: encoding serverInfo: %v", err))
+		}
+		s.infoMeta = append(jsonrpc.AppendString(nil, metaServerInfo), ':')
+		s.infoMeta = append(s.infoMeta, raw...)
+	})
+	return s.infoMeta
+}
+
+// cacheableMethods are the methods whose complete results carry caching
+// hints (ttlMs and cacheScope) in the 2026-07-28 revision.
+var cacheableMethods = map[string]bool{
+	"server/discover":          true,
+	"tools/list":               true,
+	"prompts/list":             true,
+	"resources/list":           true,
+	"resources/templates/list": true,
+	"resources/read":           true,
+}
+
+// finishModern completes the result object res of a 2026-07-28 request: it
+// adds resultType "complete" unless the result has a resultType, the server's
+// identity to _meta (merged into a _meta the result already has), and for a
+// cacheable method ttlMs and cacheScope. It returns res unchanged when it is
+// not an object.
+func (s *Server) finishModern(res []byte, r *request) []byte {
+	if len(res) < 2 || res[0] != '{' {
+		return res
+	}
+	var hasType, hasTTL, hasScope bool
+	var meta []byte
+	jsonrpc.ObjectEachRaw(res, func(key []byte, escaped bool, value []byte) error {
+		switch string(key) {
+		case "resultType":
+			hasType = true
+		case "ttlMs":
+			hasTTL = true
+		case "cacheScope":
+			hasScope = true
+		case "_meta":
+			meta = value
+		}
+		return nil
+	})
+	info := s.serverInfoMeta()
+	out := make([]byte, 0, len(res)+len(info)+96)
+	if meta == nil {
+		out = append(out, res[:len(res)-1]...)
+		if len(bytes.TrimSpace(res[1:len(res)-1])) > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `"_meta":{`...)
+		out = append(out, info...)
+		out = append(out, '}')
+	} else {
+		// Splice the server's identity into the existing _meta, unless
+		// the handler set it.
+		i := cap(res) - cap(meta) // meta is a subslice of res: its offset
+		out = append(out, res[:i]...)
+		if hasKey(meta, metaServerInfo) || meta[0] != '{' {
+			out = append(out, meta...)
+		} else {
+			out = append(out, '{')
+			out = append(out, info...)
+			if len(bytes.TrimSpace(meta[1:len(meta)-1])) > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, meta[1:]...)
+		}
+		out = append(out, res[i+len(meta):len(res)-1]...)
+	}
+	if !hasType {
+		out = append(out, `,"resultType":"complete"`...)
+	}
+	if cacheableMethods[r.method] && !r.noCache {
+		hint := r.cache
+		if !hint.set {
+			hint = cacheHint{ttl: s.opts.Cache.ttlMs(), scope: CachePublic, set: true}
+		}
+		if !hasTTL {
+			out = append(out, `,"ttlMs":`...)
+			out = strconv.AppendInt(out, hint.ttl, 10)
+		}
+		if !hasScope {
+			out = append(out, `,"cacheScope":`...)
+			out = jsonrpc.AppendString(out, string(hint.scope))
+		}
+	}
+	return append(out, '}')
+}
+
+// hasKey reports whether the JSON object obj has key.
+func hasKey(obj []byte, key string) bool {
+	found := false
+	jsonrpc.ObjectEachRaw(obj, func(k []byte, _ bool, _ []byte) error {
+		if string(k) == key {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
+// modernHTTPStatus is the HTTP status of a 2026-07-28 error response: 404 for
+// a method the server does not implement, 400 for malformed request metadata
+// and the revision's protocol errors, else 200.
+func modernHTTPStatus(code ErrorCode, metaInvalid bool) int {
+	switch code {
+	case CodeMethodNotFound:
+		return 404
+	case CodeHeaderMismatch, CodeMissingRequiredClientCapability, CodeUnsupportedProtocolVersion:
+		return 400
+	case CodeInvalidParams:
+		if metaInvalid {
+			return 400
+		}
+	}
+	return 200
+}
+
+// missingCapability is the MissingRequiredClientCapabilityError (-32021) for
+// a request that needs a client capability the request did not declare:
+// required is a ClientCapabilities object naming what is missing, such as
+// {"sampling": {}}. It matches ErrCapability.
+func missingCapability(feature, what string, required map[string]any) *Error {
+	return &Error{
+		Code:    CodeMissingRequiredClientCapability,
+		Message: fmt.Sprintf("Missing required client capability: %s needs the client to declare %s in %s", feature, what, metaClientCapabilities),
+		Data:    map[string]any{"requiredCapabilities": required},
+		cause:   ErrCapability,
+	}
+}

@@ -1,0 +1,199 @@
+package fastmcp
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+)
+
+// subscriptions/listen (2026-07-28).
+//
+// A client opens a long-lived stream of change notifications with a
+// subscriptions/listen request naming the notifications it wants. The server
+// acknowledges with notifications/subscriptions/acknowledged, then sends the
+// list_changed and resources/updated notifications the filter admits, each
+// tagged with the subscription id (the request's JSON-RPC id) in _meta. Over
+// HTTP the stream is the request's SSE answer and closing it ends the
+// subscription; over stdio the notifications share the output and
+// notifications/cancelled ends it. When the server shuts down it ends the
+// subscription gracefully, with a result carrying the subscription id.
+
+// listeners are a server's open subscriptions/listen streams.
+type listeners struct {
+	mu  sync.Mutex
+	set map[*listener]struct{}
+}
+
+// listener is one subscriptions/listen stream.
+type listener struct {
+	// mu orders the acknowledgement before every notification.
+	mu  sync.Mutex
+	id  json.RawMessage
+	out outbound
+
+	tools, prompts, resources bool
+	uris                      []string
+}
+
+// subscriptionFilter is the notifications member of subscriptions/listen and
+// of its acknowledgement.
+type subscriptionFilter struct {
+	ToolsListChanged      bool     `json:"toolsListChanged,omitempty"`
+	PromptsListChanged    bool     `json:"promptsListChanged,omitempty"`
+	ResourcesListChanged  bool     `json:"resourcesListChanged,omitempty"`
+	ResourceSubscriptions []string `json:"resourceSubscriptions,omitempty"`
+}
+
+func (ls *listeners) add(l *listener) {
+	ls.mu.Lock()
+	if ls.set == nil {
+		ls.set = map[*listener]struct{}{}
+	}
+	ls.set[l] = struct{}{}
+	ls.mu.Unlock()
+}
+
+func (ls *listeners) remove(l *listener) {
+	ls.mu.Lock()
+	delete(ls.set, l)
+	ls.mu.Unlock()
+}
+
+// each calls f for every open listener that f's filter admits.
+func (ls *listeners) each(admit func(*listener) bool, f func(*listener)) {
+	ls.mu.Lock()
+	if len(ls.set) == 0 {
+		ls.mu.Unlock()
+		return
+	}
+	var hit []*listener
+	for l := range ls.set {
+		if admit(l) {
+			hit = append(hit, l)
+		}
+	}
+	ls.mu.Unlock()
+	for _, l := range hit {
+		f(l)
+	}
+}
+
+// send sends a notification on the stream, tagged with the subscription id.
+// extra, when set, holds the other members of params, as encoded JSON without
+// braces.
+func (l *listener) send(method string, extra []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sendLocked(method, extra)
+}
+
+// sendLocked is send with l.mu held.
+func (l *listener) sendLocked(method string, extra []byte) error {
+	b := append(make([]byte, 0, 128+len(extra)), `{"jsonrpc":"2.0","method":`...)
+	b = jsonrpc.AppendString(b, method)
+	b = append(b, `,"params":{"_meta":{"`+metaSubscriptionID+`":`...)
+	b = append(b, l.id...)
+	b = append(b, '}')
+	if len(extra) > 0 {
+		b = append(b, ',')
+		b = append(b, extra...)
+	}
+	b = append(b, "}}"...)
+	return l.out.send(b)
+}
+
+// notifyListChanged tells the listeners that opted in that the lists of kinds
+// changed.
+func (s *Server) notifyListChanged(kinds listKinds) {
+	for _, lc := range listChangedMethods {
+		if kinds&lc.kind == 0 {
+			continue
+		}
+		s.listeners.each(func(l *listener) bool {
+			switch lc.kind {
+			case listTools:
+				return l.tools
+			case listPrompts:
+				return l.prompts
+			default:
+				return l.resources
+			}
+		}, func(l *listener) {
+			if err := l.send(lc.method, nil); err != nil {
+				s.logger.Debug("fastmcp: notification not delivered to a subscription", "method", lc.method, "error", err)
+			}
+		})
+	}
+}
+
+// notifyResourceUpdated tells the listeners subscribed to uri that it changed.
+func (s *Server) notifyResourceUpdated(uri string) {
+	extra := append([]byte(`"uri":`), jsonrpc.AppendString(nil, uri)...)
+	s.listeners.each(func(l *listener) bool { return slices.Contains(l.uris, uri) }, func(l *listener) {
+		if err := l.send("notifications/resources/updated", extra); err != nil {
+			s.logger.Debug("fastmcp: notification not delivered to a subscription", "method", "notifications/resources/updated", "error", err)
+		}
+	})
+}
+
+// listen serves subscriptions/listen: it acknowledges the subscription, then
+// keeps it open until the client ends it or the transport shuts down.
+func (s *Server) listen(c *Context) (any, error) {
+	r := c.req
+	var p struct {
+		paramsMeta
+		Notifications *subscriptionFilter `json:"notifications"`
+	}
+	if err := decodeParams(r, &p); err != nil {
+		return nil, err
+	}
+	if p.Notifications == nil {
+		return nil, NewError(CodeInvalidParams, "Invalid params: subscriptions/listen needs notifications, the filter of the notifications wanted")
+	}
+	if ps, ok := r.out.(*postStream); r.out == nil || (ok && !ps.allowSSE) {
+		return nil, NewError(CodeInvalidRequest, "subscriptions/listen needs a stream to the client: over HTTP, the request must accept text/event-stream and the server must not be in JSON-response mode")
+	}
+	f := *p.Notifications
+	caps := s.capabilities(v20260728)
+	ack := subscriptionFilter{
+		ToolsListChanged:     f.ToolsListChanged && caps.Tools != nil && caps.Tools.ListChanged,
+		PromptsListChanged:   f.PromptsListChanged && caps.Prompts != nil && caps.Prompts.ListChanged,
+		ResourcesListChanged: f.ResourcesListChanged && caps.Resources != nil && caps.Resources.ListChanged,
+	}
+	if caps.Resources != nil && caps.Resources.Subscribe && len(f.ResourceSubscriptions) > 0 {
+		ack.ResourceSubscriptions = slices.Clone(f.ResourceSubscriptions)
+	}
+	l := &listener{
+		id:        r.id,
+		out:       r.out,
+		tools:     ack.ToolsListChanged,
+		prompts:   ack.PromptsListChanged,
+		resources: ack.ResourcesListChanged,
+		uris:      ack.ResourceSubscriptions,
+	}
+	filter, err := json.Marshal(ack)
+	if err != nil {
+		return nil, err
+	}
+	// The acknowledgement goes out before any notification: the listener
+	// is registered with its lock held until it is sent.
+	l.mu.Lock()
+	s.listeners.add(l)
+	err = l.sendLocked("notifications/subscriptions/acknowledged", append([]byte(`"notifications":`), filter...))
+	l.mu.Unlock()
+	defer s.listeners.remove(l)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-c.Done():
+		return nil, context.Cause(c)
+	case <-r.stop:
+		// Shutting down: end the subscription gracefully.
+		b := append([]byte(`{"resultType":"complete","_meta":{"`+metaSubscriptionID+`":`), r.id...)
+		return json.RawMessage(append(b, "}}"...)), nil
+	}
+}
