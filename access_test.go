@@ -393,4 +393,27 @@ func TestRateLimits(t *testing.T) {
 			t.Errorf("/health over the limit: %d", resp.StatusCode)
 		}
 	})
+	t.Run("route", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, fastmcp.Options{}) // no RateLimits: the route's own limit still applies
+		s.RouteFunc("GET /api/register", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) },
+			fastmcp.RouteOptions{Public: true, RateLimit: fastmcp.Rate{Limit: 2, Per: time.Hour}})
+		s.RouteFunc("GET /api/free", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }, fastmcp.RouteOptions{Public: true})
+		srv := ssServeHTTP(t, s, fastmcp.HTTP{})
+		base := strings.TrimSuffix(srv.endpoint, "/mcp")
+		var statuses []int
+		for range 3 {
+			resp, _ := acGet(t, base+"/api/register", nil)
+			statuses = append(statuses, resp.StatusCode)
+			if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+		}
+		if diff := cmp.Diff([]int{201, 201, 429}, statuses); diff != "" {
+			t.Errorf("statuses (-want +got):\n%s", diff)
+		}
+		if resp, _ := acGet(t, base+"/api/free", nil); resp.StatusCode != 200 {
+			t.Errorf("a route without a limit: %d", resp.StatusCode)
+		}
+	})
 }

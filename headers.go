@@ -62,8 +62,8 @@ func headerParams(schema json.RawMessage) ([]headerParam, error) {
 			if len(path) == 0 {
 				return fmt.Errorf("x-mcp-header %q is on the schema root, not a parameter", name)
 			}
-			typ, _ := obj["type"].(string)
-			if typ != "string" && typ != "integer" && typ != "boolean" {
+			typ := primitiveType(obj["type"])
+			if typ == "" {
 				return fmt.Errorf("x-mcp-header %q marks %q, of type %v: only string, integer and boolean parameters can be headers", name, strings.Join(path, "."), obj["type"])
 			}
 			for _, p := range out {
@@ -90,6 +90,30 @@ func headerParams(schema json.RawMessage) ([]headerParam, error) {
 		return nil, fmt.Errorf("x-mcp-header may only mark parameters reached from the schema root through properties (not items, $ref, anyOf, oneOf, allOf, not, if/then/else or $defs)")
 	}
 	return out, nil
+}
+
+// primitiveType returns the type a header parameter may have ("string",
+// "integer" or "boolean"), also when the schema allows null besides it, or
+// "" for any other type.
+func primitiveType(t any) string {
+	var types []string
+	switch t := t.(type) {
+	case string:
+		types = []string{t}
+	case []any:
+		for _, x := range t {
+			if s, ok := x.(string); ok && s != "null" {
+				types = append(types, s)
+			}
+		}
+	}
+	if len(types) == 1 {
+		switch types[0] {
+		case "string", "integer", "boolean":
+			return types[0]
+		}
+	}
+	return ""
 }
 
 func sortedKeys(m map[string]any) []string {

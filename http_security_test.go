@@ -158,6 +158,8 @@ func TestDNSRebindingNonLoopback(t *testing.T) {
 		{"AllowedHosts admits", fastmcp.HTTP{AllowedHosts: []string{"mcp.example.com"}}, "mcp.example.com", "", 200},
 		{"AllowedOrigins applies", fastmcp.HTTP{AllowedOrigins: []string{"https://app.example.com"}}, "mcp.example.com", "https://evil.example.com", 403},
 		{"AllowedOrigins admits", fastmcp.HTTP{AllowedOrigins: []string{"https://app.example.com"}}, "mcp.example.com", "https://app.example.com", 200},
+		{"own origin admitted", fastmcp.HTTP{AllowedOrigins: []string{"https://app.example.com"}}, "mcp.example.com", "http://mcp.example.com", 200},
+		{"own host, other scheme refused", fastmcp.HTTP{AllowedOrigins: []string{"https://app.example.com"}}, "mcp.example.com", "https://mcp.example.com:8443", 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := serve(tc.opts, tc.host, tc.origin); got != tc.want {
@@ -174,7 +176,7 @@ func TestCORS(t *testing.T) {
 		r, _ := http.NewRequest(http.MethodOptions, base+"/mcp", nil)
 		r.Header.Set("Origin", origin)
 		r.Header.Set("Access-Control-Request-Method", "POST")
-		r.Header.Set("Access-Control-Request-Headers", "content-type, mcp-session-id, mcp-protocol-version")
+		r.Header.Set("Access-Control-Request-Headers", "content-type, mcp-session-id, mcp-protocol-version, mcp-param-region, x-evil")
 		resp, err := htHTTPClient(t).Do(r)
 		if err != nil {
 			t.Fatal(err)
@@ -224,10 +226,13 @@ func TestCORS(t *testing.T) {
 			}
 		}
 		headers := splitList(resp.Header.Get("Access-Control-Allow-Headers"))
-		for _, h := range []string{"content-type", "mcp-session-id", "mcp-protocol-version", "last-event-id", "authorization", "mcp-method", "mcp-name"} {
+		for _, h := range []string{"content-type", "mcp-session-id", "mcp-protocol-version", "last-event-id", "authorization", "mcp-method", "mcp-name", "mcp-param-region"} {
 			if !headers[h] {
 				t.Errorf("Allow-Headers %q lacks %s", resp.Header.Get("Access-Control-Allow-Headers"), h)
 			}
+		}
+		if headers["x-evil"] {
+			t.Errorf("Allow-Headers %q admits a header the server does not use", resp.Header.Get("Access-Control-Allow-Headers"))
 		}
 		if resp.Header.Get("Access-Control-Max-Age") == "" {
 			t.Error("no Access-Control-Max-Age")

@@ -61,7 +61,9 @@ func (h *HTTPHandler) checkHostAndOrigin(w http.ResponseWriter, r *http.Request)
 		}
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && (loopback || len(h.opts.AllowedOrigins) > 0) {
-		if !isLoopbackOrigin(origin) && !slices.Contains(h.opts.AllowedOrigins, origin) && !slices.Contains(h.opts.AllowedOrigins, "*") {
+		// A page of the server's own origin is no rebinding attack: its
+		// host passed the Host check above.
+		if origin != requestBase(r) && !isLoopbackOrigin(origin) && !slices.Contains(h.opts.AllowedOrigins, origin) && !slices.Contains(h.opts.AllowedOrigins, "*") {
 			h.srv.logger.Warn("fastmcp: refused request with an unexpected Origin (DNS-rebinding protection)", "origin", origin)
 			writeJSONError(w, http.StatusForbidden, nil, CodeInvalidRequest, "Forbidden: Origin "+strconv.Quote(origin)+" is not allowed")
 			return false
@@ -128,7 +130,18 @@ func (h *HTTPHandler) applyCORS(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if allowed {
 		hdr.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-		hdr.Set("Access-Control-Allow-Headers", strings.Join(append(slices.Clone(defaultCORSAllowHeaders), cors.AllowHeaders...), ", "))
+		allow := append(slices.Clone(defaultCORSAllowHeaders), cors.AllowHeaders...)
+		// The Mcp-Param-{Name} headers of the 2026-07-28 revision are
+		// named by each tool's schema: allow those the client asks for.
+		for _, v := range r.Header.Values("Access-Control-Request-Headers") {
+			for _, name := range strings.Split(v, ",") {
+				name = strings.TrimSpace(name)
+				if len(name) > len("mcp-param-") && strings.EqualFold(name[:len("mcp-param-")], "mcp-param-") && isToken(name) {
+					allow = append(allow, name)
+				}
+			}
+		}
+		hdr.Set("Access-Control-Allow-Headers", strings.Join(allow, ", "))
 		maxAge := cors.MaxAge
 		if maxAge <= 0 {
 			maxAge = 7200e9

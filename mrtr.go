@@ -125,12 +125,42 @@ func (q InputRequest) missing(caps ClientCapabilities, required map[string]any) 
 // wireParams returns the request's params as sent in an input_required
 // result: the 2026-07-28 revision has no elicitation ids.
 func (q InputRequest) wireParams() any {
-	if p, ok := q.params.(*ElicitParams); ok && p != nil && p.ElicitationID != "" {
-		cp := *p
+	switch p := q.params.(type) {
+	case *CreateMessageParams:
+		return samplingParams(p)
+	case *ElicitParams:
+		cp := elicitParams(p)
 		cp.ElicitationID = ""
-		return &cp
+		return cp
 	}
 	return q.params
+}
+
+// samplingParams returns p with what the protocol requires filled in: an
+// empty message list rather than none.
+func samplingParams(p *CreateMessageParams) *CreateMessageParams {
+	if p == nil {
+		return &CreateMessageParams{Messages: []*SamplingMessage{}}
+	}
+	if p.Messages == nil {
+		cp := *p
+		cp.Messages = []*SamplingMessage{}
+		return &cp
+	}
+	return p
+}
+
+// elicitParams returns a copy of p with what the protocol requires filled
+// in: a form without fields rather than none.
+func elicitParams(p *ElicitParams) *ElicitParams {
+	var cp ElicitParams
+	if p != nil {
+		cp = *p
+	}
+	if cp.Mode != "url" && cp.RequestedSchema == nil {
+		cp.RequestedSchema = map[string]any{"type": "object", "properties": map[string]any{}}
+	}
+	return &cp
 }
 
 // InputResponse is the client's answer to one InputRequest.
@@ -350,6 +380,10 @@ func (c *Context) SetRequestState(state []byte) {
 // into rounds. It returns ErrInputRequired, for the handler to return. In the
 // handshake era, and in requests that cannot be answered with input_required,
 // it returns an error saying so and has no effect.
+//
+// The result carries requestState and no inputRequests, which the revision
+// lets a client retry at once; some clients (the Go SDK v1.8.0) hand such a
+// result to their caller instead of retrying.
 func (c *Context) RetryRequest() error {
 	st := c.req.input
 	if st == nil {

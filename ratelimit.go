@@ -128,7 +128,9 @@ func (m *memoryLimiter) sweep(now time.Time) {
 // limiter returns the configured limiter, creating the default once.
 func (s *Server) limiter() RateLimiter {
 	s.rlOnce.Do(func() {
-		s.rl = s.opts.RateLimits.Limiter
+		if s.opts.RateLimits != nil {
+			s.rl = s.opts.RateLimits.Limiter
+		}
 		if s.rl == nil {
 			s.rl = NewMemoryRateLimiter()
 		}
@@ -192,6 +194,15 @@ func roundUp(d time.Duration) time.Duration {
 	return time.Duration(math.Ceil(float64(d)/float64(100*time.Millisecond))) * 100 * time.Millisecond
 }
 
+// rateLimited wraps a handler with a server-wide limit on its own bucket.
+func (s *Server) rateLimited(key string, rate Rate, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.allowHTTP(w, r, key, rate) {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
 // checkHTTPRate applies the server-wide HTTP limit. It answers 429 itself and
 // reports false when the request is over the limit.
 func (s *Server) checkHTTPRate(w http.ResponseWriter, r *http.Request) bool {
@@ -199,7 +210,13 @@ func (s *Server) checkHTTPRate(w http.ResponseWriter, r *http.Request) bool {
 	if rl == nil || !rl.HTTP.enabled() {
 		return true
 	}
-	ok, retry, err := s.limiter().Allow(r.Context(), "http", rl.HTTP)
+	return s.allowHTTP(w, r, "http", rl.HTTP)
+}
+
+// allowHTTP takes a request from the bucket key. It answers 429 itself and
+// reports false when the request is over the limit.
+func (s *Server) allowHTTP(w http.ResponseWriter, r *http.Request, key string, rate Rate) bool {
+	ok, retry, err := s.limiter().Allow(r.Context(), key, rate)
 	if err != nil {
 		s.logger.Warn("fastmcp: rate limiter failed; allowing the request", "error", err)
 		return true

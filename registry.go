@@ -239,13 +239,7 @@ func (s *Server) flushListChanged() {
 	s.lcPending = [len(listChangedMethods)]uint64{}
 	s.lcTimer = nil
 	s.lcMu.Unlock()
-	var kinds listKinds
-	for i, lc := range listChangedMethods {
-		if pending[i] != 0 {
-			kinds |= lc.kind
-		}
-	}
-	s.notifyListChanged(kinds)
+	s.notifyListChanged(pending)
 	for i, lc := range listChangedMethods {
 		if seq := pending[i]; seq != 0 {
 			s.forEachSession(func(sess *Session) {

@@ -12,6 +12,12 @@ type RouteOptions struct {
 	// authenticator. Default false: routes are authenticated like the MCP
 	// endpoint.
 	Public bool
+	// RateLimit limits the requests to the route, server-wide, on a bucket
+	// of its own (over the limit: 429 with Retry-After), with the limiter of
+	// Options.RateLimits (in memory when unset). Default: no limit. Public
+	// routes that do work for anonymous callers, such as OAuth client
+	// registration, should set one.
+	RateLimit Rate
 }
 
 // routes are the server's custom HTTP routes, served by every HTTP handler of
@@ -34,7 +40,7 @@ func (s *Server) Route(pattern string, handler http.Handler, opts RouteOptions) 
 	if s.routes.mux == nil {
 		s.routes.mux = http.NewServeMux()
 	}
-	s.routes.mux.Handle(pattern, s.routeHandler(handler, opts))
+	s.routes.mux.Handle(pattern, s.routeHandler(pattern, handler, opts))
 	s.routes.n++
 }
 
@@ -45,7 +51,10 @@ func (s *Server) RouteFunc(pattern string, handler func(http.ResponseWriter, *ht
 
 // routeHandler wraps a route with what applies to it: authentication, unless
 // the route is public or the server has no authenticator.
-func (s *Server) routeHandler(handler http.Handler, opts RouteOptions) http.Handler {
+func (s *Server) routeHandler(pattern string, handler http.Handler, opts RouteOptions) http.Handler {
+	if opts.RateLimit.enabled() {
+		handler = s.rateLimited("route "+pattern, opts.RateLimit, handler)
+	}
 	if opts.Public {
 		return handler
 	}

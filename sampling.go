@@ -230,7 +230,7 @@ func (s *Session) requestSampling(ctx context.Context, out outbound, p *CreateMe
 		return nil, capabilityError("sample an LLM for the server", "sampling")
 	}
 	var res CreateMessageResult
-	if err := s.call(ctx, out, "sampling/createMessage", p, &res, opts); err != nil {
+	if err := s.call(ctx, out, "sampling/createMessage", samplingParams(p), &res, opts); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -249,10 +249,10 @@ func (s *Session) elicit(ctx context.Context, out outbound, p *ElicitParams, opt
 	if caps == nil {
 		return nil, capabilityError("ask its user for input", "elicitation")
 	}
-	if p.Mode == "url" && caps.URL == nil {
+	if p != nil && p.Mode == "url" && caps.URL == nil {
 		return nil, capabilityError("send its user to a URL", "elicitation.url")
 	}
-	send := *p
+	send := *elicitParams(p)
 	if v := s.protocol(); v < v20251125 {
 		send.Mode = "" // the mode member arrived with 2025-11-25
 	}

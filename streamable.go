@@ -454,6 +454,15 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		w.Write(decodeFailure(err))
 		return
 	}
+	if legacyHeader && r.Header.Get("Mcp-Session-Id") == "" && m.Method != "initialize" {
+		// A request naming a handshake-era version without a session:
+		// with the 2026-07-28 _meta, it asks for that version without
+		// the handshake, which the modern path refuses helpfully.
+		if _, found := metaVersion(m.Params); found {
+			h.serveModern(w, r, &m, accept)
+			return
+		}
+	}
 	if !legacyHeader {
 		modern := hv == v20260728
 		if !modern {

@@ -36,6 +36,9 @@ type listener struct {
 
 	tools, prompts, resources bool
 	uris                      []string
+	// seq is the server's registry change number when the listener
+	// opened: it is told of later changes only.
+	seq uint64
 }
 
 // subscriptionFilter is the notifications member of subscriptions/listen and
@@ -105,14 +108,19 @@ func (l *listener) sendLocked(method string, extra []byte) error {
 	return l.out.send(b)
 }
 
-// notifyListChanged tells the listeners that opted in that the lists of kinds
-// changed.
-func (s *Server) notifyListChanged(kinds listKinds) {
-	for _, lc := range listChangedMethods {
-		if kinds&lc.kind == 0 {
+// notifyListChanged tells the listeners that opted in that lists changed: the
+// list of listChangedMethods[i] changed with change number pending[i] (0: it
+// did not). Listeners opened after a change are not told of it.
+func (s *Server) notifyListChanged(pending [len(listChangedMethods)]uint64) {
+	for i, lc := range listChangedMethods {
+		seq := pending[i]
+		if seq == 0 {
 			continue
 		}
 		s.listeners.each(func(l *listener) bool {
+			if l.seq >= seq {
+				return false
+			}
 			switch lc.kind {
 			case listTools:
 				return l.tools
@@ -167,6 +175,7 @@ func (s *Server) listen(c *Context) (any, error) {
 		ack.ResourceSubscriptions = slices.Clone(f.ResourceSubscriptions)
 	}
 	l := &listener{
+		seq:       s.lcSeq.Load(),
 		id:        r.id,
 		out:       r.out,
 		tools:     ack.ToolsListChanged,

@@ -179,6 +179,14 @@ var notificationDefs = map[string]string{
 	"notifications/subscriptions/acknowledged": "SubscriptionsAcknowledgedNotification",
 }
 
+// errorDefs names the definitions of the errors the 2026-07-28 revision
+// defines, by code.
+var errorDefs = map[int64]string{
+	-32020: "HeaderMismatchError",
+	-32021: "MissingRequiredClientCapabilityError",
+	-32022: "UnsupportedProtocolVersionError",
+}
+
 // requestDefs names the definition of each server-to-client request.
 var requestDefs = map[string]string{
 	"ping":                   "PingRequest",
@@ -258,6 +266,14 @@ func (c *Conversation) Received(msg []byte) error {
 		}
 		return c.v.Validate("JSONRPCNotification", trimmed)
 	case e.Error != nil:
+		// The 2026-07-28 revision defines the errors of its own codes.
+		var code struct {
+			Code int64 `json:"code"`
+		}
+		json.Unmarshal(e.Error, &code)
+		if def := errorDefs[code.Code]; def != "" && c.v.Has(def) {
+			return c.v.Validate(def, trimmed)
+		}
 		for _, def := range []string{"JSONRPCErrorResponse", "JSONRPCError"} {
 			if c.v.Has(def) {
 				return c.v.Validate(def, trimmed)
@@ -272,7 +288,11 @@ func (c *Conversation) Received(msg []byte) error {
 		if def == "EmptyResult" && !c.v.Has(def) {
 			def = "Result"
 		}
-		if def == "CallToolResult" && bytes.Contains(e.Result, []byte(`"input_required"`)) && c.v.Has("InputRequiredResult") {
+		var rt struct {
+			ResultType string `json:"resultType"`
+		}
+		json.Unmarshal(e.Result, &rt)
+		if rt.ResultType == "input_required" && c.v.Has("InputRequiredResult") {
 			def = "InputRequiredResult"
 		}
 		if def == "" || !c.v.Has(def) {
