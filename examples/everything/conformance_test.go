@@ -144,35 +144,41 @@ var nodeVersion struct {
 	err   error
 }
 
-// needSuite returns the installed suite, or skips the test (fails it when
-// FASTMCP_CONFORMANCE=1) when it is missing.
+// needSuite returns the installed suite pinned in interop/conformance, or
+// skips the test (fails it when FASTMCP_CONFORMANCE=1) when it is missing.
 func needSuite(t *testing.T) conformanceSuite {
+	t.Helper()
+	return needSuiteAt(t, "conformance", conformanceVersion)
+}
+
+// needSuiteAt returns the suite of version installed in interop/<dir>.
+func needSuiteAt(t *testing.T, dir, version string) conformanceSuite {
 	t.Helper()
 	required := os.Getenv("FASTMCP_CONFORMANCE") == "1"
 	unavailable := func(why string) {
 		t.Helper()
 		if required {
-			t.Fatalf("%s, and FASTMCP_CONFORMANCE=1 requires this test to run; install with: npm ci --prefix interop/conformance", why)
+			t.Fatalf("%s, and FASTMCP_CONFORMANCE=1 requires this test to run; install with: npm ci --prefix interop/%s", why, dir)
 		}
-		t.Skipf("%s; to run this test: npm ci --prefix interop/conformance (set FASTMCP_CONFORMANCE=1 to make a missing setup fail)", why)
+		t.Skipf("%s; to run this test: npm ci --prefix interop/%s (set FASTMCP_CONFORMANCE=1 to make a missing setup fail)", why, dir)
 	}
 	if testing.Short() && !required {
 		t.Skip("the conformance suite takes a while; skipped in -short mode")
 	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "interop", "conformance"))
+	root, err := filepath.Abs(filepath.Join("..", "..", "interop", dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := conformanceSuite{
-		node: filepath.Join(dir, "node_modules", ".bin", "node"),
-		cli:  filepath.Join(dir, "node_modules", ".bin", "conformance"),
+		node: filepath.Join(root, "node_modules", ".bin", "node"),
+		cli:  filepath.Join(root, "node_modules", ".bin", "conformance"),
 	}
 	for _, p := range []string{s.node, s.cli} {
 		if _, err := os.Stat(p); err != nil {
 			unavailable(fmt.Sprintf("%s is missing", p))
 		}
 	}
-	manifest := filepath.Join(dir, "node_modules", "@modelcontextprotocol", "conformance", "package.json")
+	manifest := filepath.Join(root, "node_modules", "@modelcontextprotocol", "conformance", "package.json")
 	raw, err := os.ReadFile(manifest)
 	if err != nil {
 		unavailable(fmt.Sprintf("%s is missing", manifest))
@@ -180,8 +186,8 @@ func needSuite(t *testing.T) conformanceSuite {
 	var pkg struct {
 		Version string `json:"version"`
 	}
-	if err := json.Unmarshal(raw, &pkg); err != nil || pkg.Version != conformanceVersion {
-		t.Fatalf("%s: version %q (%v), want %s: run npm ci --prefix interop/conformance", manifest, pkg.Version, err, conformanceVersion)
+	if err := json.Unmarshal(raw, &pkg); err != nil || pkg.Version != version {
+		t.Fatalf("%s: version %q (%v), want %s: run npm ci --prefix interop/%s", manifest, pkg.Version, err, version, dir)
 	}
 	nodeVersion.once.Do(func() {
 		out, err := exec.Command(s.node, "--version").Output()
