@@ -72,4 +72,12 @@
 // 2025-06-18 and 2025-11-25, and shapes every message to the revision of the
 // session: a feature a revision lacks is left out or converted (audio for a
 // 2024-11-05 client travels as an embedded binary resource, for instance).
+//
+// The same server serves the sessionless 2026-07-28 revision beside them, on
+// every transport, choosing per request: a request whose _meta names its
+// protocol version (io.modelcontextprotocol/protocolVersion) is served on its
+// own, without a Session; initialize starts a handshake-era session. Handlers
+// are the same in both eras: Sample, Elicit, Roots and Ask become multi
+// round-trip requests for a 2026-07-28 client (see ErrInputRequired), and
+// handles (Context.NewHandle) keep state across its requests.
 package fastmcp

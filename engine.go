@@ -465,6 +465,9 @@ func (s *Server) fetchRoots(sess *Session) ([]Root, bool) {
 	// Over Streamable HTTP the request needs the client's GET stream, which
 	// clients open right after the handshake: give it a moment.
 	if !sess.waitChannel(ctx, rootsChannelWait) {
+		if sess.isClosed() {
+			return nil, false // the client left first: nothing to report
+		}
 		sess.emitError(fmt.Errorf("fastmcp: cannot fetch the client's roots: %w (the client opened no GET stream within %v)", errNoChannel, rootsChannelWait))
 		return nil, false
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
@@ -611,4 +612,112 @@ func ExampleAuto() {
 	// fastmcp.HTTP on port 9000
 	// fastmcp.HTTP on port 3000
 	// fastmcp.Stdio
+}
+
+// post2026 sends a 2026-07-28 request to an MCP endpoint, with the headers
+// and _meta the revision requires, and returns the result.
+func post2026(endpoint, method string, params map[string]any) map[string]any {
+	params["_meta"] = map[string]any{
+		"io.modelcontextprotocol/protocolVersion":    "2026-07-28",
+		"io.modelcontextprotocol/clientCapabilities": map[string]any{"elicitation": map[string]any{}},
+	}
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", method)
+	req.Header.Set("Mcp-Name", params["name"].(string))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var msg struct {
+		Result map[string]any `json:"result"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&msg); err != nil {
+		log.Fatal(err)
+	}
+	return msg.Result
+}
+
+// A handler asks for input the same way in both protocol eras. For a
+// 2026-07-28 client the request is answered with input_required; the client
+// retries with the answer, and the handler runs again, getting it.
+func ExampleContext_Ask() {
+	server := fastmcp.New(fastmcp.Options{Name: "greeter", Version: "1.0.0"})
+	fastmcp.AddTool(server, fastmcp.Tool{Name: "greet", Description: "Greets the user by name"},
+		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+			res, err := ctx.Ask(fastmcp.ElicitationRequest(&fastmcp.ElicitParams{
+				Message:         "What is your name?",
+				RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{"name": map[string]any{"type": "string"}}},
+			}).WithKey("user_name"))
+			if err != nil {
+				return "", err // ErrInputRequired until the client answers
+			}
+			answer, err := res[0].Elicitation()
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Hello, %v!", answer.Content["name"]), nil
+		})
+	handler := server.Handler(fastmcp.HTTP{})
+	defer handler.Close()
+	ts := httptest.NewServer(handler)
+	defer ts.Close()
+
+	r1 := post2026(ts.URL+"/mcp", "tools/call", map[string]any{"name": "greet"})
+	asks := r1["inputRequests"].(map[string]any)["user_name"].(map[string]any)
+	fmt.Println("round 1:", r1["resultType"], asks["method"])
+
+	r2 := post2026(ts.URL+"/mcp", "tools/call", map[string]any{
+		"name":           "greet",
+		"inputResponses": map[string]any{"user_name": map[string]any{"action": "accept", "content": map[string]any{"name": "Ada"}}},
+		"requestState":   r1["requestState"],
+	})
+	fmt.Println("round 2:", r2["resultType"], r2["content"].([]any)[0].(map[string]any)["text"])
+	// Output:
+	// round 1: input_required elicitation/create
+	// round 2: complete Hello, Ada!
+}
+
+// Handles keep state across the requests of a client without sessions (the
+// 2026-07-28 revision): one tool returns a handle, later tools receive it as
+// an argument.
+func ExampleContext_NewHandle() {
+	server := fastmcp.New(fastmcp.Options{Name: "carts", Version: "1.0.0"})
+	fastmcp.AddTool(server, fastmcp.Tool{Name: "open_cart", Description: "Opens a cart; returns its handle"},
+		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+			handle, _, err := ctx.NewHandle(time.Hour)
+			return handle, err
+		})
+	type addArgs struct {
+		Cart string `json:"cart" description:"The cart's handle"`
+		Item string `json:"item"`
+	}
+	fastmcp.AddTool(server, fastmcp.Tool{Name: "add_item", Description: "Adds an item to a cart"},
+		func(ctx *fastmcp.Context, args addArgs) (string, error) {
+			cart, err := ctx.OpenHandle(args.Cart)
+			if err != nil {
+				return "", fastmcp.NewUserError("unknown cart")
+			}
+			n, err := cart.Incr(ctx, "items", 1)
+			return fmt.Sprintf("%d item(s)", n), err
+		})
+	handler := server.Handler(fastmcp.HTTP{})
+	defer handler.Close()
+	ts := httptest.NewServer(handler)
+	defer ts.Close()
+
+	text := func(r map[string]any) any { return r["content"].([]any)[0].(map[string]any)["text"] }
+	cart := text(post2026(ts.URL+"/mcp", "tools/call", map[string]any{"name": "open_cart"}))
+	for _, item := range []string{"apple", "pear"} {
+		fmt.Println(text(post2026(ts.URL+"/mcp", "tools/call", map[string]any{"name": "add_item", "arguments": map[string]any{"cart": cart, "item": item}})))
+	}
+	fmt.Println(text(post2026(ts.URL+"/mcp", "tools/call", map[string]any{"name": "add_item", "arguments": map[string]any{"cart": "forged", "item": "x"}})))
+	// Output:
+	// 1 item(s)
+	// 2 item(s)
+	// unknown cart
 }
