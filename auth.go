@@ -160,6 +160,11 @@ func (s *Server) writeAuthError(w http.ResponseWriter, err error, metadataURL st
 	if errors.As(err, &he) {
 		status = he.status()
 		msg = he.Error() // its message, its cause's, or the status text
+		if status >= 500 {
+			// The credentials could not be checked (a JWKS or
+			// introspection endpoint down): the operator must know.
+			s.logger.Warn("fastmcp: authentication could not complete", "status", status, "error", err)
+		}
 		for k, vs := range he.Header {
 			for _, v := range vs {
 				w.Header().Add(k, v)

@@ -165,3 +165,54 @@ func BenchmarkHTTPSessionLifecycle(b *testing.B) {
 		}
 	}
 }
+
+var benchModernCall = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"add","arguments":{"a":1.5,"b":2},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"b","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`)
+
+// BenchmarkDispatchModernToolCall is BenchmarkDispatchToolCall for a
+// 2026-07-28 request: the protocol fields come from the request's _meta, and
+// the result gets resultType and the server's identity.
+func BenchmarkDispatchModernToolCall(b *testing.B) {
+	s := benchServer(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var m jsonrpc.Message
+		if err := jsonrpc.Decode(benchModernCall, &m); err != nil {
+			b.Fatal(err)
+		}
+		buf := getBuf()
+		r := &request{id: m.ID, method: m.Method, params: m.Params, modern: true}
+		*buf = s.serveRequest(ctx, nil, r, *buf)
+		if !bytes.Contains(*buf, []byte(`"3.5"`)) || !bytes.Contains(*buf, []byte(`"resultType":"complete"`)) {
+			b.Fatalf("unexpected response %s", *buf)
+		}
+		putBuf(buf)
+	}
+}
+
+// BenchmarkHTTPModernToolCall is BenchmarkHTTPToolCall for a 2026-07-28
+// request: no session, and the request metadata headers checked.
+func BenchmarkHTTPModernToolCall(b *testing.B) {
+	s := benchServer(b)
+	h := s.Handler(HTTP{DisableDNSRebindingProtection: true})
+	defer h.Close()
+	body := bytes.NewReader(benchModernCall)
+	req := httptest.NewRequest(http.MethodPost, "/mcp", body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", "tools/call")
+	req.Header.Set("Mcp-Name", "add")
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		body.Reset(benchModernCall)
+		req.Body = io.NopCloser(body)
+		clear(w.h)
+		w.code = 0
+		h.ServeHTTP(w, req)
+		if w.code != http.StatusOK {
+			b.Fatalf("status %d", w.code)
+		}
+	}
+}

@@ -99,7 +99,13 @@ func (c *Context) Meta() Meta {
 func (c *Context) ProtocolVersion() string { return c.req.version.String() }
 
 // ClientInfo returns the client's name and version.
-func (c *Context) ClientInfo() Implementation { return c.req.clientInfo }
+func (c *Context) ClientInfo() Implementation {
+	r := c.req
+	if r.infoRaw != nil {
+		r.infoOnce.Do(func() { _ = json.Unmarshal(r.infoRaw, &r.clientInfo) })
+	}
+	return r.clientInfo
+}
 
 // ClientCapabilities returns what the client declared it supports.
 func (c *Context) ClientCapabilities() ClientCapabilities { return c.req.clientCaps }

@@ -28,6 +28,10 @@ type request struct {
 	// copied from the session in the handshake era.
 	version    protocolVersion
 	clientInfo Implementation
+	// infoRaw is a 2026-07-28 request's clientInfo, decoded into
+	// clientInfo on first use (infoOnce).
+	infoRaw  []byte
+	infoOnce sync.Once
 	clientCaps ClientCapabilities
 	logLevel   LoggingLevel
 	// meta is the raw _meta of the params, decoded on demand.
@@ -67,8 +71,11 @@ type request struct {
 	cache   cacheHint
 	noCache bool
 	// input holds the multi round-trip state of a tools/call,
-	// resources/read or prompts/get request (see mrtr.go).
-	input *inputState
+	// resources/read or prompts/get request (see mrtr.go), which may ask
+	// for input (mrtr); created on first use (inputOnce).
+	input     *inputState
+	mrtr      bool
+	inputOnce sync.Once
 	// conn is the stream connection (stdio) a sessionless request came
 	// in on: notifications/cancelled finds the request through it.
 	conn *Session
@@ -77,6 +84,9 @@ type request struct {
 	stop <-chan struct{}
 	// errCode is the code of the error response sent, if any.
 	errCode ErrorCode
+	// pm are the members of params the engine reads, found in one scan
+	// (members).
+	pm paramMembers
 
 	// ctx is the handler's Context, allocated with the request.
 	ctx Context
@@ -110,6 +120,48 @@ func (r *request) setMeta(raw json.RawMessage) error {
 		}
 	}
 	return nil
+}
+
+// paramMembers are the raw members of a request's params that the engine
+// reads in place.
+type paramMembers struct {
+	scanned, invalid                   bool
+	name, uri, args, meta, input, state []byte
+}
+
+// members returns the members of the params, scanning them once. invalid
+// reports params that are not an object.
+func (r *request) members() *paramMembers {
+	pm := &r.pm
+	if pm.scanned {
+		return pm
+	}
+	pm.scanned = true
+	if len(r.params) == 0 || string(r.params) == "null" {
+		return pm
+	}
+	err := jsonrpc.ObjectEachRaw(r.params, func(key []byte, escaped bool, value []byte) error {
+		if escaped {
+			return nil
+		}
+		switch string(key) {
+		case "name":
+			pm.name = value
+		case "uri":
+			pm.uri = value
+		case "arguments":
+			pm.args = value
+		case "_meta":
+			pm.meta = value
+		case "inputResponses":
+			pm.input = value
+		case "requestState":
+			pm.state = value
+		}
+		return nil
+	})
+	pm.invalid = err != nil
+	return pm
 }
 
 // decodeParams decodes the request's params into p, which must embed paramsMeta.
@@ -202,8 +254,7 @@ func (s *Server) serveRequest(parent context.Context, sess *Session, r *request,
 		return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
 	}
 	if r.modern {
-		res := s.finishModern(b[resStart:], r)
-		b = append(b[:resStart], res...)
+		b = s.finishModern(b, resStart, r)
 	}
 	return append(b, '}')
 }

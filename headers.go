@@ -194,16 +194,11 @@ func (h *HTTPHandler) checkModernHeaders(hr *http.Request, r *request) *Error {
 	default:
 		return nil
 	}
-	var name, args []byte
-	jsonrpc.ObjectEachRaw(r.params, func(key []byte, _ bool, value []byte) error {
-		switch string(key) {
-		case member:
-			name = value
-		case "arguments":
-			args = value
-		}
-		return nil
-	})
+	pm := r.members()
+	name, args := pm.name, pm.args
+	if member == "uri" {
+		name = pm.uri
+	}
 	body, _ := jsonrpc.UnquoteString(name)
 	nv := hdr.Values("Mcp-Name")
 	if len(nv) == 0 {

@@ -59,6 +59,9 @@ func SupportedProtocolVersions() []string {
 // without decoding the params: it reports the raw JSON value and whether the
 // key is present. It is how a request is recognised as a 2026-07-28 one.
 func metaVersion(params []byte) (raw []byte, found bool) {
+	if !bytes.Contains(params, []byte(metaProtocolVersion)) {
+		return nil, false // the common handshake-era case, found fast
+	}
 	meta := metaOf(params)
 	if meta == nil {
 		return nil, false
@@ -112,8 +115,8 @@ func (r *request) readModernMeta() *Error {
 	if len(r.params) > 0 && r.params[0] != '{' && string(r.params) != "null" {
 		return invalid("Invalid params: params must be an object")
 	}
-	meta := metaOf(r.params)
-	if meta == nil {
+	meta := r.members().meta
+	if len(meta) == 0 || meta[0] != '{' {
 		return invalid("Invalid params: missing _meta; a %s request carries %s and %s in params._meta", ProtocolVersion20260728, metaProtocolVersion, metaClientCapabilities)
 	}
 	var version, caps, info, level, progress, reqID []byte
@@ -143,9 +146,12 @@ func (r *request) readModernMeta() *Error {
 	if version == nil {
 		return invalid("Invalid params: _meta is missing the required %s", metaProtocolVersion)
 	}
-	v, ok := jsonrpc.UnquoteString(version)
-	if !ok {
-		return invalid("Invalid params: %s must be a string", metaProtocolVersion)
+	v := ProtocolVersion20260728
+	if string(version) != `"`+ProtocolVersion20260728+`"` {
+		var ok bool
+		if v, ok = jsonrpc.UnquoteString(version); !ok {
+			return invalid("Invalid params: %s must be a string", metaProtocolVersion)
+		}
 	}
 	r.requested = v
 	if caps == nil {
@@ -160,9 +166,10 @@ func (r *request) readModernMeta() *Error {
 		}
 	}
 	if info != nil && string(info) != "null" {
-		if err := json.Unmarshal(info, &r.clientInfo); err != nil {
-			return invalid("Invalid params: %s: %v", metaClientInfo, err)
+		if info[0] != '{' {
+			return invalid("Invalid params: %s must be an object", metaClientInfo)
 		}
+		r.infoRaw = info // decoded when a handler asks (Context.ClientInfo)
 	}
 	if level != nil {
 		l, ok := jsonrpc.UnquoteString(level)
@@ -313,14 +320,15 @@ var cacheableMethods = map[string]bool{
 	"resources/read":           true,
 }
 
-// finishModern completes the result object res of a 2026-07-28 request: it
-// adds resultType "complete" unless the result has a resultType, the server's
-// identity to _meta (merged into a _meta the result already has), and for a
-// cacheable method ttlMs and cacheScope. It returns res unchanged when it is
-// not an object.
-func (s *Server) finishModern(res []byte, r *request) []byte {
-	if len(res) < 2 || res[0] != '{' {
-		return res
+// finishModern completes the result object that b holds from start on, for a
+// 2026-07-28 request: it adds resultType "complete" unless the result has a
+// resultType, the server's identity to _meta (merged into a _meta the result
+// already has), and for a cacheable method ttlMs and cacheScope. A result that
+// is not an object is left as it is.
+func (s *Server) finishModern(b []byte, start int, r *request) []byte {
+	res := b[start:]
+	if len(res) < 2 || res[0] != '{' || res[len(res)-1] != '}' {
+		return b
 	}
 	var hasType, hasTTL, hasScope bool
 	var meta []byte
@@ -338,34 +346,38 @@ func (s *Server) finishModern(res []byte, r *request) []byte {
 		return nil
 	})
 	info := s.serverInfoMeta()
-	out := make([]byte, 0, len(res)+len(info)+96)
+	empty := len(bytes.TrimSpace(res[1:len(res)-1])) == 0
 	if meta == nil {
-		out = append(out, res[:len(res)-1]...)
-		if len(bytes.TrimSpace(res[1:len(res)-1])) > 0 {
-			out = append(out, ',')
+		// The common case, in place: members are added before the
+		// closing brace.
+		b = b[:len(b)-1]
+		if !empty {
+			b = append(b, ',')
 		}
-		out = append(out, `"_meta":{`...)
-		out = append(out, info...)
-		out = append(out, '}')
+		b = append(b, `"_meta":{`...)
+		b = append(b, info...)
+		b = append(b, '}')
 	} else {
-		// Splice the server's identity into the existing _meta, unless
-		// the handler set it.
+		// Splice the server's identity into the handler's _meta, unless
+		// it set one itself.
+		orig := bytes.Clone(res)
 		i := cap(res) - cap(meta) // meta is a subslice of res: its offset
-		out = append(out, res[:i]...)
+		meta = orig[i : i+len(meta)]
+		b = append(b[:start], orig[:i]...)
 		if hasKey(meta, metaServerInfo) || meta[0] != '{' {
-			out = append(out, meta...)
+			b = append(b, meta...)
 		} else {
-			out = append(out, '{')
-			out = append(out, info...)
+			b = append(b, '{')
+			b = append(b, info...)
 			if len(bytes.TrimSpace(meta[1:len(meta)-1])) > 0 {
-				out = append(out, ',')
+				b = append(b, ',')
 			}
-			out = append(out, meta[1:]...)
+			b = append(b, meta[1:]...)
 		}
-		out = append(out, res[i+len(meta):len(res)-1]...)
+		b = append(b, orig[i+len(meta):len(orig)-1]...)
 	}
 	if !hasType {
-		out = append(out, `,"resultType":"complete"`...)
+		b = append(b, `,"resultType":"complete"`...)
 	}
 	if cacheableMethods[r.method] && !r.noCache {
 		hint := r.cache
@@ -373,15 +385,15 @@ func (s *Server) finishModern(res []byte, r *request) []byte {
 			hint = cacheHint{ttl: s.opts.Cache.ttlMs(), scope: CachePublic, set: true}
 		}
 		if !hasTTL {
-			out = append(out, `,"ttlMs":`...)
-			out = strconv.AppendInt(out, hint.ttl, 10)
+			b = append(b, `,"ttlMs":`...)
+			b = strconv.AppendInt(b, hint.ttl, 10)
 		}
 		if !hasScope {
-			out = append(out, `,"cacheScope":`...)
-			out = jsonrpc.AppendString(out, string(hint.scope))
+			b = append(b, `,"cacheScope":`...)
+			b = jsonrpc.AppendString(b, string(hint.scope))
 		}
 	}
-	return append(out, '}')
+	return append(b, '}')
 }
 
 // hasKey reports whether the JSON object obj has key.

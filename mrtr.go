@@ -298,7 +298,7 @@ func (c *Context) Ask(reqs ...InputRequest) ([]InputResponse, error) {
 // request's inputResponses and requestState; missing ones become input
 // requests.
 func (c *Context) askModern(reqs []InputRequest) ([]InputResponse, error) {
-	st := c.req.input
+	st := c.inputState()
 	if st == nil {
 		return nil, fmt.Errorf("fastmcp: %s cannot ask the client for input in protocol revision %s: only tools/call, resources/read and prompts/get can", c.req.method, ProtocolVersion20260728)
 	}
@@ -340,6 +340,9 @@ func (c *Context) askModern(reqs []InputRequest) ([]InputResponse, error) {
 			st.failed = e
 			return nil, e
 		}
+		if st.used == nil {
+			st.used = map[string]json.RawMessage{}
+		}
 		st.used[key] = raw
 		out[i] = InputResponse{method: q.method, raw: raw, value: v}
 	}
@@ -353,7 +356,7 @@ func (c *Context) askModern(reqs []InputRequest) ([]InputResponse, error) {
 // of this multi round-trip request (2026-07-28), or nil: in the first round,
 // and in the handshake era.
 func (c *Context) RequestState() []byte {
-	if st := c.req.input; st != nil {
+	if st := c.inputState(); st != nil {
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		return bytes.Clone(st.app)
@@ -367,7 +370,7 @@ func (c *Context) RequestState() []byte {
 // it when the client retries. It has no effect in the handshake era or when
 // the request completes.
 func (c *Context) SetRequestState(state []byte) {
-	if st := c.req.input; st != nil {
+	if st := c.inputState(); st != nil {
 		st.mu.Lock()
 		st.app, st.appSet = bytes.Clone(state), true
 		st.mu.Unlock()
@@ -385,7 +388,7 @@ func (c *Context) SetRequestState(state []byte) {
 // lets a client retry at once; some clients (the Go SDK v1.8.0) hand such a
 // result to their caller instead of retrying.
 func (c *Context) RetryRequest() error {
-	st := c.req.input
+	st := c.inputState()
 	if st == nil {
 		return fmt.Errorf("fastmcp: %s cannot be answered with input_required (only tools/call, resources/read and prompts/get of protocol revision %s can)", c.req.method, ProtocolVersion20260728)
 	}
@@ -403,6 +406,12 @@ type pendingInput struct {
 
 // inputState is the multi round-trip state of one request.
 type inputState struct {
+	// principal and digest bind a requestState to the caller and the
+	// request; computed on first use (bind), as most requests never need
+	// them.
+	r         *request
+	auth      any
+	bound     bool
 	principal string
 	digest    []byte
 
@@ -431,27 +440,17 @@ type stateClaims struct {
 // requestState.
 func (s *Server) readInput(c *Context) error {
 	r := c.req
-	var responses, state []byte
-	if len(r.params) > 0 {
-		err := jsonrpc.ObjectEachRaw(r.params, func(key []byte, escaped bool, value []byte) error {
-			switch string(key) {
-			case "inputResponses":
-				responses = value
-			case "requestState":
-				state = value
-			}
-			return nil
-		})
-		if err != nil {
-			return NewError(CodeInvalidParams, "Invalid params: params must be an object")
-		}
+	pm := r.members()
+	if pm.invalid {
+		return NewError(CodeInvalidParams, "Invalid params: params must be an object")
 	}
-	st := &inputState{
-		principal: principalOf(c.Auth()),
-		answers:   map[string]json.RawMessage{},
-		used:      map[string]json.RawMessage{},
+	responses, state := pm.input, pm.state
+	r.mrtr = true
+	if (state == nil || string(state) == "null") && (responses == nil || string(responses) == "null") {
+		return nil // a first round: the state is made if the handler asks
 	}
-	st.digest = requestDigest(r)
+	st := &inputState{r: r, auth: c.Auth()}
+	r.input = st
 	if state != nil && string(state) != "null" {
 		token, ok := jsonrpc.UnquoteString(state)
 		if !ok {
@@ -465,6 +464,7 @@ func (s *Server) readInput(c *Context) error {
 		if err := json.Unmarshal(payload, &cl); err != nil {
 			return NewError(CodeInvalidParams, "Invalid params: requestState is invalid: %v", errBadToken)
 		}
+		st.bind()
 		switch {
 		case time.Now().UnixMilli() > cl.Exp:
 			return NewError(CodeInvalidParams, "Invalid params: requestState has expired; send the request again without it")
@@ -472,6 +472,9 @@ func (s *Server) readInput(c *Context) error {
 			return NewError(CodeInvalidParams, "Invalid params: requestState was issued to another principal")
 		case !bytes.Equal(cl.Request, st.digest):
 			return NewError(CodeInvalidParams, "Invalid params: requestState was issued for another request")
+		}
+		if len(cl.Answers) > 0 {
+			st.answers = make(map[string]json.RawMessage, len(cl.Answers))
 		}
 		for k, v := range cl.Answers {
 			st.answers[k] = v
@@ -483,6 +486,9 @@ func (s *Server) readInput(c *Context) error {
 			return NewError(CodeInvalidParams, "Invalid params: inputResponses must be an object")
 		}
 		err := jsonrpc.ObjectEach(responses, func(key string, value []byte) error {
+			if st.answers == nil {
+				st.answers = map[string]json.RawMessage{}
+			}
 			st.answers[key] = value
 			return nil
 		})
@@ -490,8 +496,30 @@ func (s *Server) readInput(c *Context) error {
 			return NewError(CodeInvalidParams, "Invalid params: inputResponses must be an object")
 		}
 	}
-	r.input = st
 	return nil
+}
+
+// inputState returns the multi round-trip state of the request, made on
+// first use, or nil when the request cannot ask for input.
+func (c *Context) inputState() *inputState {
+	r := c.req
+	if !r.mrtr {
+		return nil
+	}
+	r.inputOnce.Do(func() {
+		if r.input == nil {
+			r.input = &inputState{r: r, auth: c.Auth()}
+		}
+	})
+	return r.input
+}
+
+// bind computes what binds a requestState: the caller's principal and the
+// request's digest.
+func (st *inputState) bind() {
+	if !st.bound {
+		st.principal, st.digest, st.bound = principalOf(st.auth), requestDigest(st.r), true
+	}
 }
 
 // requestDigest identifies a request for binding requestState to it: its
@@ -552,6 +580,7 @@ func (st *inputState) outcome(s *Server, r *request) (any, error) {
 	if len(st.pending) == 0 && !st.retry {
 		return nil, nil
 	}
+	st.bind()
 	cl := stateClaims{
 		Exp:       time.Now().Add(s.opts.RequestStateTTL).UnixMilli(),
 		Principal: st.principal,

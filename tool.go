@@ -248,24 +248,12 @@ func appendListTail(b []byte, next string, v protocolVersion) []byte {
 // callTool serves tools/call. Its parameters are read in place and its result
 // is encoded straight into the response: this is the hot path.
 func (s *Server) callTool(c *Context) (any, error) {
-	var name, args, meta []byte
-	if len(c.req.params) > 0 {
-		err := jsonrpc.ObjectEachRaw(c.req.params, func(key []byte, _ bool, value []byte) error {
-			switch string(key) {
-			case "name":
-				name = value
-			case "arguments":
-				args = value
-			case "_meta":
-				meta = value
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, NewError(CodeInvalidParams, "invalid params for tools/call: params must be an object")
-		}
+	pm := c.req.members()
+	if pm.invalid {
+		return nil, NewError(CodeInvalidParams, "invalid params for tools/call: params must be an object")
 	}
-	if err := c.req.setMeta(meta); err != nil {
+	name, args := pm.name, pm.args
+	if err := c.req.setMeta(pm.meta); err != nil {
 		return nil, err
 	}
 	var e *toolEntry

@@ -28,7 +28,8 @@ type APIKeysOptions struct {
 	// Chain can hand it to a token verifier. Default false.
 	Bearer bool
 
-	// Keys maps keys to their users. SetKeys replaces them later.
+	// Keys maps keys to their users. SetKeys replaces them later. Default
+	// none.
 	Keys map[string]User
 	// File is a key file, read by NewAPIKeys and by every reload. Its format
 	// is chosen by its first non-blank character.
@@ -48,11 +49,12 @@ type APIKeysOptions struct {
 	// separated by spaces or tabs, where roles and scopes are comma-separated
 	// lists or "-" for none. Entries are separated by newlines or semicolons
 	// (so keys cannot contain ';', spaces or '#'); a line starting with '#' is
-	// a comment. A key with an expires_at in the past is refused.
+	// a comment. A key with an expires_at in the past is refused. Default
+	// "": no file.
 	File string
 	// Env names an environment variable holding keys in the same formats as
 	// File, such as "admin-key alice admin read,write; user-key bob user read".
-	// The variable must be set.
+	// The variable must be set. Default "": no variable.
 	Env string
 
 	// PollInterval, when positive, rereads File and Env at this period and

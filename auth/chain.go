@@ -2,7 +2,9 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/fastmcp-go/fastmcp"
@@ -17,9 +19,15 @@ import (
 //
 // When no verifier accepts, the 401 names what each expected. It is a bare
 // "Bearer" challenge if the request had no credentials at all, and
-// invalid_token if it had some that no verifier recognized.
+// invalid_token if it had some that no verifier recognized. Chain panics on
+// a nil verifier.
 func Chain(verifiers ...fastmcp.Authenticator) fastmcp.Authenticator {
-	return &chain{verifiers: verifiers}
+	for i, v := range verifiers {
+		if v == nil {
+			panic(fmt.Sprintf("auth: Chain: verifier %d is nil", i))
+		}
+	}
+	return &chain{verifiers: slices.Clone(verifiers)}
 }
 
 type chain struct {

@@ -17,7 +17,7 @@ import (
 // defaults.
 type DiscoveryOptions struct {
 	// TTL is how long a fetched document is served from the cache. Default 1
-	// hour.
+	// hour; negative disables caching (concurrent fetches are still shared).
 	TTL time.Duration
 	// Timeout bounds each fetch. Default 10 seconds.
 	Timeout time.Duration

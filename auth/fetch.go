@@ -31,9 +31,19 @@ func orDefault[T comparable](v, d T) T {
 // with a context that is not cancelled with the caller's (another caller may
 // still want the result) but bounded by timeout; each caller stops waiting
 // when its own ctx ends.
+//
+// A panic in fn (a ClaimsMapper's, say) is raised again in each waiting
+// caller's goroutine, where the server's recovery of authenticator panics
+// handles it. Left to singleflight.DoChan, it would be re-raised in a
+// goroutine of its own and end the process.
 func flight[T any](ctx context.Context, g *singleflight.Group, key string, timeout time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
 	fctx := context.WithoutCancel(ctx)
-	ch := g.DoChan(key, func() (any, error) {
+	ch := g.DoChan(key, func() (v any, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				v, err = nil, &flightPanic{value: p}
+			}
+		}()
 		ctx, cancel := context.WithTimeout(fctx, timeout)
 		defer cancel()
 		return fn(ctx)
@@ -41,6 +51,9 @@ func flight[T any](ctx context.Context, g *singleflight.Group, key string, timeo
 	var zero T
 	select {
 	case res := <-ch:
+		if fp, ok := res.Err.(*flightPanic); ok {
+			panic(fp.value)
+		}
 		if res.Err != nil {
 			return zero, res.Err
 		}
@@ -49,6 +62,11 @@ func flight[T any](ctx context.Context, g *singleflight.Group, key string, timeo
 		return zero, ctx.Err()
 	}
 }
+
+// flightPanic carries a panic of a flight's function to its callers.
+type flightPanic struct{ value any }
+
+func (p *flightPanic) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 
 // getJSON GETs url and decodes its JSON body into v.
 func getJSON(ctx context.Context, client *http.Client, url string, v any) error {

@@ -20,34 +20,37 @@ import (
 // or found from Issuer's discovery document with Discover.
 type IntrospectionOptions struct {
 	// Endpoint is the authorization server's introspection endpoint.
+	// Default "": Discover must be set instead.
 	Endpoint string
 	// Discover finds the endpoint in Issuer's discovery document (its
-	// "introspection_endpoint") through Discovery.
+	// "introspection_endpoint") through Discovery. Default false.
 	Discover bool
 	// Discovery is the discovery cache Discover uses. Default: a cache of
 	// its own using HTTPClient when that is set, else one cache shared by
 	// the verifiers of the process.
 	Discovery *DiscoveryCache
 	// Issuer, when set, must equal the "iss" of responses that carry one.
+	// Default "": any issuer.
 	Issuer string
 
 	// ClientID and ClientSecret authenticate this server to the endpoint.
+	// Default "": requests carry no client credentials.
 	ClientID, ClientSecret string
 	// AuthMethod is how they are sent: "client_secret_basic" (HTTP Basic,
 	// the default) or "client_secret_post" (form fields).
 	AuthMethod string
 
 	// Audiences, when set, requires the response's "aud" to contain one of
-	// them.
+	// them. Default: any audience.
 	Audiences []string
 	// RequiredScopes, when set, must all be granted; a token lacking one is
-	// refused with 403 insufficient_scope.
+	// refused with 403 insufficient_scope. Default none.
 	RequiredScopes []string
 	// RolesClaim names the response member holding roles, as
 	// JWTOptions.RolesClaim. Default "roles".
 	RolesClaim string
 	// ClaimsMapper adjusts the User built from the response, as
-	// JWTOptions.ClaimsMapper.
+	// JWTOptions.ClaimsMapper. Default none.
 	ClaimsMapper ClaimsMapper
 
 	// HTTPClient makes the requests. Default http.DefaultClient.

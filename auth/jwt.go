@@ -19,14 +19,16 @@ import (
 // JWKSURL, or Issuer with Discover.
 type JWTOptions struct {
 	// Secret is the shared secret of HMAC-signed tokens (HS256). It must be
-	// at least 32 bytes (RFC 7518 §3.2).
+	// at least 32 bytes (RFC 7518 §3.2). Default none: HMAC tokens are
+	// refused.
 	Secret []byte
 	// JWKSURL is where the issuer publishes its public keys (RS256, ES256,
 	// EdDSA...). Keys are fetched when first needed and cached; see
-	// KeyCacheTTL and UnknownKeyCooldown.
+	// KeyCacheTTL and UnknownKeyCooldown. Default "".
 	JWKSURL string
 	// Discover finds the JWKS URL from Issuer's discovery document (OpenID
 	// Connect, else RFC 8414) through Discovery, instead of JWKSURL.
+	// Default false.
 	Discover bool
 	// Discovery is the discovery cache Discover uses. Default: a cache of
 	// its own using HTTPClient when that is set, else one cache shared by
@@ -35,11 +37,12 @@ type JWTOptions struct {
 
 	// Issuer, when set, is required in the "iss" claim. In a Chain, a token
 	// from another issuer is ErrUnrecognized rather than invalid, so that
-	// verifiers for several issuers can be chained.
+	// verifiers for several issuers can be chained. Default "": any issuer.
 	Issuer string
 	// Audiences, when set, requires the "aud" claim to contain one of them.
 	// An MCP server should set it to its own resource URL (RFC 8707), so
-	// that tokens issued for other services are refused.
+	// that tokens issued for other services are refused. Default: any
+	// audience.
 	Audiences []string
 	// Algorithms are the signature algorithms accepted. Default: HS256 with
 	// a Secret, and RS256, ES256 and EdDSA with a key set. Supported: HS256,
@@ -55,7 +58,8 @@ type JWTOptions struct {
 	// false: such tokens, which never expire, are refused.
 	AllowMissingExpiry bool
 	// RequiredScopes, when set, must all be granted to the token; a valid
-	// token lacking one is refused with 403 insufficient_scope.
+	// token lacking one is refused with 403 insufficient_scope. Default
+	// none.
 	RequiredScopes []string
 
 	// RolesClaim names the claim holding roles: a string (space-separated)
@@ -65,7 +69,7 @@ type JWTOptions struct {
 	// ClaimsMapper, when set, is called with the verified claims and the
 	// User built from them, to adjust it. An error refuses the token: a
 	// *fastmcp.HTTPError is the answer as is, any other error becomes 401
-	// invalid_token.
+	// invalid_token. Default none.
 	ClaimsMapper ClaimsMapper
 
 	// HTTPClient fetches key sets and discovery documents. Default
