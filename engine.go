@@ -30,8 +30,8 @@ type request struct {
 	clientInfo Implementation
 	// infoRaw is a 2026-07-28 request's clientInfo, decoded into
 	// clientInfo on first use (infoOnce).
-	infoRaw  []byte
-	infoOnce sync.Once
+	infoRaw    []byte
+	infoOnce   sync.Once
 	clientCaps ClientCapabilities
 	logLevel   LoggingLevel
 	// meta is the raw _meta of the params, decoded on demand.
@@ -125,7 +125,7 @@ func (r *request) setMeta(raw json.RawMessage) error {
 // paramMembers are the raw members of a request's params that the engine
 // reads in place.
 type paramMembers struct {
-	scanned, invalid                   bool
+	scanned, invalid                    bool
 	name, uri, args, meta, input, state []byte
 }
 
