@@ -791,3 +791,21 @@ func TestModernClosingTheStreamCancels(t *testing.T) {
 		t.Fatal("closing the response stream did not cancel the request")
 	}
 }
+
+func TestModernGETAndDELETE(t *testing.T) {
+	t.Parallel()
+	_, c, _ := mdServer(t, fastmcp.Options{}, fastmcp.HTTP{})
+	for _, method := range []string{http.MethodGet, http.MethodDelete} {
+		req, _ := http.NewRequest(method, c.url, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("MCP-Protocol-Version", fastmcp.ProtocolVersion20260728)
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(resp.Header.Get("Allow"), "POST") {
+			t.Errorf("%s with 2026-07-28: status %d, Allow %q; want 405", method, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+}

@@ -287,18 +287,19 @@ func (h *HTTPHandler) serveEndpoint(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPost:
 		h.servePost(w, r)
-	case http.MethodGet:
-		if h.opts.Stateless {
+	case http.MethodGet, http.MethodDelete:
+		// The standalone stream and session termination belong to the
+		// handshake era: stateless servers and 2026-07-28 clients have
+		// neither.
+		if h.opts.Stateless || parseProtocolVersion(r.Header.Get("MCP-Protocol-Version")) >= v20260728 {
 			h.methodNotAllowed(w)
 			return
 		}
-		h.serveGet(w, r)
-	case http.MethodDelete:
-		if h.opts.Stateless {
-			h.methodNotAllowed(w)
-			return
+		if r.Method == http.MethodGet {
+			h.serveGet(w, r)
+		} else {
+			h.serveDelete(w, r)
 		}
-		h.serveDelete(w, r)
 	default:
 		h.methodNotAllowed(w)
 	}
