@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
 	"strings"
 
@@ -97,6 +98,25 @@ func addModernFixtures(server *fastmcp.Server) {
 			return "No name given (" + answer.Action + ")", nil
 		}
 		return fmt.Sprintf("Hello, %v!", answer.Content["name"]), nil
+	})
+
+	// An elicitation in URL mode: the client needs the elicitation.url
+	// capability. The elicitationId is for handshake-era clients (2025-11-25
+	// requires one); the 2026-07-28 input request carries none.
+	fastmcp.AddTool(server, fastmcp.Tool{
+		Name:        "test_input_required_result_url_elicitation",
+		Description: "Asks the user to visit a URL (elicitation in URL mode) and reports the action.",
+	}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		res, err := ctx.Elicit(&fastmcp.ElicitParams{
+			Mode:          "url",
+			URL:           "https://example.com/verify",
+			Message:       "Please verify your account at the URL.",
+			ElicitationID: rand.Text(),
+		})
+		if err != nil {
+			return "", err
+		}
+		return "URL elicitation: " + res.Action, nil
 	})
 
 	fastmcp.AddTool(server, fastmcp.Tool{
