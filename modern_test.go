@@ -809,3 +809,32 @@ func TestModernGETAndDELETE(t *testing.T) {
 		}
 	}
 }
+
+func TestModernRateLimitPerPrincipal(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, fastmcp.Options{
+		Authenticate: fastmcp.AuthFunc[string](func(r *http.Request) (string, error) { return r.Header.Get("X-User"), nil }),
+		RateLimits:   &fastmcp.RateLimits{PerUser: fastmcp.Rate{Limit: 2, Per: time.Hour}},
+	})
+	mdTools(s)
+	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
+	call := func(user string) toolResult {
+		c.header.Set("X-User", user)
+		var r toolResult
+		c.call("tools/call", map[string]any{"name": "echo", "arguments": map[string]any{"text": "x"}}, &r)
+		return r
+	}
+	// Without sessions, each principal has its own bucket.
+	for i, want := range []bool{false, false, true} {
+		if r := call("ann"); r.IsError != want {
+			t.Errorf("ann call %d: %+v", i+1, r)
+		}
+	}
+	if r := call("bob"); r.IsError {
+		t.Errorf("bob limited by ann's calls: %+v", r)
+	}
+	if r := call("ann"); !r.IsError || r.Meta["fastmcp/retryAfterMs"] == nil {
+		t.Errorf("ann over the limit: %+v", r)
+	}
+}

@@ -49,7 +49,8 @@ func (r Rate) burst() int {
 type RateLimits struct {
 	// PerUser limits the tool calls of one principal across all its sessions.
 	// Principals are told apart by the subject of their auth data, which must
-	// be an Identity; calls by auth data that is not are limited per session.
+	// be an Identity; calls by auth data that is not are limited per session,
+	// or, without a session (2026-07-28, stateless HTTP), per auth data.
 	PerUser Rate
 	// PerSession limits the tool calls of one session.
 	PerSession Rate
@@ -152,6 +153,12 @@ func (s *Server) checkToolRate(c *Context, tool string) *CallToolResult {
 	user := ""
 	if id, ok := c.Auth().(Identity); ok {
 		user = "user:" + id.AuthSubject()
+		caller = user
+	} else if auth := c.Auth(); auth != nil && c.sess == nil {
+		// A sessionless request (2026-07-28, stateless HTTP) with auth
+		// data that names no subject: limited per principal, told apart
+		// by the data itself.
+		user = "user:" + principalOf(auth)
 		caller = user
 	}
 	type check struct {
