@@ -279,7 +279,7 @@ func appendResultValue(b []byte, result any) ([]byte, error) {
 // errors that are masked.
 func (s *Server) toWire(err error, r *request) *Error {
 	e := wireError(err, s.opts.ShowErrorDetails)
-	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 && !errors.Is(err, ErrInputRequired) {
+	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 && !errors.Is(err, ErrInputRequired) && !errors.Is(err, ErrCapability) {
 		if _, isUser := err.(*UserError); !isUser {
 			s.logger.Error("fastmcp: request failed", "method", r.method, "error", err)
 		}

@@ -130,6 +130,10 @@ func wireError(err error, showDetails bool) *Error {
 	if errors.As(err, &ue) {
 		return &Error{Code: CodeInternalError, Message: ue.Message, Data: ue.Data}
 	}
+	if errors.Is(err, ErrCapability) {
+		// The client's own doing, and nothing secret: say what it lacks.
+		return &Error{Code: CodeInvalidRequest, Message: err.Error()}
+	}
 	if showDetails {
 		return &Error{Code: CodeInternalError, Message: err.Error()}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/fastmcptest"
 )
 
 // Multi round-trip requests (2026-07-28) over raw HTTP.
@@ -439,4 +440,29 @@ func TestSecretTooShortPanics(t *testing.T) {
 		}
 	}()
 	fastmcp.New(fastmcp.Options{Secret: []byte("short")})
+}
+
+// A missing capability is the client's doing: the handshake era tells the
+// model (isError) or the client (a JSON-RPC error) what is missing, instead of
+// masking it as an internal error.
+func TestCapabilityErrorsShown(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, fastmcp.Options{})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "sample"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		_, err := ctx.Sample(&fastmcp.CreateMessageParams{MaxTokens: 1})
+		return "", err
+	})
+	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "roots"}, func(ctx *fastmcp.Context, _ map[string]string) (string, error) {
+		_, err := ctx.Roots()
+		return "", err
+	})
+	c := connect(t, s, nil)
+	res, err := c.CallTool(testCtx(t), "sample", nil)
+	if err != nil || !res.IsError || !strings.Contains(fastmcptest.Text(res), "sampling capability") {
+		t.Errorf("tool: %+v %v", res, err)
+	}
+	_, err = c.GetPrompt(testCtx(t), "roots", nil)
+	if code := fastmcp.ErrorCodeOf(err); code != fastmcp.CodeInvalidRequest || !strings.Contains(err.Error(), "roots capability") {
+		t.Errorf("prompt: %v (code %d)", err, code)
+	}
 }

@@ -414,6 +414,10 @@ func (s *Server) invokeTool(c *Context, e *toolEntry, args json.RawMessage) (res
 		}
 		return r, nil
 	}
+	if errors.Is(err, ErrCapability) {
+		// Not an internal error: the model learns what the client lacks.
+		return errorResult(err.Error()), nil
+	}
 	if errors.Is(err, ErrInputRequired) {
 		// The request is answered with input_required (see mrtr.go), or
 		// in the handshake era, this is a handler's mistake.
