@@ -327,6 +327,9 @@ func (s *Server) dispatch(c *Context) (any, error) {
 	if c.sess != nil && r.version == vUnknown {
 		return nil, NewError(CodeInvalidRequest, "session not initialized: send initialize first")
 	}
+	if h := sharedMethods[r.method]; h != nil {
+		return h(s, c)
+	}
 	switch r.method {
 	case "server/discover":
 		// Also served to handshake-era sessions. Before initialize, a
@@ -337,28 +340,24 @@ func (s *Server) dispatch(c *Context) (any, error) {
 			return nil, err
 		}
 		return s.discoverResult(), nil
-	case "tools/list":
-		return s.listTools(c)
-	case "tools/call":
-		return s.callTool(c)
-	case "resources/list":
-		return s.listResources(c)
-	case "resources/templates/list":
-		return s.listResourceTemplates(c)
-	case "resources/read":
-		return s.readResource(c)
 	case "resources/subscribe", "resources/unsubscribe":
 		return s.subscribe(c)
-	case "prompts/list":
-		return s.listPrompts(c)
-	case "prompts/get":
-		return s.getPrompt(c)
-	case "completion/complete":
-		return s.complete(c)
 	case "logging/setLevel":
 		return s.setLevel(c)
 	}
 	return nil, NewError(CodeMethodNotFound, "Method not found: %s", r.method)
+}
+
+// sharedMethods are the handlers of the methods both protocol eras share.
+var sharedMethods = map[string]func(*Server, *Context) (any, error){
+	"tools/list":               (*Server).listTools,
+	"tools/call":               (*Server).callTool,
+	"resources/list":           (*Server).listResources,
+	"resources/templates/list": (*Server).listResourceTemplates,
+	"resources/read":           (*Server).readResource,
+	"prompts/list":             (*Server).listPrompts,
+	"prompts/get":              (*Server).getPrompt,
+	"completion/complete":      (*Server).complete,
 }
 
 // initialize answers the handshake: it negotiates the protocol revision and

@@ -233,27 +233,14 @@ func (s *Server) dispatchModern(c *Context) (any, error) {
 			return nil, err
 		}
 	}
+	if h := sharedMethods[r.method]; h != nil {
+		return h(s, c)
+	}
 	switch r.method {
 	case "server/discover":
 		return s.discoverResult(), nil
 	case "subscriptions/listen":
 		return s.listen(c)
-	case "tools/list":
-		return s.listTools(c)
-	case "tools/call":
-		return s.callTool(c)
-	case "resources/list":
-		return s.listResources(c)
-	case "resources/templates/list":
-		return s.listResourceTemplates(c)
-	case "resources/read":
-		return s.readResource(c)
-	case "prompts/list":
-		return s.listPrompts(c)
-	case "prompts/get":
-		return s.getPrompt(c)
-	case "completion/complete":
-		return s.complete(c)
 	}
 	return nil, NewError(CodeMethodNotFound, "Method not found: %s", r.method)
 }

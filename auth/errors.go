@@ -156,6 +156,25 @@ func challengeValue(s string) string {
 // bearerToken returns the token of an "Authorization: Bearer" header:
 // present reports an Authorization header of any scheme, isBearer one of the
 // Bearer scheme.
+// bearerCredential returns the bearer token of r for a verifier of expected
+// credentials, or the error for a request without one: none at all, another
+// scheme, or an empty token.
+func bearerCredential(r *http.Request, expected string) (string, error) {
+	if r == nil {
+		return "", errNoCredentials(expected)
+	}
+	tok, isBearer, present := bearerToken(r)
+	switch {
+	case !present:
+		return "", errNoCredentials(expected)
+	case !isBearer:
+		return "", errUnrecognized(expected, "unsupported authorization scheme: expected "+expected)
+	case tok == "":
+		return "", errInvalid("empty bearer token", nil)
+	}
+	return tok, nil
+}
+
 func bearerToken(r *http.Request) (token string, isBearer, present bool) {
 	h := r.Header.Get("Authorization")
 	if h == "" {

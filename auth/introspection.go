@@ -165,17 +165,9 @@ func NewIntrospection(opts IntrospectionOptions) (*Introspection, error) {
 // from the response (sub, username, scope, client_id, exp; other members in
 // Claims), with Token set to the bearer token.
 func (v *Introspection) Authenticate(r *http.Request) (any, error) {
-	if r == nil {
-		return nil, errNoCredentials(bearerExpected)
-	}
-	tok, isBearer, present := bearerToken(r)
-	switch {
-	case !present:
-		return nil, errNoCredentials(bearerExpected)
-	case !isBearer:
-		return nil, errUnrecognized(bearerExpected, "unsupported authorization scheme: expected "+bearerExpected)
-	case tok == "":
-		return nil, errInvalid("empty bearer token", nil)
+	tok, err := bearerCredential(r, bearerExpected)
+	if err != nil {
+		return nil, err
 	}
 	u, err := v.Verify(r.Context(), tok)
 	if err != nil {

@@ -215,18 +215,11 @@ func NewJWT(opts JWTOptions) (*JWT, error) {
 // Authenticate implements fastmcp.Authenticator. It returns a *User mapped
 // from the claims (see User), with Token set to the JWT.
 func (j *JWT) Authenticate(r *http.Request) (any, error) {
-	if r == nil {
-		return nil, errNoCredentials(jwtExpected)
+	tok, err := bearerCredential(r, jwtExpected)
+	if err != nil {
+		return nil, err
 	}
-	tok, isBearer, present := bearerToken(r)
-	switch {
-	case !present:
-		return nil, errNoCredentials(jwtExpected)
-	case !isBearer:
-		return nil, errUnrecognized(jwtExpected, "unsupported authorization scheme: expected "+jwtExpected)
-	case tok == "":
-		return nil, errInvalid("empty bearer token", nil)
-	case !looksLikeJWS(tok):
+	if !looksLikeJWS(tok) {
 		return nil, errUnrecognized(jwtExpected, "bearer token is not a JWT")
 	}
 	u, err := j.Verify(r.Context(), tok)
