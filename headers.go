@@ -85,8 +85,7 @@ func headerParams(schema json.RawMessage) ([]headerParam, error) {
 		return nil, err
 	}
 	// Annotations anywhere else make the tool invalid.
-	total := strings.Count(string(schema), `"x-mcp-header"`)
-	if total != len(out) {
+	if countAnnotations(root) != len(out) {
 		return nil, fmt.Errorf("x-mcp-header may only mark parameters reached from the schema root through properties (not items, $ref, anyOf, oneOf, allOf, not, if/then/else or $defs)")
 	}
 	return out, nil
@@ -114,6 +113,26 @@ func primitiveType(t any) string {
 		}
 	}
 	return ""
+}
+
+// countAnnotations counts the schema objects with an x-mcp-header keyword,
+// wherever they are.
+func countAnnotations(node any) int {
+	n := 0
+	switch v := node.(type) {
+	case map[string]any:
+		if _, ok := v["x-mcp-header"]; ok {
+			n++
+		}
+		for _, x := range v {
+			n += countAnnotations(x)
+		}
+	case []any:
+		for _, x := range v {
+			n += countAnnotations(x)
+		}
+	}
+	return n
 }
 
 func sortedKeys(m map[string]any) []string {
@@ -250,16 +269,17 @@ func checkParamHeaders(hdr http.Header, params []headerParam, args []byte) *Erro
 	return nil
 }
 
-// headerEquals compares a header value to the JSON value of its parameter:
-// strings exactly, integers numerically, booleans as true or false.
+// headerEquals compares a header value to the JSON value of a parameter of
+// type typ: strings exactly, integers numerically, booleans as true or false.
+// A value not of the parameter's type never matches.
 func headerEquals(typ, header string, value []byte) bool {
-	switch {
-	case len(value) > 0 && value[0] == '"':
+	switch typ {
+	case "string":
 		s, ok := jsonrpc.UnquoteString(value)
 		return ok && s == header
-	case string(value) == "true" || string(value) == "false":
-		return header == string(value)
-	default:
+	case "boolean":
+		return (string(value) == "true" || string(value) == "false") && header == string(value)
+	default: // integer
 		body, err1 := strconv.ParseFloat(string(value), 64)
 		hv, err2 := strconv.ParseFloat(header, 64)
 		if err1 != nil || err2 != nil || math.IsInf(hv, 0) || math.IsNaN(hv) {

@@ -113,7 +113,7 @@ func TestTS2BothErasOneServer(t *testing.T) {
 
 	t.Run("HTTP", func(t *testing.T) {
 		t.Parallel()
-		url := ts2StartHTTP(t, bins.everything)
+		url := startExampleHTTP(t, bins.everything)
 		// Both clients at once against the one server.
 		v1 := ts2Start(t, node, "--import", "./interop/ts2/v1http/register.mjs",
 			filepath.Join("interop", "ts", "client.mjs"), "--suite", "everything", url)
@@ -282,10 +282,11 @@ func ts2CheckV2(t *testing.T, r *ts2Run, transport string, minChecks int) {
 	}
 }
 
-// ts2StartHTTP starts bin serving Streamable HTTP on a free loopback port and
-// returns its endpoint URL, read from the log line announcing it. The process
-// is stopped when the test ends, after its subtests.
-func ts2StartHTTP(t *testing.T, bin string) string {
+// startExampleHTTP starts an example binary serving Streamable HTTP on a free
+// loopback port and returns its endpoint URL, read from the log line
+// announcing it. The process is stopped when the test ends, after its
+// subtests; its log is shown if the test failed.
+func startExampleHTTP(t *testing.T, bin string) string {
 	t.Helper()
 	cmd := exec.Command(bin, "--transport", "http", "--host", "127.0.0.1", "--port", "0")
 	cmd.Env = append(os.Environ(), "FASTMCP_TRANSPORT=", "FASTMCP_HOST=", "FASTMCP_PORT=")
@@ -339,9 +340,9 @@ func ts2StartHTTP(t *testing.T, bin string) string {
 	case u := <-urlc:
 		return u
 	case <-readDone:
-		t.Fatal("examples/everything exited before reporting its URL")
+		t.Fatalf("%s exited before reporting its URL", bin)
 	case <-time.After(10 * time.Second):
-		t.Fatal("examples/everything did not report its URL")
+		t.Fatalf("%s did not report its URL", bin)
 	}
 	return ""
 }

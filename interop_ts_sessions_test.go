@@ -5,15 +5,12 @@ package fastmcp_test
 // Streamable HTTP, and by the official Go SDK client over stdio.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -150,67 +147,6 @@ func runSessionsScript(t *testing.T, node string, knownBugs map[string]bool, arg
 	return bugs
 }
 
-// startSessionsHTTP starts the example over HTTP on a free loopback port and
-// returns its endpoint URL. The process is stopped when the test ends.
-func startSessionsHTTP(t *testing.T, bin string) string {
-	t.Helper()
-	cmd := exec.Command(bin, "--transport", "http", "--host", "127.0.0.1", "--port", "0")
-	cmd.Env = append(os.Environ(), "FASTMCP_TRANSPORT=", "FASTMCP_PORT=")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var logMu sync.Mutex
-	var logBuf bytes.Buffer
-	urlc := make(chan string, 1)
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		re := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/mcp)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			logMu.Lock()
-			logBuf.WriteString(line + "\n")
-			logMu.Unlock()
-			if m := re.FindStringSubmatch(line); m != nil {
-				select {
-				case urlc <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stderr)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(ssWait):
-			cmd.Process.Kill()
-			<-done
-		}
-		<-readDone
-		if t.Failed() {
-			logMu.Lock()
-			t.Logf("server log:\n%s", logBuf.String())
-			logMu.Unlock()
-		}
-	})
-	select {
-	case u := <-urlc:
-		return u
-	case <-time.After(ssWait):
-		t.Fatal("the sessions example did not report its URL")
-		return ""
-	}
-}
-
 func TestTypeScriptSDKSessionsExample(t *testing.T) {
 	node := tsSessionsAvailable(t)
 	bin := sessionsBinary(t)
@@ -223,7 +159,7 @@ func TestTypeScriptSDKSessionsExample(t *testing.T) {
 	})
 	t.Run("HTTP", func(t *testing.T) {
 		t.Parallel()
-		url := startSessionsHTTP(t, bin)
+		url := startExampleHTTP(t, bin)
 		// The TypeScript SDK opens its GET stream only after sending
 		// notifications/initialized; see TestRootsHTTPInitializedBeforeGETStream.
 		runSessionsScript(t, node, nil, "--user", "ts-tester", "http", url, "demo-ts-tester")

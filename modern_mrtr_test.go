@@ -107,7 +107,8 @@ func mrtrServer(t testing.TB, opts fastmcp.Options) (*fastmcp.Server, *mdClient)
 }
 
 // round sends a tools/call with the answers and state of a previous round.
-func (c *mdClient) round(name string, args map[string]any, answers map[string]any, state string) toolResult {
+// args is a map, or json.RawMessage to send arguments exactly as written.
+func (c *mdClient) round(name string, args any, answers map[string]any, state string) toolResult {
 	c.t.Helper()
 	p := map[string]any{"name": name}
 	if args != nil {
@@ -324,13 +325,17 @@ func TestMRTRRefusals(t *testing.T) {
 		ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
 		c2 := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
 		c2.caps = map[string]any{"roots": map[string]any{}}
-		r := c2.round("ab", map[string]any{"a": 1, "b": map[string]any{"x": 1, "y": 2}}, nil, "")
-		// The client re-encodes the arguments with its own key order.
-		raw := fmt.Sprintf(`{"name":"ab","arguments":{"b":{"y":2,"x":1},"a":1},"inputResponses":{"roots-1":{"roots":[]}},"requestState":%q}`, r.RequestState)
-		var p map[string]any
-		json.Unmarshal([]byte(raw), &p)
-		if got := c2.round("ab", p["arguments"].(map[string]any), map[string]any{"roots-1": map[string]any{"roots": []any{}}}, r.RequestState); got.text() != "ok" {
+		r := c2.round("ab", json.RawMessage(`{"a":1,"b":{"x":1,"y":2}}`), nil, "")
+		// The client re-encodes the arguments with its own key order and
+		// spacing: still the same request.
+		if got := c2.round("ab", json.RawMessage(`{ "b": {"y":2.0e0, "x":1}, "a":1 }`), map[string]any{"roots-1": map[string]any{"roots": []any{}}}, r.RequestState); got.text() != "ok" {
 			t.Errorf("%q", got.text())
+		}
+		// Different values are another request.
+		m := c2.send(mdReq{method: "tools/call", params: map[string]any{"name": "ab", "arguments": json.RawMessage(`{"a":1,"b":{"x":1,"y":3}}`),
+			"inputResponses": map[string]any{"roots-1": map[string]any{"roots": []any{}}}, "requestState": r.RequestState}}).wantError(t, 200, -32602)
+		if !strings.Contains(m.Error.Message, "another request") {
+			t.Errorf("message %q", m.Error.Message)
 		}
 	})
 	t.Run("expired", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -549,9 +550,9 @@ func requestDigest(r *request) []byte {
 	return h.Sum(nil)
 }
 
-// canonicalJSON re-encodes a JSON value with sorted object keys and no
-// insignificant space, so equal values digest equally however the client
-// wrote them.
+// canonicalJSON re-encodes a JSON value with sorted object keys, no
+// insignificant space and numbers in one form (2, 2.0 and 2e0 alike), so
+// equal values digest equally however the client wrote them.
 func canonicalJSON(raw []byte) []byte {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -559,11 +560,37 @@ func canonicalJSON(raw []byte) []byte {
 	if err := dec.Decode(&v); err != nil {
 		return raw
 	}
-	out, err := json.Marshal(v)
+	out, err := json.Marshal(canonicalNumbers(v))
 	if err != nil {
 		return raw
 	}
 	return out
+}
+
+// canonicalNumbers rewrites the numbers of a decoded value in one form:
+// integers exactly, others as the shortest float64 form.
+func canonicalNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return json.Number(strconv.FormatInt(i, 10))
+		}
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				return json.Number(strconv.FormatInt(int64(f), 10))
+			}
+			return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+		}
+	case map[string]any:
+		for k, x := range v {
+			v[k] = canonicalNumbers(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = canonicalNumbers(x)
+		}
+	}
+	return v
 }
 
 // outcome decides how a request that went through the multi round-trip
