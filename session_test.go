@@ -173,6 +173,9 @@ func (r *ssRecorder) waitConnected(t testing.TB, n int) *fastmcp.Session {
 // error events, which fall between ready and disconnect).
 func ssCheckLifecycle(t testing.TB, r *ssRecorder, id string) []ssEvent {
 	t.Helper()
+	// OnDisconnect handlers run in the background once the session is
+	// done: wait for the event rather than racing it.
+	r.wait(t, id, "disconnect")
 	var life []ssEvent
 	for _, e := range r.of(id) {
 		if e.Kind == "connect" || e.Kind == "ready" || e.Kind == "disconnect" {

@@ -101,6 +101,9 @@ loop:
 		case <-ctx.Done():
 			break loop
 		case l := <-lines:
+			if sess.isClosed() {
+				break loop // Session.Close raced the line: serve no more
+			}
 			s.handleLine(ctx, sess, out, l, &wg)
 		case err := <-readDone:
 			eof, readErr = true, err

@@ -1018,12 +1018,16 @@ func (s *Session) waitChannel(ctx context.Context, d time.Duration) bool {
 	if st == nil || st.legacy {
 		return s.outbound() != nil
 	}
+	// serveGet attaches the connection, then makes it the session's
+	// channel, then signals attached: until the channel is set, wait for
+	// the signal. (Read before st.mu, so as not to nest the locks.)
+	hasOut := s.outbound() != nil
 	st.mu.Lock()
 	if g := st.get; g != nil {
 		g.mu.Lock()
 		open := g.conn != nil
 		g.mu.Unlock()
-		if open {
+		if open && hasOut {
 			st.mu.Unlock()
 			return true
 		}
