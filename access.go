@@ -174,29 +174,30 @@ func (s *Server) authChanged(sess *Session, before, after any) {
 // visible lists the names of the items of a list that a session with the
 // given auth data may see.
 func (s *Server) visible(sess *Session, auth any, kind listKinds) []string {
-	c := &Context{Context: context.Background(), srv: s, sess: sess,
-		req: &request{method: "access-check", version: sess.protocol(), auth: auth, hasAuth: true}}
+	c := s.detachedContext(context.Background(), "access-check")
+	c.sess = sess
+	c.req.version, c.req.auth, c.req.hasAuth = sess.protocol(), auth, true
 	var out []string
 	switch kind {
 	case listTools:
-		for _, e := range s.reg.sortedTools() {
+		for _, e := range s.reg.tools.all() {
 			if c.allowed(e.tool.CanAccess) {
 				out = append(out, e.tool.Name)
 			}
 		}
 	case listResources:
-		for _, e := range s.reg.sortedResources() {
+		for _, e := range s.reg.resources.all() {
 			if c.allowed(e.res.CanAccess) {
 				out = append(out, e.res.URI)
 			}
 		}
-		for _, e := range s.reg.sortedTemplates() {
+		for _, e := range s.reg.templates.all() {
 			if c.allowed(e.tmpl.CanAccess) {
 				out = append(out, "template:"+e.tmpl.URITemplate)
 			}
 		}
 	case listPrompts:
-		for _, e := range s.reg.sortedPrompts() {
+		for _, e := range s.reg.prompts.all() {
 			if c.allowed(e.prompt.CanAccess) {
 				out = append(out, e.prompt.Name)
 			}

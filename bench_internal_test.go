@@ -25,6 +25,19 @@ func benchServer(b *testing.B) *Server {
 	return s
 }
 
+// benchConn is a conn for benchmarks of the engine alone: one session (or
+// none), no channel to the client.
+type benchConn struct{ sess *Session }
+
+func (c *benchConn) info() connInfo                { return connInfo{} }
+func (c *benchConn) session(bool) (*Session, bool) { return c.sess, true }
+func (c *benchConn) auth() (any, error)            { return nil, nil }
+func (c *benchConn) validate(*request) *Error      { return nil }
+func (c *benchConn) send([]byte) error             { return errNoChannel }
+func (c *benchConn) async(f func())                { f() }
+func (c *benchConn) resumable() bool               { return false }
+func (c *benchConn) reply([]byte, answer)          {}
+
 func benchSession(s *Server) *Session {
 	sess := newSession(s, nil)
 	sess.initialized, sess.ready, sess.version = true, true, v20251125
@@ -38,7 +51,7 @@ var benchCall = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":
 // handler, normalise and encode the result.
 func BenchmarkDispatchToolCall(b *testing.B) {
 	s := benchServer(b)
-	sess := benchSession(s)
+	c := &benchConn{sess: benchSession(s)}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -47,7 +60,7 @@ func BenchmarkDispatchToolCall(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		*buf = s.handleRequest(ctx, sess, &m, nil, *buf)
+		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
 		if !bytes.Contains(*buf, []byte(`"3.5"`)) {
 			b.Fatalf("unexpected response %s", *buf)
 		}
@@ -58,7 +71,7 @@ func BenchmarkDispatchToolCall(b *testing.B) {
 // BenchmarkDispatchToolsList measures tools/list.
 func BenchmarkDispatchToolsList(b *testing.B) {
 	s := benchServer(b)
-	sess := benchSession(s)
+	c := &benchConn{sess: benchSession(s)}
 	ctx := context.Background()
 	msg := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
 	b.ReportAllocs()
@@ -68,7 +81,7 @@ func BenchmarkDispatchToolsList(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		*buf = s.handleRequest(ctx, sess, &m, nil, *buf)
+		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
 		putBuf(buf)
 	}
 }
@@ -173,6 +186,7 @@ var benchModernCall = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","pa
 // the result gets resultType and the server's identity.
 func BenchmarkDispatchModernToolCall(b *testing.B) {
 	s := benchServer(b)
+	c := &benchConn{}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -181,8 +195,7 @@ func BenchmarkDispatchModernToolCall(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		r := &request{id: m.ID, method: m.Method, params: m.Params, modern: true}
-		*buf = s.serveRequest(ctx, nil, r, *buf)
+		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
 		if !bytes.Contains(*buf, []byte(`"3.5"`)) || !bytes.Contains(*buf, []byte(`"resultType":"complete"`)) {
 			b.Fatalf("unexpected response %s", *buf)
 		}

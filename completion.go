@@ -188,7 +188,7 @@ func editDistanceAtMostOne(a, b string) bool {
 }
 
 // complete serves completion/complete.
-func (s *Server) complete(c *Context) (any, error) {
+func (s *Server) complete(c *Context, _ *Request) (any, error) {
 	var p struct {
 		paramsMeta
 		Ref      CompleteReference `json:"ref"`
@@ -201,7 +201,7 @@ func (s *Server) complete(c *Context) (any, error) {
 	var completer Completer
 	switch p.Ref.Type {
 	case RefPrompt:
-		e := s.reg.prompt(p.Ref.Name)
+		e := s.reg.prompts.get(p.Ref.Name)
 		if e == nil || !c.allowed(e.prompt.CanAccess) {
 			return nil, NewError(CodeInvalidParams, "Unknown prompt: %s", p.Ref.Name)
 		}
@@ -215,9 +215,9 @@ func (s *Server) complete(c *Context) (any, error) {
 			}
 		}
 	case RefResource:
-		if t := s.reg.templateByURI(p.Ref.URI); t != nil && c.allowed(t.tmpl.CanAccess) {
+		if t := s.reg.templates.get(p.Ref.URI); t != nil && c.allowed(t.tmpl.CanAccess) {
 			completer = t.complete[p.Argument.Name]
-		} else if r := s.reg.resource(p.Ref.URI); r == nil || !c.allowed(r.res.CanAccess) {
+		} else if r := s.reg.resources.get(p.Ref.URI); r == nil || !c.allowed(r.res.CanAccess) {
 			return nil, NewError(CodeInvalidParams, "Unknown resource template: %s", p.Ref.URI)
 		}
 	default:

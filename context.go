@@ -64,7 +64,7 @@ func (c *Context) SessionID() string {
 }
 
 // Method returns the JSON-RPC method being served, such as "tools/call".
-func (c *Context) Method() string { return c.req.method }
+func (c *Context) Method() string { return c.req.Method }
 
 // RequestID returns the JSON-RPC id of the request, as the client sent it: a
 // JSON number's digits or a string's contents.
@@ -155,18 +155,18 @@ func (c *Context) StreamContent(content ...Content) error {
 	return c.notify("notifications/tool/streamContent", struct {
 		Content  []Content `json:"content"`
 		ToolName string    `json:"toolName,omitempty"`
-	}{contentsFor(content, c.req.version), c.req.toolName})
+	}{contentsFor(content, c.req.version), c.toolName()})
 }
 
 // notify sends a notification related to the request. A notification with no
 // way to reach the client (an HTTP answer in JSON mode without a GET stream)
 // is dropped, as the transport documents, not reported as an error.
 func (c *Context) notify(method string, params any) error {
-	if c.req.out == nil {
+	if c.req.conn == nil {
 		c.srv.logger.Debug("fastmcp: notification dropped: no channel to the client", "method", method)
 		return nil
 	}
-	err := sendNotification(c.req.out, method, params)
+	err := sendNotification(c.req.conn, method, params)
 	if errors.Is(err, errNoChannel) {
 		c.srv.logger.Debug("fastmcp: notification dropped", "method", method, "reason", err)
 		return nil
@@ -218,17 +218,16 @@ func (c *Context) Warn(msg string, args ...any) { c.Log(LevelWarning, msg, args.
 // Error logs at LevelError; see Log.
 func (c *Context) Error(msg string, args ...any) { c.Log(LevelError, msg, args...) }
 
-// logEnabled reports whether the client wants messages at level. A
-// 2026-07-28 request gets them only when its _meta set a log level.
-func (c *Context) logEnabled(level LoggingLevel) bool {
-	if c.req.modern && !c.req.logRequested {
-		return false
+// logEnabled reports whether the client wants messages at level (see the
+// protocols' logEnabled).
+func (c *Context) logEnabled(level LoggingLevel) bool { return c.req.proto.logEnabled(c, level) }
+
+// toolName is the tool a tools/call runs, or "".
+func (c *Context) toolName() string {
+	if c.req.Method == "tools/call" {
+		return c.req.Name
 	}
-	min := c.req.logLevel
-	if c.sess != nil {
-		min = c.sess.LoggingLevel()
-	}
-	return level.severity() >= min.severity()
+	return ""
 }
 
 func (c *Context) sendLog(level LoggingLevel, logger string, data any) {
@@ -328,6 +327,16 @@ func (h *clientLogHandler) WithGroup(name string) slog.Handler {
 		name = h.group + "." + name
 	}
 	return &clientLogHandler{c: h.c, attrs: h.attrs, group: name}
+}
+
+// detachedContext returns a Context for work done outside any request
+// (Server.Embedded, re-evaluating access checks): no session, no channel to
+// the client.
+func (s *Server) detachedContext(ctx context.Context, method string) *Context {
+	r := &request{proto: handshakeEra, version: v20251125}
+	r.Method = method
+	r.ctx = Context{Context: ctx, srv: s, req: r}
+	return &r.ctx
 }
 
 // withTimeout returns a copy of c whose context ends after d.

@@ -5,182 +5,428 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 )
 
-// request is the engine's state for one request being served. Everything a
-// handler may need about the request lives here rather than on the session, so
-// the same handlers serve the sessionless 2026-07-28 revision, where each
-// request carries its own protocol version, client info and capabilities.
-type request struct {
-	id     json.RawMessage
-	method string
-	params json.RawMessage
-	// out carries messages related to this request (progress, logs, nested
-	// requests) to the client: for Streamable HTTP, this request's stream.
-	out outbound
-	// version, clientInfo and clientCaps are those of the request's era:
-	// copied from the session in the handshake era.
-	version    protocolVersion
-	clientInfo Implementation
-	// infoRaw is a 2026-07-28 request's clientInfo, decoded into
-	// clientInfo on first use (infoOnce).
-	infoRaw    []byte
-	infoOnce   sync.Once
-	clientCaps ClientCapabilities
-	logLevel   LoggingLevel
-	// meta is the raw _meta of the params, decoded on demand.
-	meta          json.RawMessage
-	progressToken json.RawMessage
-	clientReqID   string
+// The engine: every transport reduces to bytes in and bytes out, and hands
+// each message it reads to Server.serveMessage together with its conn. Only
+// the engine decodes a message, tells requests from notifications and
+// responses, fans out batches, chooses the protocol era, builds the request
+// and runs the middleware chain and the method's handler. See doc.go, "How a
+// request flows".
 
-	cancel    context.CancelCauseFunc
-	cancelled atomic.Bool
-
-	progressMu   sync.Mutex
-	lastProgress float64
-	sentProgress bool
-
-	toolName string
-	// auth is the authenticator's result for this request, when hasAuth:
-	// a stateless HTTP request, or an access-check evaluation. The
-	// session's auth applies otherwise.
-	auth    any
-	hasAuth bool
-
-	// The 2026-07-28 revision (see modern.go). modern: the request is served
-	// statelessly under it, with the protocol fields of its own _meta,
-	// read by prepareModern (prepared, with its outcome in prepErr).
-	modern, prepared bool
-	prepErr          *Error
-	// requested is the protocol version the request's _meta asked for.
-	requested string
-	// metaRead: _meta was read by prepareModern, so setMeta has nothing
-	// left to do; metaInvalid: it was malformed (HTTP answers 400).
-	metaRead, metaInvalid bool
-	// logRequested: the request's _meta set a log level, so log messages
-	// may go out for it.
-	logRequested bool
-	// cache is the caching hint of a cacheable result; noCache leaves the
-	// hint out (an input_required result).
-	cache   cacheHint
-	noCache bool
-	// input holds the multi round-trip state of a tools/call,
-	// resources/read or prompts/get request (see mrtr.go), which may ask
-	// for input (mrtr); created on first use (inputOnce).
-	input     *inputState
-	mrtr      bool
-	inputOnce sync.Once
-	// conn is the stream connection (stdio) a sessionless request came
-	// in on: notifications/cancelled finds the request through it.
-	conn *Session
-	// stop, when closed, ends a subscriptions/listen stream gracefully:
-	// the transport is shutting down.
-	stop <-chan struct{}
-	// errCode is the code of the error response sent, if any.
-	errCode ErrorCode
-	// pm are the members of params the engine reads, found in one scan
-	// (members).
-	pm paramMembers
-
-	// ctx is the handler's Context, allocated with the request.
-	ctx Context
+// conn is a transport's connection as the engine sees it: a stdio connection,
+// one Streamable HTTP POST, or one POST of a legacy HTTP+SSE session. Methods
+// are called from the goroutines serving its messages.
+type conn interface {
+	// info describes the connection (see connInfo).
+	info() connInfo
+	// session returns the handshake-era session of a message; init: the
+	// message is initialize, which starts one. It returns nil for a
+	// transport serving without sessions (stateless HTTP), and ok false when
+	// the transport refused the message and answered it itself (an unknown
+	// Mcp-Session-Id: HTTP 404).
+	session(init bool) (sess *Session, ok bool)
+	// auth returns the authenticator's result for the connection's
+	// messages (nil without an authenticator), or why authentication failed
+	// on a transport that cannot refuse a connection itself (stdio).
+	auth() (any, error)
+	// validate checks the transport's view of a 2026-07-28 request against
+	// its body (over HTTP, the request metadata headers), or returns nil.
+	validate(r *request) *Error
+	// send delivers a message related to a request being served
+	// (progress, a log message, a server-to-client request): on the
+	// request's own stream when there is one.
+	send(msg []byte) error
+	// async runs f concurrently with the reading of later messages. Only
+	// called when info().concurrent is set.
+	async(f func())
+	// resumable reports whether a session's request being served may
+	// outlive the end of the context the transport passed: its answer can
+	// still reach the client (a resumable SSE stream, a session's own
+	// stream). When it cannot, the request is cancelled.
+	resumable() bool
+	// reply delivers the answer to the message (or batch) handed to
+	// serveMessage: resp is empty when there is nothing to send back.
+	reply(resp []byte, a answer)
 }
 
-// requestMeta is the part of _meta the engine reads.
-type requestMeta struct {
-	ProgressToken json.RawMessage `json:"progressToken"`
-	RequestID     json.RawMessage `json:"requestId"`
+// answer classifies how a message was answered, for the transport's framing.
+type answer uint8
+
+const (
+	// answered: resp holds a response (HTTP 200).
+	answered answer = iota
+	// accepted: nothing to send back (a notification or a response was
+	// taken, or the request was cancelled): HTTP 202.
+	accepted
+	// badRequest: resp refuses a malformed or misdirected message (HTTP 400).
+	badRequest
+	// notFound: resp is a 2026-07-28 method-not-found error (HTTP 404).
+	notFound
+	// refused: the transport refused the message and answered it itself.
+	refused
+)
+
+// serveMessage serves one message or batch read by a transport, and replies
+// on c. data must stay unchanged until the reply.
+func (s *Server) serveMessage(ctx context.Context, c conn, data []byte) {
+	if jsonrpc.IsBatch(data) {
+		s.serveBatch(ctx, c, data)
+		return
+	}
+	var m jsonrpc.Message
+	if err := jsonrpc.Decode(data, &m); err != nil {
+		c.reply(decodeFailure(err), badRequest)
+		return
+	}
+	info := c.info()
+	if info.concurrent && m.IsRequest() && m.Method != "initialize" {
+		// Requests run concurrently, except initialize, which is answered
+		// before the next message is read so that later messages see the
+		// negotiated session.
+		mc := m
+		c.async(func() { s.serveAndReply(ctx, c, info, &mc) })
+		return
+	}
+	s.serveAndReply(ctx, c, info, &m)
 }
 
-// setMeta records the raw _meta of the params and reads what the engine needs.
-func (r *request) setMeta(raw json.RawMessage) error {
-	if r.metaRead || len(raw) == 0 || string(raw) == "null" {
-		return nil
+func (s *Server) serveAndReply(ctx context.Context, c conn, info connInfo, m *jsonrpc.Message) {
+	finished := false
+	defer func() {
+		if !finished {
+			// A handler ended its goroutine (runtime.Goexit): the
+			// deferred calls still run, so answer before it ends.
+			if g, ok := c.(goexiter); ok {
+				g.goexit()
+			}
+			c.reply(appendWireError(nil, m.ID, s.exited(m.Method)), answered)
+		}
+	}()
+	b := getBuf()
+	resp, a := s.serveOne(ctx, c, info, m, *b, false)
+	if a != refused {
+		c.reply(resp, a)
 	}
-	r.meta = raw
-	var m requestMeta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return NewError(CodeInvalidParams, "invalid _meta: %v", err)
+	*b = resp
+	putBuf(b)
+	finished = true
+}
+
+// goexiter is a conn that must prepare its reply for a goroutine that is
+// ending (an HTTP response must be complete before net/http drops it).
+type goexiter interface{ goexit() }
+
+// serveOne serves one decoded message and appends its response, if any, to b.
+// inBatch: the message is an element of a batch, which only the handshake
+// era has.
+func (s *Server) serveOne(ctx context.Context, c conn, info connInfo, m *jsonrpc.Message, b []byte, inBatch bool) ([]byte, answer) {
+	proto, perr := handshakeEra, (*Error)(nil)
+	if !inBatch {
+		proto, perr = chooseProtocol(m, info)
 	}
-	if len(m.ProgressToken) > 0 && string(m.ProgressToken) != "null" {
-		r.progressToken = m.ProgressToken
+	if perr != nil {
+		if info.noModern {
+			return appendWireError(b, m.ID, perr), answered
+		}
+		return appendWireError(b, nil, perr), badRequest
 	}
-	if len(m.RequestID) > 0 {
-		var s string
-		if json.Unmarshal(m.RequestID, &s) == nil {
-			r.clientReqID = s
-		} else {
-			r.clientReqID = string(m.RequestID)
+	switch {
+	case m.IsRequest():
+		return s.serveRequest(ctx, c, info, proto, m, b)
+	case m.IsNotification():
+		if proto == era2026 {
+			// The revision has no client notifications over HTTP
+			// (closing a stream cancels its request); over stdio,
+			// notifications/cancelled ends a request of the connection.
+			if info.peer != nil && m.Method == "notifications/cancelled" {
+				cancelFrom(info.peer, m.Params)
+			}
+			return b, accepted
+		}
+		sess, ok := c.session(false)
+		if !ok {
+			return b, refused
+		}
+		s.handleNotification(sess, m)
+		return b, accepted
+	default:
+		if proto == era2026 {
+			return jsonrpc.AppendError(b, nil, jsonrpc.CodeInvalidRequest,
+				"Bad Request: protocol version "+ProtocolVersion20260728+" has no server-to-client requests to answer", nil), badRequest
+		}
+		sess, ok := c.session(false)
+		if !ok {
+			return b, refused
+		}
+		resp := *m // the waiter keeps it: m itself stays on the caller's stack
+		if sess != nil && !sess.deliver(&resp) {
+			s.logger.Debug("fastmcp: response to an unknown request", "id", string(m.ID), "session", sess.id)
+		}
+		return b, accepted
+	}
+}
+
+// serveRequest builds the request for m (the one place requests are built)
+// and serves it.
+func (s *Server) serveRequest(ctx context.Context, c conn, info connInfo, proto protocol, m *jsonrpc.Message, b []byte) ([]byte, answer) {
+	r := &request{id: m.ID, conn: c, proto: proto, stop: info.stop}
+	r.Method, r.Params = m.Method, m.Params
+	var sess *Session
+	if proto == era2026 {
+		r.peer = info.peer
+	} else {
+		var ok bool
+		if sess, ok = c.session(m.Method == "initialize"); !ok {
+			return b, refused
+		}
+		if sess != nil {
+			r.peer = &sess.peer
 		}
 	}
-	return nil
-}
-
-// paramMembers are the raw members of a request's params that the engine
-// reads in place.
-type paramMembers struct {
-	scanned, invalid                    bool
-	name, uri, args, meta, input, state []byte
-}
-
-// members returns the members of the params, scanning them once. invalid
-// reports params that are not an object.
-func (r *request) members() *paramMembers {
-	pm := &r.pm
-	if pm.scanned {
-		return pm
-	}
-	pm.scanned = true
-	if len(r.params) == 0 || string(r.params) == "null" {
-		return pm
-	}
-	err := jsonrpc.ObjectEachRaw(r.params, func(key []byte, escaped bool, value []byte) error {
-		if escaped {
-			return nil
+	if sess == nil || m.Method == "initialize" {
+		// Sessionless (2026-07-28, stateless HTTP) and initialize: the
+		// transport's authentication of this message applies.
+		auth, err := c.auth()
+		if err != nil {
+			s.logger.Warn("fastmcp: authentication failed", "error", err)
+			e := NewError(CodeInvalidRequest, "authentication failed: %v", err)
+			if sess != nil {
+				sess.end(ErrSessionClosed)
+			}
+			return appendWireError(b, m.ID, e), answered
 		}
-		switch string(key) {
-		case "name":
-			pm.name = value
-		case "uri":
-			pm.uri = value
-		case "arguments":
-			pm.args = value
-		case "_meta":
-			pm.meta = value
-		case "inputResponses":
-			pm.input = value
-		case "requestState":
-			pm.state = value
-		}
-		return nil
-	})
-	pm.invalid = err != nil
-	return pm
-}
-
-// decodeParams decodes the request's params into p, which must embed paramsMeta.
-// Absent params decode as an empty object.
-func decodeParams[P interface{ rawMeta() json.RawMessage }](r *request, p P) error {
-	if len(r.params) > 0 {
-		if err := json.Unmarshal(r.params, p); err != nil {
-			return NewError(CodeInvalidParams, "invalid params for %s: %v", r.method, err)
+		r.auth, r.hasAuth = auth, true
+	}
+	if sess != nil {
+		sess.touch()
+		sess.mu.Lock()
+		r.version, r.clientInfo, r.clientCaps, r.logLevel = sess.version, sess.clientInfo, sess.clientCaps, sess.logLevel
+		sess.mu.Unlock()
+	} else if proto == handshakeEra {
+		// Stateless HTTP: the header's revision, else the one the
+		// specification assumes without it.
+		if r.version = parseProtocolVersion(info.header); r.version == vUnknown {
+			r.version = v20250326
 		}
 	}
-	return r.setMeta(p.rawMeta())
+	b = s.serve(ctx, sess, r, b)
+	if m.Method == "initialize" && sess != nil && (sess.ephemeral || sess.protocol() == vUnknown) {
+		// initialize failed, or there are no sessions here: nothing to
+		// keep.
+		sess.ephemeral = true
+		sess.end(ErrSessionClosed)
+	}
+	if len(b) == 0 {
+		return b, accepted
+	}
+	if r.errCode != 0 {
+		return b, proto.answerFor(r.errCode, r)
+	}
+	return b, answered
 }
 
-// paramsMeta is embedded in every params shape to capture _meta raw.
-type paramsMeta struct {
-	Meta json.RawMessage `json:"_meta"`
+// serve runs r on sess (nil when sessionless) and appends the encoded
+// response to b. It returns b unchanged when no response must be sent: the
+// client cancelled the request.
+func (s *Server) serve(parent context.Context, sess *Session, r *request, b []byte) []byte {
+	var watch context.Context
+	if sess != nil && parent.Done() != nil {
+		// A session's request may outlive its connection (its events
+		// wait in the event store for the client to resume); it is
+		// cancelled with the connection only when nothing can reach the
+		// client any more.
+		watch, parent = parent, context.WithoutCancel(parent)
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	r.cancel = cancel
+	if watch != nil {
+		stop := context.AfterFunc(watch, func() {
+			if !r.conn.resumable() {
+				cancel(errConnectionLost)
+			}
+		})
+		defer stop()
+	}
+	if r.peer != nil {
+		if err := r.peer.track(r); err != nil {
+			r.errCode = CodeInternalError
+			return appendWireError(b, r.id, &Error{Code: CodeInternalError,
+				Message: fmt.Sprintf("Too many requests in flight: at most %d at a time; retry when earlier requests are answered", r.peer.limit)})
+		}
+		defer r.peer.untrack(r)
+	}
+	if sess != nil {
+		sess.active.Add(1)
+		defer sess.active.Add(-1)
+	}
+	c := &r.ctx
+	*c = Context{Context: ctx, srv: s, sess: sess, req: r}
+	r.proto.prepare(s, r.conn, r)
+	result, err := s.dispatchSafely(c)
+	if r.cancelled.Load() || (r.proto == era2026 && parent.Err() != nil) {
+		// Cancelled by the client: for a 2026-07-28 request, also by
+		// closing its HTTP stream (or the connection ending).
+		return b
+	}
+	if err != nil {
+		e := s.toWire(err, r)
+		r.errCode = e.Code
+		return appendWireError(b, r.id, e)
+	}
+	start := len(b)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, r.id...)
+	b = append(b, `,"result":`...)
+	resStart := len(b)
+	b, err = appendResultValue(b, result, r.version)
+	if err != nil {
+		s.logger.Error("fastmcp: encoding result", "method", r.Method, "error", err)
+		b = b[:start]
+		r.errCode = CodeInternalError
+		return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
+	}
+	b = r.proto.finish(s, b, resStart, r)
+	return append(b, '}')
 }
 
-func (p *paramsMeta) rawMeta() json.RawMessage { return p.Meta }
+// maxBatchConcurrency bounds the goroutines serving one batch's requests.
+const maxBatchConcurrency = 16
+
+// serveBatch serves a JSON-RPC batch, which only protocol revision 2025-03-26
+// allows, and replies with the batch of responses.
+func (s *Server) serveBatch(ctx context.Context, c conn, data []byte) {
+	info := c.info()
+	if info.noModern {
+		c.reply(jsonrpc.AppendError(nil, nil, jsonrpc.CodeInvalidRequest, "Invalid Request: the HTTP+SSE transport takes one message per POST", nil), badRequest)
+		return
+	}
+	hv := parseProtocolVersion(info.header)
+	if info.header != "" && (hv == vUnknown || hv >= v20260728) {
+		c.reply(appendWireError(nil, nil, unsupportedHeader(info.header, hv)), badRequest)
+		return
+	}
+	sess, ok := c.session(false)
+	if !ok {
+		return
+	}
+	version := hv
+	if version == vUnknown {
+		if sess != nil {
+			version = sess.protocol()
+		} else if info.header == "" {
+			version = v20250326 // stateless: the specification's assumption
+		}
+	}
+	if version != v20250326 {
+		msg := "Invalid Request: JSON-RPC batches are not supported"
+		if version != vUnknown {
+			msg += " in protocol version " + version.String()
+		}
+		c.reply(jsonrpc.AppendError(nil, nil, jsonrpc.CodeInvalidRequest, msg+" (only 2025-03-26 allows them)", nil), badRequest)
+		return
+	}
+	elems, err := jsonrpc.SplitBatch(data)
+	switch {
+	case err != nil:
+		c.reply(parseErrorResponse, badRequest)
+		return
+	case len(elems) == 0:
+		c.reply(jsonrpc.AppendError(nil, nil, jsonrpc.CodeInvalidRequest, "Invalid Request: empty batch", nil), badRequest)
+		return
+	case len(elems) > s.opts.MaxBatchSize:
+		c.reply(jsonrpc.AppendError(nil, nil, jsonrpc.CodeInvalidRequest,
+			fmt.Sprintf("Invalid Request: a batch holds at most %d messages (Options.MaxBatchSize); this one holds %d", s.opts.MaxBatchSize, len(elems)), nil), badRequest)
+		return
+	}
+	responses := make([][]byte, len(elems))
+	sem := make(chan struct{}, maxBatchConcurrency)
+	var wg sync.WaitGroup
+	for i, raw := range elems {
+		var m jsonrpc.Message
+		if err := jsonrpc.Decode(raw, &m); err != nil {
+			responses[i] = decodeFailure(err)
+			continue
+		}
+		if m.IsRequest() && m.Method == "initialize" {
+			responses[i] = jsonrpc.AppendError(nil, m.ID, jsonrpc.CodeInvalidRequest, "initialize must not be part of a batch", nil)
+			continue
+		}
+		if !m.IsRequest() {
+			s.serveOne(ctx, c, info, &m, nil, true)
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			responses[i] = jsonrpc.AppendError(nil, m.ID, jsonrpc.CodeInternalError, "Request not served: the connection ended", nil)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			finished := false
+			defer func() {
+				if !finished {
+					responses[i] = appendWireError(nil, m.ID, s.exited(m.Method))
+				}
+				<-sem
+				wg.Done()
+			}()
+			responses[i], _ = s.serveOne(ctx, c, info, &m, nil, true)
+			finished = true
+		}()
+	}
+	wg.Wait()
+	out := []byte{'['}
+	for _, resp := range responses {
+		if len(resp) > 0 {
+			if len(out) > 1 {
+				out = append(out, ',')
+			}
+			out = append(out, resp...)
+		}
+	}
+	if len(out) == 1 {
+		c.reply(nil, accepted)
+		return
+	}
+	c.reply(append(out, ']'), answered)
+}
+
+// errConnectionLost cancels a request whose client connection ended with no
+// way to deliver its answer.
+var errConnectionLost = errors.New("fastmcp: the client's connection ended")
+
+var parseErrorResponse = jsonrpc.AppendError(nil, nil, jsonrpc.CodeParseError, "Parse error", nil)
+
+// decodeFailure returns the error response for a message that could not be
+// decoded.
+func decodeFailure(err error) []byte {
+	var inv *jsonrpc.InvalidError
+	if errors.As(err, &inv) {
+		return jsonrpc.AppendError(nil, inv.ID, jsonrpc.CodeInvalidRequest, "Invalid Request: "+inv.Reason, nil)
+	}
+	return parseErrorResponse
+}
+
+// cancelFrom cancels the request that the params of a notifications/cancelled
+// name, among those p serves.
+func cancelFrom(p *peer, params json.RawMessage) {
+	var n struct {
+		RequestID json.RawMessage `json:"requestId"`
+		Reason    string          `json:"reason"`
+	}
+	if json.Unmarshal(params, &n) == nil && len(n.RequestID) > 0 {
+		p.cancel(n.RequestID, n.Reason)
+	}
+}
 
 // bufPool recycles response buffers.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -195,75 +441,17 @@ func putBuf(b *[]byte) {
 	bufPool.Put(b)
 }
 
-// handleRequest serves one request on sess (nil when stateless) and appends
-// the encoded response to b. It returns b unchanged when no response must be
-// sent: the client cancelled the request.
-func (s *Server) handleRequest(ctx context.Context, sess *Session, m *jsonrpc.Message, out outbound, b []byte) []byte {
-	return s.serveRequest(ctx, sess, &request{id: m.ID, method: m.Method, params: m.Params, out: out}, b)
-}
-
-// serveRequest serves r on sess (nil when stateless; r.version then says which
-// revision to speak) and appends the encoded response to b.
-func (s *Server) serveRequest(parent context.Context, sess *Session, r *request, b []byte) []byte {
-	ctx, cancel := context.WithCancelCause(parent)
-	defer cancel(nil)
-	r.cancel = cancel
-	if sess != nil {
-		sess.touch()
-		sess.mu.Lock()
-		r.version, r.clientInfo, r.clientCaps, r.logLevel = sess.version, sess.clientInfo, sess.clientCaps, sess.logLevel
-		sess.mu.Unlock()
-		sess.track(r)
-		defer sess.untrack(r)
-		sess.active.Add(1)
-		defer sess.active.Add(-1)
-	} else if r.conn != nil {
-		r.conn.track(r)
-		defer r.conn.untrack(r)
-	}
-	c := &r.ctx
-	*c = Context{Context: ctx, srv: s, sess: sess, req: r}
-	result, err := s.dispatchSafely(c)
-	if r.cancelled.Load() || (r.modern && parent.Err() != nil) {
-		// Cancelled by the client: for a 2026-07-28 request, also by
-		// closing its HTTP stream (or the connection ending).
-		return b
-	}
-	if r.input != nil {
-		// A handler that asked the client for input is answered with
-		// input_required, whatever it returned.
-		if res, ierr := r.input.outcome(s, r); res != nil || ierr != nil {
-			result, err = res, ierr
-		}
-	}
-	if err != nil {
-		e := s.toWire(err, r)
-		r.errCode = e.Code
-		return appendWireError(b, r.id, e)
-	}
-	start := len(b)
-	b = append(b, `{"jsonrpc":"2.0","id":`...)
-	b = append(b, r.id...)
-	b = append(b, `,"result":`...)
-	resStart := len(b)
-	b, err = appendResultValue(b, result)
-	if err != nil {
-		s.logger.Error("fastmcp: encoding result", "method", r.method, "error", err)
-		b = b[:start]
-		r.errCode = CodeInternalError
-		return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
-	}
-	if r.modern {
-		b = s.finishModern(b, resStart, r)
-	}
-	return append(b, '}')
-}
-
-// appendResultValue appends the encoded result object of a handler.
-func appendResultValue(b []byte, result any) ([]byte, error) {
+// appendResultValue appends the encoded result object of a handler, shaped for
+// protocol revision v.
+func appendResultValue(b []byte, result any, v protocolVersion) ([]byte, error) {
 	switch res := result.(type) {
 	case json.RawMessage:
 		return append(b, res...), nil
+	case *CallToolResult:
+		if res == nil {
+			return append(b, `{"content":[]}`...), nil
+		}
+		return appendToolResult(b, res, v)
 	case resultAppender:
 		return res.appendResult(b)
 	default:
@@ -275,259 +463,69 @@ func appendResultValue(b []byte, result any) ([]byte, error) {
 	}
 }
 
+// resultAppender is a result that encodes itself into the response buffer.
+type resultAppender interface {
+	appendResult(b []byte) ([]byte, error)
+}
+
 // toWire converts a handler error to the JSON-RPC error sent, logging internal
 // errors that are masked.
 func (s *Server) toWire(err error, r *request) *Error {
 	e := wireError(err, s.opts.ShowErrorDetails)
 	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 && !errors.Is(err, ErrInputRequired) && !errors.Is(err, ErrCapability) {
 		if _, isUser := err.(*UserError); !isUser {
-			s.logger.Error("fastmcp: request failed", "method", r.method, "error", err)
+			s.logger.Error("fastmcp: request failed", "method", r.Method, "error", err)
 		}
 	}
 	return e
 }
 
-// resultAppender is a result that encodes itself into the response buffer.
-type resultAppender interface {
-	appendResult(b []byte) ([]byte, error)
-}
-
-// dispatchSafely runs dispatch, turning a panic into an internal error.
+// dispatchSafely runs the middleware chain and the method's handler, turning
+// a panic into an internal error.
 func (s *Server) dispatchSafely(c *Context) (result any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = s.recovered(c.req.method, v)
+			err = s.recovered(c.req.Method, v)
 		}
 	}()
 	return s.dispatch(c)
 }
 
-// recovered logs a recovered panic and returns the error that replaces it.
+// exited logs a handler that ended its goroutine (runtime.Goexit) and returns
+// the error that answers its request.
+func (s *Server) exited(where string) *Error {
+	s.logger.Error("fastmcp: handler ended its goroutine without returning (runtime.Goexit)", "method", where)
+	return &Error{Code: CodeInternalError, Message: "Internal error: the handler ended without returning"}
+}
+
+// recovered logs a recovered panic and returns the error that replaces it: one
+// line at Error naming the panicking frame, and the stack, readable on its own
+// lines, at Debug.
 func (s *Server) recovered(where string, v any) error {
-	s.logger.Error("fastmcp: handler panicked", "where", where, "panic", v, "stack", string(debug.Stack()))
+	stack := debug.Stack()
+	s.logger.Error("fastmcp: handler panicked", "where", where, "panic", v, "at", panicFrame())
+	s.logger.Debug("fastmcp: stack of the panic in " + where + "\n" + string(stack))
 	return fmt.Errorf("panic in %s: %v", where, v)
 }
 
-// dispatch routes a request to its method handler.
-func (s *Server) dispatch(c *Context) (any, error) {
-	r := c.req
-	if r.modern {
-		return s.dispatchModern(c)
-	}
-	switch r.method {
-	case "initialize":
-		return s.initialize(c)
-	case "ping":
-		var p struct{ paramsMeta }
-		if err := decodeParams(r, &p); err != nil {
-			return nil, err
-		}
-		return emptyResult, nil
-	}
-	if c.sess != nil && r.version == vUnknown {
-		return nil, NewError(CodeInvalidRequest, "session not initialized: send initialize first")
-	}
-	if h := sharedMethods[r.method]; h != nil {
-		return h(s, c)
-	}
-	switch r.method {
-	case "server/discover":
-		// Also served to handshake-era sessions. Before initialize, a
-		// request without the 2026-07-28 _meta is refused above, so
-		// that a client probing the era falls back to the handshake.
-		var p struct{ paramsMeta }
-		if err := decodeParams(r, &p); err != nil {
-			return nil, err
-		}
-		return s.discoverResult(), nil
-	case "resources/subscribe", "resources/unsubscribe":
-		return s.subscribe(c)
-	case "logging/setLevel":
-		return s.setLevel(c)
-	}
-	return nil, NewError(CodeMethodNotFound, "Method not found: %s", r.method)
-}
-
-// sharedMethods are the handlers of the methods both protocol eras share.
-var sharedMethods = map[string]func(*Server, *Context) (any, error){
-	"tools/list":               (*Server).listTools,
-	"tools/call":               (*Server).callTool,
-	"resources/list":           (*Server).listResources,
-	"resources/templates/list": (*Server).listResourceTemplates,
-	"resources/read":           (*Server).readResource,
-	"prompts/list":             (*Server).listPrompts,
-	"prompts/get":              (*Server).getPrompt,
-	"completion/complete":      (*Server).complete,
-}
-
-// initialize answers the handshake: it negotiates the protocol revision and
-// records the client on the session.
-func (s *Server) initialize(c *Context) (any, error) {
-	var p struct {
-		paramsMeta
-		ProtocolVersion string             `json:"protocolVersion"`
-		Capabilities    ClientCapabilities `json:"capabilities"`
-		ClientInfo      Implementation     `json:"clientInfo"`
-	}
-	if err := decodeParams(c.req, &p); err != nil {
-		return nil, err
-	}
-	if c.sess == nil {
-		return nil, NewError(CodeInvalidRequest, "initialize needs a session-capable transport")
-	}
-	v := parseProtocolVersion(p.ProtocolVersion)
-	if v == vUnknown || v >= v20260728 {
-		// Unknown, or a revision without the handshake: answer with the
-		// newest handshake revision and let the client decide.
-		v = parseProtocolVersion(LatestHandshakeProtocolVersion)
-	}
-	sess := c.sess
-	auth, hasAuth := c.req.auth, c.req.hasAuth
-	if s.opts.Authenticate != nil && sess.http == nil {
-		// A stream transport (stdio): authenticate once, without a request.
-		var err error
-		if auth, err = safeAuthenticate(s, s.opts.Authenticate, nil); err != nil {
-			s.logger.Warn("fastmcp: authentication failed", "error", err)
-			return nil, NewError(CodeInvalidRequest, "authentication failed: %v", err)
-		}
-		hasAuth = true
-	}
-	sess.mu.Lock()
-	if sess.initialized {
-		sess.mu.Unlock()
-		return nil, NewError(CodeInvalidRequest, "session already initialized")
-	}
-	sess.initialized = true
-	sess.version, sess.clientCaps, sess.clientInfo = v, p.Capabilities, p.ClientInfo
-	if hasAuth {
-		sess.auth, sess.lastAuth = auth, auth
-	}
-	sess.initSeq.Store(s.lcSeq.Load())
-	sess.mu.Unlock()
-	sess.emitConnect()
-	return s.initializeResult(v), nil
-}
-
-// initializeResult returns the encoded initialize result for revision v. The
-// server's description never changes, so it is encoded once per revision.
-func (s *Server) initializeResult(v protocolVersion) json.RawMessage {
-	s.initOnce[v].Do(func() {
-		raw, err := json.Marshal(&InitializeResult{
-			ProtocolVersion: v.String(),
-			Capabilities:    s.capabilities(v),
-			ServerInfo:      s.serverInfoFor(v),
-			Instructions:    s.opts.Instructions,
-		})
-		if err != nil {
-			panic(fmt.Sprintf("fastmcp: encoding the initialize result: %v", err))
-		}
-		s.initResult[v] = raw
-	})
-	return s.initResult[v]
-}
-
-// setLevel records the minimum log level the client wants.
-func (s *Server) setLevel(c *Context) (any, error) {
-	var p struct {
-		paramsMeta
-		Level LoggingLevel `json:"level"`
-	}
-	if err := decodeParams(c.req, &p); err != nil {
-		return nil, err
-	}
-	if p.Level.severity() == 0 {
-		return nil, NewError(CodeInvalidParams, "invalid logging level %q", p.Level)
-	}
-	if c.sess == nil {
-		// Served statelessly: there is no session to keep the level in, and
-		// every request stands alone. Accept it, as a no-op.
-		return emptyResult, nil
-	}
-	c.sess.mu.Lock()
-	c.sess.logLevel = p.Level
-	c.sess.mu.Unlock()
-	return emptyResult, nil
-}
-
-// handleNotification handles a notification from the client.
-func (s *Server) handleNotification(sess *Session, m *jsonrpc.Message) {
-	if sess != nil {
-		sess.touch()
-	}
-	switch m.Method {
-	case "notifications/initialized":
-		if sess != nil {
-			sess.mu.Lock()
-			first := sess.initialized && !sess.notified
-			sess.notified = sess.initialized
-			sess.mu.Unlock()
-			if first {
-				if !s.opts.DisableRoots && sess.ClientCapabilities().Roots != nil {
-					sess.goBackground(func() { s.afterHandshake(sess) }) // waits for the client's roots
-				} else {
-					sess.setReady()
-				}
+// panicFrame names the function and line that panicked: the first frame below
+// runtime.gopanic that is not in the runtime.
+func panicFrame() string {
+	pcs := make([]uintptr, 32)
+	n := runtime.Callers(3, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	seenPanic := false
+	for {
+		f, more := frames.Next()
+		if strings.HasPrefix(f.Function, "runtime.") {
+			if f.Function == "runtime.gopanic" {
+				seenPanic = true
 			}
+		} else if seenPanic {
+			return fmt.Sprintf("%s (%s:%d)", f.Function, f.File, f.Line)
 		}
-	case "notifications/roots/list_changed":
-		if sess != nil && !s.opts.DisableRoots && sess.ClientCapabilities().Roots != nil {
-			sess.goBackground(func() {
-				if roots, ok := s.fetchRoots(sess); ok {
-					sess.emitRootsChanged(roots)
-				}
-			})
-		}
-	case "notifications/progress":
-		var p ProgressParams
-		if sess != nil && json.Unmarshal(m.Params, &p) == nil {
-			sess.deliverProgress(p)
-		}
-	case "notifications/cancelled":
-		var p struct {
-			RequestID json.RawMessage `json:"requestId"`
-			Reason    string          `json:"reason"`
-		}
-		if sess != nil && json.Unmarshal(m.Params, &p) == nil && len(p.RequestID) > 0 {
-			sess.cancelRequest(p.RequestID, p.Reason)
+		if !more {
+			return "unknown"
 		}
 	}
-	// Other notifications are accepted and ignored.
-}
-
-// afterHandshake runs once the client has sent notifications/initialized: it
-// fetches the client's roots when it has them, then marks the session ready.
-func (s *Server) afterHandshake(sess *Session) {
-	if !s.opts.DisableRoots && sess.ClientCapabilities().Roots != nil {
-		s.fetchRoots(sess)
-	}
-	sess.setReady()
-}
-
-// rootsChannelWait bounds the wait for an HTTP client's GET stream before its
-// roots are fetched.
-const rootsChannelWait = 3 * time.Second
-
-// fetchRoots asks the client for its roots and stores them. It reports false,
-// and emits a session error, when that fails.
-func (s *Server) fetchRoots(sess *Session) ([]Root, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.RequestTimeout)
-	defer cancel()
-	// Over Streamable HTTP the request needs the client's GET stream, which
-	// clients open right after the handshake: give it a moment.
-	if !sess.waitChannel(ctx, rootsChannelWait) {
-		if sess.isClosed() {
-			return nil, false // the client left first: nothing to report
-		}
-		sess.emitError(fmt.Errorf("fastmcp: cannot fetch the client's roots: %w (the client opened no GET stream within %v)", errNoChannel, rootsChannelWait))
-		return nil, false
-	}
-	roots, err := sess.ListRoots(ctx, nil)
-	if err != nil {
-		sess.emitError(fmt.Errorf("fastmcp: fetching the client's roots: %w", err))
-		return nil, false
-	}
-	sess.mu.Lock()
-	sess.roots = roots
-	sess.mu.Unlock()
-	return roots, true
 }

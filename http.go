@@ -65,6 +65,10 @@ type HTTP struct {
 	// MaxBodyBytes caps a request body; larger bodies are answered 413.
 	// Default 4 MiB.
 	MaxBodyBytes int64
+	// BodyReadTimeout bounds reading one request body: a client that
+	// announces a body and sends it slowly, or not at all, is answered 408
+	// when it passes. Default 30 seconds; negative disables it.
+	BodyReadTimeout time.Duration
 
 	// EventStore keeps SSE events so a client can resume a dropped stream with
 	// Last-Event-ID. Default: a bounded in-memory store (see
@@ -183,6 +187,7 @@ const (
 	DefaultMaxSessions        = 10000
 	DefaultMaxBodyBytes       = 4 << 20
 	DefaultKeepAliveInterval  = 25 * time.Second
+	DefaultBodyReadTimeout    = 30 * time.Second
 )
 
 // withDefaults returns h with its defaults filled in.
@@ -227,6 +232,9 @@ func (h HTTP) withDefaults(s *Server) HTTP {
 	}
 	if h.MaxBodyBytes <= 0 {
 		h.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if h.BodyReadTimeout == 0 {
+		h.BodyReadTimeout = DefaultBodyReadTimeout
 	}
 	if h.KeepAliveInterval == 0 {
 		h.KeepAliveInterval = DefaultKeepAliveInterval

@@ -136,31 +136,17 @@ func AddPrompt[Args any, R PromptResult](s *Server, p Prompt, h PromptHandler[Ar
 		}
 		return &w
 	})
-	s.reg.mu.Lock()
-	s.reg.count(s.reg.prompts[p.Name] != nil && s.reg.prompts[p.Name].prompt.CanAccess != nil, p.CanAccess != nil)
-	s.reg.prompts[p.Name] = e
-	s.reg.promptList = nil
-	s.reg.mu.Unlock()
+	s.reg.prompts.add(e)
 	s.listChanged(listPrompts)
 }
+
+func (e *promptEntry) key() string         { return e.prompt.Name }
+func (e *promptEntry) access() AccessCheck { return e.prompt.CanAccess }
 
 // RemovePrompts removes the named prompts. Connected clients are told the list
 // changed when any was removed.
 func (s *Server) RemovePrompts(names ...string) {
-	removed := false
-	s.reg.mu.Lock()
-	for _, n := range names {
-		if e, ok := s.reg.prompts[n]; ok {
-			s.reg.count(e.prompt.CanAccess != nil, false)
-			delete(s.reg.prompts, n)
-			removed = true
-		}
-	}
-	if removed {
-		s.reg.promptList = nil
-	}
-	s.reg.mu.Unlock()
-	if removed {
+	if s.reg.prompts.remove(names...) {
 		s.listChanged(listPrompts)
 	}
 }
@@ -238,16 +224,18 @@ func newPromptBinder[Args any](declared []PromptArgument) (func(map[string]strin
 }
 
 // getPrompt serves prompts/get.
-func (s *Server) getPrompt(c *Context) (any, error) {
+func (s *Server) getPrompt(c *Context, req *Request) (any, error) {
 	var p struct {
-		paramsMeta
-		Name      string            `json:"name"`
-		Arguments map[string]string `json:"arguments"`
+		Name      string
+		Arguments map[string]string
 	}
-	if err := decodeParams(c.req, &p); err != nil {
-		return nil, err
+	p.Name = req.Name
+	if len(req.Arguments) > 0 && string(req.Arguments) != "null" {
+		if err := json.Unmarshal(req.Arguments, &p.Arguments); err != nil {
+			return nil, NewError(CodeInvalidParams, "invalid params for prompts/get: arguments must be an object of strings: %v", err)
+		}
 	}
-	e := s.reg.prompt(p.Name)
+	e := s.reg.prompts.get(p.Name)
 	if e == nil || !c.allowed(e.prompt.CanAccess) {
 		return nil, NewError(CodeInvalidParams, "Unknown prompt: %s", p.Name)
 	}
@@ -293,7 +281,7 @@ func safeGet(s *Server, e *promptEntry, c *Context, args map[string]string) (res
 }
 
 // listPrompts serves prompts/list.
-func (s *Server) listPrompts(c *Context) (any, error) {
+func (s *Server) listPrompts(c *Context, _ *Request) (any, error) {
 	var p struct {
 		paramsMeta
 		Cursor string `json:"cursor"`
@@ -301,7 +289,7 @@ func (s *Server) listPrompts(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	registered := s.reg.sortedPrompts()
+	registered := s.reg.prompts.all()
 	all := filterVisible(c, registered, func(e *promptEntry) AccessCheck { return e.prompt.CanAccess })
 	page, next, err := paginate(all, func(e *promptEntry) string { return e.prompt.Name }, p.Cursor, s.opts.PageSize)
 	if err != nil {

@@ -8,155 +8,109 @@ import (
 	"time"
 )
 
-// registry holds what the server offers. Reads take a read lock; the sorted
-// lists are rebuilt lazily after a change.
+// registry holds what the server offers: one featureSet per kind of item.
 type registry struct {
-	mu sync.RWMutex
-
-	tools     map[string]*toolEntry
-	resources map[string]*resourceEntry
-	templates map[string]*templateEntry
-	prompts   map[string]*promptEntry
-
-	// checks counts the items with an access check.
-	checks int
-
-	// Sorted views, nil when stale.
-	toolList     []*toolEntry
-	resourceList []*resourceEntry
-	templateList []*templateEntry
-	promptList   []*promptEntry
-}
-
-func (r *registry) init() {
-	r.tools = make(map[string]*toolEntry)
-	r.resources = make(map[string]*resourceEntry)
-	r.templates = make(map[string]*templateEntry)
-	r.prompts = make(map[string]*promptEntry)
-}
-
-// sortedValues returns the values of m sorted by key.
-func sortedValues[E any](m map[string]E, key func(E) string) []E {
-	out := make([]E, 0, len(m))
-	for _, e := range m {
-		out = append(out, e)
-	}
-	slices.SortFunc(out, func(a, b E) int { return cmp.Compare(key(a), key(b)) })
-	return out
-}
-
-// count updates the number of items with access checks when an item that had
-// one (before) is replaced by one that has one (after). r.mu is held.
-func (r *registry) count(before, after bool) {
-	if before {
-		r.checks--
-	}
-	if after {
-		r.checks++
-	}
+	tools     featureSet[*toolEntry]
+	resources featureSet[*resourceEntry]
+	templates featureSet[*templateEntry]
+	prompts   featureSet[*promptEntry]
 }
 
 // hasAccessChecks reports whether any item has an access check.
 func (r *registry) hasAccessChecks() bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.checks > 0
+	return r.tools.hasChecks() || r.resources.hasChecks() || r.templates.hasChecks() || r.prompts.hasChecks()
 }
 
-func (r *registry) sortedTools() []*toolEntry {
-	r.mu.RLock()
-	l := r.toolList
-	r.mu.RUnlock()
+// entry is a registered tool, resource, resource template or prompt.
+type entry interface {
+	// key identifies the item in its set and orders its list: a tool's or
+	// prompt's name, a resource's URI, a template's URI template.
+	key() string
+	// access is the item's access check, or nil.
+	access() AccessCheck
+}
+
+// featureSet is the set of one kind of item: keyed, with a sorted view rebuilt
+// lazily after a change, and a count of the items with an access check. Reads
+// take a read lock.
+type featureSet[E entry] struct {
+	mu     sync.RWMutex
+	items  map[string]E
+	sorted []E // nil when stale
+	checks int
+}
+
+// add adds e, replacing the item with the same key.
+func (f *featureSet[E]) add(e E) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.items == nil {
+		f.items = make(map[string]E)
+	}
+	if old, ok := f.items[e.key()]; ok && old.access() != nil {
+		f.checks--
+	}
+	if e.access() != nil {
+		f.checks++
+	}
+	f.items[e.key()] = e
+	f.sorted = nil
+}
+
+// remove removes the items with the given keys. It reports whether any was
+// there.
+func (f *featureSet[E]) remove(keys ...string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	removed := false
+	for _, k := range keys {
+		if e, ok := f.items[k]; ok {
+			if e.access() != nil {
+				f.checks--
+			}
+			delete(f.items, k)
+			removed = true
+		}
+	}
+	if removed {
+		f.sorted = nil
+	}
+	return removed
+}
+
+// get returns the item with the key, or the zero E.
+func (f *featureSet[E]) get(key string) E {
+	f.mu.RLock()
+	e := f.items[key]
+	f.mu.RUnlock()
+	return e
+}
+
+// all returns the items sorted by key. The slice is shared: do not modify it.
+func (f *featureSet[E]) all() []E {
+	f.mu.RLock()
+	l := f.sorted
+	f.mu.RUnlock()
 	if l != nil {
 		return l
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.toolList == nil {
-		r.toolList = sortedValues(r.tools, func(e *toolEntry) string { return e.tool.Name })
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sorted == nil {
+		f.sorted = make([]E, 0, len(f.items))
+		for _, e := range f.items {
+			f.sorted = append(f.sorted, e)
+		}
+		slices.SortFunc(f.sorted, func(a, b E) int { return cmp.Compare(a.key(), b.key()) })
 	}
-	return r.toolList
+	return f.sorted
 }
 
-func (r *registry) sortedResources() []*resourceEntry {
-	r.mu.RLock()
-	l := r.resourceList
-	r.mu.RUnlock()
-	if l != nil {
-		return l
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.resourceList == nil {
-		r.resourceList = sortedValues(r.resources, func(e *resourceEntry) string { return e.res.URI })
-	}
-	return r.resourceList
-}
-
-func (r *registry) sortedTemplates() []*templateEntry {
-	r.mu.RLock()
-	l := r.templateList
-	r.mu.RUnlock()
-	if l != nil {
-		return l
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.templateList == nil {
-		r.templateList = sortedValues(r.templates, func(e *templateEntry) string { return e.tmpl.URITemplate })
-	}
-	return r.templateList
-}
-
-func (r *registry) sortedPrompts() []*promptEntry {
-	r.mu.RLock()
-	l := r.promptList
-	r.mu.RUnlock()
-	if l != nil {
-		return l
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.promptList == nil {
-		r.promptList = sortedValues(r.prompts, func(e *promptEntry) string { return e.prompt.Name })
-	}
-	return r.promptList
-}
-
-func (r *registry) tool(name string) *toolEntry {
-	r.mu.RLock()
-	e := r.tools[name]
-	r.mu.RUnlock()
-	return e
-}
-
-// toolBytes looks a tool up by a name given as bytes, without allocating.
-func (r *registry) toolBytes(name []byte) *toolEntry {
-	r.mu.RLock()
-	e := r.tools[string(name)]
-	r.mu.RUnlock()
-	return e
-}
-
-func (r *registry) resource(uri string) *resourceEntry {
-	r.mu.RLock()
-	e := r.resources[uri]
-	r.mu.RUnlock()
-	return e
-}
-
-func (r *registry) prompt(name string) *promptEntry {
-	r.mu.RLock()
-	e := r.prompts[name]
-	r.mu.RUnlock()
-	return e
-}
-
-func (r *registry) templateByURI(uriTemplate string) *templateEntry {
-	r.mu.RLock()
-	e := r.templates[uriTemplate]
-	r.mu.RUnlock()
-	return e
+// hasChecks reports whether an item of the set has an access check.
+func (f *featureSet[E]) hasChecks() bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.checks > 0
 }
 
 // paginate returns the page of the sorted items that follows cursor, and the

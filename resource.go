@@ -93,31 +93,17 @@ func (s *Server) AddResource(r Resource) {
 		}
 		return &w
 	})
-	s.reg.mu.Lock()
-	s.reg.count(s.reg.resources[r.URI] != nil && s.reg.resources[r.URI].res.CanAccess != nil, r.CanAccess != nil)
-	s.reg.resources[r.URI] = e
-	s.reg.resourceList = nil
-	s.reg.mu.Unlock()
+	s.reg.resources.add(e)
 	s.listChanged(listResources)
 }
+
+func (e *resourceEntry) key() string         { return e.res.URI }
+func (e *resourceEntry) access() AccessCheck { return e.res.CanAccess }
 
 // RemoveResources removes the resources with the given URIs. Connected clients
 // are told the list changed when any was removed.
 func (s *Server) RemoveResources(uris ...string) {
-	removed := false
-	s.reg.mu.Lock()
-	for _, u := range uris {
-		if e, ok := s.reg.resources[u]; ok {
-			s.reg.count(e.res.CanAccess != nil, false)
-			delete(s.reg.resources, u)
-			removed = true
-		}
-	}
-	if removed {
-		s.reg.resourceList = nil
-	}
-	s.reg.mu.Unlock()
-	if removed {
+	if s.reg.resources.remove(uris...) {
 		s.listChanged(listResources)
 	}
 }
@@ -243,31 +229,17 @@ func AddResourceTemplate[Args any](s *Server, t ResourceTemplate, h ResourceTemp
 		}
 		return &w
 	})
-	s.reg.mu.Lock()
-	s.reg.count(s.reg.templates[t.URITemplate] != nil && s.reg.templates[t.URITemplate].tmpl.CanAccess != nil, t.CanAccess != nil)
-	s.reg.templates[t.URITemplate] = e
-	s.reg.templateList = nil
-	s.reg.mu.Unlock()
+	s.reg.templates.add(e)
 	s.listChanged(listResources)
 }
+
+func (e *templateEntry) key() string         { return e.tmpl.URITemplate }
+func (e *templateEntry) access() AccessCheck { return e.tmpl.CanAccess }
 
 // RemoveResourceTemplates removes the templates with the given URI templates.
 // Connected clients are told the list changed when any was removed.
 func (s *Server) RemoveResourceTemplates(uriTemplates ...string) {
-	removed := false
-	s.reg.mu.Lock()
-	for _, u := range uriTemplates {
-		if e, ok := s.reg.templates[u]; ok {
-			s.reg.count(e.tmpl.CanAccess != nil, false)
-			delete(s.reg.templates, u)
-			removed = true
-		}
-	}
-	if removed {
-		s.reg.templateList = nil
-	}
-	s.reg.mu.Unlock()
-	if removed {
+	if s.reg.templates.remove(uriTemplates...) {
 		s.listChanged(listResources)
 	}
 }
@@ -411,7 +383,7 @@ func setField(f reflect.Value, s string, list []string) error {
 }
 
 // listResources serves resources/list.
-func (s *Server) listResources(c *Context) (any, error) {
+func (s *Server) listResources(c *Context, _ *Request) (any, error) {
 	var p struct {
 		paramsMeta
 		Cursor string `json:"cursor"`
@@ -419,7 +391,7 @@ func (s *Server) listResources(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	registered := s.reg.sortedResources()
+	registered := s.reg.resources.all()
 	all := filterVisible(c, registered, func(e *resourceEntry) AccessCheck { return e.res.CanAccess })
 	page, next, err := paginate(all, func(e *resourceEntry) string { return e.res.URI }, p.Cursor, s.opts.PageSize)
 	if err != nil {
@@ -439,7 +411,7 @@ func (s *Server) listResources(c *Context) (any, error) {
 }
 
 // listResourceTemplates serves resources/templates/list.
-func (s *Server) listResourceTemplates(c *Context) (any, error) {
+func (s *Server) listResourceTemplates(c *Context, _ *Request) (any, error) {
 	var p struct {
 		paramsMeta
 		Cursor string `json:"cursor"`
@@ -447,7 +419,7 @@ func (s *Server) listResourceTemplates(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	registered := s.reg.sortedTemplates()
+	registered := s.reg.templates.all()
 	all := filterVisible(c, registered, func(e *templateEntry) AccessCheck { return e.tmpl.CanAccess })
 	page, next, err := paginate(all, func(e *templateEntry) string { return e.tmpl.URITemplate }, p.Cursor, s.opts.PageSize)
 	if err != nil {
@@ -467,18 +439,11 @@ func (s *Server) listResourceTemplates(c *Context) (any, error) {
 }
 
 // readResource serves resources/read.
-func (s *Server) readResource(c *Context) (any, error) {
-	var p struct {
-		paramsMeta
-		URI string `json:"uri"`
-	}
-	if err := decodeParams(c.req, &p); err != nil {
-		return nil, err
-	}
-	if p.URI == "" {
+func (s *Server) readResource(c *Context, req *Request) (any, error) {
+	if req.Name == "" {
 		return nil, NewError(CodeInvalidParams, "resources/read: missing uri")
 	}
-	contents, cache, checked, err := s.loadResource(c, p.URI)
+	contents, cache, checked, err := s.loadResource(c, req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -510,13 +475,13 @@ func (s *Server) loadResource(c *Context, uri string) (_ []*ResourceContents, ca
 		err      error
 		mime     string
 	)
-	if e := s.reg.resource(uri); e != nil && c.allowed(e.res.CanAccess) {
+	if e := s.reg.resources.get(uri); e != nil && c.allowed(e.res.CanAccess) {
 		mime, cache, checked = e.res.MIMEType, e.res.Cache, e.res.CanAccess != nil
 		contents, err = safeLoad(s, "resource "+uri, func() ([]*ResourceContents, error) { return e.res.Load(c) })
 	} else {
 		var found *templateEntry
 		var vars uritemplate.Values
-		for _, t := range s.reg.sortedTemplates() {
+		for _, t := range s.reg.templates.all() {
 			if !c.allowed(t.tmpl.CanAccess) {
 				continue
 			}
@@ -567,31 +532,6 @@ func safeLoad(s *Server, where string, f func() ([]*ResourceContents, error)) (o
 	return f()
 }
 
-// subscribe serves resources/subscribe and resources/unsubscribe.
-func (s *Server) subscribe(c *Context) (any, error) {
-	var p struct {
-		paramsMeta
-		URI string `json:"uri"`
-	}
-	if err := decodeParams(c.req, &p); err != nil {
-		return nil, err
-	}
-	if p.URI == "" {
-		return nil, NewError(CodeInvalidParams, "%s: missing uri", c.req.method)
-	}
-	if c.sess == nil {
-		// Served statelessly: there is no session to deliver updates to.
-		// Accept it, as a no-op, as the specification lets a server do.
-		return emptyResult, nil
-	}
-	if c.req.method == "resources/subscribe" {
-		c.sess.subscribe(p.URI)
-	} else {
-		c.sess.unsubscribe(p.URI)
-	}
-	return emptyResult, nil
-}
-
 // Embedded loads the registered resource (or template match) at uri, ready to
 // embed in a tool result or prompt message. The loader receives ctx when it
 // comes from a FastMCP handler (so it sees the same session), and a detached
@@ -600,7 +540,7 @@ func (s *Server) subscribe(c *Context) (any, error) {
 func (s *Server) Embedded(ctx context.Context, uri string) (*EmbeddedResource, error) {
 	c := ContextFrom(ctx)
 	if c == nil || c.srv != s {
-		c = &Context{Context: ctx, srv: s, req: &request{method: "resources/read", version: v20251125}}
+		c = s.detachedContext(ctx, "resources/read")
 	}
 	contents, _, _, err := s.loadResource(c, uri)
 	if err != nil {

@@ -220,7 +220,7 @@ func (s *Session) RequestSampling(ctx context.Context, p *CreateMessageParams, o
 // session, or nil for the session's own channel.
 func (s *Session) outFor(ctx context.Context) outbound {
 	if c := ContextFrom(ctx); c != nil && c.sess == s {
-		return c.req.out
+		return c.req.conn
 	}
 	return nil
 }
@@ -288,17 +288,11 @@ func (s *Session) listRoots(ctx context.Context, out outbound, opts *RequestOpti
 // when the request is served statelessly in the handshake era, and with
 // ErrCapability when the client cannot sample.
 func (c *Context) Sample(p *CreateMessageParams) (*CreateMessageResult, error) {
-	if c.req.modern {
-		res, err := c.askModern([]InputRequest{SamplingRequest(p)})
-		if err != nil {
-			return nil, err
-		}
-		return res[0].Sampling()
+	res, err := c.req.proto.ask(c, []InputRequest{SamplingRequest(p)})
+	if err != nil {
+		return nil, err
 	}
-	if c.sess == nil {
-		return nil, fmt.Errorf("%w (sampling needs the client to answer a server request)", ErrNoSession)
-	}
-	return c.sess.requestSampling(c, c.req.out, p, nil)
+	return res[0].Sampling()
 }
 
 // Elicit asks the client to get input from its user, like Sample: on the
@@ -307,17 +301,11 @@ func (c *Context) Sample(p *CreateMessageParams) (*CreateMessageResult, error) {
 // served statelessly in the handshake era, and with ErrCapability when the
 // client cannot elicit (in URL mode: cannot elicit URLs).
 func (c *Context) Elicit(p *ElicitParams) (*ElicitResult, error) {
-	if c.req.modern {
-		res, err := c.askModern([]InputRequest{ElicitationRequest(p)})
-		if err != nil {
-			return nil, err
-		}
-		return res[0].Elicitation()
+	res, err := c.req.proto.ask(c, []InputRequest{ElicitationRequest(p)})
+	if err != nil {
+		return nil, err
 	}
-	if c.sess == nil {
-		return nil, fmt.Errorf("%w (elicitation needs the client to answer a server request)", ErrNoSession)
-	}
-	return c.sess.elicit(c, c.req.out, p, nil)
+	return res[0].Elicitation()
 }
 
 // Roots asks the client for its roots, like Sample: on the request's stream in
@@ -326,15 +314,9 @@ func (c *Context) Elicit(p *ElicitParams) (*ElicitResult, error) {
 // the handshake era, and with ErrCapability when the client has no roots
 // capability.
 func (c *Context) Roots() ([]Root, error) {
-	if c.req.modern {
-		res, err := c.askModern([]InputRequest{RootsRequest()})
-		if err != nil {
-			return nil, err
-		}
-		return res[0].Roots()
+	res, err := c.req.proto.ask(c, []InputRequest{RootsRequest()})
+	if err != nil {
+		return nil, err
 	}
-	if c.sess == nil {
-		return nil, fmt.Errorf("%w (roots need the client to answer a server request)", ErrNoSession)
-	}
-	return c.sess.listRoots(c, c.req.out, nil)
+	return res[0].Roots()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -122,6 +123,17 @@ type Options struct {
 	// answers of earlier rounds and the state set with
 	// Context.SetRequestState. Default false: signed, readable.
 	EncryptRequestState bool
+
+	// MaxBatchSize caps the messages of one JSON-RPC batch (protocol
+	// revision 2025-03-26); a larger batch is refused whole. Default
+	// DefaultMaxBatchSize (100).
+	MaxBatchSize int
+	// MaxInFlight caps the requests one client serves at once: per
+	// handshake-era session, and per stdio connection. A request beyond it
+	// is answered at once with an error asking the client to retry; on
+	// stdio, reading stops until earlier requests are answered. Default
+	// DefaultMaxInFlight (256); negative means no cap.
+	MaxInFlight int
 }
 
 // Defaults of Options.
@@ -131,6 +143,8 @@ const (
 	DefaultShutdownTimeout  = 5 * time.Second
 	DefaultListChangedDelay = 10 * time.Millisecond
 	DefaultRequestStateTTL  = 10 * time.Minute
+	DefaultMaxBatchSize     = 100
+	DefaultMaxInFlight      = 256
 )
 
 // Server is an MCP server: a registry of tools, resources, resource templates and
@@ -148,8 +162,19 @@ type Server struct {
 
 	routes routes
 
-	initOnce   [numVersions]sync.Once
-	initResult [numVersions]json.RawMessage
+	// initialize results, encoded once per revision, with sessions [0] and
+	// without (a stateless server) [1].
+	initOnce   [numVersions][2]sync.Once
+	initResult [numVersions][2]json.RawMessage
+
+	// methods are the method handlers of each era; toolCall the tools/call
+	// handler with FastMCP's own policies around it (newToolCall).
+	methods methodTables
+	// chain is the middleware chain around handle, nil without middleware
+	// (Use); mw the middleware it was built from.
+	chain atomic.Pointer[MethodHandler]
+	mwMu  sync.Mutex
+	mw    []Middleware
 
 	rlOnce sync.Once
 	rl     RateLimiter
@@ -201,6 +226,12 @@ func New(opts Options) *Server {
 	if opts.RequestStateTTL <= 0 {
 		opts.RequestStateTTL = DefaultRequestStateTTL
 	}
+	if opts.MaxBatchSize <= 0 {
+		opts.MaxBatchSize = DefaultMaxBatchSize
+	}
+	if opts.MaxInFlight == 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
 	s := &Server{
 		opts:     opts,
 		logger:   opts.Logger,
@@ -221,8 +252,8 @@ func New(opts Options) *Server {
 	if s.stateStore == nil {
 		s.stateStore = NewMemoryStateStore()
 	}
-	s.reg.init()
 	s.keys = deriveKeys(opts.Secret)
+	s.methods = s.newMethodTables()
 	return s
 }
 
@@ -320,4 +351,42 @@ func (s *Server) serverInfoFor(v protocolVersion) Implementation {
 		info.Description, info.WebsiteURL, info.Icons = "", "", nil
 	}
 	return info
+}
+
+// methodTables are the method handlers of each protocol era.
+type methodTables struct {
+	handshake, modern map[string]MethodHandler
+}
+
+// newMethodTables returns the method handlers of each era: the methods both
+// share, and each era's own.
+func (s *Server) newMethodTables() methodTables {
+	shared := map[string]MethodHandler{
+		"tools/list":               s.listTools,
+		"tools/call":               s.newToolCall(),
+		"resources/list":           s.listResources,
+		"resources/templates/list": s.listResourceTemplates,
+		"resources/read":           s.readResource,
+		"prompts/list":             s.listPrompts,
+		"prompts/get":              s.getPrompt,
+		"completion/complete":      s.complete,
+	}
+	t := methodTables{handshake: maps.Clone(shared), modern: maps.Clone(shared)}
+	t.handshake["initialize"] = s.initialize
+	t.handshake["ping"] = s.ping
+	t.handshake["logging/setLevel"] = s.setLevel
+	t.handshake["resources/subscribe"] = s.subscribe
+	t.handshake["resources/unsubscribe"] = s.subscribe
+	t.handshake["server/discover"] = s.serverDiscover
+	t.modern["server/discover"] = s.discoverModern
+	t.modern["subscriptions/listen"] = s.listen
+	return t
+}
+
+// newPeerLimit returns the in-flight cap of a peer (Options.MaxInFlight).
+func (s *Server) peerLimit() int {
+	if s.opts.MaxInFlight < 0 {
+		return 0
+	}
+	return s.opts.MaxInFlight
 }

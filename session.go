@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,32 +57,25 @@ type Session struct {
 	// auth is the session's auth data; lastAuth the authenticator's last
 	// result, to tell a refreshed credential from UpdateAuth's value.
 	auth, lastAuth any
-	// stream is the connection state of a stream transport's session
-	// (stdio); nil over HTTP.
-	stream *streamConn
-	roots  []Root
-	ev     *sessionEvents
-	state  *State
-	// progress routes notifications/progress for server-to-client requests
-	// to the request waiting for them, by progress token; created on demand.
-	progress map[string]chan ProgressParams
+	roots          []Root
+	ev             *sessionEvents
+	state          *State
 	// out carries messages that belong to no request (list_changed,
-	// resource updates, session-level requests). nil when there is none.
-	out outbound
+	// resource updates, session-level requests). nil when there is none;
+	// outSet is closed when it is first set (waitOutbound).
+	out    outbound
+	outSet chan struct{}
 	// subs is the set of subscribed resource URIs; created on first use.
 	subs map[string]struct{}
-	// inflight lists the requests being served, so notifications/cancelled
-	// can find them. A slice: there are few at a time, and adding one must
-	// not allocate.
-	inflight []*request
-	// pending maps the ids of server-to-client requests to the channel that
-	// receives their response; created on first use.
-	pending map[string]chan *jsonrpc.Message
-	nextID  int64
-	done    chan struct{}
+	done chan struct{}
 
-	// http is the Streamable HTTP state; nil for other transports.
-	http *httpState
+	// peer is the session's JSON-RPC state: its requests being served, and
+	// the server's requests waiting for its answers.
+	peer peer
+	// ending, set by the transport that owns the session, ends it there
+	// (an HTTP session must also leave the handler's table); nil means
+	// close.
+	ending func(cause error)
 	// ephemeral sessions exist only to answer one initialize (stateless
 	// HTTP, or one refused for lack of room): they fire no events.
 	ephemeral bool
@@ -102,6 +94,7 @@ type Session struct {
 func newSession(s *Server, out outbound) *Session {
 	now := time.Now()
 	sess := &Session{srv: s, id: newSessionID(), created: now, out: out, done: make(chan struct{})}
+	sess.peer.limit = s.peerLimit()
 	sess.lastActive.Store(now.UnixNano())
 	return sess
 }
@@ -265,12 +258,17 @@ func (s *Session) recordToolCall(start time.Time, failed bool) {
 // waiting for the client fail, its state is cleared and OnDisconnect handlers
 // run. Over HTTP the client's next request gets 404 and must initialize again.
 func (s *Session) Close() error {
-	if s.http != nil {
-		s.http.h.endSession(s, ErrSessionClosedByServer)
-		return nil
-	}
-	s.close(ErrSessionClosedByServer)
+	s.end(ErrSessionClosedByServer)
 	return nil
+}
+
+// end ends the session for cause through the transport that owns it.
+func (s *Session) end(cause error) {
+	if s.ending != nil {
+		s.ending(cause)
+		return
+	}
+	s.close(cause)
 }
 
 // CloseCause returns why the session ended, or nil while it is live.
@@ -370,7 +368,37 @@ func (s *Session) protocol() protocolVersion {
 func (s *Session) setOutbound(out outbound) {
 	s.mu.Lock()
 	s.out = out
+	if out != nil && s.outSet != nil {
+		close(s.outSet)
+		s.outSet = nil
+	}
 	s.mu.Unlock()
+}
+
+// waitOutbound waits, up to d, until the session has a channel for messages
+// that belong to no request (over Streamable HTTP: until the client opens its
+// GET stream). It reports whether it has one.
+func (s *Session) waitOutbound(ctx context.Context, d time.Duration) bool {
+	s.mu.Lock()
+	if s.out != nil {
+		s.mu.Unlock()
+		return true
+	}
+	if s.outSet == nil {
+		s.outSet = make(chan struct{})
+	}
+	ch := s.outSet
+	s.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	case <-s.done:
+	}
+	return false
 }
 
 func (s *Session) outbound() outbound {
@@ -412,15 +440,9 @@ func (s *Session) Ping(ctx context.Context) error {
 }
 
 // request sends a server-to-client request on out (the session's own channel
-// when nil) and waits for the response. It gives up when the context ends, the
-// session ends, or the timeout passes: opts.Timeout or Options.RequestTimeout
-// (reset by each progress report with opts.ResetTimeoutOnProgress, but never
-// beyond opts.MaxTotalTimeout). A request given up is cancelled at the client
-// with notifications/cancelled.
+// when nil) and waits for the response (see peer.call): Options.RequestTimeout
+// bounds the wait unless opts sets a timeout.
 func (s *Session) request(ctx context.Context, out outbound, method string, params any, opts *RequestOptions) (json.RawMessage, error) {
-	if opts == nil {
-		opts = &RequestOptions{}
-	}
 	var raw json.RawMessage
 	if params != nil {
 		var err error
@@ -436,192 +458,15 @@ func (s *Session) request(ctx context.Context, out outbound, method string, para
 	if out == nil {
 		out = s.out
 	}
+	s.mu.Unlock()
 	if out == nil {
-		s.mu.Unlock()
 		return nil, fmt.Errorf("%w for %s", errNoChannel, method)
 	}
-	s.nextID++
-	id := json.RawMessage(strconv.AppendInt(nil, s.nextID, 10))
-	key := string(id)
-	ch := make(chan *jsonrpc.Message, 1)
-	if s.pending == nil {
-		s.pending = make(map[string]chan *jsonrpc.Message)
-	}
-	s.pending[key] = ch
-	var progress chan ProgressParams
-	token := ""
-	if opts.OnProgress != nil {
-		token = `"fastmcp-` + key + `"`
-		progress = make(chan ProgressParams, 16)
-		if s.progress == nil {
-			s.progress = make(map[string]chan ProgressParams)
-		}
-		s.progress[token] = progress
-	}
-	s.mu.Unlock()
-
-	forget := func() {
-		s.mu.Lock()
-		delete(s.pending, key)
-		if token != "" {
-			delete(s.progress, token)
-		}
-		s.mu.Unlock()
-	}
-	if token != "" {
-		var err error
-		if raw, err = withProgressToken(raw, token); err != nil {
-			forget()
-			return nil, err
-		}
-	}
-	if err := out.send(jsonrpc.AppendRequest(nil, id, method, raw)); err != nil {
-		forget()
-		return nil, fmt.Errorf("fastmcp: sending %s: %w", method, err)
-	}
-
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = s.srv.opts.RequestTimeout
-	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	var maxTotal <-chan time.Time
-	if opts.MaxTotalTimeout > 0 {
-		t := time.NewTimer(opts.MaxTotalTimeout)
-		defer t.Stop()
-		maxTotal = t.C
-	}
-	giveUp := func(reason string, err error) (json.RawMessage, error) {
-		forget()
-		_ = sendNotification(out, "notifications/cancelled", map[string]any{"requestId": id, "reason": reason})
-		return nil, err
-	}
-	for {
-		select {
-		case resp := <-ch:
-			forget()
-			if resp.Error != nil {
-				e := &Error{Code: ErrorCode(resp.Error.Code), Message: resp.Error.Message}
-				if resp.Error.Data != nil {
-					e.Data = resp.Error.Data
-				}
-				return nil, e
-			}
-			return resp.Result, nil
-		case p := <-progress:
-			opts.OnProgress(Progress{Progress: p.Progress, Total: p.Total, Message: p.Message})
-			if opts.ResetTimeoutOnProgress {
-				timer.Reset(timeout)
-			}
-		case <-timer.C:
-			return giveUp("request timed out", fmt.Errorf("fastmcp: %s: %w after %v", method, ErrRequestTimeout, timeout))
-		case <-maxTotal:
-			return giveUp("request timed out", fmt.Errorf("fastmcp: %s: %w (maximum total of %v)", method, ErrRequestTimeout, opts.MaxTotalTimeout))
-		case <-ctx.Done():
-			return giveUp("request cancelled", fmt.Errorf("fastmcp: %s: %w", method, context.Cause(ctx)))
-		case <-s.done:
-			forget()
-			return nil, ErrSessionClosed
-		}
-	}
-}
-
-// ErrRequestTimeout is wrapped by errors of server-to-client requests that got
-// no answer in time.
-var ErrRequestTimeout = errors.New("fastmcp: the client did not answer in time")
-
-// withProgressToken adds _meta.progressToken to raw request params.
-func withProgressToken(raw json.RawMessage, token string) (json.RawMessage, error) {
-	m := map[string]json.RawMessage{}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("fastmcp: params must be an object to carry a progress token: %w", err)
-		}
-	}
-	meta := map[string]json.RawMessage{}
-	if old, ok := m["_meta"]; ok {
-		_ = json.Unmarshal(old, &meta)
-	}
-	meta["progressToken"] = json.RawMessage(token)
-	mb, err := json.Marshal(meta)
-	if err != nil {
-		return nil, err
-	}
-	m["_meta"] = mb
-	return json.Marshal(m)
-}
-
-// deliverProgress hands a progress notification from the client to the
-// server request that asked for it.
-func (s *Session) deliverProgress(p ProgressParams) {
-	s.mu.Lock()
-	ch := s.progress[jsonrpc.CompactID(p.ProgressToken)]
-	s.mu.Unlock()
-	if ch == nil {
-		return
-	}
-	select {
-	case ch <- p:
-	default: // the requester is behind; drop rather than block the reader
-	}
+	return s.peer.call(ctx, out, method, raw, opts, s.srv.opts.RequestTimeout, s.done)
 }
 
 // deliver hands a response from the client to the request waiting for it.
-func (s *Session) deliver(m *jsonrpc.Message) {
-	key := jsonrpc.CompactID(m.ID)
-	s.mu.Lock()
-	ch := s.pending[key]
-	delete(s.pending, key)
-	s.mu.Unlock()
-	if ch == nil {
-		s.srv.logger.Debug("fastmcp: response to an unknown request", "id", string(m.ID), "session", s.id)
-		return
-	}
-	ch <- m
-}
-
-// track registers a request being served, so notifications/cancelled can find it.
-func (s *Session) track(r *request) {
-	s.mu.Lock()
-	s.inflight = append(s.inflight, r)
-	s.mu.Unlock()
-}
-
-func (s *Session) untrack(r *request) {
-	s.mu.Lock()
-	for i, x := range s.inflight {
-		if x == r {
-			last := len(s.inflight) - 1
-			s.inflight[i] = s.inflight[last]
-			s.inflight[last] = nil
-			s.inflight = s.inflight[:last]
-			break
-		}
-	}
-	s.mu.Unlock()
-}
-
-// cancelRequest cancels the request with the given id, as asked by
-// notifications/cancelled. Its response is not sent.
-func (s *Session) cancelRequest(id json.RawMessage, reason string) {
-	key := jsonrpc.CompactID(id)
-	s.mu.Lock()
-	var r *request
-	for _, x := range s.inflight {
-		if jsonrpc.CompactID(x.id) == key {
-			r = x
-			break
-		}
-	}
-	s.mu.Unlock()
-	if r != nil && r.method != "initialize" {
-		r.cancelled.Store(true)
-		r.cancel(fmt.Errorf("%w: %s", errClientCancelled, reason))
-	}
-}
-
-var errClientCancelled = errors.New("fastmcp: request cancelled by the client")
+func (s *Session) deliver(m *jsonrpc.Message) bool { return s.peer.deliver(m) }
 
 // close ends the session for cause: pending server-to-client requests fail
 // with ErrSessionClosed, in-flight requests are cancelled, the state is cleared
@@ -634,16 +479,12 @@ func (s *Session) close(cause error) {
 	}
 	s.closed = true
 	s.closeCause = cause
-	inflight := s.inflight
-	s.inflight = nil
 	s.subs = nil
 	initialized := s.initialized
 	hadState := s.state != nil
 	s.mu.Unlock()
 	close(s.done)
-	for _, r := range inflight {
-		r.cancel(cause)
-	}
+	s.peer.cancelAll(cause)
 	s.srv.removeSession(s)
 	if hadState {
 		// Taken for writing: no state write is in progress, and later ones
@@ -677,50 +518,6 @@ func (s *Session) goBackground(f func()) {
 		defer s.bg.done()
 		f()
 	}()
-}
-
-// tracker counts running goroutines and lets a caller wait for none.
-type tracker struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed while n == 0; nil until first used
-}
-
-func (t *tracker) add() {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.idle = make(chan struct{})
-	}
-	t.n++
-	t.mu.Unlock()
-}
-
-func (t *tracker) done() {
-	t.mu.Lock()
-	t.n--
-	if t.n == 0 {
-		close(t.idle)
-	}
-	t.mu.Unlock()
-}
-
-// wait waits until no goroutine runs, or d passes. It reports which.
-func (t *tracker) wait(d time.Duration) bool {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.mu.Unlock()
-		return true
-	}
-	ch := t.idle
-	t.mu.Unlock()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-timer.C:
-		return false
-	}
 }
 
 // subscribe and unsubscribe maintain the session's resource subscriptions.

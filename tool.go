@@ -138,31 +138,17 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 		}
 		return res, nil
 	}
-	s.reg.mu.Lock()
-	s.reg.count(s.reg.tools[t.Name] != nil && s.reg.tools[t.Name].tool.CanAccess != nil, t.CanAccess != nil)
-	s.reg.tools[t.Name] = e
-	s.reg.toolList = nil
-	s.reg.mu.Unlock()
+	s.reg.tools.add(e)
 	s.listChanged(listTools)
 }
+
+func (e *toolEntry) key() string         { return e.tool.Name }
+func (e *toolEntry) access() AccessCheck { return e.tool.CanAccess }
 
 // RemoveTools removes the named tools. Connected clients are told the list
 // changed when any was removed.
 func (s *Server) RemoveTools(names ...string) {
-	removed := false
-	s.reg.mu.Lock()
-	for _, n := range names {
-		if e, ok := s.reg.tools[n]; ok {
-			s.reg.count(e.tool.CanAccess != nil, false)
-			delete(s.reg.tools, n)
-			removed = true
-		}
-	}
-	if removed {
-		s.reg.toolList = nil
-	}
-	s.reg.mu.Unlock()
-	if removed {
+	if s.reg.tools.remove(names...) {
 		s.listChanged(listTools)
 	}
 }
@@ -206,7 +192,7 @@ func (e *toolEntry) encode() error {
 }
 
 // listTools serves tools/list.
-func (s *Server) listTools(c *Context) (any, error) {
+func (s *Server) listTools(c *Context, _ *Request) (any, error) {
 	var p struct {
 		paramsMeta
 		Cursor string `json:"cursor"`
@@ -214,7 +200,7 @@ func (s *Server) listTools(c *Context) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	registered := s.reg.sortedTools()
+	registered := s.reg.tools.all()
 	all := filterVisible(c, registered, func(e *toolEntry) AccessCheck { return e.tool.CanAccess })
 	page, next, err := paginate(all, func(e *toolEntry) string { return e.tool.Name }, p.Cursor, s.opts.PageSize)
 	if err != nil {
@@ -245,56 +231,21 @@ func appendListTail(b []byte, next string, v protocolVersion) []byte {
 	return append(b, '}')
 }
 
-// callTool serves tools/call. Its parameters are read in place and its result
-// is encoded straight into the response: this is the hot path.
-func (s *Server) callTool(c *Context) (any, error) {
-	pm := c.req.members()
-	if pm.invalid {
-		return nil, NewError(CodeInvalidParams, "invalid params for tools/call: params must be an object")
-	}
-	name, args := pm.name, pm.args
-	if err := c.req.setMeta(pm.meta); err != nil {
-		return nil, err
-	}
-	var e *toolEntry
-	if len(name) > 2 && name[0] == '"' && bytes.IndexByte(name, '\\') < 0 {
-		e = s.reg.toolBytes(name[1 : len(name)-1])
-	} else if n, ok := jsonrpc.UnquoteString(name); ok {
-		e = s.reg.tool(n)
-	} else {
-		return nil, NewError(CodeInvalidParams, "invalid params for tools/call: name must be a string")
-	}
-	if e == nil || !c.allowed(e.tool.CanAccess) {
-		n, _ := jsonrpc.UnquoteString(name)
-		return nil, NewError(CodeInvalidParams, "Unknown tool: %s", n)
-	}
-	c.req.toolName = e.tool.Name
-	start := time.Now()
-	var res *CallToolResult
-	var err error
-	if limited := s.checkToolRate(c, e.tool.Name); limited != nil {
-		res = limited
-	} else {
-		res, err = s.runTool(c, e, args)
-	}
-	if c.sess != nil {
-		c.sess.recordToolCall(start, err != nil || res.IsError)
-	}
+// runToolCall runs the tool of a tools/call, the innermost of the tools/call
+// handler's policies (see newToolCall). Its arguments are read in place and
+// its result is encoded straight into the response: this is the hot path.
+func (s *Server) runToolCall(c *Context, req *Request) (any, error) {
+	e, err := s.toolFor(c, req)
 	if err != nil {
 		return nil, err
 	}
-	return toolResult{res, c.req.version}, nil
+	return s.invokeTool(c, e, req.Arguments)
 }
 
-// toolResult encodes a tool result for a protocol revision: block types the
-// revision does not know are replaced, members it does not define left out.
-type toolResult struct {
-	res *CallToolResult
-	v   protocolVersion
-}
-
-func (t toolResult) appendResult(b []byte) ([]byte, error) {
-	res := t.res
+// appendToolResult encodes a tool result for protocol revision v: block types
+// the revision does not know are replaced, members it does not define left
+// out.
+func appendToolResult(b []byte, res *CallToolResult, v protocolVersion) ([]byte, error) {
 	b = append(b, `{"content":[`...)
 	for i, c := range res.Content {
 		if c == nil {
@@ -304,12 +255,12 @@ func (t toolResult) appendResult(b []byte) ([]byte, error) {
 			b = append(b, ',')
 		}
 		var err error
-		if b, err = appendContent(b, contentFor(c, t.v)); err != nil {
+		if b, err = appendContent(b, contentFor(c, v)); err != nil {
 			return nil, fmt.Errorf("content[%d]: %w", i, err)
 		}
 	}
 	b = append(b, ']')
-	if res.StructuredContent != nil && t.v >= v20250618 {
+	if res.StructuredContent != nil && v >= v20250618 {
 		b = append(b, `,"structuredContent":`...)
 		var err error
 		if b, err = appendJSONValue(b, res.StructuredContent); err != nil {
@@ -342,52 +293,6 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, raw...), nil
-}
-
-// runTool runs a tool under its timeout.
-func (s *Server) runTool(c *Context, e *toolEntry, args json.RawMessage) (*CallToolResult, error) {
-	timeout := e.timeout
-	if timeout <= 0 {
-		timeout = s.opts.ToolTimeout
-	}
-	if timeout <= 0 {
-		return s.invokeTool(c, e, args)
-	}
-	tc, cancel := c.withTimeout(timeout)
-	defer cancel()
-	type outcome struct {
-		res *CallToolResult
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := s.invokeTool(tc, e, args)
-		done <- outcome{res, err}
-	}()
-	var o outcome
-	select {
-	case o = <-done:
-	case <-tc.Done():
-		select {
-		case o = <-done: // finished at the deadline: keep its result
-		default:
-			if c.Err() != nil {
-				// The request itself ended (client cancel, session end).
-				return nil, context.Cause(c)
-			}
-			return s.timedOut(e, timeout), nil
-		}
-	}
-	if o.err == nil && o.res != nil && o.res.IsError && errors.Is(tc.Err(), context.DeadlineExceeded) && c.Err() == nil {
-		// The handler gave up because of the timeout: say so.
-		return s.timedOut(e, timeout), nil
-	}
-	return o.res, o.err
-}
-
-func (s *Server) timedOut(e *toolEntry, d time.Duration) *CallToolResult {
-	s.logger.Warn("fastmcp: tool timed out", "tool", e.tool.Name, "timeout", d)
-	return errorResult(fmt.Sprintf("Tool %q timed out after %v.", e.tool.Name, d))
 }
 
 // invokeTool calls the handler, turning panics and errors into results.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"sync"
-
-	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 )
 
 // The legacy HTTP+SSE transport of protocol revision 2024-11-05: the client
@@ -67,30 +65,31 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.shutting.Load() {
-		writeJSONError(w, http.StatusServiceUnavailable, nil, CodeInternalError, "Service Unavailable: the server is shutting down")
+		serveUnavailable(w)
 		return
 	}
-	sess := h.newSession(true)
+	hs := h.newSession(true)
+	sess := hs.sess
 	sess.auth, sess.lastAuth = requestAuth(r), requestAuth(r)
-	if !h.admit(sess) {
+	if !h.admit(hs) {
 		sess.close(ErrSessionClosed)
 		writeJSONError(w, http.StatusServiceUnavailable, nil, CodeInternalError, "Service Unavailable: the server has reached its session limit; try again later")
 		return
 	}
-	sess.http.active.Add(1)
-	defer sess.http.active.Add(-1)
+	hs.active.Add(1)
+	defer hs.active.Add(-1)
 	ls := &legacyStream{out: startSSE(w, ""), done: make(chan struct{})}
 	// Once this handler returns, the response must not be written again.
 	defer ls.end()
-	sess.http.mu.Lock()
-	sess.http.ls = ls
-	sess.http.mu.Unlock()
+	hs.mu.Lock()
+	hs.ls = ls
+	hs.mu.Unlock()
 	if h.shutting.Load() {
 		return // shutdown began meanwhile: beginShutdown did not see ls
 	}
 	sess.setOutbound(ls)
 	h.srv.addSession(sess)
-	defer h.endSession(sess, ErrSessionStreamLost)
+	defer h.endSession(hs, ErrSessionStreamLost)
 	endpoint := h.opts.BasePath + "/messages?sessionId=" + sess.id
 	ls.mu.Lock()
 	err := ls.out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n"))
@@ -109,13 +108,13 @@ func (h *HTTPHandler) serveLegacyMessages(w http.ResponseWriter, r *http.Request
 		writeJSONError(w, http.StatusMethodNotAllowed, nil, CodeInvalidRequest, "Method Not Allowed")
 		return
 	}
-	sess := h.lookup(r.URL.Query().Get("sessionId"))
-	if sess == nil || !sess.http.legacy {
+	hs := h.lookup(r.URL.Query().Get("sessionId"))
+	if hs == nil || !hs.legacy || hs.sess.outbound() == nil {
 		writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
 		return
 	}
 	if h.srv.opts.Authenticate != nil {
-		if err := sess.checkAuth(requestAuth(r)); err != nil {
+		if err := hs.sess.checkAuth(requestAuth(r)); err != nil {
 			h.srv.writeAuthError(w, err, h.metadataURL(r))
 			return
 		}
@@ -124,40 +123,67 @@ func (h *HTTPHandler) serveLegacyMessages(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	var m jsonrpc.Message
-	if err := jsonrpc.Decode(body, &m); err != nil {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write(decodeFailure(err))
+	c := &legacyConn{h: h, hs: hs, r: r, w: w, inPost: true}
+	// Requests are answered on the stream after the POST is: they outlive it.
+	h.srv.serveMessage(context.WithoutCancel(r.Context()), c, body)
+	c.mu.Lock()
+	c.inPost = false
+	refused := c.refused
+	c.mu.Unlock()
+	if !refused {
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
+// legacyConn is the engine's view of one POST of a legacy session (see conn):
+// answers go out on the session's SSE stream, except a refusal of the POST's
+// message itself, which is the POST's answer.
+type legacyConn struct {
+	h  *HTTPHandler
+	hs *httpSession
+	r  *http.Request
+	w  http.ResponseWriter
+
+	mu      sync.Mutex
+	inPost  bool // serveLegacyMessages has not answered the POST yet
+	refused bool // the POST was answered 400
+}
+
+func (c *legacyConn) info() connInfo {
+	return connInfo{sessionID: true, noModern: true, concurrent: true, streams: true, stop: c.h.stopping}
+}
+
+func (c *legacyConn) session(bool) (*Session, bool) { return c.hs.sess, true }
+
+func (c *legacyConn) auth() (any, error) { return requestAuth(c.r), nil }
+
+func (c *legacyConn) validate(*request) *Error { return nil }
+
+func (c *legacyConn) send(msg []byte) error {
+	out := c.hs.sess.outbound()
+	if out == nil {
+		return errNoChannel
+	}
+	return out.send(msg)
+}
+
+func (c *legacyConn) async(f func()) { go f() }
+
+// resumable: a session's requests outlive the POST that carried them.
+func (c *legacyConn) resumable() bool { return true }
+
+func (c *legacyConn) reply(resp []byte, a answer) {
+	c.mu.Lock()
+	if c.inPost && a == badRequest {
+		c.refused = true
+		c.w.Header().Set("Content-Type", "application/json")
+		c.w.WriteHeader(http.StatusBadRequest)
+		c.w.Write(resp)
+		c.mu.Unlock()
 		return
 	}
-	out := sess.outbound()
-	switch {
-	case m.IsRequest():
-		if out == nil {
-			writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
-			return
-		}
-		if _, modern := metaVersion(m.Params); modern {
-			// The 2026-07-28 revision is served over Streamable HTTP
-			// only. The error is not one of the revision's own, so a
-			// client that speaks both eras falls back to initialize.
-			_ = out.send(appendWireError(nil, m.ID, NewError(CodeInvalidRequest,
-				"Invalid Request: protocol version %s is not served over the HTTP+SSE transport; initialize a session, or use the Streamable HTTP endpoint", ProtocolVersion20260728)))
-			w.WriteHeader(http.StatusAccepted)
-			return
-		}
-		ctx := context.WithoutCancel(r.Context())
-		go func() {
-			resp := h.srv.handleRequest(ctx, sess, &m, out, nil)
-			if len(resp) > 0 {
-				_ = out.send(resp)
-			}
-		}()
-	case m.IsNotification():
-		h.srv.handleNotification(sess, &m)
-	default:
-		sess.deliver(&m)
+	c.mu.Unlock()
+	if len(resp) > 0 {
+		_ = c.send(resp)
 	}
-	w.WriteHeader(http.StatusAccepted)
 }

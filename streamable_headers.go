@@ -201,11 +201,11 @@ func (h *HTTPHandler) checkModernHeaders(hr *http.Request, r *request) *Error {
 	switch {
 	case len(mv) == 0:
 		return headerMismatch("the Mcp-Method header is required")
-	case len(mv) > 1 || mv[0] != r.method:
-		return headerMismatch("Mcp-Method header %q does not match the body's method %q", strings.Join(mv, ", "), r.method)
+	case len(mv) > 1 || mv[0] != r.Method:
+		return headerMismatch("Mcp-Method header %q does not match the body's method %q", strings.Join(mv, ", "), r.Method)
 	}
 	var member string
-	switch r.method {
+	switch r.Method {
 	case "tools/call", "prompts/get":
 		member = "name"
 	case "resources/read":
@@ -221,7 +221,7 @@ func (h *HTTPHandler) checkModernHeaders(hr *http.Request, r *request) *Error {
 	body, _ := jsonrpc.UnquoteString(name)
 	nv := hdr.Values("Mcp-Name")
 	if len(nv) == 0 {
-		return headerMismatch("the Mcp-Name header is required for %s", r.method)
+		return headerMismatch("the Mcp-Name header is required for %s", r.Method)
 	}
 	got, ok := decodeHeaderValue(nv[0])
 	if len(nv) > 1 || !ok {
@@ -230,8 +230,8 @@ func (h *HTTPHandler) checkModernHeaders(hr *http.Request, r *request) *Error {
 	if got != body {
 		return headerMismatch("Mcp-Name header %q does not match the body's %s %q", got, member, body)
 	}
-	if r.method == "tools/call" {
-		if e := h.srv.reg.tool(body); e != nil && len(e.headers) > 0 {
+	if r.Method == "tools/call" {
+		if e := h.srv.reg.tools.get(body); e != nil && len(e.headers) > 0 {
 			return checkParamHeaders(hdr, e.headers, args)
 		}
 	}

@@ -53,12 +53,8 @@ func (h *HTTPHandler) checkHostAndOrigin(w http.ResponseWriter, r *http.Request)
 		return true
 	}
 	loopback := isLoopbackConn(r)
-	if loopback || len(h.opts.AllowedHosts) > 0 {
-		if !isLoopbackName(hostname(r.Host)) && !h.hostAllowed(r.Host) {
-			h.srv.logger.Warn("fastmcp: refused request with an unexpected Host (DNS-rebinding protection)", "host", r.Host)
-			writeJSONError(w, http.StatusForbidden, nil, CodeInvalidRequest, "Forbidden: Host header "+strconv.Quote(r.Host)+" is not allowed")
-			return false
-		}
+	if !h.checkHost(w, r, loopback) {
+		return false
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && (loopback || len(h.opts.AllowedOrigins) > 0) {
 		// A page of the server's own origin is no rebinding attack: its
@@ -66,6 +62,24 @@ func (h *HTTPHandler) checkHostAndOrigin(w http.ResponseWriter, r *http.Request)
 		if origin != requestBase(r) && !isLoopbackOrigin(origin) && !slices.Contains(h.opts.AllowedOrigins, origin) && !slices.Contains(h.opts.AllowedOrigins, "*") {
 			h.srv.logger.Warn("fastmcp: refused request with an unexpected Origin (DNS-rebinding protection)", "origin", origin)
 			writeJSONError(w, http.StatusForbidden, nil, CodeInvalidRequest, "Forbidden: Origin "+strconv.Quote(origin)+" is not allowed")
+			return false
+		}
+	}
+	return true
+}
+
+// checkHost is the Host half of checkHostAndOrigin: on a loopback address, or
+// with AllowedHosts set, a Host that is neither loopback nor listed is
+// refused. Public documents that echo the Host (OAuth metadata) pass it
+// without the Origin check.
+func (h *HTTPHandler) checkHost(w http.ResponseWriter, r *http.Request, loopback bool) bool {
+	if h.opts.DisableDNSRebindingProtection {
+		return true
+	}
+	if loopback || len(h.opts.AllowedHosts) > 0 {
+		if !isLoopbackName(hostname(r.Host)) && !h.hostAllowed(r.Host) {
+			h.srv.logger.Warn("fastmcp: refused request with an unexpected Host (DNS-rebinding protection)", "host", r.Host)
+			writeJSONError(w, http.StatusForbidden, nil, CodeInvalidRequest, "Forbidden: Host header "+strconv.Quote(r.Host)+" is not allowed")
 			return false
 		}
 	}

@@ -54,7 +54,7 @@ type cacheHint struct {
 // the list says so, or when the list depends on auth (an item of the list
 // without a scope of its own has an access check), else public.
 func listCache[E any](s *Server, r *request, all, page []E, cacheOf func(E) (*Cache, AccessCheck)) {
-	if !r.modern {
+	if r.proto != era2026 {
 		return
 	}
 	def := s.opts.Cache
@@ -85,7 +85,7 @@ func listCache[E any](s *Server, r *request, all, page []E, cacheOf func(E) (*Ca
 // readCache computes the hint of a resources/read result from the
 // resource's (or template's) own Cache, else the server's.
 func (s *Server) readCache(r *request, own *Cache, checked bool) {
-	if !r.modern {
+	if r.proto != era2026 {
 		return
 	}
 	c := s.opts.Cache

@@ -175,7 +175,13 @@ type InputResponse struct {
 func (r InputResponse) Method() string { return r.method }
 
 // Raw returns the answer as the client sent it.
-func (r InputResponse) Raw() json.RawMessage { return r.raw }
+func (r InputResponse) Raw() json.RawMessage {
+	if r.raw == nil && r.value != nil {
+		raw, _ := json.Marshal(r.value)
+		return raw
+	}
+	return r.raw
+}
 
 // Sampling returns the answer to a SamplingRequest.
 func (r InputResponse) Sampling() (*CreateMessageResult, error) {
@@ -255,44 +261,7 @@ func decodeAnswer(kind string, raw json.RawMessage) (any, error) {
 // request needs (ErrCapability; in 2026-07-28 an *Error with
 // CodeMissingRequiredClientCapability, which also matches ErrCapability).
 func (c *Context) Ask(reqs ...InputRequest) ([]InputResponse, error) {
-	if c.req.modern {
-		return c.askModern(reqs)
-	}
-	if c.sess == nil {
-		return nil, fmt.Errorf("%w (asking for input needs the client to answer a server request)", ErrNoSession)
-	}
-	out := make([]InputResponse, len(reqs))
-	errs := make([]error, len(reqs))
-	var wg sync.WaitGroup
-	for i, q := range reqs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var v any
-			var err error
-			switch q.kind {
-			case "sampling":
-				v, err = c.sess.requestSampling(c, c.req.out, q.params.(*CreateMessageParams), nil)
-			case "elicitation":
-				v, err = c.sess.elicit(c, c.req.out, q.params.(*ElicitParams), nil)
-			case "roots":
-				v, err = c.sess.listRoots(c, c.req.out, nil)
-			default:
-				err = fmt.Errorf("fastmcp: invalid InputRequest (build one with SamplingRequest, ElicitationRequest or RootsRequest)")
-			}
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			raw, _ := json.Marshal(v)
-			out[i] = InputResponse{method: q.method, raw: raw, value: v}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.req.proto.ask(c, reqs)
 }
 
 // askModern serves Ask in a 2026-07-28 request: the answers come from the
@@ -301,7 +270,7 @@ func (c *Context) Ask(reqs ...InputRequest) ([]InputResponse, error) {
 func (c *Context) askModern(reqs []InputRequest) ([]InputResponse, error) {
 	st := c.inputState()
 	if st == nil {
-		return nil, fmt.Errorf("fastmcp: %s cannot ask the client for input in protocol revision %s: only tools/call, resources/read and prompts/get can", c.req.method, ProtocolVersion20260728)
+		return nil, fmt.Errorf("fastmcp: %s cannot ask the client for input in protocol revision %s: only tools/call, resources/read and prompts/get can", c.req.Method, ProtocolVersion20260728)
 	}
 	required := map[string]any{}
 	for _, q := range reqs {
@@ -317,7 +286,7 @@ func (c *Context) askModern(reqs []InputRequest) ([]InputResponse, error) {
 		for k := range required {
 			names = append(names, k)
 		}
-		err := missingCapability("the "+c.req.method+" request", fmt.Sprint(names), required)
+		err := missingCapability("the "+c.req.Method+" request", fmt.Sprint(names), required)
 		st.failed = err
 		return nil, err
 	}
@@ -391,7 +360,7 @@ func (c *Context) SetRequestState(state []byte) {
 func (c *Context) RetryRequest() error {
 	st := c.inputState()
 	if st == nil {
-		return fmt.Errorf("fastmcp: %s cannot be answered with input_required (only tools/call, resources/read and prompts/get of protocol revision %s can)", c.req.method, ProtocolVersion20260728)
+		return fmt.Errorf("fastmcp: %s cannot be answered with input_required (only tools/call, resources/read and prompts/get of protocol revision %s can)", c.req.Method, ProtocolVersion20260728)
 	}
 	st.mu.Lock()
 	st.retry = true
@@ -442,8 +411,8 @@ type stateClaims struct {
 func (s *Server) readInput(c *Context) error {
 	r := c.req
 	pm := r.members()
-	if pm.invalid {
-		return NewError(CodeInvalidParams, "Invalid params: params must be an object")
+	if pm.err != nil {
+		return pm.err
 	}
 	responses, state := pm.input, pm.state
 	r.mrtr = true
@@ -528,24 +497,24 @@ func (st *inputState) bind() {
 // name and arguments, or the resource URI), with arguments in canonical form.
 func requestDigest(r *request) []byte {
 	h := sha256.New()
-	h.Write([]byte(r.method))
+	h.Write([]byte(r.Method))
 	h.Write([]byte{0})
-	if len(r.params) > 0 {
-		jsonrpc.ObjectEachRaw(r.params, func(key []byte, _ bool, value []byte) error {
-			switch string(key) {
-			case "name", "uri":
-				h.Write(key)
-				h.Write([]byte{0})
-				h.Write(value)
-				h.Write([]byte{0})
-			case "arguments":
-				h.Write(key)
-				h.Write([]byte{0})
-				h.Write(canonicalJSON(value))
-				h.Write([]byte{0})
-			}
-			return nil
-		})
+	pm := r.members()
+	for _, m := range [...]struct {
+		key   string
+		value []byte
+	}{{"name", pm.name}, {"uri", pm.uri}, {"arguments", pm.args}} {
+		if m.value == nil {
+			continue
+		}
+		h.Write([]byte(m.key))
+		h.Write([]byte{0})
+		if m.key == "arguments" {
+			h.Write(canonicalJSON(m.value))
+		} else {
+			h.Write(m.value)
+		}
+		h.Write([]byte{0})
 	}
 	return h.Sum(nil)
 }

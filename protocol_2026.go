@@ -90,34 +90,67 @@ func metaOf(params []byte) []byte {
 	return meta
 }
 
-// prepareModern reads the per-request protocol fields of a 2026-07-28
-// request from its _meta and checks them: the required fields are present
-// (else -32602), the log level is valid (else -32602), and the version is
-// one FastMCP serves without a handshake (else -32022). The engine calls it
-// for every modern request; the HTTP transport calls it first, to check the
-// headers against the fields.
-func (r *request) prepareModern() *Error {
-	if r.prepared {
-		return r.prepErr
+// protocol2026 is the sessionless 2026-07-28 revision (see protocol).
+type protocol2026 struct{}
+
+// era2026 is the 2026-07-28 revision's protocol.
+var era2026 protocol = protocol2026{}
+
+// prepare reads the per-request protocol fields of a 2026-07-28 request from
+// its _meta and checks them, in the revision's order: the required fields are
+// present and well formed (else -32602), the transport's view agrees with
+// the body (over HTTP, the request metadata headers: else -32020), the
+// version is one FastMCP serves without a handshake (else -32022). Then the
+// multi round-trip state of a request that may ask for input, and the
+// members that name the request's item.
+func (protocol2026) prepare(s *Server, c conn, r *request) {
+	if r.prepErr != nil {
+		return
 	}
-	r.prepared = true
-	r.modern = true
 	r.version = v20260728
-	r.prepErr = r.readModernMeta()
-	return r.prepErr
+	merr, verr := r.readModernMeta()
+	if merr != nil {
+		r.prepErr = merr
+		return
+	}
+	if herr := c.validate(r); herr != nil {
+		r.prepErr = herr
+		return
+	}
+	if verr != nil {
+		r.prepErr = verr
+		return
+	}
+	if mrtrMethods[r.Method] {
+		if err := s.readInput(&r.ctx); err != nil {
+			r.prepErr = err
+			return
+		}
+	}
+	if err := readParams(r); err != nil {
+		r.prepErr = err
+	}
 }
 
-func (r *request) readModernMeta() *Error {
+// readModernMeta reads the request's _meta. It returns the refusal of a
+// malformed _meta, and separately that of an unsupported version, which is
+// checked after the transport's headers.
+func (r *request) readModernMeta() (metaErr, versionErr *Error) {
 	invalid := func(format string, args ...any) *Error {
 		r.metaInvalid = true
 		return NewError(CodeInvalidParams, format, args...)
 	}
-	if len(r.params) > 0 && r.params[0] != '{' && string(r.params) != "null" {
-		return invalid("Invalid params: params must be an object")
+	if len(r.Params) > 0 && r.Params[0] != '{' && string(r.Params) != "null" {
+		return invalid("Invalid params: params must be an object"), nil
 	}
-	meta := r.members().meta
+	pm := r.members()
+	if pm.err != nil {
+		r.metaInvalid = true
+		return pm.err, nil
+	}
+	meta := pm.meta
 	if len(meta) == 0 || meta[0] != '{' {
-		return invalid("Invalid params: missing _meta; a %s request carries %s and %s in params._meta", ProtocolVersion20260728, metaProtocolVersion, metaClientCapabilities)
+		return invalid("Invalid params: missing _meta; a %s request carries %s and %s in params._meta", ProtocolVersion20260728, metaProtocolVersion, metaClientCapabilities), nil
 	}
 	var version, caps, info, level, progress, reqID []byte
 	err := jsonrpc.ObjectEachRaw(meta, func(key []byte, escaped bool, value []byte) error {
@@ -141,59 +174,52 @@ func (r *request) readModernMeta() *Error {
 		return nil
 	})
 	if err != nil {
-		return invalid("Invalid params: malformed _meta")
+		return invalid("Invalid params: malformed _meta"), nil
 	}
 	if version == nil {
-		return invalid("Invalid params: _meta is missing the required %s", metaProtocolVersion)
+		return invalid("Invalid params: _meta is missing the required %s", metaProtocolVersion), nil
 	}
 	v := ProtocolVersion20260728
 	if string(version) != `"`+ProtocolVersion20260728+`"` {
 		var ok bool
 		if v, ok = jsonrpc.UnquoteString(version); !ok {
-			return invalid("Invalid params: %s must be a string", metaProtocolVersion)
+			return invalid("Invalid params: %s must be a string", metaProtocolVersion), nil
 		}
 	}
 	r.requested = v
 	if caps == nil {
-		return invalid("Invalid params: _meta is missing the required %s", metaClientCapabilities)
+		return invalid("Invalid params: _meta is missing the required %s", metaClientCapabilities), nil
 	}
 	if len(caps) == 0 || caps[0] != '{' {
-		return invalid("Invalid params: %s must be an object", metaClientCapabilities)
+		return invalid("Invalid params: %s must be an object", metaClientCapabilities), nil
 	}
 	if string(caps) != "{}" {
 		if err := json.Unmarshal(caps, &r.clientCaps); err != nil {
-			return invalid("Invalid params: %s: %v", metaClientCapabilities, err)
+			return invalid("Invalid params: %s: %v", metaClientCapabilities, err), nil
 		}
 	}
 	if info != nil && string(info) != "null" {
 		if info[0] != '{' {
-			return invalid("Invalid params: %s must be an object", metaClientInfo)
+			return invalid("Invalid params: %s must be an object", metaClientInfo), nil
 		}
 		r.infoRaw = info // decoded when a handler asks (Context.ClientInfo)
 	}
 	if level != nil {
 		l, ok := jsonrpc.UnquoteString(level)
 		if !ok || LoggingLevel(l).severity() == 0 {
-			return invalid("Invalid params: %s must be one of debug, info, notice, warning, error, critical, alert, emergency", metaLogLevel)
+			return invalid("Invalid params: %s must be one of debug, info, notice, warning, error, critical, alert, emergency", metaLogLevel), nil
 		}
 		r.logLevel, r.logRequested = LoggingLevel(l), true
 	}
 	r.meta = meta
-	r.metaRead = true
-	if len(progress) > 0 && string(progress) != "null" {
-		r.progressToken = progress
-	}
-	if len(reqID) > 0 {
-		if s, ok := jsonrpc.UnquoteString(reqID); ok {
-			r.clientReqID = s
-		} else {
-			r.clientReqID = string(reqID)
-		}
+	if err := r.readMetaFields(progress, reqID); err != nil {
+		r.metaInvalid = true
+		return err.(*Error), nil
 	}
 	if parseProtocolVersion(v) != v20260728 {
-		return unsupportedVersion(v)
+		return nil, unsupportedVersion(v)
 	}
-	return nil
+	return nil, nil
 }
 
 // unsupportedVersion is the UnsupportedProtocolVersionError for a request
@@ -219,31 +245,48 @@ var removedMethods = map[string]bool{
 	"resources/unsubscribe": true,
 }
 
-// dispatchModern routes a 2026-07-28 request.
-func (s *Server) dispatchModern(c *Context) (any, error) {
-	r := c.req
-	if err := r.prepareModern(); err != nil {
-		return nil, err
+func (protocol2026) handler(s *Server, c *Context) (MethodHandler, error) {
+	m := c.req.Method
+	if removedMethods[m] {
+		return nil, NewError(CodeMethodNotFound, "Method not found: %s (the %s revision removed it)", m, ProtocolVersion20260728)
 	}
-	if removedMethods[r.method] {
-		return nil, NewError(CodeMethodNotFound, "Method not found: %s (the %s revision removed it)", r.method, ProtocolVersion20260728)
+	if h := s.methods.modern[m]; h != nil {
+		return h, nil
 	}
-	if mrtrMethods[r.method] {
-		if err := s.readInput(c); err != nil {
-			return nil, err
+	return nil, NewError(CodeMethodNotFound, "Method not found: %s", m)
+}
+
+// ask asks through the request's input_required answer (see
+// protocol_2026_mrtr.go).
+func (protocol2026) ask(c *Context, reqs []InputRequest) ([]InputResponse, error) {
+	return c.askModern(reqs)
+}
+
+// logEnabled: log messages go out only when the request's _meta asked for
+// them, at its level.
+func (protocol2026) logEnabled(c *Context, level LoggingLevel) bool {
+	return c.req.logRequested && level.severity() >= c.req.logLevel.severity()
+}
+
+// answerFor classifies a 2026-07-28 error response: 404 for a method the
+// server does not implement, 400 for malformed request metadata and the
+// revision's protocol errors, else 200.
+func (protocol2026) answerFor(code ErrorCode, r *request) answer {
+	switch code {
+	case CodeMethodNotFound:
+		return notFound
+	case CodeHeaderMismatch, CodeMissingRequiredClientCapability, CodeUnsupportedProtocolVersion:
+		return badRequest
+	case CodeInvalidParams:
+		if r.metaInvalid {
+			return badRequest
 		}
 	}
-	if h := sharedMethods[r.method]; h != nil {
-		return h(s, c)
-	}
-	switch r.method {
-	case "server/discover":
-		return s.discoverResult(), nil
-	case "subscriptions/listen":
-		return s.listen(c)
-	}
-	return nil, NewError(CodeMethodNotFound, "Method not found: %s", r.method)
+	return answered
 }
+
+// discoverModern answers server/discover.
+func (s *Server) discoverModern(*Context, *Request) (any, error) { return s.discoverResult(), nil }
 
 // discover is the encoded server/discover result, built once.
 type discover struct {
@@ -312,7 +355,7 @@ var cacheableMethods = map[string]bool{
 // resultType, the server's identity to _meta (merged into a _meta the result
 // already has), and for a cacheable method ttlMs and cacheScope. A result that
 // is not an object is left as it is.
-func (s *Server) finishModern(b []byte, start int, r *request) []byte {
+func (protocol2026) finish(s *Server, b []byte, start int, r *request) []byte {
 	res := b[start:]
 	if len(res) < 2 || res[0] != '{' || res[len(res)-1] != '}' {
 		return b
@@ -366,7 +409,7 @@ func (s *Server) finishModern(b []byte, start int, r *request) []byte {
 	if !hasType {
 		b = append(b, `,"resultType":"complete"`...)
 	}
-	if cacheableMethods[r.method] && !r.noCache {
+	if cacheableMethods[r.Method] && !r.noCache {
 		hint := r.cache
 		if !hint.set {
 			hint = cacheHint{ttl: s.opts.Cache.ttlMs(), scope: CachePublic, set: true}
@@ -393,23 +436,6 @@ func hasKey(obj []byte, key string) bool {
 		return nil
 	})
 	return found
-}
-
-// modernHTTPStatus is the HTTP status of a 2026-07-28 error response: 404 for
-// a method the server does not implement, 400 for malformed request metadata
-// and the revision's protocol errors, else 200.
-func modernHTTPStatus(code ErrorCode, metaInvalid bool) int {
-	switch code {
-	case CodeMethodNotFound:
-		return 404
-	case CodeHeaderMismatch, CodeMissingRequiredClientCapability, CodeUnsupportedProtocolVersion:
-		return 400
-	case CodeInvalidParams:
-		if metaInvalid {
-			return 400
-		}
-	}
-	return 200
 }
 
 // missingCapability is the MissingRequiredClientCapabilityError (-32021) for

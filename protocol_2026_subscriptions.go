@@ -149,7 +149,7 @@ func (s *Server) notifyResourceUpdated(uri string) {
 
 // listen serves subscriptions/listen: it acknowledges the subscription, then
 // keeps it open until the client ends it or the transport shuts down.
-func (s *Server) listen(c *Context) (any, error) {
+func (s *Server) listen(c *Context, _ *Request) (any, error) {
 	r := c.req
 	var p struct {
 		paramsMeta
@@ -161,7 +161,7 @@ func (s *Server) listen(c *Context) (any, error) {
 	if p.Notifications == nil {
 		return nil, NewError(CodeInvalidParams, "Invalid params: subscriptions/listen needs notifications, the filter of the notifications wanted")
 	}
-	if ps, ok := r.out.(*postStream); r.out == nil || (ok && !ps.allowSSE) {
+	if r.conn == nil || !r.conn.info().streams {
 		return nil, NewError(CodeInvalidRequest, "subscriptions/listen needs a stream to the client: over HTTP, the request must accept text/event-stream and the server must not be in JSON-response mode")
 	}
 	f := *p.Notifications
@@ -177,7 +177,7 @@ func (s *Server) listen(c *Context) (any, error) {
 	l := &listener{
 		seq:       s.lcSeq.Load(),
 		id:        r.id,
-		out:       r.out,
+		out:       r.conn,
 		tools:     ack.ToolsListChanged,
 		prompts:   ack.PromptsListChanged,
 		resources: ack.ResourcesListChanged,

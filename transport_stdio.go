@@ -1,0 +1,315 @@
+package fastmcp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+)
+
+// DefaultMaxMessageSize is the default limit on one incoming message of a
+// stream transport.
+const DefaultMaxMessageSize = 16 << 20
+
+// Stdio serves one client over standard input and output: newline-delimited
+// JSON-RPC messages, one session. Nothing but protocol messages is written to
+// the output; diagnostics go to Options.Logger (standard error by default).
+//
+// While it serves the process's own standard output (Writer nil), anything
+// else the program writes to os.Stdout (a stray fmt.Println in a handler)
+// goes to standard error instead, so it cannot corrupt the protocol; see
+// LeaveStdout. When standard input is a terminal, a one-line notice on
+// standard error says the program is waiting for an MCP client.
+//
+// Serving ends when the input reaches end of file or the context passed to
+// Start or Serve is cancelled (by SIGINT or SIGTERM with Start). Either way,
+// reading stops, and in-flight requests are given Options.ShutdownTimeout to
+// finish; those still running then are cancelled and answered with an error.
+//
+// A client may have at most Options.MaxInFlight requests in flight: beyond
+// that, reading stops until earlier requests are answered, so a client that
+// writes requests without reading the answers is held back rather than
+// growing the server's memory.
+type Stdio struct {
+	// Reader is the input. Default os.Stdin.
+	Reader io.Reader
+	// Writer is the output. Default os.Stdout.
+	Writer io.Writer
+	// MaxMessageSize limits one incoming message; a longer line is answered
+	// with a parse error and skipped. Default DefaultMaxMessageSize (16 MiB).
+	MaxMessageSize int
+	// LeaveStdout keeps os.Stdout as it is while serving the process's own
+	// standard output. Default false: output written to os.Stdout by
+	// anything but the transport goes to standard error (Unix only).
+	LeaveStdout bool
+}
+
+func (t Stdio) serve(ctx context.Context, s *Server) error {
+	r, w := t.Reader, t.Writer
+	if r == nil {
+		r = os.Stdin
+		if isTerminal(os.Stdin) {
+			fmt.Fprintf(os.Stderr, "fastmcp: %s is serving MCP over standard input and output, for an MCP client to start; press Ctrl-C to stop.\n", s.info.Name)
+		}
+	}
+	if w == nil {
+		w = os.Stdout
+		if !t.LeaveStdout {
+			proto, restore, err := protectStdout()
+			if err != nil {
+				s.logger.Debug("fastmcp: os.Stdout left as it is", "error", err)
+			} else {
+				defer restore()
+				w = proto
+			}
+		}
+	}
+	max := t.MaxMessageSize
+	if max <= 0 {
+		max = DefaultMaxMessageSize
+	}
+	return s.serveStream(ctx, r, w, max)
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// streamOut writes newline-delimited messages to a stream transport's output.
+// Writers that find others waiting leave the flush to the last of them, so
+// answers to pipelined requests go out in few writes.
+type streamOut struct {
+	waiting atomic.Int32
+	mu      sync.Mutex
+	w       *bufio.Writer
+	err     error
+}
+
+func (o *streamOut) send(msg []byte) error {
+	o.waiting.Add(1)
+	o.mu.Lock()
+	o.waiting.Add(-1)
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return o.err
+	}
+	o.w.Write(msg)
+	if err := o.w.WriteByte('\n'); err == nil && o.waiting.Load() > 0 {
+		return nil // a waiting writer flushes
+	}
+	if err := o.w.Flush(); err != nil {
+		o.err = fmt.Errorf("fastmcp: writing to the client: %w", err)
+		return o.err
+	}
+	return nil
+}
+
+// stdioConn is the engine's view of a stream connection (see conn): one
+// session, whose requests run concurrently with the reading of later lines.
+// Reading is handed from goroutine to goroutine: the goroutine that read a
+// request serves it, after starting a new reader, so a request needs no
+// hand-off between goroutines before its handler runs.
+type stdioConn struct {
+	s    *Server
+	ctx  context.Context
+	sess *Session
+	out  *streamOut
+	br   *bufio.Reader
+	max  int
+	// stop is closed when serving ends: subscriptions end gracefully.
+	stop chan struct{}
+	// slots bounds the requests in flight (Options.MaxInFlight); nil
+	// when unbounded. A reader that cannot take a slot stops reading.
+	slots chan struct{}
+	// gen numbers the reading goroutines: a reader that handed reading
+	// over sees a newer generation and stops.
+	gen atomic.Int64
+	// handlers counts the requests being served.
+	handlers sync.WaitGroup
+	// ended is closed when reading ends, with the reason in readErr.
+	ended   chan struct{}
+	endOnce sync.Once
+	readErr error
+
+	authOnce sync.Once
+	authData any
+	authErr  error
+}
+
+// serveStream serves one session over newline-delimited JSON on r and w.
+func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max int) error {
+	c := &stdioConn{
+		s: s,
+		// Requests end with the session (closed when serving ends) or
+		// at the client's notifications/cancelled: their context itself
+		// never ends, which spares each a cancellation watch.
+		ctx:   context.WithoutCancel(ctx),
+		out:   &streamOut{w: bufio.NewWriterSize(w, 32<<10)},
+		br:    bufio.NewReaderSize(r, 64<<10),
+		max:   max,
+		stop:  make(chan struct{}),
+		ended: make(chan struct{}),
+	}
+	if n := s.peerLimit(); n > 0 {
+		c.slots = make(chan struct{}, n)
+	}
+	c.sess = newSession(s, c.out)
+	s.addSession(c.sess)
+	go c.read(c.gen.Load())
+
+	eof := false
+	select {
+	case <-ctx.Done():
+	case <-c.ended:
+		eof = true
+	case <-c.sess.done: // Session.Close
+	}
+	c.gen.Add(1) // readers stop at the next line
+	// Subscriptions end gracefully, whatever ended serving; other
+	// requests get the shutdown timeout to finish.
+	close(c.stop)
+	drained := waitTimeout(&c.handlers, s.opts.ShutdownTimeout)
+	if !drained {
+		s.logger.Warn("fastmcp: in-flight requests still running at shutdown; cancelling them", "timeout", s.opts.ShutdownTimeout)
+	}
+	if eof {
+		c.sess.close(ErrSessionInputClosed)
+	} else {
+		c.sess.close(ErrServerShutdown)
+	}
+	if !drained {
+		// Cancelled requests answer with an error; give them a moment.
+		waitTimeout(&c.handlers, s.opts.ShutdownTimeout)
+	}
+	// Background work (roots fetches, event handlers, OnDisconnect among
+	// them) finishes before Serve returns.
+	c.sess.bg.wait(s.opts.ShutdownTimeout)
+	if !eof {
+		return nil
+	}
+	// readErr was written before ended was closed.
+	if err := c.readErr; err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) && !errors.Is(err, io.ErrClosedPipe) {
+		return fmt.Errorf("fastmcp: reading from the client: %w", err)
+	}
+	return nil
+}
+
+// read reads and serves lines until reading ends or is handed to another
+// goroutine (async).
+func (c *stdioConn) read(gen int64) {
+	for c.gen.Load() == gen {
+		data, tooLong, err := readLine(c.br, c.max)
+		if c.gen.Load() != gen {
+			return // serving ended while this line was read
+		}
+		switch {
+		case tooLong:
+			c.out.send(tooLongResponse)
+		case len(bytes.TrimSpace(data)) > 0:
+			if c.sess.isClosed() {
+				return // Session.Close raced the line: serve no more
+			}
+			c.s.serveMessage(c.ctx, c, data)
+		}
+		if err != nil {
+			c.endOnce.Do(func() { c.readErr = err; close(c.ended) })
+			return
+		}
+	}
+}
+
+func (c *stdioConn) info() connInfo {
+	return connInfo{concurrent: true, streams: true, stop: c.stop, peer: &c.sess.peer}
+}
+
+func (c *stdioConn) session(bool) (*Session, bool) { return c.sess, true }
+
+// auth authenticates the connection once, with no HTTP request.
+func (c *stdioConn) auth() (any, error) {
+	a := c.s.opts.Authenticate
+	if a == nil {
+		return nil, nil
+	}
+	c.authOnce.Do(func() { c.authData, c.authErr = safeAuthenticate(c.s, a, nil) })
+	return c.authData, c.authErr
+}
+
+func (c *stdioConn) validate(*request) *Error { return nil }
+
+func (c *stdioConn) send(msg []byte) error { return c.out.send(msg) }
+
+// async serves f on this goroutine after handing reading to a new one. It
+// first takes a slot: while Options.MaxInFlight requests are in flight,
+// reading waits.
+func (c *stdioConn) async(f func()) {
+	if c.slots != nil {
+		select {
+		case c.slots <- struct{}{}:
+		case <-c.stop:
+			return
+		}
+	}
+	c.handlers.Add(1)
+	go c.read(c.gen.Add(1))
+	defer func() {
+		if c.slots != nil {
+			<-c.slots
+		}
+		c.handlers.Done()
+	}()
+	f()
+}
+
+// resumable: the connection's requests end with its session.
+func (c *stdioConn) resumable() bool { return true }
+
+func (c *stdioConn) reply(resp []byte, _ answer) {
+	if len(resp) > 0 {
+		c.out.send(resp)
+	}
+}
+
+// waitTimeout waits for wg, up to d. It reports whether wg finished.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// readLine reads one line without its terminator. A line longer than max is
+// consumed and reported with tooLong.
+func readLine(br *bufio.Reader, max int) (data []byte, tooLong bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(data)+len(chunk) > max+2 {
+				tooLong, data = true, nil
+			} else {
+				data = append(data, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return bytes.TrimRight(data, "\r\n"), tooLong, err
+	}
+}
+
+var tooLongResponse = jsonrpc.AppendError(nil, nil, jsonrpc.CodeParseError, "Parse error: message too large", nil)
