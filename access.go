@@ -116,7 +116,7 @@ func (c *Context) allowed(check AccessCheck) (ok bool) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			c.srv.recovered("access check", v)
+			c.srv.recoveredIn(c, "access check", v)
 			ok = false
 		}
 	}()

@@ -248,7 +248,7 @@ func (s *Server) complete(c *Context, _ *Request) (any, error) {
 func safeComplete(s *Server, f Completer, c *Context, value string, args map[string]string) (out []string, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			out, err = nil, s.recovered("completion", v)
+			out, err = nil, s.recoveredIn(c, "completion", v)
 		}
 	}()
 	return f(c, value, args)

@@ -48,6 +48,41 @@ func (c *Context) Value(key any) any {
 	return c.Context.Value(key)
 }
 
+// WithContext returns a copy of c whose context.Context is ctx, for the same
+// request. ctx must be derived from c. Middleware uses it to hand the next
+// handler a context carrying more (a trace span, a deadline, a value).
+func (c *Context) WithContext(ctx context.Context) *Context {
+	cp := *c
+	cp.Context = ctx
+	return &cp
+}
+
+// Transports, as Context.Transport names them.
+const (
+	TransportStdio          = "stdio"
+	TransportStreamableHTTP = "streamable-http"
+	TransportSSE            = "sse"
+)
+
+// Transport names the transport the request came in on: TransportStdio,
+// TransportStreamableHTTP or TransportSSE (the legacy HTTP+SSE transport); ""
+// outside a request.
+func (c *Context) Transport() string {
+	if c.req.conn == nil {
+		return ""
+	}
+	return c.req.conn.info().transport
+}
+
+// RemoteAddr returns the network address of the client over HTTP
+// (http.Request.RemoteAddr), "" on stdio.
+func (c *Context) RemoteAddr() string {
+	if c.req.conn == nil {
+		return ""
+	}
+	return c.req.conn.info().remoteAddr
+}
+
 // Server returns the server serving the request.
 func (c *Context) Server() *Server { return c.srv }
 
@@ -163,12 +198,12 @@ func (c *Context) StreamContent(content ...Content) error {
 // is dropped, as the transport documents, not reported as an error.
 func (c *Context) notify(method string, params any) error {
 	if c.req.conn == nil {
-		c.srv.logger.Debug("fastmcp: notification dropped: no channel to the client", "method", method)
+		c.srv.logger.DebugContext(c, "fastmcp: notification dropped: no channel to the client", "method", method)
 		return nil
 	}
 	err := sendNotification(c.req.conn, method, params)
 	if errors.Is(err, errNoChannel) {
-		c.srv.logger.Debug("fastmcp: notification dropped", "method", method, "reason", err)
+		c.srv.logger.DebugContext(c, "fastmcp: notification dropped", "method", method, "reason", err)
 		return nil
 	}
 	return err
@@ -233,7 +268,7 @@ func (c *Context) toolName() string {
 func (c *Context) sendLog(level LoggingLevel, logger string, data any) {
 	err := c.notify("notifications/message", LoggingMessageParams{Level: level, Logger: logger, Data: data})
 	if err != nil {
-		c.srv.logger.Debug("fastmcp: log message not delivered", "error", err)
+		c.srv.logger.DebugContext(c, "fastmcp: log message not delivered", "error", err)
 	}
 }
 

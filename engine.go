@@ -288,7 +288,7 @@ func (s *Server) serve(parent context.Context, sess *Session, r *request, b []by
 	resStart := len(b)
 	b, err = appendResultValue(b, result, r.version)
 	if err != nil {
-		s.logger.Error("fastmcp: encoding result", "method", r.Method, "error", err)
+		s.logger.ErrorContext(&r.ctx, "fastmcp: encoding result", "method", r.Method, "error", err)
 		b = b[:start]
 		r.errCode = CodeInternalError
 		return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
@@ -474,7 +474,7 @@ func (s *Server) toWire(err error, r *request) *Error {
 	e := wireError(err, s.opts.ShowErrorDetails)
 	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 && !errors.Is(err, ErrInputRequired) && !errors.Is(err, ErrCapability) {
 		if _, isUser := err.(*UserError); !isUser {
-			s.logger.Error("fastmcp: request failed", "method", r.Method, "error", err)
+			s.logger.ErrorContext(&r.ctx, "fastmcp: request failed", "method", r.Method, "error", err)
 		}
 	}
 	return e
@@ -485,7 +485,7 @@ func (s *Server) toWire(err error, r *request) *Error {
 func (s *Server) dispatchSafely(c *Context) (result any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = s.recovered(c.req.Method, v)
+			err = s.recoveredIn(c, c.req.Method, v)
 		}
 	}()
 	return s.dispatch(c)
@@ -502,9 +502,15 @@ func (s *Server) exited(where string) *Error {
 // line at Error naming the panicking frame, and the stack, readable on its own
 // lines, at Debug.
 func (s *Server) recovered(where string, v any) error {
+	return s.recoveredIn(context.Background(), where, v)
+}
+
+// recoveredIn is recovered for a panic while serving the request of ctx, so
+// the log records carry what ctx carries (a trace span).
+func (s *Server) recoveredIn(ctx context.Context, where string, v any) error {
 	stack := debug.Stack()
-	s.logger.Error("fastmcp: handler panicked", "where", where, "panic", v, "at", panicFrame())
-	s.logger.Debug("fastmcp: stack of the panic in " + where + "\n" + string(stack))
+	s.logger.ErrorContext(ctx, "fastmcp: handler panicked", "where", where, "panic", v, "at", panicFrame())
+	s.logger.DebugContext(ctx, "fastmcp: stack of the panic in "+where+"\n"+string(stack))
 	return fmt.Errorf("panic in %s: %v", where, v)
 }
 

@@ -239,17 +239,46 @@ var ErrRequestTimeout = errors.New("fastmcp: the client did not answer in time")
 
 // withProgressToken adds _meta.progressToken to raw request params.
 func withProgressToken(raw json.RawMessage, token string) (json.RawMessage, error) {
+	return editMeta(raw, func(meta map[string]json.RawMessage) error {
+		meta["progressToken"] = json.RawMessage(token)
+		return nil
+	})
+}
+
+// withMeta adds members to the _meta of raw request params, keeping the
+// members _meta already has.
+func withMeta(raw json.RawMessage, add Meta) (json.RawMessage, error) {
+	return editMeta(raw, func(meta map[string]json.RawMessage) error {
+		for k, v := range add {
+			if _, taken := meta[k]; taken {
+				continue
+			}
+			b, err := json.Marshal(v)
+			if err != nil {
+				return fmt.Errorf("_meta[%q]: %w", k, err)
+			}
+			meta[k] = b
+		}
+		return nil
+	})
+}
+
+// editMeta decodes the _meta of raw params (an object), lets edit change it,
+// and encodes the params again.
+func editMeta(raw json.RawMessage, edit func(meta map[string]json.RawMessage) error) (json.RawMessage, error) {
 	m := map[string]json.RawMessage{}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("fastmcp: params must be an object to carry a progress token: %w", err)
+			return nil, fmt.Errorf("fastmcp: params must be an object to carry _meta: %w", err)
 		}
 	}
 	meta := map[string]json.RawMessage{}
 	if old, ok := m["_meta"]; ok {
 		_ = json.Unmarshal(old, &meta)
 	}
-	meta["progressToken"] = json.RawMessage(token)
+	if err := edit(meta); err != nil {
+		return nil, err
+	}
 	mb, err := json.Marshal(meta)
 	if err != nil {
 		return nil, err

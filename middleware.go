@@ -205,7 +205,7 @@ func (s *Server) withToolTimeout(c *Context, req *Request, e *toolEntry, timeout
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
-				done <- outcome{nil, s.recovered("tool "+e.tool.Name, v)}
+				done <- outcome{nil, s.recoveredIn(c, "tool "+e.tool.Name, v)}
 			}
 		}()
 		res, err := next(tc, req)
@@ -222,18 +222,18 @@ func (s *Server) withToolTimeout(c *Context, req *Request, e *toolEntry, timeout
 				// The request itself ended (client cancel, session end).
 				return nil, context.Cause(c)
 			}
-			return s.timedOut(e, timeout), nil
+			return s.timedOut(c, e, timeout), nil
 		}
 	}
 	if tr, ok := o.res.(*CallToolResult); ok && o.err == nil && tr != nil && tr.IsError &&
 		errors.Is(tc.Err(), context.DeadlineExceeded) && c.Err() == nil {
 		// The handler gave up because of the timeout: say so.
-		return s.timedOut(e, timeout), nil
+		return s.timedOut(c, e, timeout), nil
 	}
 	return o.res, o.err
 }
 
-func (s *Server) timedOut(e *toolEntry, d time.Duration) *CallToolResult {
-	s.logger.Warn("fastmcp: tool timed out", "tool", e.tool.Name, "timeout", d)
+func (s *Server) timedOut(ctx context.Context, e *toolEntry, d time.Duration) *CallToolResult {
+	s.logger.WarnContext(ctx, "fastmcp: tool timed out", "tool", e.tool.Name, "timeout", d)
 	return errorResult(fmt.Sprintf("Tool %q timed out after %v.", e.tool.Name, d))
 }

@@ -274,7 +274,7 @@ func (s *Server) getPrompt(c *Context, req *Request) (any, error) {
 func safeGet(s *Server, e *promptEntry, c *Context, args map[string]string) (res *GetPromptResult, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			res, err = nil, s.recovered("prompt "+e.prompt.Name, v)
+			res, err = nil, s.recoveredIn(c, "prompt "+e.prompt.Name, v)
 		}
 	}()
 	return e.get(c, args)

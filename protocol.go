@@ -133,6 +133,9 @@ type connInfo struct {
 	// notifications/cancelled (stdio), nil when cancellation is by closing
 	// the request's stream (HTTP).
 	peer *peer
+	// transport names the transport (Context.Transport); remoteAddr is
+	// the client's network address, "" when there is none (stdio).
+	transport, remoteAddr string
 }
 
 // chooseProtocol decides the era of a request from its _meta and what the

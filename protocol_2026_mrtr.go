@@ -300,7 +300,11 @@ func (c *Context) askModern(reqs []InputRequest) ([]InputResponse, error) {
 		}
 		raw, ok := st.answers[key]
 		if !ok {
-			st.pending = append(st.pending, pendingInput{key: key, req: q})
+			p := pendingInput{key: key, req: q}
+			if f := c.srv.opts.ClientRequestMeta; f != nil {
+				p.meta = f(c)
+			}
+			st.pending = append(st.pending, p)
 			waiting = true
 			continue
 		}
@@ -372,6 +376,8 @@ func (c *Context) RetryRequest() error {
 type pendingInput struct {
 	key string
 	req InputRequest
+	// meta are the members Options.ClientRequestMeta adds to its _meta.
+	meta Meta
 }
 
 // inputState is the multi round-trip state of one request.
@@ -600,16 +606,21 @@ func (st *inputState) outcome(s *Server, r *request) (any, error) {
 			b = jsonrpc.AppendString(b, p.key)
 			b = append(b, `:{"method":`...)
 			b = jsonrpc.AppendString(b, p.req.method)
+			params := json.RawMessage(`{}`)
 			if p.req.params != nil {
-				params, err := json.Marshal(p.req.wireParams())
-				if err != nil {
+				var err error
+				if params, err = json.Marshal(p.req.wireParams()); err != nil {
 					return nil, fmt.Errorf("fastmcp: encoding input request %s: %w", p.key, err)
 				}
-				b = append(b, `,"params":`...)
-				b = append(b, params...)
-			} else {
-				b = append(b, `,"params":{}`...)
 			}
+			if len(p.meta) > 0 {
+				var err error
+				if params, err = withMeta(params, p.meta); err != nil {
+					return nil, fmt.Errorf("fastmcp: encoding input request %s: %w", p.key, err)
+				}
+			}
+			b = append(b, `,"params":`...)
+			b = append(b, params...)
 			b = append(b, '}')
 		}
 		b = append(b, '}')

@@ -184,7 +184,7 @@ func (s *Server) checkToolRate(c *Context, tool string) *CallToolResult {
 	for _, ch := range checks {
 		ok, retry, err := s.limiter().Allow(c, ch.key, ch.rate)
 		if err != nil {
-			s.logger.Warn("fastmcp: rate limiter failed; allowing the call", "error", err)
+			s.logger.WarnContext(c, "fastmcp: rate limiter failed; allowing the call", "error", err)
 			continue
 		}
 		if !ok {

@@ -124,6 +124,15 @@ type Options struct {
 	// Context.SetRequestState. Default false: signed, readable.
 	EncryptRequestState bool
 
+	// ClientRequestMeta, when set, adds members to the _meta of every request
+	// FastMCP sends to a client on behalf of a handler, given the handler's
+	// context: sampling, elicitation and roots requests (and, in the
+	// 2026-07-28 revision, the input requests of an input_required result).
+	// The OpenTelemetry integration uses it to propagate the trace context.
+	// Members it returns never replace FastMCP's own (progressToken).
+	// Default: none.
+	ClientRequestMeta func(ctx context.Context) Meta
+
 	// MaxBatchSize caps the messages of one JSON-RPC batch (protocol
 	// revision 2025-03-26); a larger batch is refused whole. Default
 	// DefaultMaxBatchSize (100).

@@ -462,6 +462,14 @@ func (s *Session) request(ctx context.Context, out outbound, method string, para
 	if out == nil {
 		return nil, fmt.Errorf("%w for %s", errNoChannel, method)
 	}
+	if f := s.srv.opts.ClientRequestMeta; f != nil && method != "ping" {
+		if m := f(ctx); len(m) > 0 {
+			var err error
+			if raw, err = withMeta(raw, m); err != nil {
+				return nil, fmt.Errorf("fastmcp: %s: %w", method, err)
+			}
+		}
+	}
 	return s.peer.call(ctx, out, method, raw, opts, s.srv.opts.RequestTimeout, s.done)
 }
 

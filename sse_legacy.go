@@ -150,7 +150,8 @@ type legacyConn struct {
 }
 
 func (c *legacyConn) info() connInfo {
-	return connInfo{sessionID: true, noModern: true, concurrent: true, streams: true, stop: c.h.stopping}
+	return connInfo{sessionID: true, noModern: true, concurrent: true, streams: true, stop: c.h.stopping,
+		transport: TransportSSE, remoteAddr: c.r.RemoteAddr}
 }
 
 func (c *legacyConn) session(bool) (*Session, bool) { return c.hs.sess, true }

@@ -133,7 +133,7 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 		if err != nil {
 			// The tool's own output is wrong: the client sees why (it
 			// reveals only what the schema says), the log has the same.
-			c.srv.logger.Error("fastmcp: bad tool output", "tool", name, "error", err)
+			c.srv.logger.ErrorContext(c, "fastmcp: bad tool output", "tool", name, "error", err)
 			return errorResult(err.Error()), nil
 		}
 		return res, nil
@@ -299,7 +299,7 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 func (s *Server) invokeTool(c *Context, e *toolEntry, args json.RawMessage) (res *CallToolResult, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err := s.recovered("tool "+e.tool.Name, v)
+			err := s.recoveredIn(c, "tool "+e.tool.Name, v)
 			res = s.internalErrorResult(e.tool.Name, err)
 		}
 	}()
@@ -333,7 +333,7 @@ func (s *Server) invokeTool(c *Context, e *toolEntry, args json.RawMessage) (res
 		// the client sees.
 		return errorResult(fmt.Sprintf("Tool %q was cancelled: %v", e.tool.Name, context.Cause(c))), nil
 	}
-	s.logger.Error("fastmcp: tool failed", "tool", e.tool.Name, "error", err)
+	s.logger.ErrorContext(c, "fastmcp: tool failed", "tool", e.tool.Name, "error", err)
 	return s.internalErrorResult(e.tool.Name, err), nil
 }
 

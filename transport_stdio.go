@@ -229,7 +229,7 @@ func (c *stdioConn) read(gen int64) {
 }
 
 func (c *stdioConn) info() connInfo {
-	return connInfo{concurrent: true, streams: true, stop: c.stop, peer: &c.sess.peer}
+	return connInfo{concurrent: true, streams: true, stop: c.stop, peer: &c.sess.peer, transport: TransportStdio}
 }
 
 func (c *stdioConn) session(bool) (*Session, bool) { return c.sess, true }
