@@ -542,14 +542,31 @@ func TestConformanceHTTP(t *testing.T) {
 	}
 }
 
+// subscriptionScenarios subscribe to resource updates, which a stateless
+// server cannot deliver: it does not declare resources.subscribe, and
+// refuses the requests with a method-not-found error that says why.
+var subscriptionScenarios = map[string]bool{
+	"resources-subscribe":   true,
+	"resources-unsubscribe": true,
+}
+
 // TestConformanceStateless runs the suite against the server in stateless
 // mode. Only the scenarios that need a session may fail, and they must fail
 // at once with an error that says a session is missing, never by hanging.
 func TestConformanceStateless(t *testing.T) {
 	srv, results := runOverHTTP(t, "FASTMCP_STATELESS=true")
-	mayFail := func(name string) bool { _, ok := sessionScenarios[name]; return ok }
+	mayFail := func(name string) bool { _, ok := sessionScenarios[name]; return ok || subscriptionScenarios[name] }
 	for _, r := range verify(t, results, allScenarios, mayFail) {
 		if r == nil || !mayFail(r.name) || len(r.failures()) == 0 {
+			continue
+		}
+		if subscriptionScenarios[r.name] {
+			for _, c := range r.failures() {
+				if msg := describe(c); !strings.Contains(msg, "stateless") {
+					t.Errorf("scenario %s (stateless): %s; want a refusal saying the server is stateless", r.name, msg)
+				}
+			}
+			t.Logf("scenario %s is refused as expected: the server is stateless (%s)", r.name, describe(r.failures()[0]))
 			continue
 		}
 		if r.duration > quickScenario {
