@@ -68,6 +68,30 @@ func BenchmarkDispatchToolCall(b *testing.B) {
 	}
 }
 
+// BenchmarkDispatchToolCallMiddleware is BenchmarkDispatchToolCall with one
+// no-op middleware installed: the chain costs at most one allocation.
+func BenchmarkDispatchToolCallMiddleware(b *testing.B) {
+	s := benchServer(b)
+	s.Use(func(next MethodHandler) MethodHandler {
+		return func(ctx *Context, req *Request) (any, error) { return next(ctx, req) }
+	})
+	c := &benchConn{sess: benchSession(s)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var m jsonrpc.Message
+		if err := jsonrpc.Decode(benchCall, &m); err != nil {
+			b.Fatal(err)
+		}
+		buf := getBuf()
+		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
+		if !bytes.Contains(*buf, []byte(`"3.5"`)) {
+			b.Fatalf("unexpected response %s", *buf)
+		}
+		putBuf(buf)
+	}
+}
+
 // BenchmarkDispatchToolsList measures tools/list.
 func BenchmarkDispatchToolsList(b *testing.B) {
 	s := benchServer(b)

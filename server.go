@@ -159,6 +159,10 @@ const (
 // Server is an MCP server: a registry of tools, resources, resource templates and
 // prompts served to any number of client sessions over the transports passed to
 // Start. All methods are safe for concurrent use, before and while serving.
+//
+// Tools, resource templates and prompts with typed handlers are added with the
+// package functions AddTool, AddResourceTemplate and AddPrompt (Go methods
+// cannot have type parameters); resources with Server.AddResource.
 type Server struct {
 	opts   Options
 	logger *slog.Logger
