@@ -125,7 +125,10 @@ func BenchmarkHTTPToolCall(b *testing.B) {
 		b.Fatalf("no session: %d %s", rec.Code, rec.Body)
 	}
 	body := bytes.NewReader(benchCall)
-	req := httptest.NewRequest(http.MethodPost, "/mcp", body)
+	// A cancellable context, as net/http gives every request.
+	cctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := httptest.NewRequestWithContext(cctx, http.MethodPost, "/mcp", body)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("Mcp-Session-Id", sid)
