@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -177,7 +178,7 @@ func TestGoSDKSessionsExampleProcess(t *testing.T) {
 		CreateMessageHandler: smSDKSampler,
 	})
 	client.AddRoots(&mcp.Root{URI: "file:///proc", Name: "proc"})
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"}) // the handshake era
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -49,7 +50,7 @@ func gosdkModernClient(t testing.TB, endpoint, v string, toolsChanged chan<- str
 	if v != "" {
 		opts = &mcp.ClientSessionOptions{ProtocolVersion: v}
 	}
-	cs, err := client.Connect(testCtx(t), &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: htHTTPClient(t), MaxRetries: -1}, opts)
+	cs, err := client.Connect(testkit.Context(t), &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: testkit.HTTPClient(t), MaxRetries: -1}, opts)
 	if err != nil {
 		t.Fatalf("connect (%q): %v", v, err)
 	}
@@ -85,7 +86,7 @@ func TestGoSDKBothEras(t *testing.T) {
 	for name, cs := range map[string]*mcp.ClientSession{"2026-07-28": modern, "2025-11-25": legacy} {
 		wg.Go(func() {
 			for _, c := range calls {
-				res, err := cs.CallTool(testCtx(t), &mcp.CallToolParams{Name: c.tool})
+				res, err := cs.CallTool(testkit.Context(t), &mcp.CallToolParams{Name: c.tool})
 				if err != nil {
 					t.Errorf("%s %s: %v", name, c.tool, err)
 					continue
@@ -98,11 +99,11 @@ func TestGoSDKBothEras(t *testing.T) {
 					t.Errorf("%s %s: %q (isError %v), want %q", name, c.tool, got, res.IsError, c.want)
 				}
 			}
-			pr, err := cs.GetPrompt(testCtx(t), &mcp.GetPromptParams{Name: "p", Arguments: map[string]string{"topic": "go"}})
+			pr, err := cs.GetPrompt(testkit.Context(t), &mcp.GetPromptParams{Name: "p", Arguments: map[string]string{"topic": "go"}})
 			if err != nil || len(pr.Messages) == 0 || pr.Messages[0].Content.(*mcp.TextContent).Text != "go with 1 roots" {
 				t.Errorf("%s prompts/get: %+v %v", name, pr, err)
 			}
-			rr, err := cs.ReadResource(testCtx(t), &mcp.ReadResourceParams{URI: "test://asks"})
+			rr, err := cs.ReadResource(testkit.Context(t), &mcp.ReadResourceParams{URI: "test://asks"})
 			if err != nil || len(rr.Contents) == 0 || rr.Contents[0].Text != "read after accept" {
 				t.Errorf("%s resources/read: %+v %v", name, rr, err)
 			}
@@ -114,7 +115,7 @@ func TestGoSDKBothEras(t *testing.T) {
 	s.ToolsListChanged()
 	select {
 	case <-modernChanged:
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		t.Error("the 2026-07-28 client was not told the tool list changed")
 	}
 }
@@ -133,15 +134,15 @@ func TestGoSDKModernStdio(t *testing.T) {
 			t.Errorf("a stdio connection serving 2026-07-28 has a session of %s", v)
 		}
 	}
-	tools, err := c.ListTools(testCtx(t), nil)
+	tools, err := c.ListTools(testkit.Context(t), nil)
 	if err != nil || len(tools.Tools) == 0 {
 		t.Fatalf("tools/list: %v %v", tools, err)
 	}
-	res, err := c.CallTool(testCtx(t), &mcp.CallToolParams{Name: "greet", Arguments: map[string]any{"name": "Ada"}})
+	res, err := c.CallTool(testkit.Context(t), &mcp.CallToolParams{Name: "greet", Arguments: map[string]any{"name": "Ada"}})
 	if err != nil || res.IsError {
 		t.Fatalf("tools/call: %+v %v", res, err)
 	}
-	_, err = c.ReadResource(testCtx(t), &mcp.ReadResourceParams{URI: "test://nothing"})
+	_, err = c.ReadResource(testkit.Context(t), &mcp.ReadResourceParams{URI: "test://nothing"})
 	var rpcErr *jsonrpc.Error
 	if !errors.As(err, &rpcErr) || rpcErr.Code != -32602 {
 		t.Errorf("unknown resource: %v, want -32602 in 2026-07-28", err)
