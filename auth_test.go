@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
 	"github.com/fastmcp-go/fastmcp/internal/testdiff"
@@ -434,44 +432,6 @@ func TestAuthHTTPErrorWithoutMessage(t *testing.T) {
 	if !strings.Contains(string(body), "Too Many Requests") {
 		t.Fatalf("regression: a 429 HTTPError without Message is answered with the JSON-RPC message %s; want the status text \"Too Many Requests\" "+
 			"(auth.go writeAuthError starts from msg \"Unauthorized\" and only uses he.Error() when Message or Err is set)", body)
-	}
-}
-
-// Typed auth data in every kind of handler, over HTTP with the Go SDK client.
-func TestAuthHTTPHandlersGoSDK(t *testing.T) {
-	t.Parallel()
-	s := atServer(t, &atAuth{})
-	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
-	c := ssConnectGoSDK(t, srv.Endpoint, "tok-bob-user", nil)
-	ctx := testkit.Context(t)
-	if got := ssSDKCall(t, c.ClientSession, "whoami", nil, false); got != "bob/user" {
-		t.Errorf("tool: %q", got)
-	}
-	rr, err := c.ReadResource(ctx, &mcp.ReadResourceParams{URI: "auth://me"})
-	if err != nil || rr.Contents[0].Text != "resource:bob" {
-		t.Errorf("resource: %v %+v", err, rr)
-	}
-	rr, err = c.ReadResource(ctx, &mcp.ReadResourceParams{URI: "auth://users/7"})
-	if err != nil || rr.Contents[0].Text != "template:7:by:bob" {
-		t.Errorf("template: %v %+v", err, rr)
-	}
-	pr, err := c.GetPrompt(ctx, &mcp.GetPromptParams{Name: "greet", Arguments: map[string]string{"tone": "dry"}})
-	if err != nil || pr.Messages[0].Content.(*mcp.TextContent).Text != "prompt:bob:dry" {
-		t.Errorf("prompt: %v %+v", err, pr)
-	}
-	cr, err := c.Complete(ctx, &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/prompt", Name: "greet"},
-		Argument: mcp.CompleteParamsArgument{Name: "tone", Value: ""}})
-	if err != nil || len(cr.Completion.Values) != 1 || cr.Completion.Values[0] != "prompt-completion:bob" {
-		t.Errorf("completion: %v %+v", err, cr)
-	}
-	cr, err = c.Complete(ctx, &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/resource", URI: "auth://users/{id}"},
-		Argument: mcp.CompleteParamsArgument{Name: "id", Value: ""}})
-	if err != nil || len(cr.Completion.Values) != 1 || cr.Completion.Values[0] != "template-completion:bob" {
-		t.Errorf("template completion: %v %+v", err, cr)
-	}
-	// A token the authenticator refuses: the SDK reports the failure.
-	if _, err := ssDialGoSDK(t, srv.Endpoint, "tok-nope", nil, nil); err == nil {
-		t.Error("the Go SDK connected with a refused token")
 	}
 }
 

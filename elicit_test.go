@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
 	"github.com/fastmcp-go/fastmcp/internal/testdiff"
@@ -330,42 +328,5 @@ func TestElicitOlderRevisionOmitsMode(t *testing.T) {
 	}
 	if p := <-params; strings.Contains(string(p), `"mode"`) {
 		t.Errorf("2025-06-18 elicitation carries mode: %s", p)
-	}
-}
-
-// Elicitation answered by the Go SDK client over HTTP.
-func TestElicitGoSDKHTTP(t *testing.T) {
-	t.Parallel()
-	s := testkit.NewServer(t, fastmcp.Options{})
-	elAddTools(s)
-	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
-	var action string
-	var schema json.RawMessage
-	c := ssConnectGoSDK(t, srv.Endpoint, "", &mcp.ClientOptions{
-		ElicitationHandler: func(_ context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
-			schema, _ = json.Marshal(r.Params.RequestedSchema)
-			if action != "accept" {
-				return &mcp.ElicitResult{Action: action}, nil
-			}
-			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"name": "Bo", "age": 5, "size": "l", "agree": false}}, nil
-		},
-	})
-	for _, a := range []string{"accept", "decline", "cancel"} {
-		action = a
-		var got map[string]any
-		json.Unmarshal([]byte(ssSDKCall(t, c.ClientSession, "form", nil, false)), &got)
-		if got["action"] != a {
-			t.Errorf("%s: %v", a, got)
-		}
-		if a == "accept" {
-			want := map[string]any{"name": "Bo", "age": 5.0, "size": "l", "agree": false}
-			if diff := testdiff.Diff(want, got["content"]); diff != "" {
-				t.Errorf("accepted content (-want +got):\n%s", diff)
-			}
-		}
-	}
-	want, _ := fastmcp.FormSchema[elForm]()
-	if diff := testdiff.Diff(elJSON(t, want), elJSON(t, schema)); diff != "" {
-		t.Errorf("schema the Go SDK received (-want +got):\n%s", diff)
 	}
 }

@@ -21,8 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
 	"github.com/fastmcp-go/fastmcp/internal/testdiff"
@@ -88,52 +86,6 @@ func TestEventsOrderManySessionsStdio(t *testing.T) {
 		if len(life) == 3 {
 			testkit.CauseIs(t, life[2].Cause, "closed its input")
 		}
-	}
-}
-
-func TestEventsOrderManySessionsHTTPGoSDK(t *testing.T) {
-	t.Parallel()
-	s := testkit.NewServer(t, fastmcp.Options{})
-	ssSessionTool(s)
-	rec := testkit.Record(s)
-	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
-	const n = 8
-	var wg sync.WaitGroup
-	ids := make(chan string, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := ssDialGoSDK(t, srv.Endpoint, "", nil, []*mcp.Root{{URI: fmt.Sprintf("file:///h%d", i)}})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			ids <- c.ID()
-			ctx, cancel := context.WithTimeout(context.Background(), testkit.Wait)
-			defer cancel()
-			if _, err := c.CallTool(ctx, &mcp.CallToolParams{Name: "session", Arguments: map[string]any{}}); err != nil {
-				t.Error(err)
-			}
-			if _, err := rec.Await(c.ID(), "ready"); err != nil {
-				t.Error(err)
-			}
-			if err := c.Close(); err != nil {
-				t.Logf("close: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(ids)
-	for id := range ids {
-		rec.Wait(t, id, "disconnect")
-		life := rec.CheckLifecycle(t, id)
-		if len(life) == 3 {
-			testkit.CauseIs(t, life[2].Cause, "client ended")
-		}
-	}
-	if srv.Handler.SessionCount() != 0 {
-		t.Errorf("SessionCount %d after every client closed", srv.Handler.SessionCount())
 	}
 }
 

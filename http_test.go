@@ -28,8 +28,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/spectest"
 	"github.com/fastmcp-go/fastmcp/internal/testdiff"
@@ -1383,55 +1381,6 @@ func TestHTTPPing(t *testing.T) {
 			t.Fatal("the session ended after failed pings without a PingFailureLimit")
 		}
 	})
-}
-
-// 100 clients of the official Go SDK, each running a whole session at once.
-func TestHTTPConcurrentClients(t *testing.T) {
-	t.Parallel()
-	s := htTestServer(t)
-	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
-	h := ts.Handler
-	tr := &http.Transport{MaxIdleConns: 200, MaxIdleConnsPerHost: 200}
-	t.Cleanup(tr.CloseIdleConnections)
-	hc := &http.Client{Transport: tr}
-	ctx := testkit.Context(t)
-	const clients = 100
-	var wg sync.WaitGroup
-	errc := make(chan error, clients)
-	for i := range clients {
-		wg.Go(func() {
-			client := mcp.NewClient(&mcp.Implementation{Name: "load", Version: "1"}, nil)
-			cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: htEndpoint(ts.URL, fastmcp.HTTP{}), HTTPClient: hc}, nil)
-			if err != nil {
-				errc <- fmt.Errorf("client %d: connect: %w", i, err)
-				return
-			}
-			defer cs.Close()
-			tools, err := cs.ListTools(ctx, nil)
-			if err != nil || len(tools.Tools) != 2 {
-				errc <- fmt.Errorf("client %d: list tools: %v %v", i, tools, err)
-				return
-			}
-			for j := range 5 {
-				res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": i, "b": j}})
-				if err != nil {
-					errc <- fmt.Errorf("client %d call %d: %w", i, j, err)
-					return
-				}
-				txt, ok := res.Content[0].(*mcp.TextContent)
-				if !ok || res.IsError || txt.Text != strconv.Itoa(i+j) {
-					errc <- fmt.Errorf("client %d call %d: %+v", i, j, res.Content[0])
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		t.Error(err)
-	}
-	testkit.Eventually(t, "every session to end", func() bool { return h.SessionCount() == 0 })
 }
 
 func TestHTTPGracefulShutdown(t *testing.T) {

@@ -6,16 +6,12 @@ package fastmcp_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/spectest"
@@ -285,57 +281,6 @@ func TestLegacySSENotServed(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestLegacySSEGoSDK(t *testing.T) {
-	t.Parallel()
-	s := htTestServer(t)
-	ts := testkit.ServeHTTP(t, s, htLegacyOpts)
-	h := ts.Handler
-	ctx := testkit.Context(t)
-	var mu sync.Mutex
-	var progress []float64
-	client := mcp.NewClient(&mcp.Implementation{Name: "sdk-legacy", Version: "1"}, &mcp.ClientOptions{
-		ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
-			mu.Lock()
-			progress = append(progress, r.Params.Progress)
-			mu.Unlock()
-		},
-	})
-	cs, err := client.Connect(ctx, &mcp.SSEClientTransport{Endpoint: ts.URL + "/sse", HTTPClient: testkit.HTTPClient(t)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("the Go SDK negotiated %s over legacy SSE", cs.InitializeResult().ProtocolVersion)
-	tools, err := cs.ListTools(ctx, nil)
-	if err != nil || len(tools.Tools) != 2 {
-		t.Fatalf("ListTools: %v %v", tools, err)
-	}
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1.5, "b": 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if txt, ok := res.Content[0].(*mcp.TextContent); !ok || txt.Text != "3.5" {
-		t.Errorf("add: %+v", res.Content[0])
-	}
-	params := &mcp.CallToolParams{Name: "chatty", Arguments: map[string]any{}}
-	params.SetProgressToken("p1")
-	if res, err := cs.CallTool(ctx, params); err != nil || res.IsError {
-		t.Fatalf("chatty: %v %v", res, err)
-	}
-	if err := cs.Ping(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if h.SessionCount() != 1 {
-		t.Errorf("SessionCount %d", h.SessionCount())
-	}
-	if err := cs.Close(); err != nil {
-		t.Logf("close: %v", err)
-	}
-	testkit.Eventually(t, "the session to end after the client closed", func() bool { return h.SessionCount() == 0 })
-	mu.Lock()
-	t.Logf("progress received: %v", progress)
-	mu.Unlock()
 }
 
 // A client that POSTs as soon as it reads the endpoint event must not race

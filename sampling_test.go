@@ -9,15 +9,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
@@ -500,90 +497,6 @@ func TestSamplingCapabilityMissing(t *testing.T) {
 // ---------------------------------------------------------------------------
 // The Go SDK client answering sampling
 
-// smGoSDKStdio connects the official Go SDK client over in-memory pipes
-// carrying newline-delimited JSON, as stdio does.
-func smGoSDKStdio(t testing.TB, s *fastmcp.Server, opts *mcp.ClientOptions, roots ...*mcp.Root) (*mcp.ClientSession, *mcp.Client) {
-	t.Helper()
-	toServerR, toServerW := io.Pipe()
-	toClientR, toClientW := io.Pipe()
-	served := make(chan error, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		served <- s.Serve(ctx, fastmcp.Stdio{Reader: toServerR, Writer: toClientW})
-		toClientW.Close()
-	}()
-	client := mcp.NewClient(&mcp.Implementation{Name: "go-sdk-stdio", Version: "1.8.0"}, opts)
-	client.AddRoots(roots...)
-	cctx, ccancel := context.WithTimeout(context.Background(), testkit.Wait)
-	defer ccancel()
-	// Roots are a handshake-era session feature: the client initializes.
-	cs, err := client.Connect(cctx, &mcp.IOTransport{Reader: toClientR, Writer: toServerW}, &mcp.ClientSessionOptions{ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion})
-	if err != nil {
-		cancel()
-		t.Fatalf("go-sdk connect: %v", err)
-	}
-	t.Cleanup(func() {
-		cs.Close()
-		toServerW.Close()
-		select {
-		case <-served:
-		case <-time.After(testkit.Wait):
-			t.Error("Serve did not return after the Go SDK client closed")
-		}
-		cancel()
-	})
-	return cs, client
-}
-
-// smSDKSampler answers sampling like smEcho, or refuses prompts "refuse".
-func smSDKSampler(_ context.Context, r *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
-	text := r.Params.Messages[0].Content.(*mcp.TextContent).Text
-	if text == "refuse" {
-		return nil, errors.New("the user declined")
-	}
-	return &mcp.CreateMessageResult{Role: "assistant", Content: &mcp.TextContent{Text: "sdk: " + text}, Model: "sdk-model", StopReason: "endTurn"}, nil
-}
-
-func smSDKSample(t testing.TB, cs *mcp.ClientSession, args map[string]any) smSampleResult {
-	t.Helper()
-	var out smSampleResult
-	if err := json.Unmarshal([]byte(ssSDKCall(t, cs, "sample", args, false)), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func TestSamplingGoSDK(t *testing.T) {
-	t.Parallel()
-	check := func(t *testing.T, cs *mcp.ClientSession, viaSession bool) {
-		got := smSDKSample(t, cs, map[string]any{"prompt": "hello", "session": viaSession})
-		if got.Text != "sdk: hello" || got.Model != "sdk-model" {
-			t.Errorf("answered (session %v): %+v", viaSession, got)
-		}
-		got = smSDKSample(t, cs, map[string]any{"prompt": "refuse", "session": viaSession})
-		if got.Err == "" || !strings.Contains(got.Err, "the user declined") {
-			t.Errorf("refused (session %v): %+v", viaSession, got)
-		}
-	}
-	t.Run("stdio", func(t *testing.T) {
-		t.Parallel()
-		s := testkit.NewServer(t, fastmcp.Options{})
-		smAddSample(s)
-		cs, _ := smGoSDKStdio(t, s, &mcp.ClientOptions{CreateMessageHandler: smSDKSampler})
-		check(t, cs, false)
-		check(t, cs, true)
-	})
-	t.Run("HTTP", func(t *testing.T) {
-		t.Parallel()
-		s := testkit.NewServer(t, fastmcp.Options{})
-		smAddSample(s)
-		srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
-		c := ssConnectGoSDK(t, srv.Endpoint, "", &mcp.ClientOptions{CreateMessageHandler: smSDKSampler})
-		check(t, c.ClientSession, false) // on the POST's stream
-		check(t, c.ClientSession, true)  // on the GET stream
-	})
-}
-
 // Over HTTP the sampling request goes out on the tool call's own SSE stream;
 // on timeout, notifications/cancelled follows on the same stream.
 func TestSamplingHTTPTimeoutAndRefusalRaw(t *testing.T) {
@@ -721,59 +634,6 @@ func TestRootsWithoutCapabilityOrDisabled(t *testing.T) {
 				t.Error("rootsChanged fired with DisableRoots")
 			}
 		}
-	})
-}
-
-// Roots with the Go SDK client: over stdio and HTTP, initially and after
-// Client.AddRoots (which sends notifications/roots/list_changed).
-func TestRootsGoSDK(t *testing.T) {
-	t.Parallel()
-	check := func(t *testing.T, rec *testkit.Recorder, sess *fastmcp.Session, client *mcp.Client) {
-		ready := rec.Wait(t, sess.ID(), "ready")
-		missed := rec.RootsMissedForNoChannel(sess, ready)
-		if diff := testdiff.Diff([]fastmcp.Root{{URI: "file:///a", Name: "a"}}, ready.Roots); diff != "" && !missed {
-			t.Errorf("roots at ready (-want +got):\n%s", diff)
-		}
-		errsBefore := rec.NoChannelErrors(sess)
-		client.AddRoots(&mcp.Root{URI: "file:///b", Name: "b"})
-		// The refetch may hit the same missing channel if the GET stream
-		// is still not attached.
-		var ev testkit.Event
-		rec.WaitFor(t, "rootsChanged or a roots error", func() bool {
-			for _, e := range rec.Events(sess.ID()) {
-				if e.Kind == "rootsChanged" {
-					ev = e
-					return true
-				}
-			}
-			return rec.NoChannelErrors(sess) > errsBefore
-		})
-		if ev.Kind == "" {
-			missed = true
-		} else if diff := testdiff.Diff([]fastmcp.Root{{URI: "file:///a", Name: "a"}, {URI: "file:///b", Name: "b"}}, ev.Roots); diff != "" {
-			t.Errorf("roots after AddRoots (-want +got):\n%s", diff)
-		}
-		if missed {
-			t.Error(testkit.RootsBug)
-		}
-	}
-	t.Run("stdio", func(t *testing.T) {
-		t.Parallel()
-		s := testkit.NewServer(t, fastmcp.Options{})
-		rec := testkit.Record(s)
-		_, client := smGoSDKStdio(t, s, nil, &mcp.Root{URI: "file:///a", Name: "a"})
-		check(t, rec, rec.WaitConnected(t, 1), client)
-	})
-	t.Run("HTTP", func(t *testing.T) {
-		t.Parallel()
-		s := testkit.NewServer(t, fastmcp.Options{})
-		rec := testkit.Record(s)
-		srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
-		c, err := ssDialGoSDK(t, srv.Endpoint, "", nil, []*mcp.Root{{URI: "file:///a", Name: "a"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, rec, rec.WaitConnected(t, 1), c.Client)
 	})
 }
 

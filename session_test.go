@@ -25,8 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
 	"github.com/fastmcp-go/fastmcp/internal/testdiff"
@@ -36,94 +34,8 @@ import (
 // ---------------------------------------------------------------------------
 // Servers
 
-// ssBearer is a RoundTripper adding an Authorization header to every request.
-type ssBearer struct {
-	rt    http.RoundTripper
-	token atomic.Pointer[string]
-}
-
-func (b *ssBearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	if tok := b.token.Load(); tok != nil && *tok != "" {
-		r = r.Clone(r.Context())
-		r.Header.Set("Authorization", "Bearer "+*tok)
-	}
-	return b.rt.RoundTrip(r)
-}
-
 // ---------------------------------------------------------------------------
 // Go SDK clients over HTTP
-
-// ssGoSDKConn is a Go SDK client session over Streamable HTTP.
-type ssGoSDKConn struct {
-	*mcp.ClientSession
-	Client *mcp.Client
-	bearer *ssBearer
-}
-
-// ssConnectGoSDK connects the official Go SDK client to a Streamable HTTP
-// endpoint, sending "Authorization: Bearer <token>" when token is not empty.
-// The session is closed when the test ends.
-func ssConnectGoSDK(t testing.TB, endpoint, token string, opts *mcp.ClientOptions) *ssGoSDKConn {
-	t.Helper()
-	c, err := ssDialGoSDK(t, endpoint, token, opts, nil)
-	if err != nil {
-		t.Fatalf("go-sdk client: connect %s: %v", endpoint, err)
-	}
-	return c
-}
-
-// ssDialGoSDK is ssConnectGoSDK returning the error. roots are added to the
-// client before it connects.
-func ssDialGoSDK(t testing.TB, endpoint, token string, opts *mcp.ClientOptions, roots []*mcp.Root) (*ssGoSDKConn, error) {
-	hc := testkit.HTTPClient(t)
-	b := &ssBearer{rt: hc.Transport}
-	b.token.Store(&token)
-	hc.Transport = b
-	client := mcp.NewClient(&mcp.Implementation{Name: "go-sdk-sessions", Version: "1.8.0"}, opts)
-	if len(roots) > 0 {
-		client.AddRoots(roots...)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), testkit.Wait)
-	defer cancel()
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: hc, MaxRetries: -1}, &mcp.ClientSessionOptions{ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion})
-	if err != nil {
-		return nil, err
-	}
-	t.Cleanup(func() { cs.Close() })
-	return &ssGoSDKConn{ClientSession: cs, Client: client, bearer: b}, nil
-}
-
-// ssSDKText returns the text of a Go SDK tool result's first block.
-func ssSDKText(t testing.TB, res *mcp.CallToolResult) string {
-	t.Helper()
-	if len(res.Content) == 0 {
-		t.Fatalf("tool result has no content: %+v", res)
-	}
-	tc, ok := res.Content[0].(*mcp.TextContent)
-	if !ok {
-		t.Fatalf("content is %T, want *mcp.TextContent", res.Content[0])
-	}
-	return tc.Text
-}
-
-// ssSDKCall calls a tool with the Go SDK client and returns its text, failing
-// the test on a protocol error or, unless wantError, a tool error.
-func ssSDKCall(t testing.TB, cs *mcp.ClientSession, name string, args map[string]any, wantError bool) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testkit.Wait)
-	defer cancel()
-	if args == nil {
-		args = map[string]any{}
-	}
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if res.IsError != wantError {
-		t.Fatalf("%s: isError %v, want %v: %s", name, res.IsError, wantError, ssSDKText(t, res))
-	}
-	return ssSDKText(t, res)
-}
 
 // ---------------------------------------------------------------------------
 // A raw Streamable HTTP client
@@ -598,86 +510,6 @@ func TestSessionPropertiesStdio(t *testing.T) {
 		t.Error("IsReady changed after close")
 	}
 	testkit.CauseIs(t, sess.CloseCause(), "closed its input")
-}
-
-func TestSessionPropertiesHTTPGoSDK(t *testing.T) {
-	t.Parallel()
-	s := testkit.NewServer(t, fastmcp.Options{
-		Authenticate: fastmcp.AuthFunc[ssUser](func(r *http.Request) (ssUser, error) {
-			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok {
-				return ssUser{}, &fastmcp.HTTPError{Message: "no token"}
-			}
-			id, role, _ := strings.Cut(tok, ":")
-			return ssUser{ID: id, Role: role}, nil
-		}),
-	})
-	ssSessionTool(s)
-	rec := testkit.Record(s)
-	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
-	roots := []*mcp.Root{{URI: "file:///project", Name: "project"}}
-	before := time.Now()
-	c, err := ssDialGoSDK(t, srv.Endpoint, "ada:admin", &mcp.ClientOptions{
-		CreateMessageHandler: func(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
-			return nil, errors.New("unused")
-		},
-	}, roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess := rec.WaitConnected(t, 1)
-	ctx := testkit.Context(t)
-	if err := sess.WaitForReady(ctx); err != nil {
-		t.Fatalf("WaitForReady: %v", err)
-	}
-	if c.ID() == "" || c.ID() != sess.ID() {
-		t.Errorf("Mcp-Session-Id %q, Session.ID %q: want equal and non-empty", c.ID(), sess.ID())
-	}
-	if got, want := sess.ProtocolVersion(), c.InitializeResult().ProtocolVersion; got != want || got == "" {
-		t.Errorf("ProtocolVersion %q, client negotiated %q", got, want)
-	}
-	if ci := sess.ClientInfo(); ci.Name != "go-sdk-sessions" || ci.Version != "1.8.0" {
-		t.Errorf("ClientInfo %+v", ci)
-	}
-	caps := sess.ClientCapabilities()
-	if caps.Sampling == nil || caps.Roots == nil || !caps.Roots.ListChanged {
-		t.Errorf("ClientCapabilities %+v: want sampling and roots with listChanged", caps)
-	}
-	if caps.Elicitation != nil {
-		t.Errorf("ClientCapabilities has elicitation %+v though the client has no handler", caps.Elicitation)
-	}
-	if u, ok := sess.Auth().(ssUser); !ok || u != (ssUser{ID: "ada", Role: "admin"}) {
-		t.Errorf("Auth() = %#v", sess.Auth())
-	}
-	if err := c.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "error"}); err != nil {
-		t.Fatal(err)
-	}
-	if got := sess.LoggingLevel(); got != fastmcp.LevelError {
-		t.Errorf("LoggingLevel after setLevel error: %q", got)
-	}
-	if sess.CreatedAt().Before(before) || sess.LastActive().Before(sess.CreatedAt()) {
-		t.Errorf("CreatedAt %v, LastActive %v (test began %v)", sess.CreatedAt(), sess.LastActive(), before)
-	}
-	var got map[string]any
-	if err := json.Unmarshal([]byte(ssSDKCall(t, c.ClientSession, "session", nil, false)), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got["sessionId"] != c.ID() {
-		t.Errorf("Context.SessionID %v, Mcp-Session-Id %q", got["sessionId"], c.ID())
-	}
-	// Roots: fetched after initialized, over the GET stream the SDK opens.
-	ready := rec.Wait(t, sess.ID(), "ready")
-	missed := rec.RootsMissedForNoChannel(sess, ready)
-	if diff := testdiff.Diff([]fastmcp.Root{{URI: "file:///project", Name: "project"}}, sess.Roots()); diff != "" && !missed {
-		t.Errorf("Roots (-want +got):\n%s", diff)
-	}
-	c.Close()
-	testkit.WaitClosed(t, sess)
-	testkit.CauseIs(t, sess.CloseCause(), "client ended")
-	rec.CheckLifecycle(t, sess.ID())
-	if missed {
-		t.Error(testkit.RootsBug)
-	}
 }
 
 func TestSessionHTTPIDsAreDistinctAndMatchHeader(t *testing.T) {

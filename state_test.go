@@ -7,16 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
@@ -396,103 +392,6 @@ func TestStateWrittenByHandlerAfterSessionEnd(t *testing.T) {
 	}
 	if err != nil && !errors.Is(err, fastmcp.ErrSessionClosed) {
 		t.Errorf("Set on an ended session: %v, want nil or ErrSessionClosed", err)
-	}
-}
-
-// stIsolationServer has whoami and counter tools, with users from bearer
-// tokens "tok-<id>".
-func stIsolationServer(t testing.TB) *fastmcp.Server {
-	s := testkit.NewServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[atUser](func(r *http.Request) (atUser, error) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer tok-")
-		if !ok {
-			return atUser{}, &fastmcp.HTTPError{Message: "no token"}
-		}
-		return atUser{ID: tok, Role: "user"}, nil
-	})})
-	fastmcp.AddTool(s, fastmcp.Tool{Name: "whoami"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
-		u, err := fastmcp.AuthSession[atUser](ctx)
-		return u.ID + " " + ctx.SessionID(), err
-	})
-	fastmcp.AddTool(s, fastmcp.Tool{Name: "incr"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
-		n, err := ctx.State().Incr(ctx, "counter", 1)
-		if err != nil {
-			return "", err
-		}
-		// A cached entry, as the seeds' SessionStateManager keeps.
-		u, _ := fastmcp.AuthFrom[atUser](ctx)
-		if err := ctx.State().Set(ctx, "owner", u.ID, time.Hour); err != nil {
-			return "", err
-		}
-		return fmt.Sprint(n), nil
-	})
-	fastmcp.AddTool(s, fastmcp.Tool{Name: "read"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
-		n, _, err := fastmcp.StateValue[int64](ctx, ctx.State(), "counter")
-		if err != nil {
-			return "", err
-		}
-		owner, _, err := fastmcp.StateValue[string](ctx, ctx.State(), "owner")
-		return fmt.Sprintf("%d %s", n, owner), err
-	})
-	return s
-}
-
-// 50 concurrent sessions over HTTP with the Go SDK client: each increments
-// its own counter N times and reads exactly N; whoami returns its own user.
-func TestStateIsolation50SessionsHTTPGoSDK(t *testing.T) {
-	t.Parallel()
-	s := stIsolationServer(t)
-	rec := testkit.Record(s)
-	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
-	const sessions, n = 50, 10
-	var wg sync.WaitGroup
-	var failures atomic.Int32
-	for i := range sessions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			user := fmt.Sprintf("user%02d", i)
-			c, err := ssDialGoSDK(t, srv.Endpoint, "tok-"+user, &mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}}, nil)
-			if err != nil {
-				t.Errorf("%s: connect: %v", user, err)
-				failures.Add(1)
-				return
-			}
-			defer c.Close()
-			call := func(name string) string {
-				ctx, cancel := context.WithTimeout(context.Background(), testkit.Wait)
-				defer cancel()
-				res, err := c.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: map[string]any{}})
-				if err != nil || res.IsError {
-					t.Errorf("%s: %s: %v %+v", user, name, err, res)
-					failures.Add(1)
-					return ""
-				}
-				return res.Content[0].(*mcp.TextContent).Text
-			}
-			for k := 1; k <= n; k++ {
-				if got := call("incr"); got != fmt.Sprint(k) {
-					t.Errorf("%s: incr #%d returned %q", user, k, got)
-				}
-				if k == n/2 {
-					if got, want := call("whoami"), user+" "+c.ID(); got != want {
-						t.Errorf("whoami: %q, want %q", got, want)
-					}
-				}
-			}
-			if got, want := call("read"), fmt.Sprintf("%d %s", n, user); got != want {
-				t.Errorf("%s: read %q, want %q", user, got, want)
-			}
-		}()
-	}
-	wg.Wait()
-	if failures.Load() > 0 {
-		return
-	}
-	if got := len(rec.IDs()); got != sessions {
-		t.Errorf("%d sessions connected, want %d", got, sessions)
-	}
-	for _, id := range rec.IDs() {
-		rec.Wait(t, id, "disconnect")
 	}
 }
 

@@ -56,7 +56,7 @@ func exampleBinaries(t testing.TB) exampleBins {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./examples/quickstart", "./examples/everything")
+		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "github.com/fastmcp-go/fastmcp/examples/quickstart", "github.com/fastmcp-go/fastmcp/examples/everything")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			os.RemoveAll(dir)
 			t.Fatalf("go build ./examples/...: %v\n%s", err, out)

@@ -1,4 +1,4 @@
-package fastmcp_test
+package interop_test
 
 // Interoperability with the official Go SDK client
 // (github.com/modelcontextprotocol/go-sdk): each test drives a FastMCP server
@@ -16,7 +16,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -1139,4 +1142,59 @@ func TestGoSDKCommandTransport(t *testing.T) {
 	if err := cs.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
+}
+
+// exampleBins are the paths of the built example servers.
+type exampleBins struct {
+	quickstart, everything string
+}
+
+var exampleBuild struct {
+	mu    sync.Mutex
+	users int // tests holding the binaries
+	dir   string
+	bins  exampleBins
+}
+
+// exampleBinaries builds examples/quickstart and examples/everything and
+// returns their paths. The binaries are shared: the first test to ask builds
+// them into a temporary directory, which is removed when the last test
+// holding them ends. Call it before t.Parallel: every top-level test runs its
+// serial part before any parallel part resumes, so all of them hold the
+// binaries before any lets go, and they are built once per test binary.
+func exampleBinaries(t testing.TB) exampleBins {
+	t.Helper()
+	b := &exampleBuild
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.users == 0 {
+		dir, err := os.MkdirTemp("", "fastmcp-examples-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "github.com/fastmcp-go/fastmcp/examples/quickstart", "github.com/fastmcp-go/fastmcp/examples/everything")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			t.Fatalf("go build ./examples/...: %v\n%s", err, out)
+		}
+		exe := ""
+		if runtime.GOOS == "windows" {
+			exe = ".exe"
+		}
+		b.dir = dir
+		b.bins = exampleBins{
+			quickstart: filepath.Join(dir, "quickstart"+exe),
+			everything: filepath.Join(dir, "everything"+exe),
+		}
+	}
+	b.users++
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.users--; b.users == 0 {
+			os.RemoveAll(b.dir)
+			b.dir, b.bins = "", exampleBins{}
+		}
+	})
+	return b.bins
 }
