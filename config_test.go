@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // cfgHTTP is the part of an HTTP value Auto fills, for comparison.
@@ -118,7 +118,7 @@ func TestConfigAutoResolve(t *testing.T) {
 				if tc.want == nil {
 					t.Fatalf("got HTTP %+v, want stdio", cfgOf(got))
 				}
-				if diff := cmp.Diff(*tc.want, cfgOf(got)); diff != "" {
+				if diff := testdiff.Diff(*tc.want, cfgOf(got)); diff != "" {
 					t.Errorf("HTTP (-want +got):\n%s", diff)
 				}
 			default:
@@ -165,14 +165,14 @@ func TestConfigAutoServesHTTP(t *testing.T) {
 	case addr = <-addrc:
 	case err := <-errc:
 		t.Fatalf("Serve: %v", err)
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		t.Fatal("not listening")
 	}
 	if port := addr.(*net.TCPAddr).Port; port == 0 || port == fastmcp.DefaultHTTPPort {
 		t.Errorf("listening on port %d, want a free one", port)
 	}
 	c := htNewClient(t, "http://"+addr.String()+"/rpc", "")
-	if got := htToolText(t, c.call("tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 1, "b": 1}})); got != "2" {
+	if got, isErr := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 1, "b": 1}})); isErr || got != "2" {
 		t.Errorf("add = %q", got)
 	}
 	// Stateless: GET is not served.
@@ -186,7 +186,7 @@ func TestConfigAutoServesHTTP(t *testing.T) {
 		if err != nil {
 			t.Errorf("Serve: %v", err)
 		}
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		t.Fatal("Serve did not return")
 	}
 }
@@ -194,7 +194,7 @@ func TestConfigAutoServesHTTP(t *testing.T) {
 // A bad configuration makes Serve fail at once.
 func TestConfigAutoServeError(t *testing.T) {
 	t.Parallel()
-	err := htTestServer(t).Serve(testCtx(t), fastmcp.Auto{Args: []string{"--transport", "smoke-signals"}, Getenv: func(string) string { return "" }})
+	err := htTestServer(t).Serve(testkit.Context(t), fastmcp.Auto{Args: []string{"--transport", "smoke-signals"}, Getenv: func(string) string { return "" }})
 	if err == nil || !strings.Contains(err.Error(), "smoke-signals") {
 		t.Errorf("Serve: %v", err)
 	}

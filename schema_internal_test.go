@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
 	"github.com/google/jsonschema-go/jsonschema"
 )
 
@@ -175,7 +175,7 @@ func TestWireSchema(t *testing.T) {
 			if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := testdiff.Diff(want, got); diff != "" {
 				t.Errorf("wire schema (-want +got):\n%s\nraw %s", diff, raw)
 			}
 			// The fixed schema means the same: it still parses as a schema.
@@ -260,7 +260,7 @@ func TestParseTagValue(t *testing.T) {
 			t.Errorf("parseTagValue(%q, %s): %v", tt.s, tt.typ, err)
 			continue
 		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
+		if diff := testdiff.Diff(tt.want, got); diff != "" {
 			t.Errorf("parseTagValue(%q, %s) (-want +got):\n%s", tt.s, tt.typ, diff)
 		}
 	}

@@ -7,19 +7,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // scInputSchema registers a tool taking T and returns its inputSchema as
 // tools/list shows it.
 func scInputSchema[T any](t *testing.T) any {
 	t.Helper()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "t"}, func(*fastmcp.Context, T) (string, error) { return "", nil })
-	return ttTool(t, connect(t, s, nil), "t")["inputSchema"]
+	return ttTool(t, testkit.Connect(t, s, nil), "t")["inputSchema"]
 }
 
 // scObject wraps property schemas in the object schema inferred for a struct.
@@ -158,7 +160,7 @@ func TestSchemaEmbedded(t *testing.T) {
 		t.Errorf("inputSchema (-want +got):\n%s", diff)
 	}
 
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "e"}, func(_ *fastmcp.Context, a args) (string, error) {
 		o := -1
 		if a.Outer != nil {
@@ -166,7 +168,7 @@ func TestSchemaEmbedded(t *testing.T) {
 		}
 		return fmt.Sprintf("%s %d %v", a.I, o, a.Own), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	tests := []struct {
 		args map[string]any
 		want string
@@ -176,11 +178,11 @@ func TestSchemaEmbedded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res := ttCall(t, c, "e", tt.args)
-		if got := ttText(res); got != tt.want || res.IsError {
+		if got := fastmcptest.Text(res); got != tt.want || res.IsError {
 			t.Errorf("%v: handler saw %q (isError %v), want %q", tt.args, got, res.IsError, tt.want)
 		}
 	}
-	if res := ttCall(t, c, "e", map[string]any{"i": "c", "own": true}); !res.IsError || !strings.Contains(ttText(res), "i") {
+	if res := ttCall(t, c, "e", map[string]any{"i": "c", "own": true}); !res.IsError || !strings.Contains(fastmcptest.Text(res), "i") {
 		t.Errorf("enum of a promoted field not enforced: %+v", res)
 	}
 }
@@ -194,7 +196,7 @@ func TestSchemaExplicitForms(t *testing.T) {
 		Properties: map[string]*jsonschema.Schema{"n": {Type: "integer", Minimum: jsonschema.Ptr(1.0)}},
 		Required:   []string{"n"},
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "typed", InputSchema: schema}, func(_ *fastmcp.Context, a map[string]any) (string, error) {
 		return fmt.Sprint(a["n"]), nil
 	})
@@ -203,16 +205,16 @@ func TestSchemaExplicitForms(t *testing.T) {
 	}}, func(_ *fastmcp.Context, a map[string]any) (string, error) {
 		return fmt.Sprint(a["n"]), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	list := ttListRaw(t, c)
 	for _, name := range []string{"typed", "map"} {
 		if diff := ttSchemaDiff(t, `{"type":"object","properties":{"n":{"type":"integer","minimum":1}},"required":["n"]}`, list[name]["inputSchema"]); diff != "" {
 			t.Errorf("%s inputSchema (-want +got):\n%s", name, diff)
 		}
-		if res := ttCall(t, c, name, map[string]any{"n": 2}); res.IsError || ttText(res) != "2" {
+		if res := ttCall(t, c, name, map[string]any{"n": 2}); res.IsError || fastmcptest.Text(res) != "2" {
 			t.Errorf("%s valid call: %+v", name, res)
 		}
-		if res := ttCall(t, c, name, map[string]any{"n": 0}); !res.IsError || !strings.Contains(ttText(res), "n") {
+		if res := ttCall(t, c, name, map[string]any{"n": 0}); !res.IsError || !strings.Contains(fastmcptest.Text(res), "n") {
 			t.Errorf("%s minimum not enforced: %+v", name, res)
 		}
 	}
@@ -228,12 +230,12 @@ func TestSchemaBugPointerRawMessageOnlyNull(t *testing.T) {
 	if diff := ttSchemaDiff(t, scObject(`"p":{}`, ""), scInputSchema[args](t)); diff != "" {
 		t.Errorf("inputSchema (-want +got):\n%s", diff)
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "p"}, func(_ *fastmcp.Context, a args) (string, error) {
 		return string(*a.P), nil
 	})
-	c := connect(t, s, nil)
-	if res := ttCall(t, c, "p", json.RawMessage(`{"p":{"k":1}}`)); res.IsError || ttText(res) != `{"k":1}` {
+	c := testkit.Connect(t, s, nil)
+	if res := ttCall(t, c, "p", json.RawMessage(`{"p":{"k":1}}`)); res.IsError || fastmcptest.Text(res) != `{"k":1}` {
 		t.Errorf("object for a *json.RawMessage field: %+v", res)
 	}
 }
@@ -243,11 +245,11 @@ func TestSchemaBugNilMapInStructuredOutput(t *testing.T) {
 	type out struct {
 		Counts map[string]int `json:"counts"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "m"}, func(*fastmcp.Context, fastmcp.NoArgs) (out, error) { return out{}, nil })
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	if res := ttCall(t, c, "m", nil); res.IsError {
-		t.Errorf("zero value of the declared result type rejected: %s", ttText(res))
+		t.Errorf("zero value of the declared result type rejected: %s", fastmcptest.Text(res))
 	}
 }
 
@@ -256,16 +258,16 @@ func TestSchemaBugByteSliceInStructuredOutput(t *testing.T) {
 	type out struct {
 		Data []byte `json:"data"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "b"}, func(*fastmcp.Context, fastmcp.NoArgs) (out, error) {
 		return out{Data: []byte{1, 2, 3}}, nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	res := ttCall(t, c, "b", nil)
 	if res.IsError {
-		t.Fatalf("[]byte result rejected: %s", ttText(res))
+		t.Fatalf("[]byte result rejected: %s", fastmcptest.Text(res))
 	}
-	if diff := cmp.Diff(map[string]any{"data": "AQID"}, res.StructuredContent); diff != "" {
+	if diff := testdiff.Diff(map[string]any{"data": "AQID"}, res.StructuredContent); diff != "" {
 		t.Errorf("structuredContent (-want +got):\n%s", diff)
 	}
 }
@@ -280,13 +282,13 @@ func TestSchemaBugDefaultInsideOptionalStruct(t *testing.T) {
 		Q string `json:"q"`
 		O *opts  `json:"o,omitempty"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "n"}, func(_ *fastmcp.Context, a args) (string, error) {
 		return fmt.Sprintf("%s %v", a.Q, a.O == nil), nil
 	})
-	c := connect(t, s, nil)
-	if res := ttCall(t, c, "n", map[string]any{"q": "x"}); res.IsError || ttText(res) != "x true" {
-		t.Errorf("call without the optional struct: isError=%v %q", res.IsError, ttText(res))
+	c := testkit.Connect(t, s, nil)
+	if res := ttCall(t, c, "n", map[string]any{"q": "x"}); res.IsError || fastmcptest.Text(res) != "x true" {
+		t.Errorf("call without the optional struct: isError=%v %q", res.IsError, fastmcptest.Text(res))
 	}
 }
 
@@ -298,24 +300,24 @@ func TestSchemaBugDefaultsLoseIntegerPrecision(t *testing.T) {
 		// A nested member: the general decoder, not the compiled one.
 		Opt *struct{} `json:"opt,omitempty"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "id"}, func(_ *fastmcp.Context, a args) (string, error) {
 		return fmt.Sprint(a.ID), nil
 	})
-	c := connect(t, s, nil)
-	if got := ttText(ttCall(t, c, "id", json.RawMessage(`{"id":9007199254740993}`))); got != "9007199254740993" {
+	c := testkit.Connect(t, s, nil)
+	if got := fastmcptest.Text(ttCall(t, c, "id", json.RawMessage(`{"id":9007199254740993}`))); got != "9007199254740993" {
 		t.Errorf("handler saw id %s, want 9007199254740993", got)
 	}
 }
 
 func TestSchemaBugExplicitSchemaValueBooleanProperty(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "x", InputSchema: &jsonschema.Schema{
 		Type:       "object",
 		Properties: map[string]*jsonschema.Schema{"anything": {}},
 	}}, func(*fastmcp.Context, map[string]any) (string, error) { return "", nil })
-	c := connect(t, s, nil) // also fails the test on the spec-invalid tools/list
+	c := testkit.Connect(t, s, nil) // also fails the test on the spec-invalid tools/list
 	props := ttTool(t, c, "x")["inputSchema"].(map[string]any)["properties"].(map[string]any)
 	if _, ok := props["anything"].(map[string]any); !ok {
 		t.Errorf("property schema sent as %#v, want {}", props["anything"])
@@ -324,7 +326,7 @@ func TestSchemaBugExplicitSchemaValueBooleanProperty(t *testing.T) {
 
 func TestSchemaBugUnknownTypeNameAccepted(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	msg := ttPanicMessage(func() {
 		fastmcp.AddTool(s, fastmcp.Tool{Name: "x", InputSchema: `{"type":"object","properties":{"a":{"type":"strin"}}}`},
 			func(*fastmcp.Context, map[string]any) (string, error) { return "", nil })
@@ -341,19 +343,19 @@ func TestSchemaBugJSONStringOption(t *testing.T) {
 		// A nested member: the general decoder, not the compiled one.
 		Opt *struct{} `json:"opt,omitempty"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "s"}, func(_ *fastmcp.Context, a args) (string, error) {
 		return fmt.Sprint(a.N), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	schema := ttTool(t, c, "s")["inputSchema"].(map[string]any)["properties"].(map[string]any)["n"]
 	want := "5"
 	if m, _ := schema.(map[string]any); m["type"] == "integer" {
-		if res := ttCall(t, c, "s", map[string]any{"n": 5}); res.IsError || ttText(res) != want {
-			t.Errorf("schema says integer, but the call with 5 gives isError=%v %q", res.IsError, ttText(res))
+		if res := ttCall(t, c, "s", map[string]any{"n": 5}); res.IsError || fastmcptest.Text(res) != want {
+			t.Errorf("schema says integer, but the call with 5 gives isError=%v %q", res.IsError, fastmcptest.Text(res))
 		}
-	} else if res := ttCall(t, c, "s", map[string]any{"n": "5"}); res.IsError || ttText(res) != want {
-		t.Errorf("schema %v, but the call with \"5\" gives isError=%v %q", schema, res.IsError, ttText(res))
+	} else if res := ttCall(t, c, "s", map[string]any{"n": "5"}); res.IsError || fastmcptest.Text(res) != want {
+		t.Errorf("schema %v, but the call with \"5\" gives isError=%v %q", schema, res.IsError, fastmcptest.Text(res))
 	}
 }
 
@@ -369,10 +371,10 @@ func TestSchemaBugTaggedEmbeddedStruct(t *testing.T) {
 	if diff := ttSchemaDiff(t, want, scInputSchema[args](t)); diff != "" {
 		t.Errorf("inputSchema (-want +got):\n%s", diff)
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "e"}, func(_ *fastmcp.Context, a args) (string, error) { return a.N, nil })
-	c := connect(t, s, nil)
-	if res := ttCall(t, c, "e", json.RawMessage(`{"named":{"n":"x"}}`)); res.IsError || ttText(res) != "x" {
-		t.Errorf("the shape encoding/json expects: isError=%v %q", res.IsError, ttText(res))
+	c := testkit.Connect(t, s, nil)
+	if res := ttCall(t, c, "e", json.RawMessage(`{"named":{"n":"x"}}`)); res.IsError || fastmcptest.Text(res) != "x" {
+		t.Errorf("the shape encoding/json expects: isError=%v %q", res.IsError, fastmcptest.Text(res))
 	}
 }

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp/auth"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
 )
 
 func testKeys() map[string]auth.User {
@@ -86,7 +85,7 @@ func TestAPIKeys(t *testing.T) {
 	// The user is the key's entry, with the key as Token, and a copy.
 	u := mustUser(t, plain, (request("X-API-Key", "admin-key")))
 	want := &auth.User{Subject: "alice", Roles: []string{"admin"}, Scopes: []string{"read", "write"}, Token: "admin-key"}
-	if diff := cmp.Diff(want, u); diff != "" {
+	if diff := testdiff.Diff(want, u); diff != "" {
 		t.Errorf("user (-want +got):\n%s", diff)
 	}
 	u.Roles[0] = "root"
@@ -212,7 +211,7 @@ func TestAPIKeysFile(t *testing.T) {
 			}
 			u := userOf(t, data, err)
 			want.Token = key
-			if diff := cmp.Diff(want, u); diff != "" {
+			if diff := testdiff.Diff(want, u); diff != "" {
 				t.Errorf("%s: key %q (-want +got):\n%s", tc.name, key, diff)
 			}
 		}

@@ -8,11 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/auth"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
 )
 
 func newHS256(t testing.TB, opts auth.JWTOptions) *auth.JWT {
@@ -170,7 +168,7 @@ func TestJWTClaimsMapping(t *testing.T) {
 		tok := hs.sign(t, tc.claims)
 		u := mustUser(t, v, bearer(tok))
 		tc.want.Token = tok
-		if diff := cmp.Diff(&tc.want, u, cmpopts.EquateEmpty()); diff != "" {
+		if diff := testdiff.Diff(&tc.want, u, testdiff.EquateEmpty()); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
 	}

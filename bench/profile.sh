@@ -8,6 +8,8 @@
 #   ./profile.sh [outdir] [loadgen flags...]    # default outdir: profiles
 set -euo pipefail
 cd "$(dirname "$0")"
+# bench is its own module, outside the repository's go.work.
+export GOWORK=off
 OUT=${1:-profiles}
 shift || true
 BIN=$(mktemp -d)

@@ -9,6 +9,8 @@
 #   ./run.sh -rounds 3 ...    # any loadgen flag
 set -euo pipefail
 cd "$(dirname "$0")"
+# bench is its own module, outside the repository's go.work.
+export GOWORK=off
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
 go build -o "$BIN/" ./servers/fastmcp ./servers/gosdk ./servers/mcpgo ./servers/floor ./loadgen

@@ -1,4 +1,4 @@
-package fastmcp_test
+package interop_test
 
 // The sessions example (examples/sessions) as a real process, driven by the
 // official TypeScript SDK client (interop/ts/sessions.mjs) over stdio and
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -47,7 +48,7 @@ func sessionsBinary(t testing.TB) string {
 		if runtime.GOOS == "windows" {
 			exe += ".exe"
 		}
-		if out, err := exec.Command("go", "build", "-o", exe, "./examples/sessions").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-o", exe, "github.com/fastmcp-go/fastmcp/examples/sessions").CombinedOutput(); err != nil {
 			os.RemoveAll(dir)
 			t.Fatalf("go build ./examples/sessions: %v\n%s", err, out)
 		}
@@ -80,7 +81,7 @@ func tsSessionsAvailable(t *testing.T) string {
 	if err != nil {
 		unavailable("node is not installed")
 	}
-	raw, err := os.ReadFile(filepath.Join("interop", "ts", "node_modules", "@modelcontextprotocol", "sdk", "package.json"))
+	raw, err := os.ReadFile(filepath.Join("ts", "node_modules", "@modelcontextprotocol", "sdk", "package.json"))
 	if err != nil {
 		unavailable("interop/ts/node_modules is missing")
 	}
@@ -113,7 +114,7 @@ func runSessionsScript(t *testing.T, node string, knownBugs map[string]bool, arg
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join("interop", "ts", "sessions.mjs")}, args...)...)
+	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join("ts", "sessions.mjs")}, args...)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
 	var summary tsSessionsSummary
@@ -177,7 +178,7 @@ func TestGoSDKSessionsExampleProcess(t *testing.T) {
 		CreateMessageHandler: smSDKSampler,
 	})
 	client.AddRoots(&mcp.Root{URI: "file:///proc", Name: "proc"})
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"}) // the handshake era
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package fastmcp_test
+package interop_test
 
 // Both protocol eras against one running server at once, each with the
 // official TypeScript SDK client of its era: examples/everything serves
@@ -68,7 +68,7 @@ func ts2Setup(t *testing.T) (node string) {
 		{"ts2", "client", ts2ClientVersion},
 		{"ts", "sdk", ts2V1SDKVersion},
 	} {
-		manifest := filepath.Join("interop", m.dir, "node_modules", "@modelcontextprotocol", m.pkg, "package.json")
+		manifest := filepath.Join(m.dir, "node_modules", "@modelcontextprotocol", m.pkg, "package.json")
 		raw, err := os.ReadFile(manifest)
 		if err != nil {
 			unavailable(fmt.Sprintf("interop/%s/node_modules is missing", m.dir))
@@ -87,7 +87,7 @@ func ts2Setup(t *testing.T) (node string) {
 // Node 22 that interop/conformance installs, else "" and why.
 func ts2FindNode() (node, why string) {
 	why = "node is not installed"
-	candidates := []string{filepath.Join("interop", "conformance", "node_modules", ".bin", "node")}
+	candidates := []string{filepath.Join("conformance", "node_modules", ".bin", "node")}
 	if p, err := exec.LookPath("node"); err == nil {
 		candidates = append([]string{p}, candidates...)
 	}
@@ -115,9 +115,9 @@ func TestTS2BothErasOneServer(t *testing.T) {
 		t.Parallel()
 		url := startExampleHTTP(t, bins.everything)
 		// Both clients at once against the one server.
-		v1 := ts2Start(t, node, "--import", "./interop/ts2/v1http/register.mjs",
-			filepath.Join("interop", "ts", "client.mjs"), "--suite", "everything", url)
-		v2 := ts2Start(t, node, filepath.Join("interop", "ts2", "client2.mjs"), "http", url)
+		v1 := ts2Start(t, node, "--import", "./ts2/v1http/register.mjs",
+			filepath.Join("ts", "client.mjs"), "--suite", "everything", url)
+		v2 := ts2Start(t, node, filepath.Join("ts2", "client2.mjs"), "http", url)
 		v1.wait()
 		v2.wait()
 		t.Run("v1 client, handshake era", func(t *testing.T) { ts2CheckV1(t, v1, url) })
@@ -126,7 +126,7 @@ func TestTS2BothErasOneServer(t *testing.T) {
 
 	t.Run("stdio", func(t *testing.T) {
 		t.Parallel()
-		run := ts2Start(t, node, filepath.Join("interop", "ts2", "client2.mjs"), "stdio", bins.everything)
+		run := ts2Start(t, node, filepath.Join("ts2", "client2.mjs"), "stdio", bins.everything)
 		run.wait()
 		ts2CheckV2(t, run, "stdio", 23)
 	})

@@ -1,4 +1,4 @@
-package fastmcp_test
+package interop_test
 
 // Interoperability with the official Go SDK client
 // (github.com/modelcontextprotocol/go-sdk): each test drives a FastMCP server
@@ -16,19 +16,23 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/spectest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // gosdkWait bounds every wait for something the server or client must do.
@@ -72,7 +76,7 @@ var gosdkBlob = []byte{0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 
 
 func newGoSDKFixture(t testing.TB) *gosdkFixture {
 	f := &gosdkFixture{
-		srv:           newServer(t, fastmcp.Options{Name: "gosdk-interop-server", Version: "2.3.4", Instructions: "Interop fixture."}),
+		srv:           testkit.NewServer(t, fastmcp.Options{Name: "gosdk-interop-server", Version: "2.3.4", Instructions: "Interop fixture."}),
 		blockStarted:  make(chan struct{}, 1),
 		blockObserved: make(chan error, 1),
 	}
@@ -404,12 +408,12 @@ func TestGoSDKInitialize(t *testing.T) {
 			}
 			// A round trip after the initialized notification: the session
 			// has completed its handshake.
-			if err := c.Ping(testCtx(t), nil); err != nil {
+			if err := c.Ping(testkit.Context(t), nil); err != nil {
 				t.Fatalf("ping: %v", err)
 			}
 			// Ready follows the handshake (and, for a client with
 			// roots, the roots fetch) asynchronously.
-			if err := sess.WaitForReady(testCtx(t)); err != nil {
+			if err := sess.WaitForReady(testkit.Context(t)); err != nil {
 				t.Errorf("session not ready after the handshake: %v", err)
 			}
 		})
@@ -420,7 +424,7 @@ func TestGoSDKListTools(t *testing.T) {
 	t.Parallel()
 	f := newGoSDKFixture(t)
 	c := connectGoSDK(t, f.srv, nil, "")
-	res, err := c.ListTools(testCtx(t), nil)
+	res, err := c.ListTools(testkit.Context(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +441,7 @@ func TestGoSDKListTools(t *testing.T) {
 			t.Errorf("tool %s: inputSchema = %#v, want an object schema", tool.Name, tool.InputSchema)
 		}
 	}
-	if diff := cmp.Diff([]string{"block", "count", "greet", "log", "stats"}, names); diff != "" {
+	if diff := testdiff.Diff([]string{"block", "count", "greet", "log", "stats"}, names); diff != "" {
 		t.Fatalf("tools (-want +got):\n%s", diff)
 	}
 
@@ -447,7 +451,7 @@ func TestGoSDKListTools(t *testing.T) {
 	if name["type"] != "string" || name["description"] != "who to greet" {
 		t.Errorf("greet.name schema = %#v", name)
 	}
-	if diff := cmp.Diff([]any{"name"}, greet["required"]); diff != "" {
+	if diff := testdiff.Diff([]any{"name"}, greet["required"]); diff != "" {
 		t.Errorf("greet required (-want +got):\n%s", diff)
 	}
 	if tools["greet"].OutputSchema != nil {
@@ -508,7 +512,7 @@ func TestGoSDKCallTool(t *testing.T) {
 				t.Fatalf("res=%+v err=%v", res, err)
 			}
 			want := map[string]any{"count": 4.0, "sum": 10.0, "mean": 2.5}
-			if diff := cmp.Diff(want, res.StructuredContent); diff != "" {
+			if diff := testdiff.Diff(want, res.StructuredContent); diff != "" {
 				t.Errorf("structuredContent (-want +got):\n%s", diff)
 			}
 			// Older clients read the same value as JSON text.
@@ -516,7 +520,7 @@ func TestGoSDKCallTool(t *testing.T) {
 			if err := json.Unmarshal([]byte(gosdkText(t, res.Content[0])), &fromText); err != nil {
 				t.Fatalf("text content is not the JSON of the result: %v", err)
 			}
-			if diff := cmp.Diff(want, fromText); diff != "" {
+			if diff := testdiff.Diff(want, fromText); diff != "" {
 				t.Errorf("text content (-want +got):\n%s", diff)
 			}
 		}},
@@ -559,7 +563,7 @@ func TestGoSDKCallTool(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := c.CallTool(testCtx(t), &mcp.CallToolParams{Name: tc.tool, Arguments: tc.args})
+			res, err := c.CallTool(testkit.Context(t), &mcp.CallToolParams{Name: tc.tool, Arguments: tc.args})
 			tc.check(t, res, err)
 		})
 	}
@@ -569,7 +573,7 @@ func TestGoSDKResources(t *testing.T) {
 	t.Parallel()
 	f := newGoSDKFixture(t)
 	c := connectGoSDK(t, f.srv, nil, "")
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 
 	t.Run("list", func(t *testing.T) {
 		res, err := c.ListResources(ctx, nil)
@@ -586,7 +590,7 @@ func TestGoSDKResources(t *testing.T) {
 			{"test://counter", "counter", "text/plain"},
 			{"test://greeting", "greeting", "text/plain"},
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := testdiff.Diff(want, got); diff != "" {
 			t.Errorf("resources (-want +got):\n%s", diff)
 		}
 	})
@@ -627,7 +631,7 @@ func TestGoSDKResources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]*mcp.ResourceContents{tc.want}, res.Contents); diff != "" {
+			if diff := testdiff.Diff([]*mcp.ResourceContents{tc.want}, res.Contents); diff != "" {
 				t.Errorf("contents (-want +got):\n%s", diff)
 			}
 		})
@@ -638,7 +642,7 @@ func TestGoSDKGetPrompt(t *testing.T) {
 	t.Parallel()
 	f := newGoSDKFixture(t)
 	c := connectGoSDK(t, f.srv, nil, "")
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 
 	list, err := c.ListPrompts(ctx, nil)
 	if err != nil {
@@ -651,7 +655,7 @@ func TestGoSDKGetPrompt(t *testing.T) {
 	for _, a := range list.Prompts[0].Arguments {
 		args = append(args, fmt.Sprintf("%s required=%v %q", a.Name, a.Required, a.Description))
 	}
-	if diff := cmp.Diff([]string{`language required=true "programming language"`, `code required=true "the code to review"`}, args); diff != "" {
+	if diff := testdiff.Diff([]string{`language required=true "programming language"`, `code required=true "the code to review"`}, args); diff != "" {
 		t.Errorf("prompt arguments (-want +got):\n%s", diff)
 	}
 
@@ -698,7 +702,7 @@ func TestGoSDKComplete(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			res, err := c.Complete(testCtx(t), &mcp.CompleteParams{Ref: tc.ref, Argument: mcp.CompleteParamsArgument{Name: tc.arg, Value: tc.value}})
+			res, err := c.Complete(testkit.Context(t), &mcp.CompleteParams{Ref: tc.ref, Argument: mcp.CompleteParamsArgument{Name: tc.arg, Value: tc.value}})
 			if tc.wantCode != 0 {
 				if code := gosdkWireCode(err); code != tc.wantCode {
 					t.Fatalf("err = %v (code %d), want code %d", err, code, tc.wantCode)
@@ -708,7 +712,7 @@ func TestGoSDKComplete(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tc.want, res.Completion.Values); diff != "" {
+			if diff := testdiff.Diff(tc.want, res.Completion.Values); diff != "" {
 				t.Errorf("values (-want +got):\n%s", diff)
 			}
 		})
@@ -738,7 +742,7 @@ func TestGoSDKProgress(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			params := &mcp.CallToolParams{Name: "count", Arguments: map[string]any{"steps": 3}}
 			params.SetProgressToken(tc.token)
-			res, err := c.CallTool(testCtx(t), params)
+			res, err := c.CallTool(testkit.Context(t), params)
 			if err != nil || res.IsError {
 				t.Fatalf("res=%+v err=%v", res, err)
 			}
@@ -756,7 +760,7 @@ func TestGoSDKProgress(t *testing.T) {
 
 	t.Run("no token", func(t *testing.T) {
 		before := c.countMethod("notifications/progress")
-		res, err := c.CallTool(testCtx(t), &mcp.CallToolParams{Name: "count", Arguments: map[string]any{"steps": 2}})
+		res, err := c.CallTool(testkit.Context(t), &mcp.CallToolParams{Name: "count", Arguments: map[string]any{"steps": 2}})
 		if err != nil || res.IsError {
 			t.Fatalf("res=%+v err=%v", res, err)
 		}
@@ -776,7 +780,7 @@ func TestGoSDKLogging(t *testing.T) {
 			logs <- req.Params
 		},
 	}, "")
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 
 	type entry struct {
 		Level  mcp.LoggingLevel
@@ -813,7 +817,7 @@ func TestGoSDKLogging(t *testing.T) {
 				p := gosdkAwait(t, logs, "a log message")
 				got = append(got, entry{p.Level, p.Logger, p.Data})
 			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := testdiff.Diff(tc.want, got); diff != "" {
 				t.Errorf("log messages (-want +got):\n%s", diff)
 			}
 		})
@@ -825,7 +829,7 @@ func TestGoSDKCancellation(t *testing.T) {
 	f := newGoSDKFixture(t)
 	c := connectGoSDK(t, f.srv, nil, "")
 
-	ctx, cancel := context.WithCancel(testCtx(t))
+	ctx, cancel := context.WithCancel(testkit.Context(t))
 	defer cancel()
 	callErr := make(chan error, 1)
 	go func() {
@@ -844,7 +848,7 @@ func TestGoSDKCancellation(t *testing.T) {
 	}
 
 	// The session still works.
-	if err := c.Ping(testCtx(t), nil); err != nil {
+	if err := c.Ping(testkit.Context(t), nil); err != nil {
 		t.Fatalf("ping after cancellation: %v", err)
 	}
 
@@ -887,7 +891,7 @@ func TestGoSDKServerPing(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	for range 3 {
-		wg.Go(func() { errs <- sessions[0].Ping(testCtx(t)) })
+		wg.Go(func() { errs <- sessions[0].Ping(testkit.Context(t)) })
 	}
 	wg.Wait()
 	close(errs)
@@ -916,7 +920,7 @@ func TestGoSDKResourceSubscription(t *testing.T) {
 			updated <- req.Params.URI
 		},
 	}, "")
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 
 	for _, uri := range []string{"test://counter", "test://greeting"} {
 		if err := c.Subscribe(ctx, &mcp.SubscribeParams{URI: uri}); err != nil {
@@ -1027,7 +1031,7 @@ func TestGoSDKListChanged(t *testing.T) {
 			f := newGoSDKFixture(t)
 			changed := make(chan struct{}, 64)
 			c := connectGoSDK(t, f.srv, tc.opts(changed), "")
-			ctx := testCtx(t)
+			ctx := testkit.Context(t)
 
 			// waitFor waits for list_changed notifications until the list
 			// does (or does not) hold the item. Notifications for the
@@ -1069,14 +1073,14 @@ func TestGoSDKNoListChangedForEarlierRegistrations(t *testing.T) {
 	// A debounce window wide enough that connecting surely happens inside
 	// it; with the default 10ms, stdio clients that connect right after
 	// start-up hit the same bug.
-	s := newServer(t, fastmcp.Options{ListChangedDelay: 300 * time.Millisecond})
+	s := testkit.NewServer(t, fastmcp.Options{ListChangedDelay: 300 * time.Millisecond})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "early", Description: "Registered before serving."},
 		func(*fastmcp.Context, fastmcp.NoArgs) (string, error) { return "early", nil })
 	changed := make(chan struct{}, 4)
 	c := connectGoSDK(t, s, &mcp.ClientOptions{
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} },
 	}, "")
-	if _, err := c.ListTools(testCtx(t), nil); err != nil {
+	if _, err := c.ListTools(testkit.Context(t), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Observing that something does not happen needs a bounded wait: three
@@ -1091,7 +1095,7 @@ func TestGoSDKNoListChangedForEarlierRegistrations(t *testing.T) {
 func TestGoSDKCommandTransport(t *testing.T) {
 	bins := exampleBinaries(t)
 	t.Parallel()
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	client := mcp.NewClient(&mcp.Implementation{Name: "go-sdk-interop", Version: "1.8.0"}, nil)
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: exec.Command(bins.quickstart)}, nil)
 	if err != nil {
@@ -1138,4 +1142,59 @@ func TestGoSDKCommandTransport(t *testing.T) {
 	if err := cs.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
+}
+
+// exampleBins are the paths of the built example servers.
+type exampleBins struct {
+	quickstart, everything string
+}
+
+var exampleBuild struct {
+	mu    sync.Mutex
+	users int // tests holding the binaries
+	dir   string
+	bins  exampleBins
+}
+
+// exampleBinaries builds examples/quickstart and examples/everything and
+// returns their paths. The binaries are shared: the first test to ask builds
+// them into a temporary directory, which is removed when the last test
+// holding them ends. Call it before t.Parallel: every top-level test runs its
+// serial part before any parallel part resumes, so all of them hold the
+// binaries before any lets go, and they are built once per test binary.
+func exampleBinaries(t testing.TB) exampleBins {
+	t.Helper()
+	b := &exampleBuild
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.users == 0 {
+		dir, err := os.MkdirTemp("", "fastmcp-examples-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "github.com/fastmcp-go/fastmcp/examples/quickstart", "github.com/fastmcp-go/fastmcp/examples/everything")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			t.Fatalf("go build ./examples/...: %v\n%s", err, out)
+		}
+		exe := ""
+		if runtime.GOOS == "windows" {
+			exe = ".exe"
+		}
+		b.dir = dir
+		b.bins = exampleBins{
+			quickstart: filepath.Join(dir, "quickstart"+exe),
+			everything: filepath.Join(dir, "everything"+exe),
+		}
+	}
+	b.users++
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.users--; b.users == 0 {
+			os.RemoveAll(b.dir)
+			b.dir, b.bins = "", exampleBins{}
+		}
+	})
+	return b.bins
 }

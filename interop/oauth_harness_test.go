@@ -1,4 +1,4 @@
-package oauth_test
+package interop_test
 
 // The test harness: a real OpenID Provider (zitadel/oidc's op package with
 // its example in-memory storage) on 127.0.0.1 as the upstream, a FastMCP
@@ -13,14 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +26,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 	"github.com/fastmcp-go/fastmcp/oauth"
 )
 
@@ -85,24 +85,6 @@ func newIdP(t testing.TB, redirectURI string) *idp {
 	return &idp{URL: issuer, Storage: st}
 }
 
-// clock is the proxy's clock, moved by tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // harness is an MCP server protected by a Proxy in front of an idp.
 type harness struct {
 	idp    *idp
@@ -110,7 +92,7 @@ type harness struct {
 	server *fastmcp.Server
 	base   string // the server's URL, the proxy's issuer
 	mcpURL string
-	clock  *clock
+	clock  *testkit.Clock
 	store  *oauth.MemoryStore
 }
 
@@ -135,7 +117,7 @@ func digest(s string) string {
 func newHarness(t testing.TB, configure func(*oauth.Config)) *harness {
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	h := &harness{base: base, mcpURL: base + "/mcp", clock: &clock{now: time.Now()}}
+	h := &harness{base: base, mcpURL: base + "/mcp", clock: testkit.NewClock(time.Now())}
 	h.store = &oauth.MemoryStore{Now: h.clock.Now}
 	h.idp = newIdP(t, base+"/oauth/callback")
 	cfg := oauth.Config{
@@ -150,7 +132,7 @@ func newHarness(t testing.TB, configure func(*oauth.Config)) *harness {
 		EncryptionKey: key(2),
 		Store:         h.store,
 		Now:           h.clock.Now,
-		Logger:        testLogger(t),
+		Logger:        fastmcptest.Logger(t),
 	}
 	if configure != nil {
 		configure(&cfg)
@@ -161,7 +143,7 @@ func newHarness(t testing.TB, configure func(*oauth.Config)) *harness {
 	}
 	h.proxy = proxy
 	h.server = fastmcp.New(fastmcp.Options{Name: "oauth-test", Version: "1.0.0", Authenticate: proxy, OAuth: proxy.Discovery(),
-		Logger: testLogger(t)})
+		Logger: fastmcptest.Logger(t)})
 	proxy.Mount(h.server)
 	fastmcp.AddTool(h.server, fastmcp.Tool{Name: "whoami", Description: "Who is calling", CanAccess: fastmcp.RequireScopes("openid")},
 		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (whoami, error) {
@@ -188,32 +170,6 @@ func key(n byte) []byte {
 		k[i] = n
 	}
 	return k
-}
-
-// testLogger logs to the test log until the test ends.
-func testLogger(t testing.TB) *slog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
 }
 
 // client is a registered MCP client.

@@ -1,4 +1,4 @@
-package auth_test
+package interop_test
 
 // End-to-end cases the root package's tests do not cover with this package's
 // verifiers: a legacy HTTP+SSE session guarded by API keys (including another

@@ -1,4 +1,4 @@
-package oauth_test
+package interop_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fastmcp-go/fastmcp/internal/testhooks"
 	"github.com/fastmcp-go/fastmcp/oauth"
 )
 
@@ -66,7 +67,7 @@ func TestCIMDRefusesNonPublicTargets(t *testing.T) {
 func TestCIMDFlow(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *oauth.Config) { c.CIMD = &oauth.CIMDOptions{} })
-	oauth.AllowPrivateCIMD(h.proxy)
+	testhooks.AllowPrivateCIMD(h.proxy)
 
 	docs := httptest.NewServer(nil)
 	defer docs.Close()

@@ -1,4 +1,4 @@
-package fastmcp_test
+package interop_test
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ func TestTypeScriptSDKClient(t *testing.T) {
 	if err != nil {
 		unavailable("node is not installed")
 	}
-	sdkManifest := filepath.Join("interop", "ts", "node_modules", "@modelcontextprotocol", "sdk", "package.json")
+	sdkManifest := filepath.Join("ts", "node_modules", "@modelcontextprotocol", "sdk", "package.json")
 	raw, err := os.ReadFile(sdkManifest)
 	if err != nil {
 		unavailable("interop/ts/node_modules is missing")
@@ -64,7 +64,7 @@ func TestTypeScriptSDKClient(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			var stdout, stderr bytes.Buffer
-			cmd := exec.CommandContext(ctx, node, filepath.Join("interop", "ts", "client.mjs"), "--suite", tc.suite, tc.bin)
+			cmd := exec.CommandContext(ctx, node, filepath.Join("ts", "client.mjs"), "--suite", tc.suite, tc.bin)
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			runErr := cmd.Run()
 			if runErr != nil {

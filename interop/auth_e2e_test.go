@@ -1,4 +1,4 @@
-package auth_test
+package interop_test
 
 // End-to-end: each verifier guards a fastmcp server over Streamable HTTP,
 // driven by the official Go SDK client (and raw POSTs for the failures).
@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,8 +110,8 @@ func staticHeader(kv ...string) func() http.Header {
 	return func() http.Header { return h }
 }
 
-// whoami calls the whoami tool.
-func whoami(t testing.TB, cs *mcp.ClientSession) string {
+// e2eWhoami calls the whoami tool.
+func e2eWhoami(t testing.TB, cs *mcp.ClientSession) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -191,14 +192,14 @@ func TestE2EAPIKeys(t *testing.T) {
 	endpoint := e2eServer(t, keys, nil)
 
 	alice := e2eClient(t, endpoint, staticHeader("X-API-Key", "admin-key"))
-	if got := whoami(t, alice); got != "alice|admin|read,write|in-key" {
+	if got := e2eWhoami(t, alice); got != "alice|admin|read,write|in-key" {
 		t.Errorf("whoami: %q", got)
 	}
 	if got := toolNames(t, alice); !slices.Equal(got, []string{"whoami", "write"}) {
 		t.Errorf("alice's tools %v", got)
 	}
 	bob := e2eClient(t, endpoint, staticHeader("X-API-Key", "user-key"))
-	if got := whoami(t, bob); got != "bob|user|read|er-key" {
+	if got := e2eWhoami(t, bob); got != "bob|user|read|er-key" {
 		t.Errorf("whoami: %q", got)
 	}
 	if got := toolNames(t, bob); !slices.Equal(got, []string{"whoami"}) {
@@ -237,7 +238,7 @@ func TestE2EJWT(t *testing.T) {
 	current := tok
 	header := func() http.Header { return http.Header{"Authorization": {"Bearer " + current}} }
 	cs := e2eClient(t, endpoint, header)
-	if got := whoami(t, cs); got != "alice|admin|read|"+suffix(tok) {
+	if got := e2eWhoami(t, cs); got != "alice|admin|read|"+suffix(tok) {
 		t.Errorf("whoami: %q", got)
 	}
 	if got := toolNames(t, cs); !slices.Equal(got, []string{"whoami"}) {
@@ -248,7 +249,7 @@ func TestE2EJWT(t *testing.T) {
 	// sees the new token and scopes); another subject's token is refused.
 	refreshed := rs.sign(t, claims(map[string]any{"scope": "read write", "jti": "2"}))
 	current = refreshed
-	if got := whoami(t, cs); got != "alice||read,write|"+suffix(refreshed) {
+	if got := e2eWhoami(t, cs); got != "alice||read,write|"+suffix(refreshed) {
 		t.Errorf("whoami after refresh: %q", got)
 	}
 	if got := toolNames(t, cs); !slices.Equal(got, []string{"whoami", "write"}) {
@@ -269,11 +270,11 @@ func TestE2EJWT(t *testing.T) {
 	if v := modern.InitializeResult().ProtocolVersion; v != fastmcp.ProtocolVersion20260728 {
 		t.Fatalf("negotiated %s, want %s", v, fastmcp.ProtocolVersion20260728)
 	}
-	if got := whoami(t, modern); !strings.HasPrefix(got, "alice|") {
+	if got := e2eWhoami(t, modern); !strings.HasPrefix(got, "alice|") {
 		t.Errorf("2026-07-28 whoami with alice's token: %q", got)
 	}
 	current = rs.sign(t, claims(map[string]any{"sub": "mallory"}))
-	if got := whoami(t, modern); !strings.HasPrefix(got, "mallory|") {
+	if got := e2eWhoami(t, modern); !strings.HasPrefix(got, "mallory|") {
 		t.Errorf("2026-07-28 whoami with mallory's token: %q", got)
 	}
 
@@ -316,7 +317,7 @@ func TestE2EIntrospection(t *testing.T) {
 	}
 	endpoint := e2eServer(t, newV("/introspect"), nil)
 	cs := e2eClient(t, endpoint, staticHeader("Authorization", "Bearer active-alice"))
-	if got := whoami(t, cs); got != "alice|admin|read,write|-alice" {
+	if got := e2eWhoami(t, cs); got != "alice|admin|read,write|-alice" {
 		t.Errorf("whoami: %q", got)
 	}
 	if got := toolNames(t, cs); !slices.Equal(got, []string{"whoami", "write"}) {
@@ -341,16 +342,57 @@ func TestE2EGuest(t *testing.T) {
 	endpoint := e2eServer(t, auth.Guest(auth.Chain(newHS256(t, auth.JWTOptions{}), keys),
 		&auth.User{Subject: "guest", Scopes: []string{"read"}}), nil)
 	guest := e2eClient(t, endpoint, staticHeader())
-	if got := whoami(t, guest); got != "guest||read|" {
+	if got := e2eWhoami(t, guest); got != "guest||read|" {
 		t.Errorf("guest whoami: %q", got)
 	}
 	if got := toolNames(t, guest); !slices.Equal(got, []string{"whoami"}) {
 		t.Errorf("guest tools %v", got)
 	}
 	alice := e2eClient(t, endpoint, staticHeader("X-API-Key", "admin-key"))
-	if got := whoami(t, alice); !strings.HasPrefix(got, "alice|") {
+	if got := e2eWhoami(t, alice); !strings.HasPrefix(got, "alice|") {
 		t.Errorf("alice whoami: %q", got)
 	}
 	checkRaw(t, "bad key is not a guest", endpoint, 401, `Bearer error="invalid_token", error_description="invalid API key"`,
 		"invalid API key", "X-API-Key", "wrong-key")
+}
+
+// A ClaimsMapper that panics inside the introspection request several
+// requests share fails those requests like any panicking authenticator (401),
+// and the server goes on serving; left inside singleflight.DoChan, the panic
+// would end the process.
+func TestE2EPanickingClaimsMapper(t *testing.T) {
+	t.Parallel()
+	is := newIntrospector()
+	ts := serve(t, is)
+	v, err := auth.NewIntrospection(auth.IntrospectionOptions{Endpoint: ts.URL, HTTPClient: ts.Client(),
+		ClientID: "mcp:server", ClientSecret: "s&cret",
+		ClaimsMapper: func(c map[string]any, u *auth.User) error {
+			if u.Subject == "alice" {
+				panic("mapper bug")
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := trServer(t, v, nil)
+	statuses := make([]int, 4)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			statuses[i], _, _ = trPost(t, base+"/mcp", `{"jsonrpc":"2.0","id":1,"method":"ping"}`,
+				"Accept", "application/json, text/event-stream", "Authorization", "Bearer active-alice")
+		})
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != http.StatusUnauthorized {
+			t.Errorf("request %d: status %d, want 401", i, st)
+		}
+	}
+	// Still serving: another user's token works.
+	cs := e2eClient(t, base+"/mcp", staticHeader("Authorization", "Bearer active-bob"))
+	if _, text, err := trCall(t, cs, "whoami"); err != nil || text != "bob" {
+		t.Errorf("after the panics: whoami %q %v", text, err)
+	}
 }

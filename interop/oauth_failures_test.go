@@ -1,4 +1,4 @@
-package oauth_test
+package interop_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/fastmcptest"
 	"github.com/fastmcp-go/fastmcp/oauth"
 )
 
@@ -345,7 +346,7 @@ func TestKeys(t *testing.T) {
 			if cfg.BaseURL == "" {
 				cfg.BaseURL = "https://mcp.example.com"
 			}
-			cfg.Logger = testLogger(t)
+			cfg.Logger = fastmcptest.Logger(t)
 			_, err := oauth.NewProxy(cfg)
 			switch {
 			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):

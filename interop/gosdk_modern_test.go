@@ -1,13 +1,16 @@
-package fastmcp_test
+package interop_test
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -49,7 +52,7 @@ func gosdkModernClient(t testing.TB, endpoint, v string, toolsChanged chan<- str
 	if v != "" {
 		opts = &mcp.ClientSessionOptions{ProtocolVersion: v}
 	}
-	cs, err := client.Connect(testCtx(t), &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: htHTTPClient(t), MaxRetries: -1}, opts)
+	cs, err := client.Connect(testkit.Context(t), &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: testkit.HTTPClient(t), MaxRetries: -1}, opts)
 	if err != nil {
 		t.Fatalf("connect (%q): %v", v, err)
 	}
@@ -59,10 +62,10 @@ func gosdkModernClient(t testing.TB, endpoint, v string, toolsChanged chan<- str
 
 func TestGoSDKBothEras(t *testing.T) {
 	t.Parallel()
-	s, raw := mrtrServer(t, fastmcp.Options{})
+	s, endpoint := mrtrServer(t, fastmcp.Options{})
 	modernChanged := make(chan struct{}, 1)
-	modern := gosdkModernClient(t, raw.url, "", modernChanged)
-	legacy := gosdkModernClient(t, raw.url, fastmcp.LatestHandshakeProtocolVersion, nil)
+	modern := gosdkModernClient(t, endpoint, "", modernChanged)
+	legacy := gosdkModernClient(t, endpoint, fastmcp.LatestHandshakeProtocolVersion, nil)
 	if v := modern.InitializeResult().ProtocolVersion; v != fastmcp.ProtocolVersion20260728 {
 		t.Fatalf("default client negotiated %s, want %s", v, fastmcp.ProtocolVersion20260728)
 	}
@@ -85,7 +88,7 @@ func TestGoSDKBothEras(t *testing.T) {
 	for name, cs := range map[string]*mcp.ClientSession{"2026-07-28": modern, "2025-11-25": legacy} {
 		wg.Go(func() {
 			for _, c := range calls {
-				res, err := cs.CallTool(testCtx(t), &mcp.CallToolParams{Name: c.tool})
+				res, err := cs.CallTool(testkit.Context(t), &mcp.CallToolParams{Name: c.tool})
 				if err != nil {
 					t.Errorf("%s %s: %v", name, c.tool, err)
 					continue
@@ -98,11 +101,11 @@ func TestGoSDKBothEras(t *testing.T) {
 					t.Errorf("%s %s: %q (isError %v), want %q", name, c.tool, got, res.IsError, c.want)
 				}
 			}
-			pr, err := cs.GetPrompt(testCtx(t), &mcp.GetPromptParams{Name: "p", Arguments: map[string]string{"topic": "go"}})
+			pr, err := cs.GetPrompt(testkit.Context(t), &mcp.GetPromptParams{Name: "p", Arguments: map[string]string{"topic": "go"}})
 			if err != nil || len(pr.Messages) == 0 || pr.Messages[0].Content.(*mcp.TextContent).Text != "go with 1 roots" {
 				t.Errorf("%s prompts/get: %+v %v", name, pr, err)
 			}
-			rr, err := cs.ReadResource(testCtx(t), &mcp.ReadResourceParams{URI: "test://asks"})
+			rr, err := cs.ReadResource(testkit.Context(t), &mcp.ReadResourceParams{URI: "test://asks"})
 			if err != nil || len(rr.Contents) == 0 || rr.Contents[0].Text != "read after accept" {
 				t.Errorf("%s resources/read: %+v %v", name, rr, err)
 			}
@@ -114,7 +117,7 @@ func TestGoSDKBothEras(t *testing.T) {
 	s.ToolsListChanged()
 	select {
 	case <-modernChanged:
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		t.Error("the 2026-07-28 client was not told the tool list changed")
 	}
 }
@@ -133,15 +136,15 @@ func TestGoSDKModernStdio(t *testing.T) {
 			t.Errorf("a stdio connection serving 2026-07-28 has a session of %s", v)
 		}
 	}
-	tools, err := c.ListTools(testCtx(t), nil)
+	tools, err := c.ListTools(testkit.Context(t), nil)
 	if err != nil || len(tools.Tools) == 0 {
 		t.Fatalf("tools/list: %v %v", tools, err)
 	}
-	res, err := c.CallTool(testCtx(t), &mcp.CallToolParams{Name: "greet", Arguments: map[string]any{"name": "Ada"}})
+	res, err := c.CallTool(testkit.Context(t), &mcp.CallToolParams{Name: "greet", Arguments: map[string]any{"name": "Ada"}})
 	if err != nil || res.IsError {
 		t.Fatalf("tools/call: %+v %v", res, err)
 	}
-	_, err = c.ReadResource(testCtx(t), &mcp.ReadResourceParams{URI: "test://nothing"})
+	_, err = c.ReadResource(testkit.Context(t), &mcp.ReadResourceParams{URI: "test://nothing"})
 	var rpcErr *jsonrpc.Error
 	if !errors.As(err, &rpcErr) || rpcErr.Code != -32602 {
 		t.Errorf("unknown resource: %v, want -32602 in 2026-07-28", err)
@@ -155,4 +158,93 @@ func TestGoSDKModernStdio(t *testing.T) {
 			t.Error("the client initialized")
 		}
 	}
+}
+
+// mrtrServer returns a server whose tools ask for input (the fixture of the
+// MRTR tests in the library module), served over HTTP, and its endpoint.
+func mrtrServer(t testing.TB, opts fastmcp.Options) (*fastmcp.Server, string) {
+	t.Helper()
+	s := testkit.NewServer(t, opts)
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "sample"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		res, err := ctx.Sample(&fastmcp.CreateMessageParams{
+			Messages:  []*fastmcp.SamplingMessage{{Role: fastmcp.RoleUser, Content: fastmcp.Text("Capital of France?")}},
+			MaxTokens: 10,
+		})
+		if err != nil {
+			return "", err
+		}
+		return "sampled: " + res.Content.(*fastmcp.TextContent).Text + " by " + res.Model, nil
+	})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "form"}, func(ctx *fastmcp.Context, a struct {
+		Who string `json:"who,omitempty"`
+	}) (string, error) {
+		res, err := ctx.Elicit(&fastmcp.ElicitParams{Message: "Name for " + a.Who + "?", RequestedSchema: map[string]any{
+			"type": "object", "properties": map[string]any{"name": map[string]any{"type": "string"}},
+		}})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s: %v", res.Action, res.Content["name"]), nil
+	})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "url"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		res, err := ctx.Elicit(&fastmcp.ElicitParams{Mode: "url", Message: "Sign in", URL: "https://example.com/login", ElicitationID: "e-1"})
+		if err != nil {
+			return "", err
+		}
+		return "url: " + res.Action, nil
+	})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "roots"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		roots, err := ctx.Roots()
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d roots, first %s", len(roots), roots[0].URI), nil
+	})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "two"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		a, err := ctx.Elicit(&fastmcp.ElicitParams{Message: "first", RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}}})
+		if err != nil {
+			return "", err
+		}
+		b, err := ctx.Elicit(&fastmcp.ElicitParams{Message: "second", RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}}})
+		if err != nil {
+			return "", err
+		}
+		return a.Action + "+" + b.Action, nil
+	})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "swallow"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		// A handler that ignores the error still gets input_required.
+		_, _ = ctx.Sample(&fastmcp.CreateMessageParams{MaxTokens: 1})
+		return "completed anyway", nil
+	})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "rounds"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		// Work split into rounds with the handler's own state.
+		n := 0
+		if st := ctx.RequestState(); st != nil {
+			fmt.Sscan(string(st), &n)
+		}
+		if n < 2 {
+			ctx.SetRequestState([]byte(fmt.Sprint(n + 1)))
+			return "", ctx.RetryRequest()
+		}
+		return fmt.Sprintf("done after %d rounds", n), nil
+	})
+	s.AddResource(fastmcp.Resource{URI: "test://asks", Name: "asks", Load: func(ctx *fastmcp.Context) ([]*fastmcp.ResourceContents, error) {
+		res, err := ctx.Ask(fastmcp.ElicitationRequest(&fastmcp.ElicitParams{Message: "ok?", RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}}}).WithKey("ok"))
+		if err != nil {
+			return nil, err
+		}
+		e, _ := res[0].Elicitation()
+		return []*fastmcp.ResourceContents{{Text: "read after " + e.Action}}, nil
+	}})
+	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "p", Arguments: []fastmcp.PromptArgument{{Name: "topic", Complete: func(ctx *fastmcp.Context, value string, _ map[string]string) ([]string, error) {
+		_, err := ctx.Elicit(&fastmcp.ElicitParams{Message: "no"})
+		return []string{fmt.Sprint(err != nil && !strings.Contains(err.Error(), "input required"))}, nil
+	}}}}, func(ctx *fastmcp.Context, args map[string]string) (string, error) {
+		roots, err := ctx.Roots()
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s with %d roots", args["topic"], len(roots)), nil
+	})
+	return s, testkit.ServeHTTP(t, s, fastmcp.HTTP{}).Endpoint
 }
