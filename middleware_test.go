@@ -16,6 +16,7 @@ import (
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 type mwArgs struct {
@@ -25,7 +26,7 @@ type mwArgs struct {
 // mwServer has an echo tool, a hidden tool, and a tool that asks the client
 // for input.
 func mwServer(t *testing.T) *fastmcp.Server {
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "echo"}, func(ctx *fastmcp.Context, a mwArgs) (string, error) {
 		return fmt.Sprintf("echo %d", a.X), nil
 	})
@@ -91,8 +92,8 @@ func TestMiddlewareOnionOrderAndTypedAccess(t *testing.T) {
 	s := mwServer(t)
 	rec := &mwRecorder{}
 	s.Use(rec.middleware("outer"), rec.middleware("inner"))
-	c := connect(t, s, nil)
-	res, err := c.CallTool(testCtx(t), "echo", map[string]any{"x": 7})
+	c := testkit.Connect(t, s, nil)
+	res, err := c.CallTool(testkit.Context(t), "echo", map[string]any{"x": 7})
 	if err != nil || fastmcptest.Text(res) != "echo 7" {
 		t.Fatalf("echo: %v %v", res, err)
 	}
@@ -106,7 +107,7 @@ func TestMiddlewareOnionOrderAndTypedAccess(t *testing.T) {
 		t.Fatalf("middleware saw:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	for _, tool := range []string{"nope", "hidden"} {
-		if _, err := c.CallTool(testCtx(t), tool, map[string]any{"x": 1}); err == nil {
+		if _, err := c.CallTool(testkit.Context(t), tool, map[string]any{"x": 1}); err == nil {
 			t.Errorf("%s: want an error", tool)
 		}
 		if got := rec.lines(); !strings.Contains(got[len(got)-1], "outer< error") || !strings.Contains(got[len(got)-1], "Unknown tool: "+tool) {
@@ -141,8 +142,8 @@ func TestMiddlewareShortCircuitRerouteAndErrors(t *testing.T) {
 			return next(ctx, req)
 		}
 	})
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	res, err := c.CallTool(ctx, "blocked", nil)
 	if err != nil || !res.IsError || fastmcptest.Text(res) != "blocked by policy" {
 		t.Errorf("blocked: %v %v", res, err)
@@ -179,8 +180,8 @@ func TestMiddlewareSeesEveryMethod(t *testing.T) {
 			return next(ctx, req)
 		}
 	})
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	if _, err := c.ListTools(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestMiddlewareSeesEveryMethod(t *testing.T) {
 // the answer (JSON or SSE).
 func mwPost(t *testing.T, url string, hdr map[string]string, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodPost, url, strings.NewReader(body))
+	req, _ := http.NewRequestWithContext(testkit.Context(t), http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	for k, v := range hdr {
@@ -250,8 +251,8 @@ func TestMiddlewareBothErasEveryTransport(t *testing.T) {
 	url := srv.URL + "/mcp"
 
 	t.Run("stdio handshake", func(t *testing.T) {
-		c := connect(t, s, nil)
-		if _, err := c.CallTool(testCtx(t), "echo", map[string]any{"x": 1}); err != nil {
+		c := testkit.Connect(t, s, nil)
+		if _, err := c.CallTool(testkit.Context(t), "echo", map[string]any{"x": 1}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -281,8 +282,8 @@ func TestMiddlewareBothErasEveryTransport(t *testing.T) {
 		}
 	})
 	t.Run("stdio 2026-07-28", func(t *testing.T) {
-		c := connect(t, s, &fastmcptest.Options{SkipInitialize: true})
-		raw, err := c.CallRaw(testCtx(t), "tools/call", json.RawMessage(`{"name":"echo","arguments":{"x":5},`+mwModernMeta+`}`))
+		c := testkit.Connect(t, s, &fastmcptest.Options{SkipInitialize: true})
+		raw, err := c.CallRaw(testkit.Context(t), "tools/call", json.RawMessage(`{"name":"echo","arguments":{"x":5},`+mwModernMeta+`}`))
 		if err != nil || !strings.Contains(string(raw), "echo 5") {
 			t.Fatalf("tools/call: %s %v", raw, err)
 		}
@@ -314,14 +315,14 @@ func TestMiddlewareBothErasEveryTransport(t *testing.T) {
 func TestMiddlewareUseWhileServing(t *testing.T) {
 	t.Parallel()
 	s := mwServer(t)
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	var count atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.CallTool(testCtx(t), "echo", map[string]any{"x": i}); err != nil {
+			if _, err := c.CallTool(testkit.Context(t), "echo", map[string]any{"x": i}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -333,7 +334,7 @@ func TestMiddlewareUseWhileServing(t *testing.T) {
 		}
 	})
 	wg.Wait()
-	if _, err := c.CallTool(testCtx(t), "echo", map[string]any{"x": 1}); err != nil {
+	if _, err := c.CallTool(testkit.Context(t), "echo", map[string]any{"x": 1}); err != nil {
 		t.Fatal(err)
 	}
 	if count.Load() == 0 {
@@ -346,7 +347,7 @@ func TestMiddlewareUseWhileServing(t *testing.T) {
 func TestMiddlewareWithContext(t *testing.T) {
 	t.Parallel()
 	type key struct{}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "value"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		v, _ := ctx.Value(key{}).(string)
 		if fastmcp.ContextFrom(ctx) != ctx {
@@ -359,8 +360,8 @@ func TestMiddlewareWithContext(t *testing.T) {
 			return next(ctx.WithContext(context.WithValue(ctx, key{}, "span")), req)
 		}
 	})
-	c := connect(t, s, nil)
-	res, err := c.CallTool(testCtx(t), "value", nil)
+	c := testkit.Connect(t, s, nil)
+	res, err := c.CallTool(testkit.Context(t), "value", nil)
 	if err != nil || fastmcptest.Text(res) != "span via stdio" {
 		t.Fatalf("value: %v %v", res, err)
 	}
