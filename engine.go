@@ -196,11 +196,7 @@ func (s *Server) serveRequest(ctx context.Context, c conn, info connInfo, proto 
 		auth, err := c.auth()
 		if err != nil {
 			s.logger.Warn("fastmcp: authentication failed", "error", err)
-			e := NewError(CodeInvalidRequest, "authentication failed: %v", err)
-			if sess != nil {
-				sess.end(ErrSessionClosed)
-			}
-			return appendWireError(b, m.ID, e), answered
+			r.prepErr = NewError(CodeInvalidRequest, "authentication failed: %v", err)
 		}
 		r.auth, r.hasAuth = auth, true
 	}
@@ -217,12 +213,6 @@ func (s *Server) serveRequest(ctx context.Context, c conn, info connInfo, proto 
 		}
 	}
 	b = s.serve(ctx, sess, r, b)
-	if m.Method == "initialize" && sess != nil && (sess.ephemeral || sess.protocol() == vUnknown) {
-		// initialize failed, or there are no sessions here: nothing to
-		// keep.
-		sess.ephemeral = true
-		sess.end(ErrSessionClosed)
-	}
 	if len(b) == 0 {
 		return b, accepted
 	}

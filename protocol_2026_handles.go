@@ -51,7 +51,12 @@ func (c *Context) NewHandle(ttl time.Duration) (string, *State, error) {
 	if _, err := rand.Read(id[:]); err != nil {
 		return "", nil, fmt.Errorf("fastmcp: minting a handle: %w", err)
 	}
-	exp := time.Now().Add(ttl).Truncate(time.Second)
+	// Expiry travels in whole seconds, rounded up: a handle never expires
+	// before its TTL.
+	exp := time.Now().Add(ttl)
+	if t := exp.Truncate(time.Second); t.Before(exp) {
+		exp = t.Add(time.Second)
+	}
 	var body [24]byte
 	copy(body[:16], id[:])
 	binary.BigEndian.PutUint64(body[16:], uint64(exp.Unix()))

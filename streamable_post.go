@@ -44,6 +44,12 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		pc.ps.hs.active.Add(-1)
 		pc.ps.hs.sess.touch()
 	}
+	if hs := pc.started; hs != nil && (hs.sess.ephemeral || hs.sess.protocol() == vUnknown) {
+		// The session was started for an initialize that failed, or for
+		// a stateless answer: nothing to keep.
+		hs.sess.ephemeral = true
+		h.endSession(hs, ErrSessionClosed)
+	}
 }
 
 // readBody reads the request body within MaxBodyBytes and BodyReadTimeout.
@@ -120,6 +126,8 @@ type postConn struct {
 	// resolved: session was asked; counted: the session's active count
 	// was raised for this POST.
 	resolved, counted bool
+	// started is the session this POST's initialize started.
+	started *httpSession
 }
 
 // headerValue returns the first value of a header given in canonical form,
@@ -161,6 +169,7 @@ func (c *postConn) session(init bool) (*Session, bool) {
 	}
 	if init {
 		hs := h.newSession(false)
+		c.started = hs
 		if h.opts.Stateless {
 			hs.sess.ephemeral = true
 			return hs.sess, true
