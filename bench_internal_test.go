@@ -34,7 +34,7 @@ func (c *benchConn) session(bool) (*Session, bool) { return c.sess, true }
 func (c *benchConn) auth() (any, error)            { return nil, nil }
 func (c *benchConn) validate(*request) *Error      { return nil }
 func (c *benchConn) send([]byte) error             { return errNoChannel }
-func (c *benchConn) async(f func())                { f() }
+func (c *benchConn) async(f func()) bool           { f(); return true }
 func (c *benchConn) resumable() bool               { return false }
 func (c *benchConn) reply([]byte, answer)          {}
 

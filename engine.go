@@ -43,9 +43,11 @@ type conn interface {
 	// (progress, a log message, a server-to-client request): on the
 	// request's own stream when there is one.
 	send(msg []byte) error
-	// async runs f concurrently with the reading of later messages. Only
-	// called when info().concurrent is set.
-	async(f func())
+	// async runs f concurrently with the reading of later messages, or
+	// reports false when the connection already serves as many requests as
+	// it may (the request is then refused). Only called when
+	// info().concurrent is set.
+	async(f func()) bool
 	// resumable reports whether a session's request being served may
 	// outlive the end of the context the transport passed: its answer can
 	// still reach the client (a resumable SSE stream, a session's own
@@ -91,7 +93,9 @@ func (s *Server) serveMessage(ctx context.Context, c conn, data []byte) {
 		// before the next message is read so that later messages see the
 		// negotiated session.
 		mc := m
-		c.async(func() { s.serveAndReply(ctx, c, info, &mc) })
+		if !c.async(func() { s.serveAndReply(ctx, c, info, &mc) }) {
+			c.reply(appendWireError(nil, m.ID, s.tooManyRequests()), answered)
+		}
 		return
 	}
 	s.serveAndReply(ctx, c, info, &m)
@@ -247,9 +251,9 @@ func (s *Server) serve(parent context.Context, sess *Session, r *request, b []by
 	}
 	if r.peer != nil {
 		if err := r.peer.track(r); err != nil {
-			r.errCode = CodeInternalError
-			return appendWireError(b, r.id, &Error{Code: CodeInternalError,
-				Message: fmt.Sprintf("Too many requests in flight: at most %d at a time; retry when earlier requests are answered", r.peer.limit)})
+			e := s.tooManyRequests()
+			r.errCode = e.Code
+			return appendWireError(b, r.id, e)
 		}
 		defer r.peer.untrack(r)
 	}
@@ -285,6 +289,12 @@ func (s *Server) serve(parent context.Context, sess *Session, r *request, b []by
 	}
 	b = r.proto.finish(s, b, resStart, r)
 	return append(b, '}')
+}
+
+// tooManyRequests refuses a request beyond Options.MaxInFlight.
+func (s *Server) tooManyRequests() *Error {
+	return &Error{Code: CodeInternalError,
+		Message: fmt.Sprintf("Too many requests in flight: at most %d at a time (Options.MaxInFlight); retry when earlier requests are answered", s.opts.MaxInFlight)}
 }
 
 // maxBatchConcurrency bounds the goroutines serving one batch's requests.

@@ -168,7 +168,7 @@ func (c *legacyConn) send(msg []byte) error {
 	return out.send(msg)
 }
 
-func (c *legacyConn) async(f func()) { go f() }
+func (c *legacyConn) async(f func()) bool { go f(); return true }
 
 // resumable: a session's requests outlive the POST that carried them.
 func (c *legacyConn) resumable() bool { return true }

@@ -211,7 +211,7 @@ func (c *postConn) validate(r *request) *Error {
 
 func (c *postConn) send(msg []byte) error { return c.ps.send(msg) }
 
-func (c *postConn) async(f func()) { f() }
+func (c *postConn) async(f func()) bool { f(); return true }
 
 // resumable reports whether the POST's answer can still reach the client
 // when its connection drops: a session's SSE stream kept in the event store.

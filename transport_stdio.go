@@ -249,14 +249,17 @@ func (c *stdioConn) validate(*request) *Error { return nil }
 func (c *stdioConn) send(msg []byte) error { return c.out.send(msg) }
 
 // async serves f on this goroutine after handing reading to a new one. It
-// first takes a slot: while Options.MaxInFlight requests are in flight,
-// reading waits.
-func (c *stdioConn) async(f func()) {
+// first takes a slot, held until the answer is written: with
+// Options.MaxInFlight requests in flight (running, or their answers waiting
+// for the client to read), the request is refused instead. The refusal is
+// written by this reader, so a client that stops reading its output stops
+// the reading of its input too.
+func (c *stdioConn) async(f func()) bool {
 	if c.slots != nil {
 		select {
 		case c.slots <- struct{}{}:
-		case <-c.stop:
-			return
+		default:
+			return false
 		}
 	}
 	c.handlers.Add(1)
@@ -268,6 +271,7 @@ func (c *stdioConn) async(f func()) {
 		c.handlers.Done()
 	}()
 	f()
+	return true
 }
 
 // resumable: the connection's requests end with its session.
