@@ -200,3 +200,7 @@ func register(t *testing.T, doc *openapi.Document, opts openapi.Options) (*fastm
 	}
 	return s, comps
 }
+
+func newServer() *fastmcp.Server {
+	return fastmcp.New(fastmcp.Options{Name: "openapi-test", Version: "1.0.0"})
+}

@@ -430,4 +430,3 @@ func (ps *petStore) hasUser(name string) bool {
 	defer ps.mu.Unlock()
 	return ps.users[name] != nil
 }
-

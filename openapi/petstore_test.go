@@ -176,7 +176,7 @@ func TestPetstoreTools(t *testing.T) {
 	t.Run("header parameter and empty answer", func(t *testing.T) {
 		res := call(t, cs, "deletePet", map[string]any{"petId": 2, "api_key": "delete-key"})
 		mustOK(t, res)
-		if got := textOf(res); got != "HTTP 200 OK (no content)" {
+		if got := textOf(res); got != "HTTP 200 OK (empty body)" {
 			t.Errorf("text %q", got)
 		}
 		req := store.rec.last(t)

@@ -73,7 +73,7 @@ func (op *operation) errorText(a *answer) string {
 // body that content, anything else a note of its size and type.
 func (op *operation) successResult(a *answer) *fastmcp.CallToolResult {
 	if len(bytes.TrimSpace(a.body)) == 0 {
-		return &fastmcp.CallToolResult{Content: []fastmcp.Content{fastmcp.Text(fmt.Sprintf("HTTP %s (no content)", a.statusText))}}
+		return &fastmcp.CallToolResult{Content: []fastmcp.Content{fastmcp.Text(fmt.Sprintf("HTTP %s (empty body)", a.statusText))}}
 	}
 	ct := mediaType(a.contentType)
 	if a.contentType == "" {
