@@ -19,6 +19,9 @@ import (
 // ten times the largest public descriptions (GitHub's REST API is ~12 MB).
 const DefaultMaxDocumentBytes = 32 << 20
 
+// maxDocumentBytes is DefaultMaxDocumentBytes, lowered by tests.
+var maxDocumentBytes int64 = DefaultMaxDocumentBytes
+
 // ErrUnsupportedVersion is returned by Parse for a document that is not
 // OpenAPI 3.x (Swagger 2.0 included).
 var ErrUnsupportedVersion = errors.New("openapi: only OpenAPI 3.0 and 3.1 documents are supported")
@@ -118,12 +121,16 @@ func Fetch(ctx context.Context, client *http.Client, rawURL string) (*Document, 
 	if resp.StatusCode/100 != 2 {
 		return nil, fmt.Errorf("openapi: fetching the document: %s answered %s", u.Redacted(), resp.Status)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, DefaultMaxDocumentBytes+1))
+	tooLarge := fmt.Errorf("openapi: the document at %s is larger than %d bytes", u.Redacted(), maxDocumentBytes)
+	if resp.ContentLength > maxDocumentBytes {
+		return nil, tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("openapi: fetching the document: %w", err)
 	}
-	if len(data) > DefaultMaxDocumentBytes {
-		return nil, fmt.Errorf("openapi: the document at %s is larger than %d bytes", u.Redacted(), DefaultMaxDocumentBytes)
+	if int64(len(data)) > maxDocumentBytes {
+		return nil, tooLarge
 	}
 	doc, err := Parse(data)
 	if err != nil {
