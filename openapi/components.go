@@ -191,7 +191,8 @@ func (b *builder) template(op *operation, inURI []*param) (Component, func(*fast
 
 // templateArgs turns the variables of a read URI into call arguments. Lists
 // (exploded query variables) are read from the URI's query itself, where
-// their items are apart.
+// their items are apart. A query variable left out takes its schema's
+// default, as the argument of a tool would.
 func templateArgs(uri string, values map[string]string, vars map[string]*param) (map[string]json.RawMessage, error) {
 	var query url.Values
 	if i := strings.IndexByte(uri, '?'); i >= 0 {
@@ -205,17 +206,17 @@ func templateArgs(uri string, values map[string]string, vars map[string]*param) 
 	for v, p := range vars {
 		var value any
 		if p.in == "query" && isArraySchema(p.schema) {
-			list, ok := query[v]
+			value = query[v]
+		} else if s, ok := values[v]; ok && (s != "" || p.in == "path") {
+			value = s
+		}
+		if value == nil || (p.in == "query" && isArraySchema(p.schema) && len(query[v]) == 0) {
+			// Left out: the schema's default, as a tool call would get.
+			d, ok := p.schema["default"]
 			if !ok {
 				continue
 			}
-			value = list
-		} else {
-			s, ok := values[v]
-			if !ok || (s == "" && p.in == "query") {
-				continue
-			}
-			value = s
+			value = d
 		}
 		raw, err := json.Marshal(value)
 		if err != nil {

@@ -416,3 +416,79 @@ func toMap(t *testing.T, v any) map[string]any {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Route maps: the first matching rule decides, by method, path, tag,
+// operationId or a function; unmatched operations are tools.
+func TestRouteMaps(t *testing.T) {
+	t.Parallel()
+	store, base := newPetStore(t)
+	doc := parseFile(t, "petstore.yaml")
+	routes := []openapi.RouteMap{
+		{Tags: []string{"user"}, Methods: []string{"delete", "PUT"}, Kind: openapi.Exclude},
+		{OperationIDs: []string{"findPetsByTags", "findPetsByStatus", "loginUser"}, Kind: openapi.AsResourceTemplate},
+		{Path: `^/store/`, Methods: []string{"GET"}, Kind: openapi.AsResourceTemplate},
+		{Match: func(op *openapi.Operation) bool { return op.BodyRequired && op.Method == "PUT" }, Kind: openapi.Exclude},
+		{Path: `^/user/log`, Kind: openapi.AsResource},
+	}
+	s, comps := register(t, doc, openapi.Options{BaseURL: base, Headers: http.Header{"Api_key": {"special-key"}}, RouteMaps: routes})
+	got := map[string]string{}
+	for _, c := range comps {
+		got[c.Operation.OperationID] = c.Kind.String() + " " + c.URI
+	}
+	want := map[string]string{
+		"deleteUser": "excluded ", "updateUser": "excluded ", // by tag and method
+		"findPetsByTags":   "resource template openapi://pet/findByTags{?tags*}",
+		"findPetsByStatus": "resource template openapi://pet/findByStatus{?status}",
+		"getInventory":     "resource openapi://store/inventory", // no parameter: a resource
+		"getOrderById":     "resource template openapi://store/order/{orderId}",
+		"updatePet":        "excluded ",
+		"loginUser":        "resource template openapi://user/login{?username,password}", // query parameters: a template
+		"logoutUser":       "resource openapi://user/logout",
+		"addPet":           "tool ",
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: %q, want %q", id, got[id], w)
+		}
+	}
+	cs := connect(t, serveMCP(t, s), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	res, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "openapi://pet/findByTags?tags=lazy&tags=good"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pets []pet
+	if err := json.Unmarshal([]byte(res.Contents[0].Text), &pets); err != nil || len(pets) != 2 {
+		t.Errorf("pets %s (%v)", res.Contents[0].Text, err)
+	}
+	if q := store.rec.last(t).Query; q != "tags=lazy&tags=good" {
+		t.Errorf("query %q", q)
+	}
+	if _, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "openapi://pet/findByStatus?status=sold"}); err != nil {
+		t.Fatal(err)
+	}
+	if q := store.rec.last(t).Query; q != "status=sold" {
+		t.Errorf("query %q", q)
+	}
+	// The schema's default fills a query variable the URI leaves out.
+	if _, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "openapi://pet/findByStatus"}); err != nil {
+		t.Fatal(err)
+	}
+	if q := store.rec.last(t).Query; q != "status=available" {
+		t.Errorf("query %q", q)
+	}
+	res, err = cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "openapi://user/login?username=user1&password=pw"})
+	if err != nil || !strings.Contains(res.Contents[0].Text, "logged in user session: user1") {
+		t.Errorf("login %+v %v", res, err)
+	}
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range tools.Tools {
+		if tool.Name == "deleteUser" || tool.Name == "updatePet" || tool.Name == "getInventory" {
+			t.Errorf("%s is listed as a tool", tool.Name)
+		}
+	}
+}
