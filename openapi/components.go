@@ -20,9 +20,17 @@ func (b *builder) tool(op *operation) (Component, func(*fastmcp.Server), error) 
 		return Component{}, nil, err
 	}
 	name := b.componentName(op.info)
+	desc := description(op.info)
+	if op.body != nil && op.body.flat && op.body.description != "" {
+		// The body's properties are arguments: its description would be lost.
+		if desc != "" {
+			desc += "\n\n"
+		}
+		desc += "Request body: " + op.body.description
+	}
 	t := fastmcp.Tool{
 		Name:        name,
-		Description: description(op.info),
+		Description: desc,
 		InputSchema: schema,
 		Annotations: annotations(op.method),
 	}

@@ -50,7 +50,7 @@ func TestPetstoreTools(t *testing.T) {
 
 	t.Run("schema and annotations", func(t *testing.T) {
 		add := tools["addPet"]
-		if add.Description != "Add a new pet to the store." {
+		if add.Description != "Add a new pet to the store.\n\nRequest body: Create a new pet in the store" {
 			t.Errorf("description %q", add.Description)
 		}
 		schema := toMap(t, add.InputSchema)

@@ -117,13 +117,31 @@ func newBuilder(doc *Document, opts Options) (*builder, error) {
 		}
 	}
 	b.rt = newRuntime(opts)
-	// A document-wide server problem fails now rather than on each call.
+	// A document-wide server problem fails now rather than on each call,
+	// unless every operation names a server of its own.
 	if opts.BaseURL == "" {
-		if _, err := b.baseURL(nil, nil); err != nil {
+		if _, err := b.baseURL(nil, nil); err != nil && !b.everyOperationHasServers() {
 			return nil, err
 		}
 	}
 	return b, nil
+}
+
+// everyOperationHasServers reports whether each operation has servers of
+// its own or of its path.
+func (b *builder) everyOperationHasServers() bool {
+	for _, path := range b.doc.t.Paths.Keys() {
+		item := b.doc.t.Paths.Value(path)
+		if item == nil || len(item.Servers) > 0 {
+			continue
+		}
+		for _, kop := range item.Operations() {
+			if kop != nil && (kop.Servers == nil || len(*kop.Servers) == 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 var methodOrder = []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete,
@@ -480,10 +498,12 @@ func (b *builder) parameter(p *openapi3.Parameter) (*param, error) {
 		return nil, fmt.Errorf("parameter %q is in %q, not path, query, header or cookie", p.Name, p.In)
 	}
 	pp := &param{name: p.Name, in: p.In, required: p.Required || p.In == "path", allowReserved: p.AllowReserved, allowEmpty: p.AllowEmptyValue}
-	pp.style, pp.explode = defaultStyle(p.In), p.In == "query" || p.In == "cookie"
+	pp.style = defaultStyle(p.In)
 	if p.Style != "" {
 		pp.style = p.Style
 	}
+	// OpenAPI: explode defaults to true for the form style only.
+	pp.explode = pp.style == "form"
 	if p.Explode != nil {
 		pp.explode = *p.Explode
 	}
