@@ -70,22 +70,26 @@
 // # The parser
 //
 // Documents are parsed with github.com/getkin/kin-openapi, measured against
-// github.com/pb33f/libopenapi on the same documents (Go 1.26, 2 cores):
+// github.com/pb33f/libopenapi on the same documents (Go 1.26, 2 cores, one
+// run of go test -bench, best of 3):
 //
 //	                                       kin-openapi v0.153.0   libopenapi v0.42.5
-//	modules added to `go list -m all`       15                     13
-//	modules linked into a binary            4                      7
-//	binary size added to a fastmcp server   +3.4 MB                +9.0 MB
-//	parse, Swagger Petstore 3 (23 KB YAML)  2.8 ms                 4.8 ms
-//	parse, Twilio API v2010 (1.9 MB JSON)   500 ms                 58 ms
-//	parse, Twilio API v2010 (1.5 MB YAML)   116 ms                 93 ms
-//	parse, Box Platform API (1.8 MB JSON)   263 ms                 84 ms
+//	modules added to `go list -m all` of   15                     13
+//	  a module importing fastmcp
+//	modules linked into a binary           6                      7
+//	binary size added to a fastmcp server  +3.4 MB                +9.0 MB
+//	parse, Swagger Petstore 3 (23 KB YAML) 2.8 ms                 4.8 ms
+//	parse, Twilio API v2010 (1.9 MB JSON)  500 ms                 58 ms
+//	parse, Twilio API v2010 (1.5 MB YAML)  116 ms                 93 ms
+//	parse, Box Platform API (1.8 MB JSON)  263 ms                 84 ms
 //
-// Both read 3.0 and 3.1 (type lists, const, prefixItems, examples,
-// exclusiveMinimum numbers), refuse external references by default and
-// survive cyclic references, YAML alias bombs and 200,000-deep nesting.
-// kin-openapi was chosen for the smaller binary and dependency set, and
+// Both read 3.0 and 3.1 (type lists, const, prefixItems, examples, numeric
+// exclusiveMinimum), refuse external references by default, and survive
+// cyclic references, YAML alias bombs and 200,000-deep nesting.
+// kin-openapi was chosen for the binary and dependency set it adds, and
 // because references stay visible ({"$ref": ...}) when its schemas are
-// marshalled, which is what the translation to $defs needs. A large JSON
-// document costs it a fraction of a second at start-up, once.
+// marshalled, which the translation to $defs builds on. Its cost is start-up
+// time on large JSON documents (it tries YAML first): a fraction of a second,
+// once. With it, Register makes tools of all 197 operations of Twilio's
+// document and all 296 of Box's, none skipped, in about 0.4 s each.
 package openapi

@@ -15,8 +15,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// DefaultMaxDocumentBytes is the largest document Fetch reads: 32 MiB, about
-// ten times the largest public descriptions (GitHub's REST API is ~12 MB).
+// DefaultMaxDocumentBytes is the largest document Fetch reads: 32 MiB. It is
+// a bound, not a target: public API descriptions run to a few megabytes
+// (Twilio's is 1.9 MB); a larger answer is a mistake or an attack.
 const DefaultMaxDocumentBytes = 32 << 20
 
 // maxDocumentBytes is DefaultMaxDocumentBytes, lowered by tests.
@@ -25,6 +26,11 @@ var maxDocumentBytes int64 = DefaultMaxDocumentBytes
 // ErrUnsupportedVersion is returned by Parse for a document that is not
 // OpenAPI 3.x (Swagger 2.0 included).
 var ErrUnsupportedVersion = errors.New("openapi: only OpenAPI 3.0 and 3.1 documents are supported")
+
+// ErrNoBaseURL is returned by Register when the document gives no absolute
+// http(s) server URL (none, a relative one without Document.Location, a
+// variable without a default) and Options.BaseURL is empty.
+var ErrNoBaseURL = errors.New("openapi: no base URL for the API")
 
 // Document is a parsed OpenAPI 3.0 or 3.1 description. Make one with Parse or
 // Fetch; it is read-only afterwards and safe to register on several servers.

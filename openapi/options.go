@@ -96,10 +96,10 @@ const (
 	// AsTool makes the operation a tool (the default). Its arguments are
 	// the operation's parameters and body.
 	AsTool Kind = iota
-	// AsResource makes the operation a resource read at a fixed URI: a GET
-	// without required parameters, the optional ones left out. An operation
-	// with required path or query parameters becomes a template instead; one
-	// that needs a body, a header or a cookie stays a tool.
+	// AsResource makes the operation (a GET, normally) a resource read at a
+	// fixed URI, its optional parameters left out. An operation with
+	// required path or query parameters becomes a template instead; one that
+	// needs a body, a header or a cookie stays a tool.
 	AsResource
 	// AsResourceTemplate makes the operation a resource template: its path
 	// parameters are the template's path variables, its query parameters

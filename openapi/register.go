@@ -44,8 +44,8 @@ type Component struct {
 //
 // It returns one Component per operation. An operation that cannot be
 // registered (see Component.Err) is skipped; the others are registered. The
-// error is for the document as a whole: no usable server URL and no
-// Options.BaseURL. Nothing is registered then. Register panics on a malformed
+// error is for the document as a whole: ErrNoBaseURL when it gives no usable
+// server URL and Options.BaseURL is empty. Nothing is registered then. Register panics on a malformed
 // Options.BaseURL or RouteMap.Path, like other registration errors of
 // programs.
 func Register(s *fastmcp.Server, doc *Document, opts Options) ([]Component, error) {
@@ -452,20 +452,20 @@ func (b *builder) baseURL(item *openapi3.PathItem, kop *openapi3.Operation) (str
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("openapi: server URL %q: %v", raw, err)
+		return "", fmt.Errorf("%w: server URL %q: %v", ErrNoBaseURL, raw, err)
 	}
 	if !u.IsAbs() {
 		if b.doc.Location == "" {
-			return "", fmt.Errorf("openapi: the document's server URL %q is relative and its location is unknown: set Options.BaseURL or Document.Location", raw)
+			return "", fmt.Errorf("%w: the document's server URL %q is relative and its location is unknown: set Options.BaseURL or Document.Location", ErrNoBaseURL, raw)
 		}
 		loc, err := url.Parse(b.doc.Location)
 		if err != nil {
-			return "", fmt.Errorf("openapi: Document.Location %q: %v", b.doc.Location, err)
+			return "", fmt.Errorf("%w: Document.Location %q: %v", ErrNoBaseURL, b.doc.Location, err)
 		}
 		u = loc.ResolveReference(u)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("openapi: server URL %q is not an http(s) URL: set Options.BaseURL", u.Redacted())
+		return "", fmt.Errorf("%w: server URL %q is not an http(s) URL: set Options.BaseURL", ErrNoBaseURL, u.Redacted())
 	}
 	return strings.TrimRight(stripQuery(u.String()), "/"), nil
 }
@@ -483,7 +483,7 @@ func expandServer(s *openapi3.Server) (string, error) {
 	for _, name := range pathVariables(raw) {
 		v, ok := s.Variables[name]
 		if !ok || v == nil {
-			return "", fmt.Errorf("openapi: server URL %q: variable {%s} has no default", s.URL, name)
+			return "", fmt.Errorf("%w: server URL %q: variable {%s} has no default", ErrNoBaseURL, s.URL, name)
 		}
 		raw = strings.ReplaceAll(raw, "{"+name+"}", v.Default)
 	}

@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"encoding/json"
 	"io"
@@ -266,7 +267,7 @@ func TestRelativeServerNeedsLocation(t *testing.T) {
 	t.Parallel()
 	doc := parseFile(t, "widgets.yaml")
 	_, err := openapi.Register(newServer(), doc, openapi.Options{})
-	if err == nil || !strings.Contains(err.Error(), "relative") {
+	if !errors.Is(err, openapi.ErrNoBaseURL) || !strings.Contains(err.Error(), "relative") {
 		t.Fatalf("err = %v", err)
 	}
 	comps, err := openapi.Register(newServer(), doc, openapi.Options{BaseURL: "http://127.0.0.1:1/api"})
