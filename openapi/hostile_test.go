@@ -174,6 +174,11 @@ paths:
     get:
       operationId: "` + strings.Repeat("x", 300) + `"
       responses: {"200": {description: ok}}
+  "{host}":
+    get:
+      operationId: hostInPath
+      parameters: [{name: host, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: ok}}
   /f:
     post:
       operationId: "!!!"
@@ -199,7 +204,8 @@ func TestHostileDocument(t *testing.T) {
 	var names []string
 	for _, c := range comps {
 		if c.Err != nil {
-			if c.Operation.Path != "/f" || !strings.Contains(c.Err.Error(), "multipart/form-data") {
+			if !(c.Operation.Path == "/f" && strings.Contains(c.Err.Error(), "multipart/form-data")) &&
+				!(c.Operation.Path == "{host}" && strings.Contains(c.Err.Error(), "does not begin with /")) {
 				t.Errorf("%s skipped: %v", c.Operation.Path, c.Err)
 			}
 			continue

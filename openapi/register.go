@@ -344,6 +344,11 @@ func truncate(s string, n int) string {
 // operation gathers what calling an operation needs: its URL, parameters,
 // body and accepted media types.
 func (b *builder) operation(path, method string, item *openapi3.PathItem, kop *openapi3.Operation, info *Operation) (*operation, error) {
+	if !strings.HasPrefix(path, "/") {
+		// Appended to the base URL, it could change the host
+		// ("https://api.test" + "{x}").
+		return nil, errors.New("the path does not begin with /")
+	}
 	base, err := b.baseURL(item, kop)
 	if err != nil {
 		return nil, err

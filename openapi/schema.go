@@ -114,109 +114,9 @@ func (c *converter) convertObject(n map[string]any, inPlace bool, rc *refCollect
 	for k, v := range n {
 		switch {
 		case k == "$ref" || strings.HasPrefix(k, "x-") || slices.Contains(dropped, k):
-		case slices.Contains(inPlaceSingle, k):
-			out[k] = c.convert(v, inPlace, rc)
-		case slices.Contains(inPlaceLists, k):
-			if list, ok := v.([]any); ok {
-				conv := make([]any, len(list))
-				for i, s := range list {
-					conv[i] = c.convert(s, inPlace, rc)
-				}
-				out[k] = conv
-			}
-		case k == "dependentSchemas":
-			if m, ok := v.(map[string]any); ok {
-				conv := make(map[string]any, len(m))
-				for name, s := range m {
-					conv[name] = c.convert(s, inPlace, rc)
-				}
-				out[k] = conv
-			}
-		case slices.Contains(nestedSingle, k):
-			if k == "items" {
-				if list, ok := v.([]any); ok {
-					// Draft 4 tuple form: the 2020-12 keyword is prefixItems.
-					conv := make([]any, len(list))
-					for i, s := range list {
-						conv[i] = c.convert(s, false, rc)
-					}
-					out["prefixItems"] = conv
-					continue
-				}
-			}
-			out[k] = c.convert(v, false, rc)
-		case k == "prefixItems":
-			if list, ok := v.([]any); ok {
-				conv := make([]any, len(list))
-				for i, s := range list {
-					conv[i] = c.convert(s, false, rc)
-				}
-				out[k] = conv
-			}
-		case k == "properties":
-			if m, ok := v.(map[string]any); ok {
-				conv := make(map[string]any, len(m))
-				for name, s := range m {
-					if isReadOnly(s) {
-						continue
-					}
-					conv[name] = c.convert(s, false, rc)
-				}
-				out[k] = conv
-			}
-		case k == "patternProperties":
-			if m, ok := v.(map[string]any); ok {
-				conv := make(map[string]any, len(m))
-				for pattern, s := range m {
-					if _, err := regexp.Compile(pattern); err != nil {
-						continue
-					}
-					conv[pattern] = c.convert(s, false, rc)
-				}
-				out[k] = conv
-			}
-		case k == "type":
-			if t := validTypes(v); t != nil {
-				out[k] = t
-			}
-		case k == "pattern":
-			if p, ok := v.(string); ok {
-				if _, err := regexp.Compile(p); err == nil {
-					out[k] = p
-				}
-			}
-		case k == "required":
-			if list, ok := v.([]any); ok {
-				req := make([]any, 0, len(list))
-				for _, r := range list {
-					if s, ok := r.(string); ok && !slices.Contains(req, any(s)) {
-						req = append(req, s)
-					}
-				}
-				out[k] = req
-			}
-		case k == "exclusiveMinimum" || k == "exclusiveMaximum":
-			if b, ok := v.(bool); ok {
-				// OpenAPI 3.0: a flag on minimum/maximum.
-				bound := "minimum"
-				if k == "exclusiveMaximum" {
-					bound = "maximum"
-				}
-				if b {
-					if m, ok := n[bound]; ok {
-						out[k] = m
-					}
-				}
-				continue
-			}
-			out[k] = v
-		case k == "minimum" || k == "maximum":
-			if b, ok := n["exclusive"+strings.ToUpper(k[:1])+k[1:]].(bool); ok && b {
-				continue // became exclusiveMinimum/exclusiveMaximum above
-			}
-			out[k] = v
+		case c.convertSubschemas(out, k, v, inPlace, rc):
 		default:
-			out[k] = v
+			convertAssertion(out, n, k, v)
 		}
 	}
 	if orig, ok := n["properties"].(map[string]any); ok {
@@ -246,6 +146,111 @@ func (c *converter) convertObject(n map[string]any, inPlace bool, rc *refCollect
 		delete(out, "default")
 	}
 	return out
+}
+
+// convertSubschemas converts keyword k when its value holds subschemas, into
+// out, and reports whether it did.
+func (c *converter) convertSubschemas(out map[string]any, k string, v any, inPlace bool, rc *refCollector) bool {
+	list := func(v any, inPlace bool) []any {
+		l, _ := v.([]any)
+		conv := make([]any, len(l))
+		for i, s := range l {
+			conv[i] = c.convert(s, inPlace, rc)
+		}
+		return conv
+	}
+	object := func(v any, keep func(name string, s any) bool, inPlace bool) map[string]any {
+		m, _ := v.(map[string]any)
+		conv := make(map[string]any, len(m))
+		for name, s := range m {
+			if keep(name, s) {
+				conv[name] = c.convert(s, inPlace, rc)
+			}
+		}
+		return conv
+	}
+	all := func(string, any) bool { return true }
+	switch {
+	case slices.Contains(inPlaceSingle, k):
+		out[k] = c.convert(v, inPlace, rc)
+	case slices.Contains(inPlaceLists, k):
+		// The validator refuses an empty allOf, anyOf or oneOf; one that is
+		// not a list is not a schema: both are left out.
+		if l := list(v, inPlace); len(l) > 0 {
+			out[k] = l
+		}
+	case k == "dependentSchemas":
+		out[k] = object(v, all, inPlace)
+	case k == "items":
+		if _, ok := v.([]any); ok {
+			// Draft 4 tuple form: the 2020-12 keyword is prefixItems.
+			out["prefixItems"] = list(v, false)
+		} else {
+			out[k] = c.convert(v, false, rc)
+		}
+	case slices.Contains(nestedSingle, k):
+		out[k] = c.convert(v, false, rc)
+	case k == "prefixItems":
+		out[k] = list(v, false)
+	case k == "properties":
+		out[k] = object(v, func(_ string, s any) bool { return !isReadOnly(s) }, false)
+	case k == "patternProperties":
+		out[k] = object(v, func(pattern string, _ any) bool {
+			_, err := regexp.Compile(pattern)
+			return err == nil
+		}, false)
+	default:
+		return false
+	}
+	return true
+}
+
+// convertAssertion copies keyword k of schema n into out, translated or
+// dropped when Go's validator could not use it.
+func convertAssertion(out, n map[string]any, k string, v any) {
+	switch k {
+	case "type":
+		if t := validTypes(v); t != nil {
+			out[k] = t
+		}
+	case "pattern":
+		if p, ok := v.(string); ok {
+			if _, err := regexp.Compile(p); err == nil {
+				out[k] = p
+			}
+		}
+	case "required":
+		if list, ok := v.([]any); ok {
+			req := make([]any, 0, len(list))
+			for _, r := range list {
+				if s, ok := r.(string); ok && !slices.Contains(req, any(s)) {
+					req = append(req, s)
+				}
+			}
+			out[k] = req
+		}
+	case "exclusiveMinimum", "exclusiveMaximum":
+		b, isFlag := v.(bool)
+		if !isFlag {
+			out[k] = v
+			return
+		}
+		// OpenAPI 3.0: a flag on minimum/maximum.
+		bound := "minimum"
+		if k == "exclusiveMaximum" {
+			bound = "maximum"
+		}
+		if m, ok := n[bound]; ok && b {
+			out[k] = m
+		}
+	case "minimum", "maximum":
+		if b, ok := n["exclusive"+strings.ToUpper(k[:1])+k[1:]].(bool); ok && b {
+			return // became exclusiveMinimum/exclusiveMaximum
+		}
+		out[k] = v
+	default:
+		out[k] = v
+	}
 }
 
 // def returns the $defs name of the schema ref points to, converting it the

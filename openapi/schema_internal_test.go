@@ -76,6 +76,7 @@ func TestConvertSchema(t *testing.T) {
 		{"boolean schemas", "3.1.0", `{"type":"object","properties":{"any":true,"none":false},"additionalProperties":false}`,
 			`{"type":"object","properties":{"any":true,"none":false},"additionalProperties":false}`, nil},
 		{"required cleaned", "3.0.3", `{"type":"object","required":["a","a",5]}`, `{"type":"object","required":["a"]}`, nil},
+		{"empty or malformed compositions", "3.0.3", `{"allOf":[],"anyOf":{"type":"string"},"oneOf":[{"type":"string"}]}`, `{"oneOf":[{"type":"string"}]}`, nil},
 		{"not a schema", "3.0.3", `{"type":"object","properties":{"a":"string"}}`, `{"type":"object","properties":{"a":{}}}`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
