@@ -33,7 +33,8 @@ type Component struct {
 }
 
 // Register adds the operations of doc to s: each becomes a tool, a resource
-// or a resource template, as opts.RouteMaps decide (by default, a tool).
+// or a resource template, as opts.RouteMaps decide (by default, a tool),
+// replacing any of the server's with the same name, URI or URI template.
 // Connected clients are told the lists changed.
 //
 // Tool names come from operationIds, made safe ([A-Za-z0-9_-], at most 64
