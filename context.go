@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"time"
 )
@@ -81,6 +82,17 @@ func (c *Context) RemoteAddr() string {
 		return ""
 	}
 	return c.req.conn.info().remoteAddr
+}
+
+// HTTPRequest returns the HTTP request that carried the request (the POST;
+// for a legacy HTTP+SSE session, the POST to its messages endpoint), or nil on
+// stdio and outside a request. Its body has been read: use it for headers and
+// connection details. Do not keep it after the handler returns.
+func (c *Context) HTTPRequest() *http.Request {
+	if c.req.conn == nil {
+		return nil
+	}
+	return c.req.conn.info().httpRequest
 }
 
 // Server returns the server serving the request.

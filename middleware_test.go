@@ -366,3 +366,31 @@ func TestMiddlewareWithContext(t *testing.T) {
 		t.Fatalf("value: %v %v", res, err)
 	}
 }
+
+// A handler learns the transport, the client's address and the HTTP request
+// that carried the call.
+func TestContextTransportDetails(t *testing.T) {
+	t.Parallel()
+	s := testkit.NewServer(t, fastmcp.Options{})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "where"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		hr := ctx.HTTPRequest()
+		if hr == nil {
+			return ctx.Transport() + " " + ctx.RemoteAddr(), nil
+		}
+		return ctx.Transport() + " " + hr.Header.Get("X-Trace") + " " + fmt.Sprint(ctx.RemoteAddr() == hr.RemoteAddr && ctx.RemoteAddr() != ""), nil
+	})
+	h := s.Handler(fastmcp.HTTP{})
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); h.Close() })
+
+	c := testkit.Connect(t, s, nil)
+	res, err := c.CallTool(testkit.Context(t), "where", nil)
+	if err != nil || fastmcptest.Text(res) != "stdio " {
+		t.Errorf("stdio: %q %v", fastmcptest.Text(res), err)
+	}
+	hdr := map[string]string{"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "where", "X-Trace": "t-1"}
+	_, msg := mwPost(t, srv.URL+"/mcp", hdr, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"where",`+mwModernMeta+`}}`)
+	if got := fmt.Sprint(msg["result"]); !strings.Contains(got, "streamable-http t-1 true") {
+		t.Errorf("http: %v", msg)
+	}
+}

@@ -1,6 +1,7 @@
 package fastmcp
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -136,6 +137,9 @@ type connInfo struct {
 	// transport names the transport (Context.Transport); remoteAddr is
 	// the client's network address, "" when there is none (stdio).
 	transport, remoteAddr string
+	// httpRequest is the HTTP request that carried the message, nil on
+	// stdio (Context.HTTPRequest).
+	httpRequest *http.Request
 }
 
 // chooseProtocol decides the era of a request from its _meta and what the

@@ -151,7 +151,7 @@ type legacyConn struct {
 
 func (c *legacyConn) info() connInfo {
 	return connInfo{sessionID: true, noModern: true, concurrent: true, streams: true, stop: c.h.stopping,
-		transport: TransportSSE, remoteAddr: c.r.RemoteAddr}
+		transport: TransportSSE, remoteAddr: c.r.RemoteAddr, httpRequest: c.r}
 }
 
 func (c *legacyConn) session(bool) (*Session, bool) { return c.hs.sess, true }

@@ -141,12 +141,13 @@ func headerValue(h http.Header, canonicalKey string) string {
 
 func (c *postConn) info() connInfo {
 	return connInfo{
-		header:     c.version,
-		sessionID:  headerValue(c.r.Header, "Mcp-Session-Id") != "",
-		streams:    c.ps.allowSSE,
-		stop:       c.h.stopping,
-		transport:  TransportStreamableHTTP,
-		remoteAddr: c.r.RemoteAddr,
+		header:      c.version,
+		sessionID:   headerValue(c.r.Header, "Mcp-Session-Id") != "",
+		streams:     c.ps.allowSSE,
+		stop:        c.h.stopping,
+		transport:   TransportStreamableHTTP,
+		remoteAddr:  c.r.RemoteAddr,
+		httpRequest: c.r,
 	}
 }
 
