@@ -472,3 +472,27 @@ func TestCapabilityErrorsShown(t *testing.T) {
 		t.Errorf("prompt: %v (code %d)", err, code)
 	}
 }
+
+// Secrets rotate without refusing what clients hold: a server whose
+// PreviousSecrets hold the old secret accepts requestState and handles the
+// old secret minted, and mints new ones with its new Secret, which a server
+// with only the old secret refuses.
+func TestMRTRSecretRotation(t *testing.T) {
+	t.Parallel()
+	oldSecret, newSecret := []byte(strings.Repeat("o", 32)), []byte(strings.Repeat("n", 32))
+	before := func() *mdClient { _, c := mrtrServer(t, fastmcp.Options{Secret: oldSecret}); return c }()
+	rotated := func() *mdClient {
+		_, c := mrtrServer(t, fastmcp.Options{Secret: newSecret, PreviousSecrets: [][]byte{oldSecret}})
+		return c
+	}()
+	ok := map[string]any{"elicitation-1": mdAccepted}
+	r1 := before.round("form", nil, nil, "")
+	if r := rotated.round("form", nil, ok, r1.RequestState); r.text() != "accept: Ada" {
+		t.Errorf("state minted with the previous secret: %q", r.text())
+	}
+	r2 := rotated.round("form", nil, nil, "")
+	if r := rotated.round("form", nil, ok, r2.RequestState); r.text() != "accept: Ada" {
+		t.Errorf("state minted with the new secret: %q", r.text())
+	}
+	before.send(mdReq{method: "tools/call", params: map[string]any{"name": "form", "inputResponses": ok, "requestState": r2.RequestState}}).wantError(t, 200, -32602)
+}

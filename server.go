@@ -113,6 +113,14 @@ type Options struct {
 	// the same clients, and keep it across restarts.
 	Secret []byte
 
+	// PreviousSecrets are secrets that were Secret before a rotation,
+	// newest first: tokens they minted are still accepted until they expire,
+	// while new tokens use Secret. To rotate, put the current Secret first
+	// here and set a new Secret, on every replica; drop an old secret once
+	// the tokens it minted have expired (RequestStateTTL, the handles' TTL).
+	// Each must be at least 32 bytes. Default: none.
+	PreviousSecrets [][]byte
+
 	// RequestStateTTL is how long the requestState of an input_required
 	// result stays valid: the client must retry within it. Default 10
 	// minutes.
@@ -209,7 +217,7 @@ type Server struct {
 	disc      discover
 	infoOnce  sync.Once
 	infoMeta  []byte
-	keys      tokenKeys
+	keys      keyRing
 	listeners listeners
 }
 
@@ -265,7 +273,7 @@ func New(opts Options) *Server {
 	if s.stateStore == nil {
 		s.stateStore = NewMemoryStateStore()
 	}
-	s.keys = deriveKeys(opts.Secret)
+	s.keys = newKeyRing(opts.Secret, opts.PreviousSecrets)
 	s.methods = s.newMethodTables()
 	return s
 }
