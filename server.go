@@ -80,9 +80,13 @@ type Options struct {
 	// Default: none; every client is accepted and has no auth data.
 	Authenticate Authenticator
 
-	// StateStore keeps session state (Session.State). Default: in memory
-	// (NewMemoryStateStore).
+	// StateStore keeps session state (Session.State). Default: Store.State,
+	// else in memory (NewMemoryStateStore).
 	StateStore StateStore
+
+	// Store holds what replicas of the server share (see Store). Default:
+	// nil, everything in the process.
+	Store *Store
 
 	// RateLimits turns on rate limiting of tool calls and HTTP requests (see
 	// RateLimits). Default: off.
@@ -270,6 +274,9 @@ func New(opts Options) *Server {
 		s.logger = slog.Default()
 	}
 	s.stateStore = opts.StateStore
+	if s.stateStore == nil && opts.Store != nil {
+		s.stateStore = opts.Store.State
+	}
 	if s.stateStore == nil {
 		s.stateStore = NewMemoryStateStore()
 	}
