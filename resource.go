@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/yosida95/uritemplate/v3"
+
+	"github.com/fastmcp-go/fastmcp/internal/schema"
 )
 
 // Resource is a piece of data the server exposes at a fixed URI. Register one
@@ -320,7 +322,7 @@ func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, 
 				enums[name] = append(enums[name], strings.TrimSpace(v))
 			}
 		}
-		switch derefType(f.Type).Kind() {
+		switch schema.DerefType(f.Type).Kind() {
 		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 		case reflect.Slice:

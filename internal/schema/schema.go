@@ -1,4 +1,8 @@
-package fastmcp
+// Package schema infers JSON Schemas from Go types, with FastMCP's struct
+// tags, and validates and decodes tool arguments against them. It depends on
+// nothing else in FastMCP but its JSON-RPC scanner, so the root package's tools,
+// prompts, resources and elicitation share one implementation.
+package schema
 
 import (
 	"bytes"
@@ -37,27 +41,30 @@ import (
 //
 // A malformed tag panics at registration, like any other programmer error.
 
+// RawMessageType is the type of json.RawMessage, which stands for any JSON
+// value.
+var RawMessageType = reflect.TypeFor[json.RawMessage]()
+
 var (
-	rawMessageType = reflect.TypeFor[json.RawMessage]()
-	timeType       = reflect.TypeFor[time.Time]()
-	durationType   = reflect.TypeFor[time.Duration]()
-	bytesType      = reflect.TypeFor[[]byte]()
+	timeType     = reflect.TypeFor[time.Time]()
+	durationType = reflect.TypeFor[time.Duration]()
+	bytesType    = reflect.TypeFor[[]byte]()
 )
 
 // typeSchemas are the schemas of types whose JSON form is not what their Go
 // structure suggests.
 func typeSchemas() map[reflect.Type]*jsonschema.Schema {
 	return map[reflect.Type]*jsonschema.Schema{
-		rawMessageType:                    {},
-		reflect.PointerTo(rawMessageType): {},
+		RawMessageType:                    {},
+		reflect.PointerTo(RawMessageType): {},
 		timeType:                          {Type: "string", Format: "date-time"},
 		durationType:                      {Type: "integer", Description: "duration in nanoseconds"},
 		bytesType:                         {Types: []string{"null", "string"}, ContentEncoding: "base64"},
 	}
 }
 
-// schemaFor infers the schema of t, with FastMCP's struct tags applied.
-func schemaFor(t reflect.Type) (*jsonschema.Schema, error) {
+// For infers the schema of t, with FastMCP's struct tags applied.
+func For(t reflect.Type) (*jsonschema.Schema, error) {
 	s, err := jsonschema.ForType(t, &jsonschema.ForOptions{TypeSchemas: typeSchemas()})
 	if err != nil {
 		return nil, err
@@ -126,7 +133,7 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 	}
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array:
-		if t != rawMessageType {
+		if t != RawMessageType {
 			return applyTags(s.Items, t.Elem(), seen)
 		}
 	case reflect.Map:
@@ -167,18 +174,18 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 			if prop == nil {
 				continue
 			}
-			if derefType(f.Type) == rawMessageType {
+			if DerefType(f.Type) == RawMessageType {
 				// Any JSON value, null included.
 				*prop = jsonschema.Schema{Description: prop.Description, Title: prop.Title}
 			}
 			if hasOption(opts, "string") {
 				// ",string" puts a number or boolean in a JSON string.
-				switch k := derefType(f.Type).Kind(); {
+				switch k := DerefType(f.Type).Kind(); {
 				case k == reflect.Bool || (k >= reflect.Int && k <= reflect.Float64):
 					*prop = jsonschema.Schema{Type: "string", Description: prop.Description, Title: prop.Title}
 				}
 			}
-			if k := derefType(f.Type).Kind(); k == reflect.Map && prop.Type == "object" {
+			if k := DerefType(f.Type).Kind(); k == reflect.Map && prop.Type == "object" {
 				// A nil map encodes as null.
 				prop.Type, prop.Types = "", []string{"null", "object"}
 			}
@@ -197,7 +204,8 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 	return nil
 }
 
-func derefType(t reflect.Type) reflect.Type {
+// DerefType returns t with its pointers removed.
+func DerefType(t reflect.Type) reflect.Type {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -219,7 +227,7 @@ func hasOption(opts, name string) bool {
 // flattened the embedded struct field f, to hold it as the nested property
 // name, as encoding/json encodes it.
 func nestEmbedded(s *jsonschema.Schema, t reflect.Type, f reflect.StructField, name, opts string) error {
-	inner, err := jsonschema.ForType(derefType(f.Type), &jsonschema.ForOptions{TypeSchemas: typeSchemas()})
+	inner, err := jsonschema.ForType(DerefType(f.Type), &jsonschema.ForOptions{TypeSchemas: typeSchemas()})
 	if err != nil {
 		return err
 	}
@@ -276,7 +284,7 @@ func applyFieldTags(p *jsonschema.Schema, f reflect.StructField) (hasDefault boo
 			target, et = p.Items, ft.Elem()
 		}
 		for _, item := range strings.Split(v, ",") {
-			val, err := parseTagValue(strings.TrimSpace(item), et)
+			val, err := ParseTagValue(strings.TrimSpace(item), et)
 			if err != nil {
 				return false, fmt.Errorf("enum: %w", err)
 			}
@@ -284,7 +292,7 @@ func applyFieldTags(p *jsonschema.Schema, f reflect.StructField) (hasDefault boo
 		}
 	}
 	if v, ok := tag.Lookup("default"); ok {
-		val, err := parseTagValue(v, ft)
+		val, err := ParseTagValue(v, ft)
 		if err != nil {
 			return false, fmt.Errorf("default: %w", err)
 		}
@@ -343,8 +351,8 @@ func applyFieldTags(p *jsonschema.Schema, f reflect.StructField) (hasDefault boo
 	return hasDefault, nil
 }
 
-// parseTagValue parses a tag's text as a value of Go type t.
-func parseTagValue(s string, t reflect.Type) (any, error) {
+// ParseTagValue parses a tag's text as a value of Go type t.
+func ParseTagValue(s string, t reflect.Type) (any, error) {
 	switch t.Kind() {
 	case reflect.String:
 		return s, nil
@@ -389,10 +397,10 @@ func hasDefaults(s *jsonschema.Schema) bool {
 	return hasDefaults(s.Items) || hasDefaults(s.AdditionalProperties)
 }
 
-// wireSchema encodes a schema for tools/list. Boolean subschemas under
+// Marshal encodes a schema for tools/list. Boolean subschemas under
 // "properties" and "items" become {} (the same meaning), because widely used
 // clients reject boolean property schemas.
-func wireSchema(s *jsonschema.Schema) (json.RawMessage, error) {
+func Marshal(s *jsonschema.Schema) (json.RawMessage, error) {
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return nil, err
@@ -442,12 +450,12 @@ func fixBooleanSchemas(v any) {
 	}
 }
 
-// schemaFromAny turns a schema given by the user (a *jsonschema.Schema, a
+// FromAny turns a schema given by the user (a *jsonschema.Schema, a
 // jsonschema.Schema, json.RawMessage, []byte, string or any JSON-encodable
 // value such as map[string]any) into its wire form and a parsed Schema. The
 // wire form is the user's JSON unchanged, so keywords such as $schema, $defs and
 // $ref pass through as written.
-func schemaFromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
+func FromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
 	var raw json.RawMessage
 	switch v := v.(type) {
 	case *jsonschema.Schema:
@@ -457,7 +465,7 @@ func schemaFromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
 		// jsonschema-go encodes an empty subschema as true; clients expect
 		// {} in properties, which means the same.
 		var err error
-		if raw, err = wireSchema(v); err != nil {
+		if raw, err = Marshal(v); err != nil {
 			return nil, nil, err
 		}
 	case json.RawMessage:
@@ -486,9 +494,9 @@ func schemaFromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
 	return compact.Bytes(), &s, nil
 }
 
-// formatValidationError turns a jsonschema-go validation error into a message
+// FormatValidationError turns a jsonschema-go validation error into a message
 // that names the offending field: `a: type: "x" has type "string", want "number"`.
-func formatValidationError(err error) string {
+func FormatValidationError(err error) string {
 	msg := err.Error()
 	path := ""
 	for {

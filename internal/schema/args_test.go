@@ -1,4 +1,4 @@
-package fastmcp
+package schema
 
 import (
 	"encoding/json"
@@ -32,9 +32,9 @@ type diffPlain struct {
 	B float64 `json:"b"`
 }
 
-func diffCodecs[In any](t *testing.T) (*argCodec[In], *argCodec[In]) {
+func diffCodecs[In any](t *testing.T) (*Args[In], *Args[In]) {
 	t.Helper()
-	fast, err := newArgCodec[In](nil)
+	fast, err := NewArgs[In](nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +46,10 @@ func diffCodecs[In any](t *testing.T) (*argCodec[In], *argCodec[In]) {
 	return fast, &general
 }
 
-func checkSame[In any](t *testing.T, fast, general *argCodec[In], raw string) {
+func checkSame[In any](t *testing.T, fast, general *Args[In], raw string) {
 	t.Helper()
-	fv, ferr := fast.decode(json.RawMessage(raw))
-	gv, gerr := general.decode(json.RawMessage(raw))
+	fv, ferr := fast.Decode(json.RawMessage(raw))
+	gv, gerr := general.Decode(json.RawMessage(raw))
 	if (ferr == nil) != (gerr == nil) {
 		t.Errorf("%s: compiled err = %v, general err = %v", raw, ferr, gerr)
 		return

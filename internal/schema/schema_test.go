@@ -1,4 +1,4 @@
-package fastmcp
+package schema
 
 import (
 	"encoding/json"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/jsonschema-go/jsonschema"
 )
 
@@ -46,8 +45,8 @@ func TestFormatValidationErrorSynthetic(t *testing.T) {
 		{"validating root", "validating root"},
 	}
 	for _, tt := range tests {
-		if got := formatValidationError(errors.New(tt.err)); got != tt.want {
-			t.Errorf("formatValidationError(%q) = %q, want %q", tt.err, got, tt.want)
+		if got := FormatValidationError(errors.New(tt.err)); got != tt.want {
+			t.Errorf("FormatValidationError(%q) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }
@@ -110,7 +109,7 @@ func TestFormatValidationError(t *testing.T) {
 			t.Errorf("%s: valid, want an error", tt.instance)
 			continue
 		}
-		got := formatValidationError(verr)
+		got := FormatValidationError(verr)
 		if !strings.HasPrefix(got, tt.want) {
 			t.Errorf("%s:\n got %q\nwant prefix %q\n(raw %q)", tt.instance, got, tt.want, verr)
 		}
@@ -164,19 +163,19 @@ func TestWireSchema(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			raw, err := wireSchema(tt.schema)
+			raw, err := Marshal(tt.schema)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got, want any
 			if err := json.Unmarshal(raw, &got); err != nil {
-				t.Fatalf("wireSchema produced invalid JSON %s: %v", raw, err)
+				t.Fatalf("Marshal produced invalid JSON %s: %v", raw, err)
 			}
 			if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("wire schema (-want +got):\n%s\nraw %s", diff, raw)
+			if !reflect.DeepEqual(want, got) {
+				t.Errorf("wire schema\n got %s\nwant %s", raw, tt.want)
 			}
 			// The fixed schema means the same: it still parses as a schema.
 			var back jsonschema.Schema
@@ -226,7 +225,7 @@ func TestApplyTagsErrors(t *testing.T) {
 		{reflect.TypeFor[nestedBad](), []string{".N", "maximum"}},
 	}
 	for _, tt := range tests {
-		_, err := schemaFor(tt.typ)
+		_, err := For(tt.typ)
 		if err == nil {
 			t.Errorf("%s: no error", tt.typ)
 			continue
@@ -255,13 +254,13 @@ func TestParseTagValue(t *testing.T) {
 		{`{"k":1}`, reflect.TypeFor[map[string]int](), map[string]any{"k": 1.0}},
 	}
 	for _, tt := range tests {
-		got, err := parseTagValue(tt.s, tt.typ)
+		got, err := ParseTagValue(tt.s, tt.typ)
 		if err != nil {
-			t.Errorf("parseTagValue(%q, %s): %v", tt.s, tt.typ, err)
+			t.Errorf("ParseTagValue(%q, %s): %v", tt.s, tt.typ, err)
 			continue
 		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("parseTagValue(%q, %s) (-want +got):\n%s", tt.s, tt.typ, diff)
+		if !reflect.DeepEqual(tt.want, got) {
+			t.Errorf("ParseTagValue(%q, %s) = %#v, want %#v", tt.s, tt.typ, got, tt.want)
 		}
 	}
 	for _, bad := range []struct {
@@ -273,8 +272,8 @@ func TestParseTagValue(t *testing.T) {
 		{"x", reflect.TypeFor[float64]()},
 		{"[1,", reflect.TypeFor[[]int]()},
 	} {
-		if got, err := parseTagValue(bad.s, bad.typ); err == nil {
-			t.Errorf("parseTagValue(%q, %s) = %v, want an error", bad.s, bad.typ, got)
+		if got, err := ParseTagValue(bad.s, bad.typ); err == nil {
+			t.Errorf("ParseTagValue(%q, %s) = %v, want an error", bad.s, bad.typ, got)
 		}
 	}
 }
