@@ -538,7 +538,7 @@ func newResultCodec[Out any](explicit any) (*resultCodec[Out], error) {
 		for base.Kind() == reflect.Pointer {
 			base = base.Elem()
 		}
-		if sch, err = schema.For(base); err != nil {
+		if sch, err = schema.ForOutput(base); err != nil {
 			return nil, err
 		}
 		if sch.Type != "object" {
@@ -676,8 +676,5 @@ func (c *resultCodec[Out]) validate(v any) error {
 	if err := json.Unmarshal(raw, &inst); err != nil {
 		return err
 	}
-	if err := c.resolved.Validate(inst); err != nil {
-		return errors.New(schema.FormatValidationError(err))
-	}
-	return nil
+	return schema.Validate(c.resolved, inst)
 }

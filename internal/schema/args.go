@@ -93,7 +93,7 @@ func NewArgs[In any](explicit any) (*Args[In], error) {
 			for base.Kind() == reflect.Pointer {
 				base = base.Elem()
 			}
-			if schema, err = For(base); err != nil {
+			if schema, err = ForInput(base); err != nil {
 				return nil, err
 			}
 		}
@@ -123,6 +123,13 @@ func (c *Args[In]) Decode(raw json.RawMessage) (In, error) {
 	}
 	if c.fast != nil {
 		err := c.fast.decode(raw, reflect.ValueOf(&in).Elem())
+		if err != nil {
+			// The general path words the error, so that both paths say
+			// the same; a refused call may cost a second look.
+			if _, gerr := c.decodeGeneral(raw); gerr != nil {
+				err = gerr
+			}
+		}
 		return in, err
 	}
 	return c.decodeGeneral(raw)
@@ -145,8 +152,8 @@ func (c *Args[In]) decodeGeneral(raw json.RawMessage) (In, error) {
 	if !ok {
 		return in, errors.New("arguments must be a JSON object")
 	}
-	if err := c.resolved.Validate(obj); err != nil {
-		return in, errors.New(FormatValidationError(err))
+	if err := Validate(c.resolved, obj); err != nil {
+		return in, err
 	}
 	switch c.kind {
 	case argRaw:
@@ -239,7 +246,16 @@ func unmarshalError(err error) error {
 		if field == "" {
 			field = "arguments"
 		}
-		return fmt.Errorf("%s: got %s, want %s", field, te.Value, jsonTypeName(te.Type))
+		if n, ok := strings.CutPrefix(te.Value, "number "); ok {
+			// The schema admitted the number; the Go type cannot hold it.
+			switch k := DerefType(te.Type).Kind(); {
+			case k >= reflect.Int && k <= reflect.Uint64:
+				return fmt.Errorf("%s: %s does not fit a %d-bit integer", field, n, DerefType(te.Type).Bits())
+			case k == reflect.Float32 || k == reflect.Float64:
+				return fmt.Errorf("%s: %s does not fit a %d-bit number", field, n, DerefType(te.Type).Bits())
+			}
+		}
+		return errors.New(typeError(field, te.Value, jsonTypeName(te.Type)))
 	}
 	return err
 }
@@ -621,14 +637,6 @@ func (f *argField) typeError(value []byte) error {
 		got = "array"
 	}
 	return fmt.Errorf("%s: got %s, want %s", f.name, got, jsonTypeName(f.typ))
-}
-
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return "[" + strings.Join(q, ",") + "]"
 }
 
 // check validates the constraints of a decoded value.

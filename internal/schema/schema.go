@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,13 +64,28 @@ func typeSchemas() map[reflect.Type]*jsonschema.Schema {
 	}
 }
 
-// For infers the schema of t, with FastMCP's struct tags applied.
-func For(t reflect.Type) (*jsonschema.Schema, error) {
+// ForInput infers the schema of values clients send (tool arguments), with
+// FastMCP's struct tags applied. A required slice, []byte or map field (no
+// omitempty, omitzero or default) must be present and not null, so its type
+// is "array", "string" or "object": a handler never sees nil for it, and
+// clients that cannot send a union type ("type": ["null", "array"]) can send
+// it. An optional one also accepts null, which decodes as if it were left
+// out. A pointer field accepts null.
+func ForInput(t reflect.Type) (*jsonschema.Schema, error) { return infer(t, true) }
+
+// ForOutput infers the schema of values FastMCP sends (structured tool
+// results), with FastMCP's struct tags applied. encoding/json writes a nil
+// slice or map as null, so their types include "null" unless omitempty or
+// omitzero leaves a nil one out.
+func ForOutput(t reflect.Type) (*jsonschema.Schema, error) { return infer(t, false) }
+
+func infer(t reflect.Type, input bool) (*jsonschema.Schema, error) {
 	s, err := jsonschema.ForType(t, &jsonschema.ForOptions{TypeSchemas: typeSchemas()})
 	if err != nil {
 		return nil, err
 	}
-	if err := applyTags(s, t, map[reflect.Type]bool{}); err != nil {
+	tg := tagger{input: input, seen: map[reflect.Type]bool{}}
+	if err := tg.apply(s, t); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -123,8 +139,15 @@ func checkTypeNames(s *jsonschema.Schema) error {
 	return walk(s, "#")
 }
 
-// applyTags walks t alongside its inferred schema s and applies FastMCP's tags.
-func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool) error {
+// tagger applies FastMCP's tags to an inferred schema.
+type tagger struct {
+	input bool // the schema describes arguments, not results
+	seen  map[reflect.Type]bool
+}
+
+// apply walks t alongside its inferred schema s and applies FastMCP's tags.
+func (tg *tagger) apply(s *jsonschema.Schema, t reflect.Type) error {
+	seen := tg.seen
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -134,10 +157,10 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array:
 		if t != RawMessageType {
-			return applyTags(s.Items, t.Elem(), seen)
+			return tg.apply(s.Items, t.Elem())
 		}
 	case reflect.Map:
-		return applyTags(s.AdditionalProperties, t.Elem(), seen)
+		return tg.apply(s.AdditionalProperties, t.Elem())
 	case reflect.Struct:
 		if t == timeType {
 			return nil
@@ -155,7 +178,7 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 			}
 			if f.Anonymous && name == "" {
 				// Embedded struct: its fields are promoted into s.
-				if err := applyTags(s, f.Type, seen); err != nil {
+				if err := tg.apply(s, f.Type); err != nil {
 					return err
 				}
 				continue
@@ -185,10 +208,6 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 					*prop = jsonschema.Schema{Type: "string", Description: prop.Description, Title: prop.Title}
 				}
 			}
-			if k := DerefType(f.Type).Kind(); k == reflect.Map && prop.Type == "object" {
-				// A nil map encodes as null.
-				prop.Type, prop.Types = "", []string{"null", "object"}
-			}
 			hasDefault, err := applyFieldTags(prop, f)
 			if err != nil {
 				return fmt.Errorf("field %s.%s: %w", t.Name(), f.Name, err)
@@ -196,7 +215,17 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 			if hasDefault {
 				s.Required = removeString(s.Required, name)
 			}
-			if err := applyTags(prop, f.Type, seen); err != nil {
+			switch k := f.Type.Kind(); {
+			case tg.input && (k == reflect.Slice || k == reflect.Map) && f.Type != RawMessageType && slices.Contains(s.Required, name):
+				// A required argument: null is not a value of it.
+				if len(prop.Types) == 2 && slices.Contains(prop.Types, "null") {
+					prop.Type, prop.Types = removeString(slices.Clone(prop.Types), "null")[0], nil
+				}
+			case DerefType(f.Type).Kind() == reflect.Map && prop.Type == "object":
+				// A nil map encodes as null.
+				prop.Type, prop.Types = "", []string{"null", "object"}
+			}
+			if err := tg.apply(prop, f.Type); err != nil {
 				return err
 			}
 		}
@@ -494,9 +523,9 @@ func FromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
 	return compact.Bytes(), &s, nil
 }
 
-// FormatValidationError turns a jsonschema-go validation error into a message
+// formatValidationError turns a jsonschema-go validation error into a message
 // that names the offending field: `a: type: "x" has type "string", want "number"`.
-func FormatValidationError(err error) string {
+func formatValidationError(err error) string {
 	msg := err.Error()
 	path := ""
 	for {

@@ -45,8 +45,8 @@ func TestFormatValidationErrorSynthetic(t *testing.T) {
 		{"validating root", "validating root"},
 	}
 	for _, tt := range tests {
-		if got := FormatValidationError(errors.New(tt.err)); got != tt.want {
-			t.Errorf("FormatValidationError(%q) = %q, want %q", tt.err, got, tt.want)
+		if got := formatValidationError(errors.New(tt.err)); got != tt.want {
+			t.Errorf("formatValidationError(%q) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }
@@ -109,7 +109,7 @@ func TestFormatValidationError(t *testing.T) {
 			t.Errorf("%s: valid, want an error", tt.instance)
 			continue
 		}
-		got := FormatValidationError(verr)
+		got := formatValidationError(verr)
 		if !strings.HasPrefix(got, tt.want) {
 			t.Errorf("%s:\n got %q\nwant prefix %q\n(raw %q)", tt.instance, got, tt.want, verr)
 		}
@@ -186,7 +186,7 @@ func TestWireSchema(t *testing.T) {
 	}
 }
 
-// applyTags reports malformed tags with the struct and field they are on.
+// ForInput reports malformed tags with the struct and field they are on.
 func TestApplyTagsErrors(t *testing.T) {
 	t.Parallel()
 	type badEnum struct {
@@ -225,7 +225,7 @@ func TestApplyTagsErrors(t *testing.T) {
 		{reflect.TypeFor[nestedBad](), []string{".N", "maximum"}},
 	}
 	for _, tt := range tests {
-		_, err := For(tt.typ)
+		_, err := ForInput(tt.typ)
 		if err == nil {
 			t.Errorf("%s: no error", tt.typ)
 			continue
