@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -190,7 +191,9 @@ type ResourceTemplate struct {
 // ResourceTemplateHandler loads a resource of a template. Args holds the
 // template's variables: map[string]string, or a struct whose fields (named by
 // their json tags) are strings, numbers, booleans or string slices (for list
-// variables such as {?tags}).
+// variables such as {?tags}). A field with an enum:"a,b" tag takes only those
+// values: a URI with another is refused with an invalid-params error, as a
+// prompt argument outside its enum is.
 type ResourceTemplateHandler[Args any] func(ctx *Context, uri string, args Args) ([]*ResourceContents, error)
 
 type templateEntry struct {
@@ -287,7 +290,8 @@ func varValue(v uritemplate.Value) (string, []string) {
 }
 
 // newVarBinder returns a function that turns matched template variables into
-// Args, and the enum values declared for variables by struct tags.
+// Args, and the enum values declared for variables by struct tags. A value
+// outside its variable's enum is refused, as for prompt arguments.
 func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, error), map[string][]string, error) {
 	t := reflect.TypeFor[Args]()
 	if t == reflect.TypeFor[map[string]string]() {
@@ -347,6 +351,15 @@ func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, 
 				continue
 			}
 			s, list := varValue(v)
+			if allowed := enums[name]; allowed != nil {
+				// As for prompt arguments: a value outside the enum
+				// is refused (an empty one is a variable left out).
+				for _, x := range list {
+					if x != "" && !slices.Contains(allowed, x) {
+						return args, fmt.Errorf("%s: %q is not one of %s", name, x, strings.Join(allowed, ", "))
+					}
+				}
+			}
 			if err := setField(rv.Field(i), s, list); err != nil {
 				return args, fmt.Errorf("%s: %v", name, err)
 			}
