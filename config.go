@@ -133,21 +133,17 @@ func (a Auto) serve(ctx context.Context, s *Server) error {
 		// The process's own command line: answer as flag.Parse does.
 		if ae != nil {
 			fmt.Fprintln(os.Stderr, err)
+			a.writeUsage(os.Stderr)
+			os.Exit(2)
 		}
 		a.writeUsage(os.Stderr)
-		if ae != nil {
-			osExit(2)
-		}
-		osExit(0)
+		os.Exit(0)
 	}
 	if err != nil {
 		return err
 	}
 	return t.serve(ctx, s)
 }
-
-// osExit is os.Exit, replaced in tests.
-var osExit = os.Exit
 
 // argError is a command-line argument Auto does not accept.
 type argError struct{ msg string }

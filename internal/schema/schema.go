@@ -75,8 +75,7 @@ func ForInput(t reflect.Type) (*jsonschema.Schema, error) { return infer(t, true
 
 // ForOutput infers the schema of values FastMCP sends (structured tool
 // results), with FastMCP's struct tags applied. encoding/json writes a nil
-// slice or map as null, so their types include "null" unless omitempty or
-// omitzero leaves a nil one out.
+// slice or map as null, so the type of a slice or map field includes "null".
 func ForOutput(t reflect.Type) (*jsonschema.Schema, error) { return infer(t, false) }
 
 func infer(t reflect.Type, input bool) (*jsonschema.Schema, error) {
