@@ -9,6 +9,7 @@
 //	go run ./examples/everything                                   # stdio
 //	go run ./examples/everything --transport http --port 8080      # Streamable HTTP
 //	FASTMCP_TRANSPORT=http FASTMCP_STATELESS=true go run ./examples/everything
+//	go run ./examples/everything --help                            # the flags
 //
 // Run the official conformance suite against it over HTTP:
 //
