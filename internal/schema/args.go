@@ -104,6 +104,9 @@ func NewArgs[In any](explicit any) (*Args[In], error) {
 	if schema.Type != "object" {
 		return nil, fmt.Errorf(`input schema must have "type": "object"`)
 	}
+	if err := checkRefCycles(schema); err != nil {
+		return nil, err
+	}
 	if c.resolved, err = schema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true}); err != nil {
 		return nil, err
 	}
@@ -143,6 +146,9 @@ func (c *Args[In]) decodeGeneral(raw json.RawMessage) (In, error) {
 		if raw, err = withDefaults(raw, c.schema); err != nil {
 			return in, err
 		}
+	}
+	if depth(raw, MaxArgumentDepth) > MaxArgumentDepth {
+		return in, fmt.Errorf("arguments nest more than %d levels deep", MaxArgumentDepth)
 	}
 	var inst any
 	if err := json.Unmarshal(raw, &inst); err != nil {
