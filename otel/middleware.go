@@ -274,6 +274,11 @@ func (t *Telemetry) finish(c *fastmcp.Context, req *fastmcp.Request, method stri
 	}
 	if span != nil {
 		if span.IsRecording() {
+			if o.unknownTarget && spanName(method, req.Name) != method {
+				// The name is whatever the client sent: keep it out of
+				// the span name (it stays an attribute).
+				span.SetName(method)
+			}
 			t.endAttributes(span, version, o)
 		}
 		span.End()

@@ -59,8 +59,8 @@ func (r *rig) OnEnd(sdktrace.ReadOnlySpan) {
 	r.mu.Unlock()
 }
 func (r *rig) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
-func (r *rig) Shutdown(context.Context) error                 { return nil }
-func (r *rig) ForceFlush(context.Context) error               { return nil }
+func (r *rig) Shutdown(context.Context) error                  { return nil }
+func (r *rig) ForceFlush(context.Context) error                { return nil }
 
 // waitSpan waits until n spans of that name have ended.
 func (r *rig) waitSpan(name string, n int) {

@@ -187,7 +187,8 @@ func TestErrorsAndRefusals(t *testing.T) {
 		{"tools/call boom", "tool_error", "", "tool_error", false},
 		{"tools/call protocol", "-32042", "-32042", "visit the URL first", false},
 		{"tools/call slow", "timeout", "", "timeout", false},
-		{"tools/call nope", "-32602", "-32602", "Unknown tool: nope", false},
+		// An unknown tool is no span name: the name is the client's.
+		{"tools/call", "-32602", "-32602", "Unknown tool: nope", false},
 		// FastMCP masks the internal errors of resources and prompts
 		// before middleware sees them.
 		{"resources/read", "-32603", "-32603", "Internal error", false},
