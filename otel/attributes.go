@@ -21,8 +21,6 @@ const (
 	keyNetworkProtocolName = attribute.Key("network.protocol.name")
 	keyClientAddress       = attribute.Key("client.address")
 	keyClientPort          = attribute.Key("client.port")
-	keyServerAddress       = attribute.Key("server.address")
-	keyServerPort          = attribute.Key("server.port")
 
 	// keyResultType is FastMCP's: "input_required" for a 2026-07-28
 	// request answered with input_required.
@@ -33,29 +31,34 @@ const (
 // well-known value for unlisted ones.
 const otherMethod = "_OTHER"
 
-// methods are the request methods MCP defines, in every revision FastMCP
-// serves: anything else a client sends is recorded as otherMethod, so that a
-// client cannot grow the metrics' series or the span names.
-var methods = map[string]string{}
+// methodNames are the request methods MCP defines, in every revision
+// FastMCP serves, and otherMethod last: anything else a client sends is
+// recorded as otherMethod, so that a client cannot grow the metrics' series
+// or the span names.
+var methodNames = []string{
+	"initialize", "ping", "logging/setLevel", "completion/complete",
+	"tools/list", "tools/call",
+	"prompts/list", "prompts/get",
+	"resources/list", "resources/templates/list", "resources/read",
+	"resources/subscribe", "resources/unsubscribe",
+	"server/discover", "subscriptions/listen",
+	otherMethod,
+}
+
+// methodIndex maps each defined method to its place in methodNames.
+var methodIndex = map[string]int{}
 
 func init() {
-	for _, m := range []string{
-		"initialize", "ping", "logging/setLevel", "completion/complete",
-		"tools/list", "tools/call",
-		"prompts/list", "prompts/get",
-		"resources/list", "resources/templates/list", "resources/read",
-		"resources/subscribe", "resources/unsubscribe",
-		"server/discover", "subscriptions/listen",
-	} {
-		methods[m] = m
+	for i, m := range methodNames[:len(methodNames)-1] {
+		methodIndex[m] = i
 	}
 }
 
-// methodName returns the method as recorded: itself when MCP defines it,
-// else otherMethod.
-func methodName(m string) string {
-	if name, ok := methods[m]; ok {
-		return name
+// methodOf returns the method as recorded (itself when MCP defines it, else
+// otherMethod) and its index in methodNames.
+func methodOf(m string) (string, int) {
+	if i, ok := methodIndex[m]; ok {
+		return methodNames[i], i
 	}
-	return otherMethod
+	return otherMethod, len(methodNames) - 1
 }

@@ -41,8 +41,7 @@
 //     session), mcp.protocol.version;
 //   - network.transport ("pipe" on stdio, "tcp" over HTTP),
 //     network.protocol.name ("http"), client.address and client.port (the
-//     HTTP peer), server.address and server.port (the local address that
-//     accepted the HTTP connection);
+//     HTTP peer; the conventions give server spans no server.* attributes);
 //   - when the request fails: error.type and rpc.response.status_code, and
 //     the span status ERROR (see below);
 //   - gen_ai.tool.call.arguments and gen_ai.tool.call.result only when
@@ -50,13 +49,19 @@
 //     hold anything the user or the model typed.
 //
 // error.type is the JSON-RPC error code sent ("-32602"), or, for a tools/call
-// answered with isError, "tool_error"; FastMCP adds "rate_limited" (refused by
-// Options.RateLimits), "timeout" (Tool.Timeout or Options.ToolTimeout passed,
-// or the request's deadline), "cancelled" (the client cancelled the request or
-// went away). A handler that panics is answered with an internal error and
-// recorded as "-32603" with the status description "panic". An input_required
-// answer (2026-07-28) is not an error: the span gets fastmcp.result_type
-// "input_required", and the client's retry is a span of its own.
+// answered with isError, "tool_error" (FastMCP answers a tool's internal
+// error or panic that way too); FastMCP adds "rate_limited" (refused by
+// Options.RateLimits), "timeout" (Tool.Timeout or Options.ToolTimeout passed)
+// and "cancelled" (the client cancelled the request or went away: no answer
+// is sent). A panic that crosses the middleware is answered with an internal
+// error and recorded as "-32603" with the status description "panic". The
+// span status is ERROR whenever error.type is set, described by the JSON-RPC
+// error's message; an error the client does not see in full is also recorded
+// as an exception event. An input_required answer (2026-07-28) is not an
+// error: the span gets fastmcp.result_type "input_required", and the
+// client's retry is a span of its own. A tools/call or prompts/get refused as
+// unknown (-32602) is named after its method alone: the name is the
+// client's, and stays an attribute.
 //
 // # Context propagation
 //
@@ -84,7 +89,8 @@
 // that the conventions lack:
 //
 //   - fastmcp.server.session.active: sessions open now;
-//   - fastmcp.server.request.active: requests being served, by method;
+//   - fastmcp.server.request.active: requests being served, by method
+//     (counted with atomic additions, reported at collection);
 //   - fastmcp.server.rate_limited: tools/call refused by Options.RateLimits,
 //     by tool;
 //   - fastmcp.server.input_required: 2026-07-28 requests answered with

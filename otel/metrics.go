@@ -3,6 +3,8 @@ package fastmcpotel
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fastmcp-go/fastmcp"
@@ -28,18 +30,34 @@ const (
 // instruments are the metrics of a Telemetry.
 type instruments struct {
 	operation, session         metric.Float64Histogram
-	active                     metric.Int64UpDownCounter
 	rateLimited, inputRequired metric.Int64Counter
-	// byMethod holds, per method, the attribute option of the in-flight
-	// counter, built once.
-	byMethod map[string]metric.AddOption
+	// inFlight counts the requests being served, per method (by index in
+	// methodNames), and seen tells the methods served at least once: an
+	// observable counter reports them at collection, so a request costs two
+	// atomic additions instead of two measurements.
+	inFlight []atomic.Int64
+	seen     []atomic.Bool
+	// byMethod holds, per method, its attribute option, built once.
+	byMethod []metric.MeasurementOption
+	// cache holds the attribute options of the operation histogram's
+	// series (see series).
+	cache   atomic.Pointer[map[seriesKey]metric.MeasurementOption]
+	cacheMu sync.Mutex
 }
 
 // newInstruments creates the instruments on m. The API's instruments never
 // fail to be created (a bad one is reported to the global error handler and
 // replaced by a no-op), so errors are not returned.
 func newInstruments(m metric.Meter, t *Telemetry) *instruments {
-	in := &instruments{byMethod: map[string]metric.AddOption{}}
+	in := &instruments{
+		inFlight: make([]atomic.Int64, len(methodNames)),
+		seen:     make([]atomic.Bool, len(methodNames)),
+		byMethod: make([]metric.MeasurementOption, len(methodNames)),
+	}
+	for i, name := range methodNames {
+		in.byMethod[i] = metric.WithAttributeSet(attribute.NewSet(keyMethod.String(name)))
+	}
+	in.cache.Store(&map[seriesKey]metric.MeasurementOption{})
 	in.operation, _ = m.Float64Histogram(MetricOperationDuration,
 		metric.WithUnit("s"),
 		metric.WithDescription("MCP request or notification duration as observed on the receiver from the time it was received until the result or ack is sent."),
@@ -48,9 +66,17 @@ func newInstruments(m metric.Meter, t *Telemetry) *instruments {
 		metric.WithUnit("s"),
 		metric.WithDescription("The duration of the MCP session as observed on the MCP server."),
 		metric.WithExplicitBucketBoundaries(OperationBuckets...))
-	in.active, _ = m.Int64UpDownCounter(MetricActiveRequests,
+	_, _ = m.Int64ObservableUpDownCounter(MetricActiveRequests,
 		metric.WithUnit("{request}"),
-		metric.WithDescription("MCP requests being served."))
+		metric.WithDescription("MCP requests being served."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			for i := range in.inFlight {
+				if in.seen[i].Load() {
+					o.Observe(in.inFlight[i].Load(), in.byMethod[i])
+				}
+			}
+			return nil
+		}))
 	in.rateLimited, _ = m.Int64Counter(MetricRateLimited,
 		metric.WithUnit("{request}"),
 		metric.WithDescription("Tool calls refused by the server's rate limits."))
@@ -64,54 +90,92 @@ func newInstruments(m metric.Meter, t *Telemetry) *instruments {
 			o.Observe(int64(t.openSessions()))
 			return nil
 		}))
-	for _, name := range methods {
-		in.byMethod[name] = metric.WithAttributeSet(attribute.NewSet(keyMethod.String(name)))
-	}
-	in.byMethod[otherMethod] = metric.WithAttributeSet(attribute.NewSet(keyMethod.String(otherMethod)))
 	return in
 }
 
-// requestStarted counts a request in flight.
-func (in *instruments) requestStarted(ctx context.Context, method string) {
-	in.active.Add(ctx, 1, in.byMethod[method])
+// requestStarted counts a request in flight; mi is its method's index.
+func (in *instruments) requestStarted(mi int) {
+	if !in.seen[mi].Load() {
+		in.seen[mi].Store(true)
+	}
+	in.inFlight[mi].Add(1)
 }
 
 // requestEnded records a request that ended.
-func (in *instruments) requestEnded(ctx context.Context, req *fastmcp.Request, method, version, transport string, d time.Duration, o outcome) {
-	in.active.Add(ctx, -1, in.byMethod[method])
-	attrs := make([]attribute.KeyValue, 0, 9)
-	attrs = append(attrs, keyMethod.String(method))
-	var target attribute.KeyValue
-	switch {
-	case o.unknownTarget || req.Name == "":
-	case method == "tools/call":
-		target = keyToolName.String(req.Name)
-		attrs = append(attrs, target, keyOperationName.String("execute_tool"))
-	case method == "prompts/get":
-		target = keyPromptName.String(req.Name)
-		attrs = append(attrs, target)
+func (in *instruments) requestEnded(ctx context.Context, req *fastmcp.Request, method string, mi int, version, transport string, d time.Duration, o outcome) {
+	in.inFlight[mi].Add(-1)
+	k := seriesKey{method: method, version: version, transport: transport, errorType: o.errorType, status: o.status}
+	if !o.unknownTarget && (method == "tools/call" || method == "prompts/get") {
+		k.target = req.Name
 	}
-	if version != "" {
-		attrs = append(attrs, keyProtocolVersion.String(version))
+	in.operation.Record(ctx, d.Seconds(), in.series(k))
+	if k.target == "" {
+		return
 	}
-	attrs = appendTransport(attrs, transport)
-	if o.errorType != "" {
-		attrs = append(attrs, keyErrorType.String(o.errorType))
-		if o.status != "" {
-			attrs = append(attrs, keyStatusCode.String(o.status))
-		}
-	}
-	in.operation.Record(ctx, d.Seconds(), metric.WithAttributes(attrs...))
-	if o.rateLimited && target.Valid() {
-		in.rateLimited.Add(ctx, 1, metric.WithAttributes(target))
+	if o.rateLimited {
+		in.rateLimited.Add(ctx, 1, metric.WithAttributes(keyToolName.String(k.target)))
 	}
 	if o.inputRequired {
-		if target.Valid() {
-			in.inputRequired.Add(ctx, 1, metric.WithAttributes(keyMethod.String(method), target))
-		} else {
-			in.inputRequired.Add(ctx, 1, in.byMethod[method])
+		in.inputRequired.Add(ctx, 1, metric.WithAttributes(keyMethod.String(method), targetKey(method).String(k.target)))
+	}
+}
+
+// seriesKey names a series of the operation histogram.
+type seriesKey struct {
+	method, target, version, transport, errorType, status string
+}
+
+// maxCachedSeries bounds the attribute sets kept for reuse.
+const maxCachedSeries = 1024
+
+// series returns the attribute option of a series of the operation
+// histogram. Sets are built once and kept in a copy-on-write map, read
+// without locking; a client cannot grow it (methods, tools and prompts it
+// names that the server does not have are recorded under fixed names), and
+// it is bounded all the same.
+func (in *instruments) series(k seriesKey) metric.MeasurementOption {
+	if opt, ok := (*in.cache.Load())[k]; ok {
+		return opt
+	}
+	attrs := make([]attribute.KeyValue, 0, 9)
+	attrs = append(attrs, keyMethod.String(k.method))
+	if k.target != "" {
+		attrs = append(attrs, targetKey(k.method).String(k.target))
+		if k.method == "tools/call" {
+			attrs = append(attrs, keyOperationName.String("execute_tool"))
 		}
 	}
+	if k.version != "" {
+		attrs = append(attrs, keyProtocolVersion.String(k.version))
+	}
+	attrs = appendTransport(attrs, k.transport)
+	if k.errorType != "" {
+		attrs = append(attrs, keyErrorType.String(k.errorType))
+	}
+	if k.status != "" {
+		attrs = append(attrs, keyStatusCode.String(k.status))
+	}
+	opt := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	in.cacheMu.Lock()
+	defer in.cacheMu.Unlock()
+	old := *in.cache.Load()
+	if len(old) < maxCachedSeries {
+		m := make(map[seriesKey]metric.MeasurementOption, len(old)+1)
+		for k, v := range old {
+			m[k] = v
+		}
+		m[k] = opt
+		in.cache.Store(&m)
+	}
+	return opt
+}
+
+// targetKey is the attribute naming the target of a method.
+func targetKey(method string) attribute.Key {
+	if method == "prompts/get" {
+		return keyPromptName
+	}
+	return keyToolName
 }
 
 // appendTransport appends the network attributes of a transport.

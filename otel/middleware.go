@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +36,7 @@ func (t *Telemetry) Middleware() fastmcp.Middleware {
 // serve runs one request under its span and records its metrics.
 func (t *Telemetry) serve(next fastmcp.MethodHandler, c *fastmcp.Context, req *fastmcp.Request) (res any, err error) {
 	start := time.Now()
-	method := methodName(req.Method)
+	method, mi := methodOf(req.Method)
 	if sess := c.Session(); sess != nil && t.m != nil {
 		t.sessionSeen(sess, c.Transport())
 	}
@@ -47,21 +46,26 @@ func (t *Telemetry) serve(next fastmcp.MethodHandler, c *fastmcp.Context, req *f
 	if t.opts.Traces != TraceOff {
 		parent, link := t.parent(c, req)
 		if t.tracer != nil {
-			opts := make([]trace.SpanStartOption, 2, 3)
-			opts[0] = trace.WithSpanKind(trace.SpanKindServer)
-			opts[1] = trace.WithAttributes(t.startAttributes(c, req, method)...)
+			// Samplers see the attributes that name the operation; the
+			// others are computed only for spans that record.
+			var target [3]attribute.KeyValue
+			opts := [4]trace.SpanStartOption{kindServer, trace.WithAttributes(targetAttributes(target[:0], req, method)...), trace.WithTimestamp(start)}
+			n := 3
 			if link.SpanContext.IsValid() {
-				opts = append(opts, trace.WithLinks(link))
+				opts[3], n = trace.WithLinks(link), 4
 			}
 			var ctx context.Context
-			ctx, span = t.tracer.Start(parent, spanName(method, req.Name), opts...)
+			ctx, span = t.tracer.Start(parent, spanName(method, req.Name), opts[:n]...)
+			if span.IsRecording() {
+				span.SetAttributes(t.requestAttributes(c, req)...)
+			}
 			hc = c.WithContext(ctx)
 		} else if parent != context.Context(c) {
 			hc = c.WithContext(parent)
 		}
 	}
 	if t.m != nil {
-		t.m.requestStarted(hc, method)
+		t.m.requestStarted(mi)
 	}
 
 	finished := false
@@ -72,12 +76,12 @@ func (t *Telemetry) serve(next fastmcp.MethodHandler, c *fastmcp.Context, req *f
 			// panic is not recovered, so FastMCP still logs it with the
 			// frame that panicked.
 			o := outcome{errorType: codeString(fastmcp.CodeInternalError), status: codeString(fastmcp.CodeInternalError), message: "panic"}
-			t.finish(hc, req, method, start, span, o)
+			t.finish(hc, req, method, mi, start, span, o)
 		}
 	}()
 	res, err = next(hc, req)
 	finished = true
-	t.finish(hc, req, method, start, span, t.classify(c, req, res, err))
+	t.finish(hc, req, method, mi, start, span, t.classify(c, req, res, err))
 	return res, err
 }
 
@@ -122,20 +126,29 @@ func spanName(method, name string) string {
 	return method
 }
 
-// startAttributes are the span's attributes known before the handler runs.
-func (t *Telemetry) startAttributes(c *fastmcp.Context, req *fastmcp.Request, method string) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 12)
+// kindServer is the kind of the spans.
+var kindServer = trace.WithSpanKind(trace.SpanKindServer)
+
+// targetAttributes appends the method and what the request is about.
+func targetAttributes(attrs []attribute.KeyValue, req *fastmcp.Request, method string) []attribute.KeyValue {
 	attrs = append(attrs, keyMethod.String(method))
 	switch method {
 	case "tools/call":
 		attrs = append(attrs, keyToolName.String(req.Name), keyOperationName.String("execute_tool"))
-		if t.opts.RecordArguments && len(req.Arguments) > 0 {
-			attrs = append(attrs, keyToolArguments.String(t.cut(string(req.Arguments))))
-		}
 	case "prompts/get":
 		attrs = append(attrs, keyPromptName.String(req.Name))
 	case "resources/read", "resources/subscribe", "resources/unsubscribe":
 		attrs = append(attrs, keyResourceURI.String(req.Name))
+	}
+	return attrs
+}
+
+// requestAttributes are the span's other attributes known before the
+// handler runs.
+func (t *Telemetry) requestAttributes(c *fastmcp.Context, req *fastmcp.Request) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 9)
+	if t.opts.RecordArguments && req.Method == "tools/call" && len(req.Arguments) > 0 {
+		attrs = append(attrs, keyToolArguments.String(t.cut(string(req.Arguments))))
 	}
 	if id := c.RequestID(); id != "" && id != "null" {
 		attrs = append(attrs, keyRequestID.String(id))
@@ -150,11 +163,6 @@ func (t *Telemetry) startAttributes(c *fastmcp.Context, req *fastmcp.Request, me
 		attrs = append(attrs, keyNetworkTransport.String("tcp"), keyNetworkProtocolName.String("http"))
 		if host, port, ok := hostPort(c.RemoteAddr()); ok {
 			attrs = append(attrs, keyClientAddress.String(host), keyClientPort.Int(port))
-		}
-		if a, ok := c.Value(http.LocalAddrContextKey).(net.Addr); ok {
-			if host, port, ok := hostPort(a.String()); ok {
-				attrs = append(attrs, keyServerAddress.String(host), keyServerPort.Int(port))
-			}
 		}
 	}
 	return attrs
@@ -267,7 +275,10 @@ func firstText(r *fastmcp.CallToolResult) string {
 
 // finish ends the span and records the request's metrics. c is the handler's
 // context, which carries the span (for exemplars).
-func (t *Telemetry) finish(c *fastmcp.Context, req *fastmcp.Request, method string, start time.Time, span trace.Span, o outcome) {
+func (t *Telemetry) finish(c *fastmcp.Context, req *fastmcp.Request, method string, mi int, start time.Time, span trace.Span, o outcome) {
+	// One clock reading ends both the span and the measurement: on virtual
+	// machines without a fast clock each reading costs a system call.
+	end := time.Now()
 	version := c.ProtocolVersion()
 	if version == "" && method == "initialize" && c.Session() != nil {
 		version = c.Session().ProtocolVersion() // negotiated by the handler
@@ -281,32 +292,36 @@ func (t *Telemetry) finish(c *fastmcp.Context, req *fastmcp.Request, method stri
 			}
 			t.endAttributes(span, version, o)
 		}
-		span.End()
+		span.End(trace.WithTimestamp(end))
 	}
 	if t.m != nil {
-		t.m.requestEnded(c, req, method, version, c.Transport(), time.Since(start), o)
+		t.m.requestEnded(c, req, method, mi, version, c.Transport(), end.Sub(start), o)
 	}
 }
 
 // endAttributes records how the request ended on its span.
 func (t *Telemetry) endAttributes(span trace.Span, version string, o outcome) {
+	attrs := make([]attribute.KeyValue, 0, 5)
 	if version != "" {
-		span.SetAttributes(keyProtocolVersion.String(version))
+		attrs = append(attrs, keyProtocolVersion.String(version))
 	}
 	if o.inputRequired {
-		span.SetAttributes(keyResultType.String("input_required"))
+		attrs = append(attrs, keyResultType.String("input_required"))
 	}
 	if t.opts.RecordResults && o.toolResult != nil {
 		if raw, err := json.Marshal(o.toolResult); err == nil {
-			span.SetAttributes(keyToolResult.String(t.cut(string(raw))))
+			attrs = append(attrs, keyToolResult.String(t.cut(string(raw))))
 		}
 	}
+	if o.errorType != "" {
+		attrs = append(attrs, keyErrorType.String(o.errorType))
+		if o.status != "" {
+			attrs = append(attrs, keyStatusCode.String(o.status))
+		}
+	}
+	span.SetAttributes(attrs...)
 	if o.errorType == "" {
 		return
-	}
-	span.SetAttributes(keyErrorType.String(o.errorType))
-	if o.status != "" {
-		span.SetAttributes(keyStatusCode.String(o.status))
 	}
 	if o.internal != nil {
 		span.RecordError(o.internal)
