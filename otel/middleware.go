@@ -46,19 +46,13 @@ func (t *Telemetry) serve(next fastmcp.MethodHandler, c *fastmcp.Context, req *f
 	if t.opts.Traces != TraceOff {
 		parent, link := t.parent(c, req)
 		if t.tracer != nil {
-			// Samplers see the attributes that name the operation; the
-			// others are computed only for spans that record.
-			var target [3]attribute.KeyValue
-			opts := [4]trace.SpanStartOption{kindServer, trace.WithAttributes(targetAttributes(target[:0], req, method)...), trace.WithTimestamp(start)}
+			opts := [4]trace.SpanStartOption{kindServer, trace.WithAttributes(t.startAttributes(c, req, method)...), trace.WithTimestamp(start)}
 			n := 3
 			if link.SpanContext.IsValid() {
 				opts[3], n = trace.WithLinks(link), 4
 			}
 			var ctx context.Context
 			ctx, span = t.tracer.Start(parent, spanName(method, req.Name), opts[:n]...)
-			if span.IsRecording() {
-				span.SetAttributes(t.requestAttributes(c, req)...)
-			}
 			hc = c.WithContext(ctx)
 		} else if parent != context.Context(c) {
 			hc = c.WithContext(parent)
@@ -129,32 +123,31 @@ func spanName(method, name string) string {
 // kindServer is the kind of the spans.
 var kindServer = trace.WithSpanKind(trace.SpanKindServer)
 
-// targetAttributes appends the method and what the request is about.
-func targetAttributes(attrs []attribute.KeyValue, req *fastmcp.Request, method string) []attribute.KeyValue {
+// startAttributes are the span's attributes known before the handler runs,
+// given at the start so that samplers see them.
+func (t *Telemetry) startAttributes(c *fastmcp.Context, req *fastmcp.Request, method string) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 12)
 	attrs = append(attrs, keyMethod.String(method))
 	switch method {
 	case "tools/call":
 		attrs = append(attrs, keyToolName.String(req.Name), keyOperationName.String("execute_tool"))
+		if t.opts.RecordArguments && len(req.Arguments) > 0 {
+			attrs = append(attrs, keyToolArguments.String(t.cut(string(req.Arguments))))
+		}
 	case "prompts/get":
 		attrs = append(attrs, keyPromptName.String(req.Name))
 	case "resources/read", "resources/subscribe", "resources/unsubscribe":
 		attrs = append(attrs, keyResourceURI.String(req.Name))
-	}
-	return attrs
-}
-
-// requestAttributes are the span's other attributes known before the
-// handler runs.
-func (t *Telemetry) requestAttributes(c *fastmcp.Context, req *fastmcp.Request) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 9)
-	if t.opts.RecordArguments && req.Method == "tools/call" && len(req.Arguments) > 0 {
-		attrs = append(attrs, keyToolArguments.String(t.cut(string(req.Arguments))))
 	}
 	if id := c.RequestID(); id != "" && id != "null" {
 		attrs = append(attrs, keyRequestID.String(id))
 	}
 	if id := c.SessionID(); id != "" {
 		attrs = append(attrs, keySessionID.String(id))
+	}
+	// initialize's version is the one negotiated, known at the end.
+	if v := c.ProtocolVersion(); v != "" && method != "initialize" {
+		attrs = append(attrs, keyProtocolVersion.String(v))
 	}
 	switch c.Transport() {
 	case fastmcp.TransportStdio:
@@ -290,7 +283,7 @@ func (t *Telemetry) finish(c *fastmcp.Context, req *fastmcp.Request, method stri
 				// the span name (it stays an attribute).
 				span.SetName(method)
 			}
-			t.endAttributes(span, version, o)
+			t.endAttributes(span, method, version, o)
 		}
 		span.End(trace.WithTimestamp(end))
 	}
@@ -300,9 +293,14 @@ func (t *Telemetry) finish(c *fastmcp.Context, req *fastmcp.Request, method stri
 }
 
 // endAttributes records how the request ended on its span.
-func (t *Telemetry) endAttributes(span trace.Span, version string, o outcome) {
+func (t *Telemetry) endAttributes(span trace.Span, method, version string, o outcome) {
+	if o.errorType == "" && !o.inputRequired && method != "initialize" && !t.opts.RecordResults {
+		// Nothing to add: adding attributes after the start costs a copy
+		// of them all.
+		return
+	}
 	attrs := make([]attribute.KeyValue, 0, 5)
-	if version != "" {
+	if version != "" && method == "initialize" {
 		attrs = append(attrs, keyProtocolVersion.String(version))
 	}
 	if o.inputRequired {

@@ -40,20 +40,25 @@ func TestTransportSpanLinked(t *testing.T) {
 			if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "child"}); err != nil {
 				t.Fatal(err)
 			}
-			// The HTTP spans end after the MCP spans they contain.
-			r.waitSpan("POST /mcp", 1)
-			httpSpans := map[string]bool{}
-			for _, s := range r.spansNamed("POST /mcp") {
-				httpSpans[s.SpanContext().SpanID().String()] = true
-			}
 			add := r.oneSpan("tools/call add")
+			child := r.oneSpan("tools/call child")
+			// An HTTP span ends after the MCP span it contains, and may
+			// end after the client has its answer.
+			httpSpans := map[string]bool{}
+			r.waitUntil(func() bool {
+				clear(httpSpans)
+				for _, s := range r.spansNamed("POST /mcp") {
+					httpSpans[s.SpanContext().SpanID().String()] = true
+				}
+				return len(add.Links()) == 1 && httpSpans[add.Links()[0].SpanContext.SpanID().String()] &&
+					httpSpans[child.Parent().SpanID().String()]
+			}, "the POST spans of both calls")
 			if add.Parent().SpanID() != clientSpan {
 				t.Errorf("add's parent %v, want the client's span", add.Parent().SpanID())
 			}
 			if links := add.Links(); len(links) != 1 || !httpSpans[links[0].SpanContext.SpanID().String()] {
 				t.Errorf("add's links %+v, want the POST's span", links)
 			}
-			child := r.oneSpan("tools/call child")
 			if !httpSpans[child.Parent().SpanID().String()] || len(child.Links()) != 0 {
 				t.Errorf("child's parent %v (links %v), want the POST's span", child.Parent().SpanID(), child.Links())
 			}

@@ -65,18 +65,24 @@ func (r *rig) ForceFlush(context.Context) error                { return nil }
 // waitSpan waits until n spans of that name have ended.
 func (r *rig) waitSpan(name string, n int) {
 	r.t.Helper()
+	r.waitUntil(func() bool { return len(r.spansNamed(name)) >= n }, fmt.Sprintf("%d spans %q", n, name))
+}
+
+// waitUntil waits until ended spans satisfy done.
+func (r *rig) waitUntil(done func() bool, what string) {
+	r.t.Helper()
 	ctx := testCtx(r.t)
 	for {
 		r.mu.Lock()
 		ch := r.changed
 		r.mu.Unlock()
-		if len(r.spansNamed(name)) >= n {
+		if done() {
 			return
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			r.t.Fatalf("no span %q ended; spans: %s", name, spanNames(r.spans.Ended()))
+			r.t.Fatalf("waiting for %s; spans: %s", what, spanNames(r.spans.Ended()))
 		}
 	}
 }
