@@ -48,7 +48,10 @@ const (
 const watchedInterval = 3 * time.Second
 
 func main() {
+	stop := startTelemetry()
+	defer stop()
 	server := newServer()
+	instrument(server)
 
 	// Tell subscribers of the watched resource, every few seconds, that it
 	// changed. ResourceUpdated only notifies sessions that subscribed to the
@@ -74,6 +77,9 @@ func newServer() *fastmcp.Server {
 		Name:         "fastmcp-everything",
 		Version:      "1.0.0",
 		Instructions: "A test server exposing the MCP conformance fixtures.",
+		// Trace context into sampling, elicitation and roots requests
+		// (telemetry.go).
+		ClientRequestMeta: clientRequestMeta,
 	})
 	addTools(server)
 	addResources(server)
