@@ -1,5 +1,3 @@
-//go:build fastmcp_otel
-
 // The example's telemetry, from the environment:
 //
 //	FASTMCP_METRICS=1                         serve Prometheus metrics at GET /metrics (HTTP transports)
