@@ -25,6 +25,8 @@ const (
 	MetricActiveRequests    = "fastmcp.server.request.active"
 	MetricRateLimited       = "fastmcp.server.rate_limited"
 	MetricInputRequired     = "fastmcp.server.input_required"
+	MetricEventStoreEvents  = "fastmcp.server.event_store.events"
+	MetricEventStoreBytes   = "fastmcp.server.event_store.size"
 )
 
 // instruments are the metrics of a Telemetry.
@@ -83,6 +85,24 @@ func newInstruments(m metric.Meter, t *Telemetry) *instruments {
 	in.inputRequired, _ = m.Int64Counter(MetricInputRequired,
 		metric.WithUnit("{request}"),
 		metric.WithDescription("Requests answered with input_required (rounds of 2026-07-28 multi round-trip requests)."))
+	_, _ = m.Int64ObservableUpDownCounter(MetricEventStoreEvents,
+		metric.WithUnit("{event}"),
+		metric.WithDescription("Events held by the event stores observed with ObserveEventStore, for clients resuming streams."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			if st, ok := t.eventStoreStats(); ok {
+				o.Observe(int64(st.Events))
+			}
+			return nil
+		}))
+	_, _ = m.Int64ObservableUpDownCounter(MetricEventStoreBytes,
+		metric.WithUnit("By"),
+		metric.WithDescription("Bytes held by the event stores observed with ObserveEventStore."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			if st, ok := t.eventStoreStats(); ok {
+				o.Observe(st.Bytes)
+			}
+			return nil
+		}))
 	_, _ = m.Int64ObservableUpDownCounter(MetricActiveSessions,
 		metric.WithUnit("{session}"),
 		metric.WithDescription("MCP sessions open."),
@@ -199,16 +219,9 @@ func (t *Telemetry) sessionStarted(sess *fastmcp.Session) {
 	t.sessions.LoadOrStore(sess, "")
 }
 
-// sessionSeen records the transport of a session on its requests.
-func (t *Telemetry) sessionSeen(sess *fastmcp.Session, transport string) {
-	if v, ok := t.sessions.Load(sess); ok && v == "" && transport != "" {
-		t.sessions.CompareAndSwap(sess, "", transport)
-	}
-}
-
 func (t *Telemetry) sessionEnded(sess *fastmcp.Session) {
-	v, _ := t.sessions.LoadAndDelete(sess)
-	transport, _ := v.(string)
+	t.sessions.Delete(sess)
+	transport := sess.Transport()
 	attrs := make([]attribute.KeyValue, 0, 4)
 	if version := sess.ProtocolVersion(); version != "" {
 		attrs = append(attrs, keyProtocolVersion.String(version))
@@ -247,4 +260,39 @@ func (t *Telemetry) openSessions() int {
 		n += len(s.Sessions())
 	}
 	return n
+}
+
+// eventStoreStatser is an event store that reports what it holds.
+type eventStoreStatser interface {
+	Stats() fastmcp.EventStoreStats
+}
+
+// ObserveEventStore adds store to the event-store gauges
+// (MetricEventStoreEvents, MetricEventStoreBytes). The store must report its
+// size with a Stats() fastmcp.EventStoreStats method, as
+// fastmcp.NewMemoryEventStore's does; others are ignored. Pass the store you
+// give HTTP.EventStore.
+func (t *Telemetry) ObserveEventStore(store fastmcp.EventStore) {
+	if _, ok := store.(eventStoreStatser); !ok {
+		return
+	}
+	t.mu.Lock()
+	t.eventStores = append(t.eventStores, store)
+	t.mu.Unlock()
+}
+
+// eventStoreStats sums the observed stores' stats; ok is false when none is
+// observed.
+func (t *Telemetry) eventStoreStats() (st fastmcp.EventStoreStats, ok bool) {
+	t.mu.Lock()
+	stores := t.eventStores
+	t.mu.Unlock()
+	for _, s := range stores {
+		x := s.(eventStoreStatser).Stats()
+		st.Sessions += x.Sessions
+		st.Streams += x.Streams
+		st.Events += x.Events
+		st.Bytes += x.Bytes
+	}
+	return st, len(stores) > 0
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -37,10 +36,6 @@ func (t *Telemetry) Middleware() fastmcp.Middleware {
 func (t *Telemetry) serve(next fastmcp.MethodHandler, c *fastmcp.Context, req *fastmcp.Request) (res any, err error) {
 	start := time.Now()
 	method, mi := methodOf(req.Method)
-	if sess := c.Session(); sess != nil && t.m != nil {
-		t.sessionSeen(sess, c.Transport())
-	}
-
 	hc := c
 	var span trace.Span
 	if t.opts.Traces != TraceOff {
@@ -86,11 +81,7 @@ func (t *Telemetry) parent(c *fastmcp.Context, req *fastmcp.Request) (context.Co
 	if !t.mayCarry(req.Params) {
 		return c, trace.Link{}
 	}
-	meta := c.Meta()
-	if len(meta) == 0 {
-		return c, trace.Link{}
-	}
-	ctx := t.prop.Extract(c, metaCarrier(meta))
+	ctx := t.prop.Extract(c, requestMeta{c})
 	ambient := trace.SpanContextFromContext(c)
 	remote := trace.SpanContextFromContext(ctx)
 	if !ambient.IsValid() || ambient.Equal(remote) {
@@ -229,10 +220,10 @@ func (t *Telemetry) classify(c *fastmcp.Context, req *fastmcp.Request, res any, 
 		if r == nil || !r.IsError {
 			return o
 		}
-		switch {
-		case r.Meta["fastmcp/retryAfterMs"] != nil:
+		switch r.Refusal() {
+		case fastmcp.RefusalRateLimit:
 			o.errorType, o.rateLimited = "rate_limited", true
-		case timedOut(r, req.Name):
+		case fastmcp.RefusalTimeout:
 			o.errorType = "timeout"
 		default:
 			o.errorType = "tool_error"
@@ -247,14 +238,6 @@ func (t *Telemetry) classify(c *fastmcp.Context, req *fastmcp.Request, res any, 
 		o.inputRequired = bytes.HasPrefix(r, []byte(`{"resultType":"input_required"`))
 	}
 	return o
-}
-
-// timedOut reports whether r is FastMCP's answer to a tool call whose
-// timeout passed. FastMCP marks it only by its text, "Tool %q timed out
-// after %v."
-func timedOut(r *fastmcp.CallToolResult, tool string) bool {
-	text := firstText(r)
-	return len(r.Content) == 1 && strings.HasPrefix(text, "Tool "+strconv.Quote(tool)+" timed out after ")
 }
 
 func firstText(r *fastmcp.CallToolResult) string {

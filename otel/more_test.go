@@ -2,6 +2,7 @@ package fastmcpotel_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -250,4 +251,24 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.w.Write(p)
+}
+
+// The event-store gauges report what an observed store holds.
+func TestEventStoreMetrics(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, fastmcpotel.Options{}, fastmcp.Options{})
+	store := fastmcp.NewMemoryEventStore(nil)
+	r.tel.ObserveEventStore(store)
+	for i := range 3 {
+		if err := store.Append(context.Background(), "s1", "g", int64(i), []byte("0123456789")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rm := r.metrics()
+	if got := sumValue(t, findMetric(t, rm, fastmcpotel.MetricEventStoreEvents)); got != 3 {
+		t.Errorf("events %d, want 3", got)
+	}
+	if got := sumValue(t, findMetric(t, rm, fastmcpotel.MetricEventStoreBytes)); got != 30 {
+		t.Errorf("bytes %d, want 30", got)
+	}
 }

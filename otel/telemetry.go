@@ -82,9 +82,10 @@ type Telemetry struct {
 
 	// sessions maps each connected *fastmcp.Session to its transport ("" until
 	// a request of the session names it), for the session metrics.
-	sessions sync.Map
-	mu       sync.Mutex
-	servers  []*fastmcp.Server
+	sessions    sync.Map
+	mu          sync.Mutex
+	servers     []*fastmcp.Server
+	eventStores []fastmcp.EventStore
 }
 
 // New returns a Telemetry configured by opts.
@@ -161,6 +162,18 @@ func (t *Telemetry) ClientRequestMeta(ctx context.Context) fastmcp.Meta {
 }
 
 // metaCarrier reads and writes propagation fields in a request's _meta.
+// requestMeta reads a request's _meta one member at a time, for extraction.
+type requestMeta struct{ c *fastmcp.Context }
+
+func (m requestMeta) Get(key string) string {
+	v, _ := m.c.MetaString(key)
+	return v
+}
+
+func (m requestMeta) Set(string, string) {}
+
+func (m requestMeta) Keys() []string { return nil }
+
 type metaCarrier fastmcp.Meta
 
 func (c metaCarrier) Get(key string) string {
