@@ -373,7 +373,9 @@ func TestMemoryEventStoreStats(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	es := fastmcp.NewMemoryEventStore(nil)
-	st, ok := es.(interface{ Stats() fastmcp.EventStoreStats })
+	st, ok := es.(interface {
+		Stats() fastmcp.EventStoreStats
+	})
 	if !ok {
 		t.Fatal("the memory store has no Stats method")
 	}
