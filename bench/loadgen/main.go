@@ -56,6 +56,7 @@ type Config struct {
 	Log          io.Writer `json:"-"`
 
 	workDir string
+	ref     string
 }
 
 func (c *Config) phase(name string) bool { return slices.Contains(c.Phases, name) }
@@ -149,6 +150,7 @@ func main() {
 		profLevel = flag.Int("profile-level", 16, "concurrency level to profile with -profile")
 		render    = flag.String("render", "", "print the Markdown report of a saved -json file (re-checking the targets) and exit")
 		maxSess   = flag.Int("max-sessions", 100000, "MaxSessions passed to the fastmcp server (the peers have no cap)")
+		ref       = flag.String("ref", "", "the server the ratio columns and targets are about (default fastmcp), e.g. fastmcp@c6971a9; also with -render")
 	)
 	cfg.ServerArgs = map[string][]string{}
 	flag.Func("server-arg", "extra argument for a server, as key=arg (repeatable), e.g. -server-arg gosdk=-sse -server-arg mcpgo=-validate; those for fastmcp also go to every fastmcp@rev", func(v string) error {
@@ -171,6 +173,12 @@ func main() {
 		var res Results
 		if err := json.Unmarshal(b, &res); err != nil {
 			fatal(err)
+		}
+		if *ref != "" {
+			if _, ok := res.Servers[*ref]; !ok {
+				fatal(fmt.Errorf("-ref %s: not in %s", *ref, *render))
+			}
+			res.Ref = *ref
 		}
 		res.Targets = targets(&res)
 		fmt.Print(markdown(&res))
@@ -219,6 +227,7 @@ func main() {
 	// kills them if we die anyway).
 	signal.Ignore(syscall.SIGPIPE)
 
+	cfg.ref = *ref
 	res, err := run(cfg)
 	if err != nil {
 		fatal(err)
@@ -263,6 +272,9 @@ type Results struct {
 	Servers map[string]*ServerResult `json:"servers"`
 	Order   []string                 `json:"order"`
 	Targets []Target                 `json:"targets"`
+	// Ref is the server the ratio columns and targets are about (default
+	// fastmcp); set by -ref, e.g. to compare two fastmcp@rev servers.
+	Ref string `json:"ref,omitempty"`
 }
 
 // ServerResult holds the medians over rounds and every round's numbers.
@@ -428,6 +440,10 @@ func run(cfg *Config) (*Results, error) {
 		Servers:   map[string]*ServerResult{},
 		Order:     order,
 		LoadAvg:   []float64{loadAvg()},
+		Ref:       cfg.ref,
+	}
+	if _, ok := sp[cfg.ref]; cfg.ref != "" && !ok {
+		return nil, fmt.Errorf("-ref %s is not one of -servers", cfg.ref)
 	}
 	if len(revs) > 0 {
 		res.Revisions = revs

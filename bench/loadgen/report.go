@@ -180,7 +180,7 @@ func markdown(r *Results) string {
 	if len(r.LoadAvg) > 0 {
 		fmt.Fprintf(&b, "Load average (1 min) at the start, at each round, and at the end: %s.\n", fmtLoads(r.LoadAvg))
 	}
-	b.WriteString("Ratios are fastmcp ÷ the other server: above 1 is better for ↑ rows, below 1 is better for ↓ rows.\n\n")
+	fmt.Fprintf(&b, "Ratios are %s ÷ the other server: above 1 is better for ↑ rows, below 1 is better for ↓ rows.\n\n", r.ref())
 
 	has := func(k string) bool { _, ok := r.Servers[k]; return ok }
 	b.WriteString("| metric |")
@@ -188,10 +188,11 @@ func markdown(r *Results) string {
 		b.WriteString(" " + r.Servers[k].Label + " |")
 	}
 	ratios := []string{}
-	if has("fastmcp") {
+	ref := r.ref()
+	if has(ref) {
 		for _, k := range r.ratioPeers() {
 			ratios = append(ratios, k)
-			b.WriteString(" fastmcp / " + r.Servers[k].Label + " |")
+			b.WriteString(" " + r.Servers[ref].Label + " / " + r.Servers[k].Label + " |")
 		}
 	}
 	b.WriteString("\n|---|")
@@ -216,7 +217,7 @@ func markdown(r *Results) string {
 				b.WriteString(" |")
 				continue
 			}
-			b.WriteString(" " + ratio(rw.values["fastmcp"], rw.values[k]) + " |")
+			b.WriteString(" " + ratio(rw.values[ref], rw.values[k]) + " |")
 		}
 		b.WriteString("\n")
 	}
@@ -314,12 +315,20 @@ func markdown(r *Results) string {
 	return b.String()
 }
 
+// ref is the server the ratios and targets are about: Ref, or fastmcp.
+func (r *Results) ref() string {
+	if r.Ref != "" {
+		return r.Ref
+	}
+	return "fastmcp"
+}
+
 // ratioPeers are the servers fastmcp is compared with in the ratio columns:
 // every other server, in the order of the columns.
 func (r *Results) ratioPeers() []string {
 	var out []string
 	for _, k := range r.Order {
-		if k != "fastmcp" {
+		if k != r.ref() {
 			out = append(out, k)
 		}
 	}
@@ -370,7 +379,7 @@ func pairedRatio[T any](f, p []T, get func(T) float64) string {
 
 // targets checks the goals of the HTTP issue against the run.
 func targets(r *Results) []Target {
-	f, ok := r.Servers["fastmcp"]
+	f, ok := r.Servers[r.ref()]
 	if !ok {
 		return nil
 	}
@@ -382,7 +391,7 @@ func targets(r *Results) []Target {
 	}{{"mcpgo", 1.5}, {"gosdk", 3}}
 	for _, p := range peers {
 		ps, ok := r.Servers[p.key]
-		if !ok {
+		if !ok || p.key == r.ref() {
 			continue
 		}
 		for li, n := range cfg.Levels {
@@ -478,7 +487,7 @@ func regressionTargets(r *Results, f *ServerResult) []Target {
 	cfg := r.Config
 	for _, k := range r.Order {
 		old, ok := r.Servers[k]
-		if !strings.HasPrefix(k, "fastmcp@") || !ok {
+		if !strings.HasPrefix(k, "fastmcp@") || k == r.ref() || !ok {
 			continue
 		}
 		calls := func(what string, levels []int, nf, no []CallsResult, rf, ro [][]CallsResult, name func(int) string) {
