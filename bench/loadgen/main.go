@@ -146,7 +146,7 @@ func main() {
 		mdPath    = flag.String("md", "", "also write the Markdown report to this file")
 		binDir    = flag.String("bin-dir", "", "directory with prebuilt server binaries (default: go build them into a temp dir)")
 		benchDir  = flag.String("bench-dir", "", "the bench module directory (default: found from the working directory)")
-		profile   = flag.String("profile", "", "directory for pprof profiles of the fastmcp server (CPU and allocations) during the -profile-level calls, the new-sessions measurement and each stdio measurement of the first round")
+		profile   = flag.String("profile", "", "directory for pprof profiles of the fastmcp servers, fastmcp@rev too (CPU and allocations), during the -profile-level calls, the new-sessions measurement and each stdio measurement of the first round")
 		profLevel = flag.Int("profile-level", 16, "concurrency level to profile with -profile")
 		render    = flag.String("render", "", "print the Markdown report of a saved -json file (re-checking the targets) and exit")
 		maxSess   = flag.Int("max-sessions", 100000, "MaxSessions passed to the fastmcp server (the peers have no cap)")
@@ -455,7 +455,10 @@ func run(cfg *Config) (*Results, error) {
 			StdioRounds:  make([][]CallsResult, len(cfg.StdioInFlight)),
 		}
 	}
-	profiled := func(k string, r int) bool { return k == "fastmcp" && cfg.Profile != "" && r == 0 }
+	// -profile covers every fastmcp server (fastmcp@rev too), in round 1;
+	// files are named after the server's binary: fastmcp-16-cpu.pb.gz,
+	// fastmcp@c6971a9-16-cpu.pb.gz.
+	profiled := func(k string, r int) bool { return sp[k].base == "fastmcp" && cfg.Profile != "" && r == 0 }
 
 	if cfg.phase("calls") || cfg.phase("modern") || cfg.phase("sessions") || cfg.phase("stdio") {
 		procs := map[string]*proc{}
@@ -466,7 +469,7 @@ func run(cfg *Config) (*Results, error) {
 		}()
 		if cfg.phase("calls") || cfg.phase("modern") || cfg.phase("sessions") {
 			for _, k := range order {
-				p, err := startServer(cfg, sp[k], k == "fastmcp" && cfg.Profile != "")
+				p, err := startServer(cfg, sp[k], sp[k].base == "fastmcp" && cfg.Profile != "")
 				if err != nil {
 					return nil, err
 				}
@@ -486,9 +489,9 @@ func run(cfg *Config) (*Results, error) {
 				for _, k := range rot {
 					var prof *profiler
 					if profiled(k, r) && n == cfg.ProfileLevel {
-						prefix := fmt.Sprintf("fastmcp-%d-", n)
+						prefix := fmt.Sprintf("%s-%d-", sp[k].bin(), n)
 						if modern {
-							prefix = fmt.Sprintf("fastmcp-modern-%d-", n)
+							prefix = fmt.Sprintf("%s-modern-%d-", sp[k].bin(), n)
 						}
 						prof = &profiler{addr: procs[k].pprofAddr, dir: cfg.Profile, prefix: prefix}
 					}
@@ -529,7 +532,7 @@ func run(cfg *Config) (*Results, error) {
 				for _, k := range rot {
 					var prof *profiler
 					if profiled(k, r) {
-						prof = &profiler{addr: procs[k].pprofAddr, dir: cfg.Profile, prefix: "fastmcp-sessions-"}
+						prof = &profiler{addr: procs[k].pprofAddr, dir: cfg.Profile, prefix: sp[k].bin() + "-sessions-"}
 					}
 					s := measureSessions(cfg, procs[k], prof)
 					res.Servers[k].NewSessionsRounds = append(res.Servers[k].NewSessionsRounds, s)
@@ -546,7 +549,7 @@ func run(cfg *Config) (*Results, error) {
 					for _, k := range rot {
 						var prof *profiler
 						if profiled(k, r) {
-							prof = &profiler{dir: cfg.Profile, prefix: fmt.Sprintf("fastmcp-stdio-%d-", n)}
+							prof = &profiler{dir: cfg.Profile, prefix: fmt.Sprintf("%s-stdio-%d-", sp[k].bin(), n)}
 						}
 						c := measureStdio(cfg, sp[k], n, prof)
 						res.Servers[k].StdioRounds[ii] = append(res.Servers[k].StdioRounds[ii], c)
