@@ -31,7 +31,6 @@ type Server struct {
 	// across Restart.
 	Addr string
 
-	t   testing.TB
 	bin string
 	dir string
 
@@ -45,44 +44,64 @@ type Server struct {
 // (FASTMCP_REDIS=1) rather than be skipped when redis-server is missing.
 func Required() bool { return os.Getenv("FASTMCP_REDIS") == "1" }
 
+// ErrNotInstalled is Launch's error when redis-server is not on PATH.
+var ErrNotInstalled = errors.New("redistest: redis-server is not on PATH")
+
 // Start starts a redis-server on a free port of 127.0.0.1, without
-// persistence, and stops it when the test ends.
+// persistence, and stops it when the test ends. Without redis-server it
+// skips the test, or fails it when Required.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if Required() {
-			t.Fatalf("FASTMCP_REDIS=1 but redis-server is not on PATH: %v", err)
-		}
+	s, err := Launch()
+	if errors.Is(err, ErrNotInstalled) && !Required() {
 		t.Skip("redis-server is not on PATH (install it, or set FASTMCP_REDIS=1 to require it)")
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Launch starts a redis-server as Start does, for a server that outlives
+// one test (started in TestMain): the caller closes it.
+func Launch() (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, ErrNotInstalled
+	}
+	dir, err := os.MkdirTemp("", "redistest")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{bin: bin, dir: dir}
 	// A free port can be taken by another process before redis-server
 	// binds it: try a few.
 	for attempt := 0; ; attempt++ {
-		s.Addr = freeAddr(t)
+		if s.Addr, err = freeAddr(); err != nil {
+			return nil, err
+		}
 		err := s.start()
 		if err == nil {
-			break
+			return s, nil
 		}
 		if attempt == 4 {
-			t.Fatalf("redistest: %v", err)
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("redistest: %w", err)
 		}
 	}
-	t.Cleanup(s.Stop)
-	return s
 }
 
 // URL is the server's address as a redis:// URL.
 func (s *Server) URL() string { return "redis://" + s.Addr }
 
-func freeAddr(t testing.TB) string {
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().String(), nil
 }
 
 // start runs redis-server on s.Addr and waits until it accepts connections.
@@ -135,7 +154,7 @@ func (s *Server) start() error {
 
 // Stop kills the server (SIGKILL: nothing is saved, clients see their
 // connections reset) and waits for it to exit. Stopping a stopped server
-// does nothing.
+// does nothing; Restart starts it again.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	cmd, exit := s.cmd, s.exit
@@ -151,10 +170,16 @@ func (s *Server) Stop() {
 	<-exit
 }
 
+// Close stops the server for good and removes its directory.
+func (s *Server) Close() {
+	s.Stop()
+	os.RemoveAll(s.dir)
+}
+
 // Restart starts the server again on the same port, empty. It stops it
 // first if it runs.
-func (s *Server) Restart() {
-	s.t.Helper()
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
 	s.Stop()
 	var err error
 	// The port was the server's: nothing else should take it, but a
@@ -165,28 +190,29 @@ func (s *Server) Restart() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	s.t.Fatalf("redistest: restart: %v", err)
+	t.Fatalf("redistest: restart: %v", err)
 }
 
 // Pause stops the process (SIGSTOP) without closing its connections: Redis
 // no longer answers, as a hung or unreachable server would not.
-func (s *Server) Pause() { s.signal(sigStop) }
+func (s *Server) Pause(t testing.TB) { t.Helper(); s.signal(t, sigStop) }
 
 // Resume continues a paused server (SIGCONT).
-func (s *Server) Resume() { s.signal(sigCont) }
+func (s *Server) Resume(t testing.TB) { t.Helper(); s.signal(t, sigCont) }
 
-func (s *Server) signal(sig os.Signal) {
+func (s *Server) signal(t testing.TB, sig os.Signal) {
+	t.Helper()
 	s.mu.Lock()
 	cmd := s.cmd
 	s.mu.Unlock()
 	if cmd == nil {
-		s.t.Fatal("redistest: the server is not running")
+		t.Fatal("redistest: the server is not running")
 	}
 	if sig == nil {
-		s.t.Skip("redistest: pausing a process is not supported on this system")
+		t.Skip("redistest: pausing a process is not supported on this system")
 	}
 	if err := cmd.Process.Signal(sig); err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 }
 
@@ -210,26 +236,26 @@ func (s *Server) Do(args ...string) (any, error) {
 	return readReply(bufio.NewReader(c))
 }
 
-// must runs a command and fails the test on an error.
-func (s *Server) must(args ...string) any {
-	s.t.Helper()
+// Must runs a command as Do does, and fails the test on an error.
+func (s *Server) Must(t testing.TB, args ...string) any {
+	t.Helper()
 	v, err := s.Do(args...)
 	if err != nil {
-		s.t.Fatalf("redistest: %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("redistest: %s: %v", strings.Join(args, " "), err)
 	}
 	return v
 }
 
 // FlushAll deletes every key.
-func (s *Server) FlushAll() { s.t.Helper(); s.must("FLUSHALL") }
+func (s *Server) FlushAll(t testing.TB) { t.Helper(); s.Must(t, "FLUSHALL") }
 
 // ResetStats zeroes the command statistics (CONFIG RESETSTAT).
-func (s *Server) ResetStats() { s.t.Helper(); s.must("CONFIG", "RESETSTAT") }
+func (s *Server) ResetStats(t testing.TB) { t.Helper(); s.Must(t, "CONFIG", "RESETSTAT") }
 
 // DBSize returns the number of keys.
-func (s *Server) DBSize() int64 {
-	s.t.Helper()
-	n, _ := s.must("DBSIZE").(int64)
+func (s *Server) DBSize(t testing.TB) int64 {
+	t.Helper()
+	n, _ := s.Must(t, "DBSIZE").(int64)
 	return n
 }
 
@@ -237,9 +263,9 @@ func (s *Server) DBSize() int64 {
 // INFO commandstats: commands run by scripts count too. Commands are named
 // in lower case, subcommands as "config|resetstat"; the INFO that reads
 // them is left out.
-func (s *Server) CommandStats() map[string]int64 {
-	s.t.Helper()
-	info, _ := s.must("INFO", "commandstats").(string)
+func (s *Server) CommandStats(t testing.TB) map[string]int64 {
+	t.Helper()
+	info, _ := s.Must(t, "INFO", "commandstats").(string)
 	return ParseCommandStats(info)
 }
 
