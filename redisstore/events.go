@@ -115,7 +115,13 @@ end
 return out
 `)
 
+// maxIndex bounds event indexes: Lua counts in doubles, exact to 2^53.
+const maxIndex = 1<<53 - 2
+
 func (s *eventStore) Append(ctx context.Context, sessionID, streamID string, index int64, data []byte) error {
+	if index < 0 || index > maxIndex {
+		return fmt.Errorf("redisstore: event index %d out of range [0, 2^53-2]", index)
+	}
 	o := s.k.opts
 	err := appendScript.Run(ctx, s.c, s.k.eventKeys(sessionID), streamID, index, data,
 		o.MaxEventsPerStream, o.MaxBytesPerSession, ms(o.EventTTL)).Err()
@@ -123,6 +129,10 @@ func (s *eventStore) Append(ctx context.Context, sessionID, streamID string, ind
 }
 
 func (s *eventStore) After(ctx context.Context, sessionID, streamID string, index int64) (int64, [][]byte, error) {
+	if index >= maxIndex {
+		return index + 1, nil, nil // beyond any stored index
+	}
+	index = max(index, -1-maxIndex)
 	res, err := afterScript.Run(ctx, s.c, s.k.eventKeys(sessionID)[:1], streamID, index).Slice()
 	if err != nil {
 		return 0, nil, fail(ctx, "events After", err)

@@ -1,12 +1,14 @@
 package redisstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"testing"
 
 	"github.com/fastmcp-go/fastmcp/internal/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // shared is the redis-server of the tests that do not stop it: each of them
@@ -17,7 +19,14 @@ var (
 	sharedErr error
 )
 
+// quiet drops go-redis's log lines: the tests of faults make it complain on
+// purpose.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
 func TestMain(m *testing.M) {
+	redis.SetLogger(quiet{})
 	shared, sharedErr = redistest.Launch()
 	if sharedErr != nil && (redistest.Required() || !errors.Is(sharedErr, redistest.ErrNotInstalled)) {
 		fmt.Fprintln(os.Stderr, sharedErr)
