@@ -44,8 +44,8 @@ func TestSessionTakesItsStateAndEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(st.Sessions.Create(ctx, "dies", nil, 50*time.Millisecond))
-	must(st.Sessions.Create(ctx, "lives", nil, 50*time.Millisecond))
+	must(st.Sessions.Create(ctx, "dies", nil, time.Second))
+	must(st.Sessions.Create(ctx, "lives", nil, time.Second))
 	for _, id := range []string{"dies", "lives"} {
 		must(st.State.Set(ctx, id, "forever", []byte("1"), 0))
 		if _, err := st.State.Add(ctx, id, "n", 1, 0); err != nil {

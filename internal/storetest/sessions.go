@@ -94,17 +94,24 @@ func SessionStore(t *testing.T, open Open[fastmcp.SessionStore]) {
 		"ttl": func(t *testing.T, a, b fastmcp.SessionStore) {
 			ctx := ctxOf(t)
 			must(t, a.Create(ctx, "short", nil, short))
-			must(t, a.Create(ctx, "touched", nil, short))
+			must(t, a.Create(ctx, "touched", nil, medium))
 			must(t, a.Create(ctx, "forever", nil, 0))
 			must(t, b.Touch(ctx, "touched", long))
 			must(t, b.Touch(ctx, "forever", 0))
+			// Created after the Touch with touched's first TTL: once it
+			// has expired, so would touched have without the Touch.
+			must(t, a.Create(ctx, "probe", nil, medium))
 			testkit.Eventually(t, "the short session to expire", func() bool {
 				_, err := b.Get(ctx, "short")
 				return errors.Is(err, fastmcp.ErrSessionNotFound)
 			})
+			testkit.Eventually(t, "the probe session to expire", func() bool {
+				_, err := b.Get(ctx, "probe")
+				return errors.Is(err, fastmcp.ErrSessionNotFound)
+			})
 			for _, id := range []string{"touched", "forever"} {
 				if _, err := a.Get(ctx, id); err != nil {
-					t.Errorf("%s expired with the short one: %v", id, err)
+					t.Errorf("%s expired: %v", id, err)
 				}
 			}
 			if err := a.Touch(ctx, "short", long); !errors.Is(err, fastmcp.ErrSessionNotFound) {

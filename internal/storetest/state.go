@@ -107,11 +107,11 @@ func StateStore(t *testing.T, open Open[fastmcp.StateStore]) {
 					t.Errorf("Add(%s, %d) = %d %v, want %d", key, d, n, err, want)
 				}
 			}
-			add(a, "n", 5, short, 5) // absent counts as 0; the TTL is set on creation
+			add(a, "n", 5, medium, 5) // absent counts as 0; the TTL is set on creation
 			add(b, "n", 2, 0, 7)     // and kept afterwards
 			add(b, "n", -10, long, -3)
 			must(t, a.Set(ctx, "s", "kept", []byte("40"), 0))
-			add(b, "kept", 2, short, 42) // an existing key keeps its (lack of) TTL
+			add(b, "kept", 2, short, 42) // an existing key keeps its (lack of) TTL: checked once n expired
 			add(a, "big", math.MaxInt64-1, 0, math.MaxInt64-1)
 			add(a, "big", 1, 0, math.MaxInt64) // exact beyond 2^53
 			if got, _, _ := b.Get(ctx, "s", "n"); string(got) != "-3" {

@@ -20,10 +20,13 @@ import (
 // Open returns two handles on one fresh backend.
 type Open[T any] func(t *testing.T) (a, b T)
 
-// short is a TTL that expires during a test; long one that does not.
+// short is a TTL that expires during a test; medium one that outlasts a few
+// operations even on a loaded machine (a value that must still be there for
+// the next steps), then expires; long one that does not.
 const (
-	short = 30 * time.Millisecond
-	long  = time.Hour
+	short  = 30 * time.Millisecond
+	medium = time.Second
+	long   = time.Hour
 )
 
 func ctxOf(t *testing.T) context.Context { return testkit.Context(t) }
