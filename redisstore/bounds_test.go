@@ -196,3 +196,20 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("the session is gone: %v", err)
 	}
 }
+
+// A session with more fields than Lua's stack holds at once.
+func TestSessionManyFields(t *testing.T) {
+	t.Parallel()
+	st := redisstore.New(client(t, server(t).Addr), redisstore.Options{Prefix: fmt.Sprintf("t%d:", prefixes.Add(1))})
+	fields := map[string][]byte{}
+	for i := range 10000 {
+		fields[fmt.Sprint("f", i)] = []byte("v")
+	}
+	ctx := testkit.Context(t)
+	if err := st.Sessions.Create(ctx, "s", fields, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Sessions.Get(ctx, "s"); err != nil || len(got) != 10000 {
+		t.Errorf("Get: %d fields, %v", len(got), err)
+	}
+}

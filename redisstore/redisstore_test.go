@@ -80,3 +80,6 @@ func TestOAuthStore(t *testing.T) {
 		return redisstore.NewOAuthStore(client(t, s.Addr), opts), redisstore.NewOAuthStore(client(t, s.Addr), opts)
 	})
 }
+
+// prefix returns a prefix no other test uses.
+func prefix() string { return fmt.Sprintf("t%d:", prefixes.Add(1)) }

@@ -31,8 +31,9 @@ type Server struct {
 	// across Restart.
 	Addr string
 
-	bin string
-	dir string
+	bin     string
+	dir     string
+	cluster bool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -63,9 +64,28 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// StartCluster starts a redis-server in cluster mode, a cluster of one node
+// that holds every slot: Redis refuses there, as in any cluster, a
+// multi-key command or script whose keys are in different slots
+// (CROSSSLOT). Connect to it with a cluster client.
+func StartCluster(t testing.TB) *Server {
+	t.Helper()
+	s, err := launch(true)
+	if errors.Is(err, ErrNotInstalled) && !Required() {
+		t.Skip("redis-server is not on PATH (install it, or set FASTMCP_REDIS=1 to require it)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
 // Launch starts a redis-server as Start does, for a server that outlives
 // one test (started in TestMain): the caller closes it.
-func Launch() (*Server, error) {
+func Launch() (*Server, error) { return launch(false) }
+
+func launch(cluster bool) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, ErrNotInstalled
@@ -74,7 +94,7 @@ func Launch() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{bin: bin, dir: dir}
+	s := &Server{bin: bin, dir: dir, cluster: cluster}
 	// A free port can be taken by another process before redis-server
 	// binds it: try a few.
 	for attempt := 0; ; attempt++ {
@@ -107,10 +127,13 @@ func freeAddr() (string, error) {
 // start runs redis-server on s.Addr and waits until it accepts connections.
 func (s *Server) start() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
-	cmd := exec.Command(s.bin,
-		"--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
+	args := []string{"--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
 		"--save", "", "--appendonly", "no", "--logfile", "",
-		"--daemonize", "no", "--databases", "1")
+		"--daemonize", "no", "--databases", "1"}
+	if s.cluster {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes-"+port+".conf")
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.SysProcAttr = sysProcAttr()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -149,7 +172,30 @@ func (s *Server) start() error {
 	s.mu.Lock()
 	s.cmd, s.exit, s.log = cmd, exit, log
 	s.mu.Unlock()
+	if s.cluster {
+		return s.claimSlots()
+	}
 	return nil
+}
+
+// claimSlots gives the node every slot and waits until the cluster is up.
+func (s *Server) claimSlots() error {
+	if info, _ := s.Do("CLUSTER", "INFO"); !strings.Contains(fmt.Sprint(info), "cluster_slots_assigned:16384") {
+		if _, err := s.Do("CLUSTER", "ADDSLOTSRANGE", "0", "16383"); err != nil {
+			return fmt.Errorf("CLUSTER ADDSLOTSRANGE: %w", err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, err := s.Do("CLUSTER", "INFO")
+		if err == nil && strings.Contains(fmt.Sprint(info), "cluster_state:ok") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the cluster is not up after 30 s: %v %v", info, err)
+		}
+		time.Sleep(10 * time.Millisecond) // Redis changes state on its own clock (clusterCron)
+	}
 }
 
 // Stop kills the server (SIGKILL: nothing is saved, clients see their
