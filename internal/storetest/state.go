@@ -108,7 +108,7 @@ func StateStore(t *testing.T, open Open[fastmcp.StateStore]) {
 				}
 			}
 			add(a, "n", 5, medium, 5) // absent counts as 0; the TTL is set on creation
-			add(b, "n", 2, 0, 7)     // and kept afterwards
+			add(b, "n", 2, 0, 7)      // and kept afterwards
 			add(b, "n", -10, long, -3)
 			must(t, a.Set(ctx, "s", "kept", []byte("40"), 0))
 			add(b, "kept", 2, short, 42) // an existing key keeps its (lack of) TTL: checked once n expired
