@@ -282,7 +282,7 @@ func (s *Server) serve(parent context.Context, sess *Session, r *request, b []by
 	resStart := len(b)
 	b, err = appendResultValue(b, result, r.version)
 	if err != nil {
-		s.logger.ErrorContext(&r.ctx, "fastmcp: encoding result", "method", r.Method, "error", err)
+		s.logger.ErrorContext(r.logContext(), "fastmcp: encoding result", "method", r.Method, "error", err)
 		b = b[:start]
 		r.errCode = CodeInternalError
 		return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
@@ -474,7 +474,7 @@ func (s *Server) toWire(err error, r *request) *Error {
 	e := wireError(err, s.opts.ShowErrorDetails)
 	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 && !errors.Is(err, ErrInputRequired) && !errors.Is(err, ErrCapability) {
 		if _, isUser := err.(*UserError); !isUser {
-			s.logger.ErrorContext(&r.ctx, "fastmcp: request failed", "method", r.Method, "error", err)
+			s.logger.ErrorContext(r.logContext(), "fastmcp: request failed", "method", r.Method, "error", err)
 		}
 	}
 	return e
@@ -485,7 +485,7 @@ func (s *Server) toWire(err error, r *request) *Error {
 func (s *Server) dispatchSafely(c *Context) (result any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = s.recoveredIn(c, c.req.Method, v)
+			err = s.recoveredIn(c.req.logContext(), c.req.Method, v)
 		}
 	}()
 	return s.dispatch(c)

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/fastmcp-go/fastmcp/internal/schema"
 )
 
 // Prompt is a reusable prompt template a client can fill in and get. Register
@@ -180,7 +182,7 @@ func newPromptBinder[Args any](declared []PromptArgument) (func(map[string]strin
 		if name == "" {
 			name = f.Name
 		}
-		switch derefType(f.Type).Kind() {
+		switch schema.DerefType(f.Type).Kind() {
 		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 		default:

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/yosida95/uritemplate/v3"
+
+	"github.com/fastmcp-go/fastmcp/internal/schema"
 )
 
 // Resource is a piece of data the server exposes at a fixed URI. Register one
@@ -174,7 +177,9 @@ type ResourceTemplate struct {
 // ResourceTemplateHandler loads a resource of a template. Args holds the
 // template's variables: map[string]string, or a struct whose fields (named by
 // their json tags) are strings, numbers, booleans or string slices (for list
-// variables such as {?tags}).
+// variables such as {?tags}). A field with an enum:"a,b" tag takes only those
+// values: a URI with another is refused with an invalid-params error, as a
+// prompt argument outside its enum is.
 type ResourceTemplateHandler[Args any] func(ctx *Context, uri string, args Args) ([]*ResourceContents, error)
 
 type templateEntry struct {
@@ -257,7 +262,8 @@ func varValue(v uritemplate.Value) (string, []string) {
 }
 
 // newVarBinder returns a function that turns matched template variables into
-// Args, and the enum values declared for variables by struct tags.
+// Args, and the enum values declared for variables by struct tags. A value
+// outside its variable's enum is refused, as for prompt arguments.
 func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, error), map[string][]string, error) {
 	t := reflect.TypeFor[Args]()
 	if t == reflect.TypeFor[map[string]string]() {
@@ -292,7 +298,7 @@ func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, 
 				enums[name] = append(enums[name], strings.TrimSpace(v))
 			}
 		}
-		switch derefType(f.Type).Kind() {
+		switch schema.DerefType(f.Type).Kind() {
 		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 		case reflect.Slice:
@@ -317,6 +323,15 @@ func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, 
 				continue
 			}
 			s, list := varValue(v)
+			if allowed := enums[name]; allowed != nil {
+				// As for prompt arguments: a value outside the enum
+				// is refused (an empty one is a variable left out).
+				for _, x := range list {
+					if x != "" && !slices.Contains(allowed, x) {
+						return args, fmt.Errorf("%s: %q is not one of %s", name, x, strings.Join(allowed, ", "))
+					}
+				}
+			}
 			if err := setField(rv.Field(i), s, list); err != nil {
 				return args, fmt.Errorf("%s: %v", name, err)
 			}

@@ -313,6 +313,7 @@ func (s *Server) Serve(ctx context.Context, t Transport) error {
 	if t == nil {
 		t = Auto{}
 	}
+	s.warnOverridden(t)
 	return t.serve(ctx, s)
 }
 

@@ -164,6 +164,7 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 		c.slots = make(chan struct{}, n)
 	}
 	c.sess = newSession(s, c.out)
+	c.sess.transport = TransportStdio
 	s.addSession(c.sess)
 	go c.read(c.gen.Load())
 
