@@ -133,8 +133,8 @@ func TestUnavailable(t *testing.T) {
 			wg.Go(func() {
 				start := time.Now()
 				err := bounded(t, op.name, op.f)
-				if !errors.Is(err, redisstore.ErrUnavailable) {
-					t.Errorf("%s: %s: %v, want ErrUnavailable", phase, op.name, err)
+				if !errors.Is(err, redisstore.ErrUnavailable) || !errors.Is(err, fastmcp.ErrStoreUnavailable) {
+					t.Errorf("%s: %s: %v, want ErrUnavailable and fastmcp.ErrStoreUnavailable", phase, op.name, err)
 				}
 				mu.Lock()
 				slowest = max(slowest, time.Since(start))

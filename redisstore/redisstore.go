@@ -152,7 +152,9 @@ func (e *unavailableError) Error() string {
 	return fmt.Sprintf("redisstore: Redis unavailable: %s: %v", e.op, e.err)
 }
 
-func (e *unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.err} }
+func (e *unavailableError) Unwrap() []error {
+	return []error{ErrUnavailable, fastmcp.ErrStoreUnavailable, e.err}
+}
 
 // fail describes err, the error of op: nil stays nil, an error of
 // availability satisfies errors.Is(err, ErrUnavailable), and any other is
