@@ -223,6 +223,11 @@ type Server struct {
 	infoMeta  []byte
 	keys      keyRing
 	listeners listeners
+
+	// cluster is the server's membership of a cluster of replicas sharing
+	// Options.Store (cluster.go); nil when the Store does not share sessions
+	// and a bus.
+	cluster *cluster
 }
 
 // New returns a server configured by opts.
@@ -282,6 +287,7 @@ func New(opts Options) *Server {
 	}
 	s.keys = newKeyRing(opts.Secret, opts.PreviousSecrets)
 	s.methods = s.newMethodTables()
+	s.cluster = newCluster(s)
 	return s
 }
 

@@ -25,11 +25,32 @@ type getChannel struct {
 	next int64         // index of the next event
 	conn *sse          // the open GET connection, nil when none
 	done chan struct{} // closed to end the open connection
+
+	// cg is the channel's side in clustered mode (streamable_cluster.go);
+	// nil otherwise.
+	cg *clusterGet
 }
 
 const getStreamID = "g"
 
+// getChannel returns the session's standalone stream, creating it on first
+// use.
+func (hs *httpSession) getChannel(h *HTTPHandler) *getChannel {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.get == nil {
+		hs.get = &getChannel{h: h, hs: hs}
+		if sh := hs.sess.shared; sh != nil {
+			hs.get.cg = &clusterGet{g: hs.get, sh: sh} // clustered (streamable_cluster.go)
+		}
+	}
+	return hs.get
+}
+
 func (g *getChannel) send(msg []byte) error {
+	if g.cg != nil {
+		return g.cg.send(msg) // clustered: any replica may hold the stream
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	es := g.h.opts.EventStore
@@ -101,13 +122,15 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 		h.resumePost(w, r, st, streamID, index)
 		return
 	}
-	st.mu.Lock()
-	g := st.get
-	if g == nil {
-		g = &getChannel{h: h, hs: st}
-		st.get = g
+	g := st.getChannel(h)
+	if g.cg != nil {
+		// Clustered: messages sent on other replicas arrive from now on.
+		if err := g.cg.listen(r.Context()); err != nil {
+			writeStoreError(w, err)
+			return
+		}
+		defer g.cg.unlisten()
 	}
-	st.mu.Unlock()
 
 	g.mu.Lock()
 	if g.conn != nil {
@@ -128,11 +151,19 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 		}
+		if g.cg != nil {
+			g.cg.replayed = max(index, first+int64(len(events))-1)
+		}
+	} else if g.cg != nil {
+		g.cg.replayed = -1
 	}
 	done := make(chan struct{})
 	g.conn, g.done = &out, done
 	g.mu.Unlock()
 	sess.setOutbound(g)
+	if g.cg != nil {
+		g.cg.announce() // clustered: every replica learns where the stream is
+	}
 	defer func() {
 		g.mu.Lock()
 		if g.conn == &out {
@@ -202,6 +233,10 @@ func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, done <-chan
 // resumePost replays a POST stream after the given event index, and if the
 // request is still running, delivers its remaining events on this connection.
 func (h *HTTPHandler) resumePost(w http.ResponseWriter, r *http.Request, st *httpSession, streamID string, index int64) {
+	if owner := streamReplica(st, streamID); owner != "" {
+		h.resumeRemote(w, r, st, streamID, index, owner) // clustered: another replica's stream
+		return
+	}
 	sess := st.sess
 	st.mu.Lock()
 	p := st.streams[streamID]

@@ -36,7 +36,7 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pc := &postConn{h: h, r: r, version: headerValue(r.Header, "Mcp-Protocol-Version")}
-	pc.ps = postStream{h: h, w: w,
+	pc.ps = postStream{h: h, w: w, body: body,
 		allowSSE: !h.opts.JSONResponse && accept&acceptSSE != 0,
 		sseOnly:  accept == acceptSSE}
 	h.srv.serveMessage(r.Context(), pc, body)
@@ -233,8 +233,15 @@ func (c *postConn) reply(resp []byte, a answer) {
 	}
 	if hs := c.ps.initialized; hs != nil {
 		if hs.sess.protocol() != vUnknown && !hs.sess.isClosed() {
-			c.ps.hs = hs
-			c.ps.sessionID = hs.sess.id
+			if hs.sess.shared != nil {
+				// Clustered: the record is written before the client
+				// learns the session (streamable_cluster.go).
+				resp = c.recordSession(hs, resp)
+			}
+			if !hs.sess.isClosed() {
+				c.ps.hs = hs
+				c.ps.sessionID = hs.sess.id
+			}
 		}
 	}
 	c.ps.finish(resp)
@@ -291,6 +298,9 @@ type postStream struct {
 	exiting bool
 	// initialized is the session this POST's initialize started.
 	initialized *httpSession
+	// body is the POST's message: in clustered mode, the ids of a request
+	// whose stream another replica may resume are read from it.
+	body []byte
 
 	mu       sync.Mutex
 	out      sse
@@ -302,6 +312,9 @@ type postStream struct {
 	resumed  *sse  // a GET connection resuming this stream
 	done     chan struct{}
 	timer    *time.Timer // keep-alive
+	// tail: another replica resumes this stream; its events go on the bus
+	// too (clustered mode, streamable_cluster.go).
+	tail bool
 }
 
 func (p *postStream) resumable() bool {
@@ -344,11 +357,17 @@ func (p *postStream) start() {
 		st.mu.Lock()
 		st.nextSID++
 		p.streamID = "p" + strconv.FormatInt(st.nextSID, 10)
+		if st.sess.shared != nil {
+			p.streamID += "." + st.sess.shared.c.id // clustered: names its replica
+		}
 		if st.streams == nil {
 			st.streams = map[string]*postStream{}
 		}
 		st.streams[p.streamID] = p
 		st.mu.Unlock()
+		if st.sess.shared != nil {
+			p.streamStarted() // clustered: resumable on any replica (streamable_cluster.go)
+		}
 		p.done = make(chan struct{})
 		if p.version >= v20251125 {
 			// The priming event gives the client an id to resume from
@@ -384,6 +403,9 @@ func (p *postStream) event(msg []byte) error {
 		if err := p.out.writeEvent(id, msg); err != nil {
 			p.dead = true
 		}
+	}
+	if p.tail {
+		p.tailEvent(msg) // clustered: resumed on another replica (streamable_cluster.go)
 	}
 	if p.dead && p.resumed == nil && !p.resumable() {
 		return errors.New("fastmcp: the client connection is gone")
@@ -453,5 +475,8 @@ func (p *postStream) finish(resp []byte) {
 		delete(st.streams, p.streamID)
 		st.mu.Unlock()
 		close(p.done)
+		if st.sess.shared != nil {
+			p.streamFinished() // clustered (streamable_cluster.go)
+		}
 	}
 }
