@@ -14,7 +14,16 @@ import (
 	"time"
 
 	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+	"github.com/fastmcp-go/fastmcp/internal/testhooks"
 )
+
+func init() {
+	testhooks.ClusterTiming = func(server any, heartbeat, ttl time.Duration) {
+		if c := server.(*Server).cluster; c != nil {
+			c.heartbeat, c.ttl = heartbeat, ttl
+		}
+	}
+}
 
 // Clustered mode: several replicas of one server behind a load balancer
 // without affinity, sharing Options.Store. It is on when the Store has both

@@ -122,6 +122,9 @@ func (h *HTTPHandler) sharedSessionFor(w http.ResponseWriter, r *http.Request, i
 	sess.transport = TransportStreamableHTTP
 	sess.ephemeral = true // its events are the owner's
 	sess.auth, sess.lastAuth = auth, auth
+	// The client listed what was registered then, on the replica that
+	// initialized it: this replica's earlier changes are not news to it.
+	sess.initSeq.Store(h.srv.lcSeq.Load())
 	sess.ending = func(cause error) { h.endSession(hs, cause) }
 	h.share(hs, false)
 	if err := sess.shared.loadRecord(f); err != nil {
