@@ -535,6 +535,9 @@ type sharedSession struct {
 	touched time.Time
 	// legacy is the replica holding a legacy session's stream.
 	legacy string
+	// get is the side of the session's GET channel, set with the channel
+	// (under the httpSession's mu).
+	get *clusterGet
 }
 
 // Fields of a session record.

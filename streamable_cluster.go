@@ -450,12 +450,22 @@ func requestIDs(body []byte) []byte {
 	return append(out, ']')
 }
 
+// postCluster is a POST stream's side in clustered mode.
+type postCluster struct {
+	// body is the POST's message: the ids of the requests whose stream
+	// another replica may resume are read from it.
+	body []byte
+	// tail: another replica resumes the stream; its events go on the bus
+	// too. Guarded by the stream's mu.
+	tail bool
+}
+
 // streamStarted records, in the session's record, the requests whose answer
 // a resumable stream carries while they run: a replica resuming the stream
 // then knows to wait for them, or to answer for them if this replica dies.
 // p.mu is held.
 func (p *postStream) streamStarted() {
-	ids := requestIDs(p.body)
+	ids := requestIDs(p.cl.body)
 	if ids == nil {
 		return
 	}
@@ -473,7 +483,7 @@ func (p *postStream) streamFinished() {
 	sh := p.hs.sess.shared
 	ctx, cancel := sh.c.ctx()
 	defer cancel()
-	if p.tail {
+	if p.cl.tail {
 		if err := sh.c.publish(ctx, tailTopic(sh.sess.id, p.streamID), &envelope{T: "done", S: sh.sess.id}); err != nil {
 			p.h.srv.logger.Warn("fastmcp: cluster: ending a stream's tail failed", "stream", p.streamID, "error", err)
 		}
@@ -529,7 +539,7 @@ func (h *HTTPHandler) tailStream(hs *httpSession, streamID string, after int64) 
 			}
 		}
 	}
-	p.tail = true
+	p.cl.tail = true
 }
 
 // stoppedMessage answers a request whose replica died while serving it.

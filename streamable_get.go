@@ -25,10 +25,6 @@ type getChannel struct {
 	next int64         // index of the next event
 	conn *sse          // the open GET connection, nil when none
 	done chan struct{} // closed to end the open connection
-
-	// cg is the channel's side in clustered mode (streamable_cluster.go);
-	// nil otherwise.
-	cg *clusterGet
 }
 
 const getStreamID = "g"
@@ -41,15 +37,24 @@ func (hs *httpSession) getChannel(h *HTTPHandler) *getChannel {
 	if hs.get == nil {
 		hs.get = &getChannel{h: h, hs: hs}
 		if sh := hs.sess.shared; sh != nil {
-			hs.get.cg = &clusterGet{g: hs.get, sh: sh} // clustered (streamable_cluster.go)
+			sh.get = &clusterGet{g: hs.get, sh: sh} // clustered (streamable_cluster.go)
 		}
 	}
 	return hs.get
 }
 
+// cluster returns the channel's side in clustered mode
+// (streamable_cluster.go), or nil.
+func (g *getChannel) cluster() *clusterGet {
+	if sh := g.hs.sess.shared; sh != nil {
+		return sh.get
+	}
+	return nil
+}
+
 func (g *getChannel) send(msg []byte) error {
-	if g.cg != nil {
-		return g.cg.send(msg) // clustered: any replica may hold the stream
+	if cg := g.cluster(); cg != nil {
+		return cg.send(msg) // clustered: any replica may hold the stream
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -123,13 +128,14 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := st.getChannel(h)
-	if g.cg != nil {
+	cg := g.cluster()
+	if cg != nil {
 		// Clustered: messages sent on other replicas arrive from now on.
-		if err := g.cg.listen(r.Context()); err != nil {
+		if err := cg.listen(r.Context()); err != nil {
 			writeStoreError(w, err)
 			return
 		}
-		defer g.cg.unlisten()
+		defer cg.unlisten()
 	}
 
 	g.mu.Lock()
@@ -151,18 +157,18 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 		}
-		if g.cg != nil {
-			g.cg.replayed = max(index, first+int64(len(events))-1)
+		if cg != nil {
+			cg.replayed = max(index, first+int64(len(events))-1)
 		}
-	} else if g.cg != nil {
-		g.cg.replayed = -1
+	} else if cg != nil {
+		cg.replayed = -1
 	}
 	done := make(chan struct{})
 	g.conn, g.done = &out, done
 	g.mu.Unlock()
 	sess.setOutbound(g)
-	if g.cg != nil {
-		g.cg.announce() // clustered: every replica learns where the stream is
+	if cg != nil {
+		cg.announce() // clustered: every replica learns where the stream is
 	}
 	defer func() {
 		g.mu.Lock()

@@ -36,9 +36,12 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pc := &postConn{h: h, r: r, version: headerValue(r.Header, "Mcp-Protocol-Version")}
-	pc.ps = postStream{h: h, w: w, body: body,
+	pc.ps = postStream{h: h, w: w,
 		allowSSE: !h.opts.JSONResponse && accept&acceptSSE != 0,
 		sseOnly:  accept == acceptSSE}
+	if h.srv.cluster != nil {
+		pc.ps.cl = &postCluster{body: body} // clustered (streamable_cluster.go)
+	}
 	h.srv.serveMessage(r.Context(), pc, body)
 	if pc.counted {
 		pc.ps.hs.active.Add(-1)
@@ -298,9 +301,9 @@ type postStream struct {
 	exiting bool
 	// initialized is the session this POST's initialize started.
 	initialized *httpSession
-	// body is the POST's message: in clustered mode, the ids of a request
-	// whose stream another replica may resume are read from it.
-	body []byte
+	// cl is the stream's side in clustered mode (streamable_cluster.go);
+	// nil otherwise.
+	cl *postCluster
 
 	mu       sync.Mutex
 	out      sse
@@ -312,9 +315,6 @@ type postStream struct {
 	resumed  *sse  // a GET connection resuming this stream
 	done     chan struct{}
 	timer    *time.Timer // keep-alive
-	// tail: another replica resumes this stream; its events go on the bus
-	// too (clustered mode, streamable_cluster.go).
-	tail bool
 }
 
 func (p *postStream) resumable() bool {
@@ -404,7 +404,7 @@ func (p *postStream) event(msg []byte) error {
 			p.dead = true
 		}
 	}
-	if p.tail {
+	if p.cl != nil && p.cl.tail {
 		p.tailEvent(msg) // clustered: resumed on another replica (streamable_cluster.go)
 	}
 	if p.dead && p.resumed == nil && !p.resumable() {
