@@ -207,6 +207,15 @@ type Server struct {
 	infoMeta  []byte
 	keys      tokenKeys
 	listeners listeners
+
+	// Composition: mounted servers and those mounting this one (mount.go),
+	// the rules of Disable and Enable (visibility.go), and what
+	// ResponseCache keys on besides lcSeq: the count of resource updates and
+	// of access changes.
+	mounts    mountState
+	vis       visibilityState
+	updSeq    atomic.Uint64
+	accessSeq atomic.Uint64
 }
 
 // New returns a server configured by opts.

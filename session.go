@@ -86,6 +86,9 @@ type Session struct {
 	// write can land after the state was cleared.
 	stateMu sync.RWMutex
 
+	// vis holds the session's own Disable and Enable rules (visibility.go).
+	vis atomic.Pointer[visibility]
+
 	// Tool metrics.
 	toolCalls, toolErrors, execNanos, lastCall atomic.Int64
 	active                                     atomic.Int32
@@ -558,6 +561,8 @@ func (s *Session) subscribed(uri string) bool {
 // resources/subscribe, and 2026-07-28 clients listening with
 // subscriptions/listen and resourceSubscriptions naming uri.
 func (s *Server) ResourceUpdated(uri string) {
+	s.updSeq.Add(1)
+	s.updatedInMount(uri)
 	s.notifyResourceUpdated(uri)
 	s.forEachSession(func(sess *Session) {
 		if sess.subscribed(uri) {
