@@ -109,7 +109,9 @@ func TestVisibilityServerRules(t *testing.T) {
 		{"by tag", func(s *fastmcp.Server) { s.Disable(fastmcp.ByTag("read")) }, []string{"delete", "plain"}},
 		{"by name", func(s *fastmcp.Server) { s.Disable(fastmcp.ByName("plain", "r://docs/{id}")) },
 			[]string{"delete", "search", "r://doc", "summarize"}},
-		{"by tag, one kind", func(s *fastmcp.Server) { s.Disable(fastmcp.Selector{Tags: []string{"read"}, Kinds: fastmcp.KindTool | fastmcp.KindPrompt}) },
+		{"by tag, one kind", func(s *fastmcp.Server) {
+			s.Disable(fastmcp.Selector{Tags: []string{"read"}, Kinds: fastmcp.KindTool | fastmcp.KindPrompt})
+		},
 			[]string{"delete", "plain", "r://doc", "r://docs/{id}"}},
 		{"any of the tags", func(s *fastmcp.Server) { s.Disable(fastmcp.ByTag("nope", "admin")) },
 			[]string{"plain", "search", "r://doc", "r://docs/{id}", "summarize"}},
