@@ -180,7 +180,7 @@ func (s *Server) authChanged(sess *Session, before, after any) {
 // visible lists the keys of the items of a list that a session with the
 // given auth data sees.
 func (s *Server) visible(sess *Session, auth any, kind listKinds) []string {
-	return s.visibleUnder(sess, auth, kind, sess.vis.Load())
+	return s.visibleUnder(sess, auth, kind, s.vis.forSession(sess))
 }
 
 // filterVisible returns the entries of a sorted list the request may see (see

@@ -50,6 +50,10 @@ import (
 // server's options; every option about serving (transports, Authenticate,
 // RateLimits, ToolTimeout, PageSize, Cache) follows the mounting server's.
 //
+// The mounted server's sessions, connection events (OnConnect, OnDisconnect)
+// and transports stay its own: the mounting server's clients are not its
+// sessions.
+//
 // Live. Items the mounted server adds, removes, disables or enables reach
 // the mounting server's clients as list_changed notifications (sessions and
 // subscriptions/listen), and its ResourceUpdated reaches the mounting
@@ -246,10 +250,17 @@ func newMountedItems[E entry](build func() map[string]E) *mountedItems[E] {
 // or nil when the server mounts nothing.
 func (f *featureSet[E]) mounted() *mountedItems[E] {
 	m := f.mount.Load()
-	if m != nil && m.built.Load() < m.gen.Load() {
-		f.refresh(m)
+	if m != nil {
+		f.fresh(m)
 	}
 	return m
+}
+
+// fresh rebuilds m if a change made it stale.
+func (f *featureSet[E]) fresh(m *mountedItems[E]) {
+	if m.built.Load() < m.gen.Load() {
+		f.refresh(m)
+	}
 }
 
 // refresh rebuilds a stale mounted view. The view is built without the set's

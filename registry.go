@@ -88,7 +88,10 @@ func (f *featureSet[E]) remove(keys ...string) bool {
 
 // get returns the item with the key, or the zero E.
 func (f *featureSet[E]) get(key string) E {
-	m := f.mounted()
+	m := f.mount.Load() // (mounted, by hand: this is the hot path)
+	if m != nil {
+		f.fresh(m)
+	}
 	f.mu.RLock()
 	e, ok := f.items[key]
 	if !ok && m != nil {

@@ -331,6 +331,7 @@ func (s *Server) removeSession(sess *Session) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
 	s.mu.Unlock()
+	s.vis.forget(sess)
 }
 
 // forEachSession calls f for every connected session, outside the lock.

@@ -86,9 +86,6 @@ type Session struct {
 	// write can land after the state was cleared.
 	stateMu sync.RWMutex
 
-	// vis holds the session's own Disable and Enable rules (visibility.go).
-	vis atomic.Pointer[visibility]
-
 	// Tool metrics.
 	toolCalls, toolErrors, execNanos, lastCall atomic.Int64
 	active                                     atomic.Int32

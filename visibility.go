@@ -83,11 +83,70 @@ type visibility struct {
 // visSeq numbers rule lists.
 var visSeq atomic.Uint64
 
-// visibilityState is a server's rules, and the lock ordering changes to its
-// rules and its sessions'.
+// visibilityState is a server's rules and its sessions' own. mu orders
+// changes to them.
 type visibilityState struct {
 	mu     sync.Mutex
 	server atomic.Pointer[visibility]
+	// sessions holds the rules of the sessions that have their own, by
+	// *Session (kept here rather than on Session, which stays small); n
+	// counts them, so requests skip the map while no session has rules.
+	sessions sync.Map
+	n        atomic.Int32
+	// active is set while the server or a session has rules: the one load
+	// a request makes when none has.
+	active atomic.Bool
+}
+
+// update recomputes active. mu is held.
+func (v *visibilityState) update() {
+	v.active.Store(v.server.Load() != nil || v.n.Load() > 0)
+}
+
+// forSession returns the session's own rules, or nil.
+func (v *visibilityState) forSession(sess *Session) *visibility {
+	if v.n.Load() == 0 {
+		return nil
+	}
+	r, _ := v.sessions.Load(sess)
+	vr, _ := r.(*visibility)
+	return vr
+}
+
+// setSession replaces the session's own rules; mu is held. A closed session
+// keeps none:
+// its rules are dropped when it ends (forget), and rules set after that are
+// not kept.
+func (v *visibilityState) setSession(sess *Session, r *visibility) {
+	if r == nil {
+		v.drop(sess)
+		return
+	}
+	if _, loaded := v.sessions.Swap(sess, r); !loaded {
+		v.n.Add(1)
+		v.update()
+	}
+	if sess.isClosed() {
+		v.drop(sess)
+	}
+}
+
+// forget drops the rules of a session that ended.
+func (v *visibilityState) forget(sess *Session) {
+	if v.n.Load() == 0 {
+		return
+	}
+	v.mu.Lock()
+	v.drop(sess)
+	v.mu.Unlock()
+}
+
+// drop drops the rules of a session. mu is held.
+func (v *visibilityState) drop(sess *Session) {
+	if _, loaded := v.sessions.LoadAndDelete(sess); loaded {
+		v.n.Add(-1)
+		v.update()
+	}
 }
 
 // selects reports whether the rule selects an item.
@@ -214,6 +273,7 @@ func (s *Server) setVisibility(sel Selector, enable bool) {
 	before := s.vis.server.Load()
 	after := before.with(rule)
 	s.vis.server.Store(after)
+	s.vis.update()
 	s.vis.mu.Unlock()
 	var changed listKinds
 	check := func(list listKinds, kind Kind, key string, tags []string) {
@@ -258,9 +318,9 @@ func (s *Session) setVisibility(sel Selector, enable bool) {
 	rule := compileSelector(sel, enable)
 	srv := s.srv
 	srv.vis.mu.Lock()
-	before := s.vis.Load()
+	before := srv.vis.forSession(s)
 	after := before.with(rule)
-	s.vis.Store(after)
+	srv.vis.setSession(s, after)
 	srv.vis.mu.Unlock()
 	// Evaluated outside the lock: access checks are the application's code.
 	auth := s.Auth()
@@ -319,32 +379,48 @@ func (c *Context) visRules() (server, session *visibility) {
 	if c.sess != nil && c.sess.srv == c.srv {
 		// (A mounted server's component runs with the session of the
 		// server that mounts it, whose rules name its own items.)
-		session = c.sess.vis.Load()
+		session = c.srv.vis.forSession(c.sess)
 	}
 	return server, session
 }
 
-// sees reports whether the request may see an item: enabled by the rules of
-// the server and of its session, and allowed by its access check. Without
-// rules the rules cost two atomic loads.
+// sees reports whether the request may see an item: not hidden by
+// visibility rules, and allowed by its access check.
 func (c *Context) sees(e entry) bool {
+	return !c.hidden(e) && c.allowed(e.access())
+}
+
+// hidden reports whether the rules of the server or of the request's session
+// hide an item. Without rules it is one atomic load, inlined.
+func (c *Context) hidden(e entry) bool {
+	if !c.srv.vis.active.Load() {
+		return false
+	}
+	return c.hiddenByRules(e)
+}
+
+func (c *Context) hiddenByRules(e entry) bool {
 	sv, ss := c.visRules()
-	return c.seesUnder(sv, ss, e)
+	return !enabledUnder(sv, ss, e)
 }
 
 // seesUnder is sees with the rules already loaded.
 func (c *Context) seesUnder(sv, ss *visibility, e entry) bool {
-	if sv != nil || ss != nil {
-		kind, key, tags := e.kind(), e.key(), e.tags()
-		on, decided := ss.decide(kind, key, tags)
-		if !decided {
-			on, _ = sv.decide(kind, key, tags)
-		}
-		if !on {
-			return false
-		}
+	if (sv != nil || ss != nil) && !enabledUnder(sv, ss, e) {
+		return false
 	}
 	return c.allowed(e.access())
+}
+
+// enabledUnder reports whether the rules of a server (sv) and a session (ss)
+// leave an item shown: the session's decide first.
+func enabledUnder(sv, ss *visibility, e entry) bool {
+	kind, key, tags := e.kind(), e.key(), e.tags()
+	on, decided := ss.decide(kind, key, tags)
+	if !decided {
+		on, _ = sv.decide(kind, key, tags)
+	}
+	return on
 }
 
 // enabledOnServer reports whether the server's own rules leave an item shown,

@@ -72,3 +72,32 @@ func TestVisibilityDecide(t *testing.T) {
 		}
 	}
 }
+
+// A session's rules go when it ends, and rules set after it ended are not
+// kept: nothing accumulates as sessions come and go.
+func TestVisibilitySessionRulesDropped(t *testing.T) {
+	t.Parallel()
+	s := New(Options{Name: "t", Version: "1"})
+	var sessions []*Session
+	for range 100 {
+		sess := newSession(s, nil)
+		s.addSession(sess)
+		sess.Disable(ByTag("x"))
+		sessions = append(sessions, sess)
+	}
+	if n := s.vis.n.Load(); n != 100 {
+		t.Fatalf("%d sessions with rules, want 100", n)
+	}
+	for _, sess := range sessions {
+		sess.close(ErrSessionClosed)
+	}
+	sessions[0].Disable(ByTag("y"))
+	if n := s.vis.n.Load(); n != 0 {
+		t.Errorf("%d sessions with rules after all ended", n)
+	}
+	count := 0
+	s.vis.sessions.Range(func(any, any) bool { count++; return true })
+	if count != 0 {
+		t.Errorf("%d rule lists held after all sessions ended", count)
+	}
+}
