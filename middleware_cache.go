@@ -79,9 +79,10 @@ type ResponseCacheOptions struct {
 	// CacheableMethods. Default: all of them.
 	Methods []string
 	// Store holds the cached results. Default: a memory store of its own
-	// (NewMemoryCacheStore with default limits). A store shared by
-	// replicas must be given keys that differ per server (they do: keys
-	// include a random number made per server and middleware).
+	// (NewMemoryCacheStore with default limits). Keys include a random
+	// number made per server and middleware, and the registry's change
+	// count, which is per process: replicas sharing a store keep their
+	// entries apart.
 	Store CacheStore
 	// Principal names who asks, for private results: requests with the same
 	// principal share them. Default: the AuthSubject of auth data that is an
