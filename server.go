@@ -223,6 +223,15 @@ type Server struct {
 	infoMeta  []byte
 	keys      keyRing
 	listeners listeners
+
+	// Composition: mounted servers and those mounting this one (mount.go),
+	// the rules of Disable and Enable (visibility.go), and what
+	// ResponseCache keys on besides lcSeq: the count of resource updates and
+	// of access changes.
+	mounts    mountState
+	vis       visibilityState
+	updSeq    atomic.Uint64
+	accessSeq atomic.Uint64
 }
 
 // New returns a server configured by opts.
@@ -342,6 +351,7 @@ func (s *Server) removeSession(sess *Session) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
 	s.mu.Unlock()
+	s.vis.forget(sess)
 }
 
 // forEachSession calls f for every connected session, outside the lock.

@@ -564,6 +564,8 @@ func (s *Session) subscribed(uri string) bool {
 // resources/subscribe, and 2026-07-28 clients listening with
 // subscriptions/listen and resourceSubscriptions naming uri.
 func (s *Server) ResourceUpdated(uri string) {
+	s.updSeq.Add(1)
+	s.updatedInMount(uri)
 	s.notifyResourceUpdated(uri)
 	s.forEachSession(func(sess *Session) {
 		if sess.subscribed(uri) {
