@@ -15,6 +15,7 @@ import (
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // ResponseCache: hits, keys, invalidation, privacy, bounds.
@@ -27,7 +28,7 @@ type rcCounts struct {
 // rcServer returns a server with a resource, a template and a prompt that
 // count their runs, and ResponseCache installed with opts.
 func rcServer(t testing.TB, sopts fastmcp.Options, opts fastmcp.ResponseCacheOptions) (*fastmcp.Server, *rcCounts) {
-	s := newServer(t, sopts)
+	s := testkit.NewServer(t, sopts)
 	n := &rcCounts{}
 	s.AddResource(fastmcp.Resource{URI: "r://doc", Name: "doc", Load: func(ctx *fastmcp.Context) ([]*fastmcp.ResourceContents, error) {
 		k := n.doc.Add(1)
@@ -60,7 +61,7 @@ func rcServer(t testing.TB, sopts fastmcp.Options, opts fastmcp.ResponseCacheOpt
 
 func rcRead(t testing.TB, c *fastmcptest.Client, uri string) string {
 	t.Helper()
-	res, err := c.ReadResource(testCtx(t), uri)
+	res, err := c.ReadResource(testkit.Context(t), uri)
 	if err != nil {
 		t.Fatalf("read %s: %v", uri, err)
 	}
@@ -70,8 +71,8 @@ func rcRead(t testing.TB, c *fastmcptest.Client, uri string) string {
 func TestResponseCacheHits(t *testing.T) {
 	t.Parallel()
 	s, n := rcServer(t, fastmcp.Options{}, fastmcp.ResponseCacheOptions{})
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 
 	for range 3 {
 		if got := rcRead(t, c, "r://doc"); got != "doc #1 for anonymous" {
@@ -101,7 +102,7 @@ func TestResponseCacheHits(t *testing.T) {
 		t.Errorf("flaky: %q", got)
 	}
 	// A client of another revision gets its own entry.
-	old := connect(t, s, &fastmcptest.Options{ProtocolVersion: fastmcp.ProtocolVersion20241105})
+	old := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: fastmcp.ProtocolVersion20241105})
 	rcRead(t, old, "r://doc")
 	if d := n.doc.Load(); d != 2 {
 		t.Errorf("doc loaded %d times after a 2024-11-05 read, want 2", d)
@@ -111,8 +112,8 @@ func TestResponseCacheHits(t *testing.T) {
 func TestResponseCacheInvalidation(t *testing.T) {
 	t.Parallel()
 	s, n := rcServer(t, fastmcp.Options{}, fastmcp.ResponseCacheOptions{})
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 
 	if names := mtToolNames(t, c); !slices.Equal(names, []string{"t1"}) {
 		t.Fatalf("tools %v", names)
@@ -137,7 +138,7 @@ func TestResponseCacheInvalidation(t *testing.T) {
 	}
 
 	// A session's own rules give it its own entries.
-	other := connect(t, s, nil)
+	other := testkit.Connect(t, s, nil)
 	mtToolNames(t, other)
 	for _, sess := range s.Sessions() {
 		sess.Disable(fastmcp.ByName("t2"))
@@ -210,8 +211,8 @@ func TestResponseCachePrivate(t *testing.T) {
 func TestResponseCacheModernHints(t *testing.T) {
 	t.Parallel()
 	s, n := rcServer(t, fastmcp.Options{Cache: fastmcp.Cache{TTL: 5 * time.Second}}, fastmcp.ResponseCacheOptions{})
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
-	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	c := mdNew(t, ts.Endpoint)
 	var first, second map[string]any
 	c.call("resources/read", map[string]any{"uri": "r://doc"}, &first)
 	c.call("resources/read", map[string]any{"uri": "r://doc"}, &second)
@@ -258,11 +259,11 @@ func TestResponseCacheOptions(t *testing.T) {
 	t.Parallel()
 	store := &rcStore{CacheStore: fastmcp.NewMemoryCacheStore(fastmcp.MemoryCacheStoreOptions{})}
 	s, n := rcServer(t, fastmcp.Options{}, fastmcp.ResponseCacheOptions{TTL: 42 * time.Second, Store: store, Methods: []string{"resources/read"}})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	rcRead(t, c, "r://doc")
 	rcRead(t, c, "r://doc")
-	c.GetPrompt(testCtx(t), "greet", nil)
-	c.GetPrompt(testCtx(t), "greet", nil)
+	c.GetPrompt(testkit.Context(t), "greet", nil)
+	c.GetPrompt(testkit.Context(t), "greet", nil)
 	if n.doc.Load() != 1 || n.prompt.Load() != 2 {
 		t.Errorf("doc %d, prompt %d: only reads are cached", n.doc.Load(), n.prompt.Load())
 	}
@@ -314,7 +315,7 @@ func TestResponseCacheBounded(t *testing.T) {
 			bigLoads.Add(1)
 			return []*fastmcp.ResourceContents{{Text: strings.Repeat("x", 7<<10)}}, nil
 		})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	for i := range 500 {
 		rcRead(t, c, fmt.Sprintf("r://items/%d", i))
 	}
@@ -361,8 +362,8 @@ func TestResponseCacheSkipsInputRequired(t *testing.T) {
 		}
 		return []*fastmcp.ResourceContents{{Text: res.Action}}, nil
 	}})
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
-	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	c := mdNew(t, ts.Endpoint)
 	c.caps = map[string]any{"elicitation": map[string]any{}}
 	for range 2 {
 		var res map[string]any

@@ -9,12 +9,13 @@ import (
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // slServer returns a server whose tool "text" returns n characters, whose
 // resource "r://big" holds 5000 bytes, and with ResponseSizeLimit installed.
 func slServer(t testing.TB, opts fastmcp.ResponseSizeLimitOptions) *fastmcp.Server {
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "text"}, func(ctx *fastmcp.Context, a struct {
 		N int `json:"n"`
 	}) (string, error) {
@@ -32,8 +33,8 @@ func slServer(t testing.TB, opts fastmcp.ResponseSizeLimitOptions) *fastmcp.Serv
 func TestResponseSizeLimit(t *testing.T) {
 	t.Parallel()
 	s := slServer(t, fastmcp.ResponseSizeLimitOptions{MaxBytes: 1000})
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 
 	// {"content":[{"type":"text","text":"..."}]} is 39 bytes around the text.
 	for _, tc := range []struct {
@@ -73,20 +74,20 @@ func TestResponseSizeLimit(t *testing.T) {
 func TestResponseSizeLimitMethodsAndDefault(t *testing.T) {
 	t.Parallel()
 	s := slServer(t, fastmcp.ResponseSizeLimitOptions{MaxBytes: 1000, Methods: []string{"tools/call"}})
-	c := connect(t, s, nil)
-	if _, err := c.ListTools(testCtx(t)); err != nil {
+	c := testkit.Connect(t, s, nil)
+	if _, err := c.ListTools(testkit.Context(t)); err != nil {
 		t.Errorf("a list outside Methods was limited: %v", err)
 	}
-	if _, err := c.ReadResource(testCtx(t), "r://big"); err != nil {
+	if _, err := c.ReadResource(testkit.Context(t), "r://big"); err != nil {
 		t.Errorf("a read outside Methods was limited: %v", err)
 	}
 	// The default limit is 1 MiB.
-	d := connect(t, slServer(t, fastmcp.ResponseSizeLimitOptions{}), nil)
+	d := testkit.Connect(t, slServer(t, fastmcp.ResponseSizeLimitOptions{}), nil)
 	for _, tc := range []struct {
 		n       int
 		isError bool
 	}{{fastmcp.DefaultMaxResponseBytes - 39, false}, {fastmcp.DefaultMaxResponseBytes - 38, true}} {
-		res, err := d.CallTool(testCtx(t), "text", map[string]any{"n": tc.n})
+		res, err := d.CallTool(testkit.Context(t), "text", map[string]any{"n": tc.n})
 		if err != nil || res.IsError != tc.isError {
 			t.Errorf("n=%d: isError %v, %v", tc.n, res.IsError, err)
 		}
@@ -96,8 +97,8 @@ func TestResponseSizeLimitMethodsAndDefault(t *testing.T) {
 func TestResponseSizeLimitModern(t *testing.T) {
 	t.Parallel()
 	s := slServer(t, fastmcp.ResponseSizeLimitOptions{MaxBytes: 1000})
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
-	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	c := mdNew(t, ts.Endpoint)
 	var res fastmcp.CallToolResult
 	c.call("tools/call", map[string]any{"name": "text", "arguments": map[string]any{"n": 5000}}, &res)
 	if !res.IsError || !strings.Contains(fastmcptest.Text(&res), "too large") {

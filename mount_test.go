@@ -11,10 +11,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // Mounting, through the in-process client (stdio framing) and over HTTP in
@@ -35,7 +35,7 @@ type mtHistoryArgs struct {
 // template with completion, a prompt with an enum argument, and a tool that
 // reports which server runs it.
 func mtWeather(t testing.TB) *fastmcp.Server {
-	s := newServer(t, fastmcp.Options{Name: "weather"})
+	s := testkit.NewServer(t, fastmcp.Options{Name: "weather"})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "forecast", Description: "Forecasts the weather."},
 		func(ctx *fastmcp.Context, a mtForecastArgs) (string, error) {
 			if a.Days == 0 {
@@ -65,7 +65,7 @@ func mtWeather(t testing.TB) *fastmcp.Server {
 // mtParent returns a server with a tool of its own and mtWeather mounted at
 // "weather".
 func mtParent(t testing.TB, opts fastmcp.Options) (parent, child *fastmcp.Server) {
-	parent = newServer(t, opts)
+	parent = testkit.NewServer(t, opts)
 	fastmcp.AddTool(parent, fastmcp.Tool{Name: "hello"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		return "hello from " + ctx.Server().Info().Name, nil
 	})
@@ -76,7 +76,7 @@ func mtParent(t testing.TB, opts fastmcp.Options) (parent, child *fastmcp.Server
 
 func mtToolNames(t testing.TB, c *fastmcptest.Client) []string {
 	t.Helper()
-	tools, err := c.ListTools(testCtx(t))
+	tools, err := c.ListTools(testkit.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func mtToolNames(t testing.TB, c *fastmcptest.Client) []string {
 
 func mtCallText(t testing.TB, c *fastmcptest.Client, name string, args any) string {
 	t.Helper()
-	res, err := c.CallTool(testCtx(t), name, args)
+	res, err := c.CallTool(testkit.Context(t), name, args)
 	if err != nil {
 		t.Fatalf("call %s: %v", name, err)
 	}
@@ -102,8 +102,8 @@ func mtCallText(t testing.TB, c *fastmcptest.Client, name string, args any) stri
 func TestMountNamesAndRoundTrips(t *testing.T) {
 	t.Parallel()
 	parent, _ := mtParent(t, fastmcp.Options{Name: "parent"})
-	c := connect(t, parent, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, parent, nil)
+	ctx := testkit.Context(t)
 
 	if got, want := mtToolNames(t, c), []string{"hello", "weather_forecast", "weather_whoami"}; !slices.Equal(got, want) {
 		t.Errorf("tools %v, want %v", got, want)
@@ -211,10 +211,10 @@ func TestMountNamesAndRoundTrips(t *testing.T) {
 func TestMountNested(t *testing.T) {
 	t.Parallel()
 	parent, _ := mtParent(t, fastmcp.Options{})
-	root := newServer(t, fastmcp.Options{})
+	root := testkit.NewServer(t, fastmcp.Options{})
 	root.Mount("travel", parent, fastmcp.MountOptions{})
-	c := connect(t, root, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, root, nil)
+	ctx := testkit.Context(t)
 	if got, want := mtToolNames(t, c), []string{"travel_hello", "travel_weather_forecast", "travel_weather_whoami"}; !slices.Equal(got, want) {
 		t.Errorf("tools %v, want %v", got, want)
 	}
@@ -233,17 +233,17 @@ func TestMountNested(t *testing.T) {
 
 func TestMountCompletionCounts(t *testing.T) {
 	t.Parallel()
-	child := newServer(t, fastmcp.Options{})
+	child := testkit.NewServer(t, fastmcp.Options{})
 	many := make([]string, 250)
 	for i := range many {
 		many[i] = fmt.Sprintf("v%03d", i)
 	}
 	fastmcp.AddPrompt(child, fastmcp.Prompt{Name: "p", Arguments: []fastmcp.PromptArgument{{Name: "x", Complete: fastmcp.EnumCompleter(many...)}}},
 		func(ctx *fastmcp.Context, a map[string]string) (string, error) { return a["x"], nil })
-	parent := newServer(t, fastmcp.Options{})
+	parent := testkit.NewServer(t, fastmcp.Options{})
 	parent.Mount("m", child, fastmcp.MountOptions{})
-	c := connect(t, parent, nil)
-	res, err := c.Complete(testCtx(t), fastmcp.PromptRef("m_p"), "x", "", nil)
+	c := testkit.Connect(t, parent, nil)
+	res, err := c.Complete(testkit.Context(t), fastmcp.PromptRef("m_p"), "x", "", nil)
 	if err != nil || len(res.Completion.Values) != fastmcp.MaxCompletionValues || res.Completion.Total != 250 || !res.Completion.HasMore {
 		t.Fatalf("completion through a mount: %d values, total %d, hasMore %v, %v", len(res.Completion.Values), res.Completion.Total, res.Completion.HasMore, err)
 	}
@@ -252,8 +252,8 @@ func TestMountCompletionCounts(t *testing.T) {
 func TestMountLive(t *testing.T) {
 	t.Parallel()
 	parent, child := mtParent(t, fastmcp.Options{})
-	c := connect(t, parent, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, parent, nil)
+	ctx := testkit.Context(t)
 	n := 0
 	wait := func(what string) {
 		t.Helper()
@@ -313,8 +313,8 @@ func TestMountLive(t *testing.T) {
 func TestMountLiveModernListen(t *testing.T) {
 	t.Parallel()
 	parent, child := mtParent(t, fastmcp.Options{})
-	ts, _ := htHandlerServer(t, parent, fastmcp.HTTP{})
-	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
+	ts := testkit.ServeHTTP(t, parent, fastmcp.HTTP{})
+	c := mdNew(t, ts.Endpoint)
 	sr, _, id := mdListen(t, c, map[string]any{"toolsListChanged": true, "resourceSubscriptions": []string{"weather+file:///data/today"}},
 		`{"toolsListChanged":true,"resourceSubscriptions":["weather+file:///data/today"]}`)
 	fastmcp.AddTool(child, fastmcp.Tool{Name: "radar"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "radar", nil })
@@ -338,7 +338,7 @@ func TestMountPrecedence(t *testing.T) {
 	// The parent's own tool wins over the mounted one of the same name,
 	// whichever came first.
 	fastmcp.AddTool(parent, fastmcp.Tool{Name: "weather_forecast"}, func(ctx *fastmcp.Context, _ map[string]any) (string, error) { return "local", nil })
-	c := connect(t, parent, nil)
+	c := testkit.Connect(t, parent, nil)
 	if got := mtCallText(t, c, "weather_forecast", nil); got != "local" {
 		t.Errorf("local tool lost to the mounted one: %q", got)
 	}
@@ -365,13 +365,13 @@ func TestMountMostRecentWins(t *testing.T) {
 	t.Parallel()
 	// Two mounts offer "x_z": tool "x_z" mounted without a prefix, and tool
 	// "z" mounted at "x".
-	a, b := newServer(t, fastmcp.Options{Name: "a"}), newServer(t, fastmcp.Options{Name: "b"})
+	a, b := testkit.NewServer(t, fastmcp.Options{Name: "a"}), testkit.NewServer(t, fastmcp.Options{Name: "b"})
 	fastmcp.AddTool(a, fastmcp.Tool{Name: "x_z"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "a", nil })
 	fastmcp.AddTool(b, fastmcp.Tool{Name: "z"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "b", nil })
-	parent := newServer(t, fastmcp.Options{})
+	parent := testkit.NewServer(t, fastmcp.Options{})
 	parent.Mount("", a, fastmcp.MountOptions{})
 	parent.Mount("x", b, fastmcp.MountOptions{})
-	c := connect(t, parent, nil)
+	c := testkit.Connect(t, parent, nil)
 	if got := mtCallText(t, c, "x_z", nil); got != "b" {
 		t.Errorf("x_z reached %q, want the most recent mount", got)
 	}
@@ -386,7 +386,7 @@ func TestMountMostRecentWins(t *testing.T) {
 
 func TestMountPanics(t *testing.T) {
 	t.Parallel()
-	a, b, c := newServer(t, fastmcp.Options{}), newServer(t, fastmcp.Options{}), newServer(t, fastmcp.Options{})
+	a, b, c := testkit.NewServer(t, fastmcp.Options{}), testkit.NewServer(t, fastmcp.Options{}), testkit.NewServer(t, fastmcp.Options{})
 	a.Mount("b", b, fastmcp.MountOptions{})
 	b.Mount("c", c, fastmcp.MountOptions{})
 	for _, tc := range []struct {
@@ -453,8 +453,8 @@ func TestMountMiddleware(t *testing.T) {
 	var outer, inner mtRecorder
 	parent.Use(outer.middleware)
 	child.Use(inner.middleware)
-	c := connect(t, parent, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, parent, nil)
+	ctx := testkit.Context(t)
 	outer.take()
 
 	mtCallText(t, c, "hello", nil)
@@ -485,7 +485,7 @@ func TestMountMiddleware(t *testing.T) {
 		"completion/complete  params:",
 		"tools/list  params:",
 	}
-	if diff := cmp.Diff(want, outer.take()); diff != "" {
+	if diff := testdiff.Diff(want, outer.take()); diff != "" {
 		t.Errorf("parent middleware (-want +got):\n%s", diff)
 	}
 	// The child's middleware sees the child's names, in Name and in params;
@@ -496,7 +496,7 @@ func TestMountMiddleware(t *testing.T) {
 		"prompts/get brief params:brief",
 		"completion/complete  params:",
 	}
-	if diff := cmp.Diff(want, inner.take()); diff != "" {
+	if diff := testdiff.Diff(want, inner.take()); diff != "" {
 		t.Errorf("child middleware (-want +got):\n%s", diff)
 	}
 
@@ -522,17 +522,17 @@ func (u mtUser) AuthRoles() []string { return u.Roles }
 func TestMountAccessChecks(t *testing.T) {
 	t.Parallel()
 	newParent := func(roles []string, opts fastmcp.MountOptions) *fastmcptest.Client {
-		parent := newServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[mtUser](func(*http.Request) (mtUser, error) {
+		parent := testkit.NewServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[mtUser](func(*http.Request) (mtUser, error) {
 			return mtUser{Roles: roles}, nil
 		})})
 		fastmcp.AddTool(parent, fastmcp.Tool{Name: "local"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "", nil })
-		child := newServer(t, fastmcp.Options{})
+		child := testkit.NewServer(t, fastmcp.Options{})
 		fastmcp.AddTool(child, fastmcp.Tool{Name: "open"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "open", nil })
 		fastmcp.AddTool(child, fastmcp.Tool{Name: "admin", CanAccess: fastmcp.RequireRole("admin")},
 			func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "admin", nil })
 		child.AddResource(fastmcp.Resource{URI: "s://secret", Name: "secret", CanAccess: fastmcp.RequireRole("admin"), Load: fastmcp.StaticText("s")})
 		parent.Mount("m", child, opts)
-		return connect(t, parent, nil)
+		return testkit.Connect(t, parent, nil)
 	}
 	for _, tc := range []struct {
 		name  string
@@ -547,7 +547,7 @@ func TestMountAccessChecks(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newParent(tc.roles, tc.opts)
-			ctx := testCtx(t)
+			ctx := testkit.Context(t)
 			if got := mtToolNames(t, c); !slices.Equal(got, tc.want) {
 				t.Errorf("tools %v, want %v", got, tc.want)
 			}
@@ -567,7 +567,7 @@ func TestMountAccessChecks(t *testing.T) {
 
 func TestMountErrorsAndPanics(t *testing.T) {
 	t.Parallel()
-	child := newServer(t, fastmcp.Options{})
+	child := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(child, fastmcp.Tool{Name: "boom"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { panic("kaboom") })
 	fastmcp.AddTool(child, fastmcp.Tool{Name: "fail"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		return "", errors.New("secret detail")
@@ -581,10 +581,10 @@ func TestMountErrorsAndPanics(t *testing.T) {
 	child.AddResource(fastmcp.Resource{URI: "r://x", Name: "x", Load: func(*fastmcp.Context) ([]*fastmcp.ResourceContents, error) {
 		return nil, fastmcp.UserErrorf("not today")
 	}})
-	parent := newServer(t, fastmcp.Options{ShowErrorDetails: true})
+	parent := testkit.NewServer(t, fastmcp.Options{ShowErrorDetails: true})
 	parent.Mount("c", child, fastmcp.MountOptions{})
-	c := connect(t, parent, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, parent, nil)
+	ctx := testkit.Context(t)
 	for _, tc := range []struct{ tool, want string }{
 		{"c_boom", `Tool "boom" failed because of an internal error.`},
 		// The child's options mask its errors.
@@ -612,8 +612,8 @@ func TestMountErrorsAndPanics(t *testing.T) {
 func TestMountConcurrentChanges(t *testing.T) {
 	t.Parallel()
 	parent, child := mtParent(t, fastmcp.Options{})
-	c := connect(t, parent, nil)
-	ctx, cancel := context.WithCancel(testCtx(t))
+	c := testkit.Connect(t, parent, nil)
+	ctx, cancel := context.WithCancel(testkit.Context(t))
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -637,7 +637,7 @@ func TestMountConcurrentChanges(t *testing.T) {
 	// Once changes stop, the parent's list is the child's.
 	names := mtToolNames(t, c)
 	childNames := []string{}
-	cc := connect(t, child, nil)
+	cc := testkit.Connect(t, child, nil)
 	for _, n := range mtToolNames(t, cc) {
 		childNames = append(childNames, "weather_"+n)
 	}

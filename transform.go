@@ -12,6 +12,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+	"github.com/fastmcp-go/fastmcp/internal/schema"
 )
 
 // ToolTransform describes a tool derived from another by TransformTool: a new
@@ -111,17 +112,17 @@ func TransformTool(s *Server, source string, t ToolTransform) {
 	if err != nil {
 		fail("%v", err)
 	}
-	codec, err := newArgCodec[json.RawMessage](m.schema)
+	codec, err := schema.NewArgs[json.RawMessage](m.schema)
 	if err != nil {
 		fail("input schema: %v", err)
 	}
-	headers, err := headerParams(codec.wire)
+	headers, err := headerParams(codec.Wire)
 	if err != nil {
 		fail("input schema: %v", err)
 	}
 	e := &toolEntry{tool: src.tool, timeout: src.timeout, headers: headers}
 	d := &e.tool
-	d.Name, d.InputSchema = name, codec.wire
+	d.Name, d.InputSchema = name, codec.Wire
 	d.Title = cmpOr(t.Title, d.Title)
 	d.Description = cmpOr(t.Description, d.Description)
 	if t.Annotations != nil {
@@ -147,12 +148,12 @@ func TransformTool(s *Server, source string, t ToolTransform) {
 	}
 	var output *jsonschema.Resolved
 	if t.OutputSchema != nil {
-		wire, schema, err := schemaFromAny(t.OutputSchema)
-		if err == nil && schema.Type != "object" {
+		wire, sch, err := schema.FromAny(t.OutputSchema)
+		if err == nil && sch.Type != "object" {
 			err = errors.New(`output schema must have "type": "object"`)
 		}
 		if err == nil {
-			output, err = schema.Resolve(nil)
+			output, err = sch.Resolve(nil)
 		}
 		if err != nil {
 			fail("output schema: %v", err)
@@ -177,7 +178,7 @@ func TransformTool(s *Server, source string, t ToolTransform) {
 	}
 	wrap := t.Wrap
 	e.call = func(c *Context, raw json.RawMessage) (*CallToolResult, error) {
-		args, err := codec.decode(raw)
+		args, err := codec.Decode(raw)
 		if err != nil {
 			return errorResult(fmt.Sprintf("Invalid arguments for tool %q: %v", name, err)), nil
 		}
@@ -220,7 +221,7 @@ func resolveSchema(raw json.RawMessage) (*jsonschema.Resolved, error) {
 }
 
 // validateStructured checks a result's structured content against a schema.
-func validateStructured(schema *jsonschema.Resolved, v any) error {
+func validateStructured(rs *jsonschema.Resolved, v any) error {
 	if v == nil {
 		return errors.New("the result has no structured content")
 	}
@@ -235,10 +236,7 @@ func validateStructured(schema *jsonschema.Resolved, v any) error {
 	if err := json.Unmarshal(raw, &inst); err != nil {
 		return err
 	}
-	if err := schema.Validate(inst); err != nil {
-		return errors.New(formatValidationError(err))
-	}
-	return nil
+	return schema.Validate(rs, inst)
 }
 
 // argMapping turns a derived tool's arguments into its source's.
@@ -369,10 +367,10 @@ func newArgMapping(source json.RawMessage, args map[string]ArgTransform) (*argMa
 
 // checkFixed validates the fixed values of hidden arguments against their
 // schemas in the source's (with its definitions, for references).
-func checkFixed(schema map[string]any, props map[string]any, fixed []fixedArg) error {
+func checkFixed(source map[string]any, props map[string]any, fixed []fixedArg) error {
 	probe := map[string]any{"type": "object", "properties": props}
 	for _, k := range []string{"$defs", "definitions"} {
-		if v, ok := schema[k]; ok {
+		if v, ok := source[k]; ok {
 			probe[k] = v
 		}
 	}
@@ -392,8 +390,8 @@ func checkFixed(schema map[string]any, props map[string]any, fixed []fixedArg) e
 		}
 		obj[f.name] = v
 	}
-	if err := resolved.Validate(obj); err != nil {
-		return fmt.Errorf("fixed value of a hidden argument: %s", formatValidationError(err))
+	if err := schema.Validate(resolved, obj); err != nil {
+		return fmt.Errorf("fixed value of a hidden argument: %v", err)
 	}
 	return nil
 }

@@ -7,10 +7,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // Tools derived from others with TransformTool.
@@ -25,7 +25,7 @@ type tfSearchArgs struct {
 // tfServer returns a server with a "search" tool that reports the arguments
 // it received, and the received arguments' channel.
 func tfServer(t testing.TB) (*fastmcp.Server, *tfLog) {
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	log := &tfLog{}
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "search", Description: "Searches.", Tags: []string{"src"}},
 		func(ctx *fastmcp.Context, a tfSearchArgs) (string, error) {
@@ -44,7 +44,7 @@ func (l *tfLog) add(a tfSearchArgs) { l.mu.Lock(); l.args = append(l.args, a); l
 
 func tfTool(t testing.TB, c *fastmcptest.Client, name string) map[string]any {
 	t.Helper()
-	raw, err := c.CallRaw(testCtx(t), "tools/list", nil)
+	raw, err := c.CallRaw(testkit.Context(t), "tools/list", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +74,8 @@ func TestTransformSchemaAndCalls(t *testing.T) {
 			"region":  {Hide: true},
 		},
 	})
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 
 	tool := tfTool(t, c, "find_docs")
 	wantSchema := map[string]any{
@@ -87,7 +87,7 @@ func TestTransformSchemaAndCalls(t *testing.T) {
 		"required":             []any{"query"},
 		"additionalProperties": false,
 	}
-	if diff := cmp.Diff(wantSchema, tool["inputSchema"]); diff != "" {
+	if diff := testdiff.Diff(wantSchema, tool["inputSchema"]); diff != "" {
 		t.Errorf("derived schema (-want +got):\n%s", diff)
 	}
 	if tool["description"] != "Finds documents." {
@@ -133,7 +133,7 @@ func TestTransformHiddenCannotBeSetWithOpenSchema(t *testing.T) {
 	t.Parallel()
 	// A source whose schema allows any member: the derived tool still
 	// refuses a hidden argument or a renamed one's old name.
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "open", InputSchema: `{"type":"object","properties":{"user":{"type":"string"},"role":{"type":"string"}}}`},
 		func(ctx *fastmcp.Context, a map[string]any) (string, error) {
 			b, _ := json.Marshal(a)
@@ -143,8 +143,8 @@ func TestTransformHiddenCannotBeSetWithOpenSchema(t *testing.T) {
 		"role": {Hide: true, Default: "reader"},
 		"user": {Name: "login"},
 	}})
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	for _, tc := range []struct {
 		args    string
 		want    string
@@ -195,7 +195,7 @@ func TestTransformWrap(t *testing.T) {
 			return res, nil
 		},
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	// The derived tool replaced the source (same name), hiding api_key.
 	tool := tfTool(t, c, "search")
 	if props := tool["inputSchema"].(map[string]any)["properties"].(map[string]any); props["api_key"] != nil {
@@ -207,7 +207,7 @@ func TestTransformWrap(t *testing.T) {
 	if got := mtCallText(t, c, "search", map[string]any{"q": "twice"}); got != "one/0/k/\ntwo/0/k/" {
 		t.Errorf("called twice: %q", got)
 	}
-	res, err := c.CallTool(testCtx(t), "search", map[string]any{"q": "forbidden"})
+	res, err := c.CallTool(testkit.Context(t), "search", map[string]any{"q": "forbidden"})
 	if err != nil || !res.IsError || fastmcptest.Text(res) != "not that query" {
 		t.Errorf("refused by the wrapper: %+v %v", res, err)
 	}
@@ -220,7 +220,7 @@ func TestTransformWrap(t *testing.T) {
 
 func TestTransformWrapOutputValidated(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	type out struct {
 		N int `json:"n"`
 	}
@@ -234,12 +234,12 @@ func TestTransformWrapOutputValidated(t *testing.T) {
 		Wrap: func(ctx *fastmcp.Context, args json.RawMessage, call fastmcp.ToolCall) (*fastmcp.CallToolResult, error) {
 			return &fastmcp.CallToolResult{Content: []fastmcp.Content{fastmcp.Text(`{"s":"1"}`)}, StructuredContent: map[string]any{"s": "1"}}, nil
 		}})
-	c := connect(t, s, nil)
-	res, err := c.CallTool(testCtx(t), "bad", nil)
+	c := testkit.Connect(t, s, nil)
+	res, err := c.CallTool(testkit.Context(t), "bad", nil)
 	if err != nil || !res.IsError || !strings.Contains(fastmcptest.Text(res), "output schema") {
 		t.Errorf("invalid wrapper output: %+v %v", res, err)
 	}
-	res, err = c.CallTool(testCtx(t), "text", nil)
+	res, err = c.CallTool(testkit.Context(t), "text", nil)
 	if err != nil || res.IsError {
 		t.Errorf("valid wrapper output: %+v %v", res, err)
 	}
@@ -250,7 +250,7 @@ func TestTransformWrapOutputValidated(t *testing.T) {
 
 func TestTransformSwapAndDefaults(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "div"}, func(ctx *fastmcp.Context, a struct {
 		A float64 `json:"a"`
 		B float64 `json:"b"`
@@ -261,7 +261,7 @@ func TestTransformSwapAndDefaults(t *testing.T) {
 	fastmcp.TransformTool(s, "div", fastmcp.ToolTransform{Name: "vid", Args: map[string]fastmcp.ArgTransform{
 		"a": {Name: "b"}, "b": {Name: "a"},
 	}})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	if got := mtCallText(t, c, "vid", map[string]any{"a": 2, "b": 8}); got != "4" {
 		t.Errorf("swapped: %q", got)
 	}
@@ -275,7 +275,7 @@ func TestTransformMountedTool(t *testing.T) {
 	fastmcp.TransformTool(parent, "weather_forecast", fastmcp.ToolTransform{Name: "paris_weather",
 		Args: map[string]fastmcp.ArgTransform{"city": {Hide: true, Default: "Paris"}, "days": {Name: "n"}}})
 	parent.Disable(fastmcp.ByName("weather_forecast"))
-	c := connect(t, parent, nil)
+	c := testkit.Connect(t, parent, nil)
 	if got := mtCallText(t, c, "paris_weather", map[string]any{"n": 2}); got != "2 days of sun in Paris" {
 		t.Errorf("derived from a mounted tool: %q", got)
 	}
@@ -290,14 +290,14 @@ func TestTransformMountedTool(t *testing.T) {
 
 func TestTransformKeepsSourceProperties(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "src", Title: "Source", Annotations: &fastmcp.ToolAnnotations{Title: "ann"},
 		CanAccess: func(*fastmcp.Context) bool { return false }, Tags: []string{"x"}},
 		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "", nil })
 	fastmcp.TransformTool(s, "src", fastmcp.ToolTransform{Name: "hidden-too"})
 	fastmcp.TransformTool(s, "src", fastmcp.ToolTransform{Name: "open", CanAccess: func(*fastmcp.Context) bool { return true }, Tags: []string{}})
 	s.Disable(fastmcp.ByTag("x"))
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	// "hidden-too" kept the check (and the tag); "open" replaced both.
 	if names := mtToolNames(t, c); len(names) != 1 || names[0] != "open" {
 		t.Fatalf("tools %v", names)
@@ -339,9 +339,9 @@ func TestTransformPanics(t *testing.T) {
 func TestTransformListChanged(t *testing.T) {
 	t.Parallel()
 	s, _ := tfServer(t)
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	fastmcp.TransformTool(s, "search", fastmcp.ToolTransform{Name: "s2"})
-	if _, err := c.WaitNotification(testCtx(t), "notifications/tools/list_changed", 1); err != nil {
+	if _, err := c.WaitNotification(testkit.Context(t), "notifications/tools/list_changed", 1); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // Tags, and enabling and disabling by name or tag, server-wide and per
@@ -21,7 +22,7 @@ import (
 //   - resource "r://doc" (tags "read"), template "r://docs/{id}" (tags "read");
 //   - prompt "summarize" (tags "read").
 func vsServer(t testing.TB) *fastmcp.Server {
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	tool := func(name string, tags ...string) {
 		fastmcp.AddTool(s, fastmcp.Tool{Name: name, Tags: tags}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return name, nil })
 	}
@@ -47,7 +48,7 @@ type vsSeen struct {
 
 func vsLook(t testing.TB, c *fastmcptest.Client) vsSeen {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	var s vsSeen
 	tools, err := c.ListTools(ctx)
 	if err != nil {
@@ -138,7 +139,7 @@ func TestVisibilityServerRules(t *testing.T) {
 			t.Parallel()
 			s := vsServer(t)
 			tc.rules(s)
-			got := vsLook(t, connect(t, s, nil))
+			got := vsLook(t, testkit.Connect(t, s, nil))
 			if !slices.Equal(got.listed, tc.want) {
 				t.Errorf("listed %v, want %v", got.listed, tc.want)
 			}
@@ -157,7 +158,7 @@ func TestVisibilityItemsAddedLater(t *testing.T) {
 	s := vsServer(t)
 	s.Disable(fastmcp.ByTag("beta"))
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "new", Tags: []string{"beta"}}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "", nil })
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	if names := mtToolNames(t, c); slices.Contains(names, "new") {
 		t.Errorf("a tool added after Disable is listed: %v", names)
 	}
@@ -166,8 +167,8 @@ func TestVisibilityItemsAddedLater(t *testing.T) {
 func TestVisibilityListChanged(t *testing.T) {
 	t.Parallel()
 	s := vsServer(t)
-	c1, c2 := connect(t, s, nil), connect(t, s, nil)
-	ctx := testCtx(t)
+	c1, c2 := testkit.Connect(t, s, nil), testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 
 	// A server-wide change that hides a tool reaches every client, as a
 	// tools list change only.
@@ -199,9 +200,9 @@ func TestVisibilityListChanged(t *testing.T) {
 func TestVisibilityPerSession(t *testing.T) {
 	t.Parallel()
 	s := vsServer(t)
-	a := connect(t, s, &fastmcptest.Options{ClientInfo: fastmcp.Implementation{Name: "a", Version: "1"}})
-	b := connect(t, s, &fastmcptest.Options{ClientInfo: fastmcp.Implementation{Name: "b", Version: "1"}})
-	ctx := testCtx(t)
+	a := testkit.Connect(t, s, &fastmcptest.Options{ClientInfo: fastmcp.Implementation{Name: "a", Version: "1"}})
+	b := testkit.Connect(t, s, &fastmcptest.Options{ClientInfo: fastmcp.Implementation{Name: "b", Version: "1"}})
+	ctx := testkit.Context(t)
 	var sa *fastmcp.Session
 	for _, sess := range s.Sessions() {
 		if sess.ClientInfo().Name == "a" {
@@ -254,8 +255,8 @@ func TestVisibilityPerSession(t *testing.T) {
 func TestVisibilityModernListen(t *testing.T) {
 	t.Parallel()
 	s := vsServer(t)
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
-	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	c := mdNew(t, ts.Endpoint)
 	sr, _, id := mdListen(t, c, map[string]any{"toolsListChanged": true}, `{"toolsListChanged":true}`)
 	s.Disable(fastmcp.ByTag("admin"))
 	mdTagged(t, mdNext(t, c, sr), "notifications/tools/list_changed", id)
@@ -274,12 +275,12 @@ func TestVisibilityOnMountedItems(t *testing.T) {
 	t.Parallel()
 	parent, _ := mtParent(t, fastmcp.Options{})
 	parent.Disable(fastmcp.ByName("weather_whoami", "weather+file:///data/today"))
-	c := connect(t, parent, nil)
+	c := testkit.Connect(t, parent, nil)
 	names := mtToolNames(t, c)
 	if !slices.Equal(names, []string{"hello", "weather_forecast"}) {
 		t.Errorf("tools %v", names)
 	}
-	if _, err := c.ReadResource(testCtx(t), "weather+file:///data/today"); err == nil {
+	if _, err := c.ReadResource(testkit.Context(t), "weather+file:///data/today"); err == nil {
 		t.Error("a disabled mounted resource was read")
 	}
 	// Mount tags select a whole mount.
@@ -303,7 +304,7 @@ func TestVisibilityOnMountedItems(t *testing.T) {
 
 func TestVisibilitySelectorPanics(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	for _, sel := range []fastmcp.Selector{{}, {Kinds: fastmcp.KindTool}, {Names: []string{}}, {All: true, Kinds: 1 << 6}} {
 		func() {
 			defer func() {
