@@ -1,0 +1,654 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fastmcp-go/fastmcp"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// maxPendingInputs caps the requests (sampling, elicitation, roots) an
+// upstream may have waiting on one call; beyond it they are refused.
+const maxPendingInputs = 16
+
+// request is what a call asks the upstream: one of tools/call, prompts/get,
+// resources/read and completion/complete, less the _meta and the retry
+// members the proxy adds.
+type request struct {
+	method   string
+	name     string            // tools/call, prompts/get
+	args     json.RawMessage   // tools/call
+	pargs    map[string]string // prompts/get
+	uri      string            // resources/read
+	complete *mcp.CompleteParams
+}
+
+// retryParams are the inputResponses and requestState of a retry.
+type retryParams struct {
+	responses mcp.InputResponseMap
+	state     string
+}
+
+// call is one request forwarded to the upstream (tools/call, prompts/get,
+// resources/read), from the moment it is sent until its result has been
+// relayed. Its upstream request runs on a goroutine of its own, with a
+// context that is not the downstream request's: a call can outlive the
+// downstream request that started it, when a 2026-07-28 client must answer a
+// question of a handshake-era upstream in a later request (the call is then
+// parked).
+type call struct {
+	p    *Proxy
+	id   string // random; names the call in tags and progress tokens
+	pool *pool
+	key  string      // the principal's credentials key
+	sess *upSession  // set by pool.acquire
+	up   context.CancelFunc
+	done chan struct{} // closed when the upstream answered
+	res  json.RawMessage
+	err  error
+
+	wake chan struct{} // signalled when events or inputs arrive
+
+	mu     sync.Mutex
+	events []event
+	inputs []*input // waiting to be asked downstream
+	asked  []*input // asked downstream, awaiting the answers (parked)
+	seq    int      // names the inputs asked of 2026-07-28 clients
+	ended  bool
+	timer  *time.Timer // parked-call timeout
+}
+
+// event is a progress or log notification of the upstream for a call.
+type event struct {
+	progress *mcp.ProgressNotificationParams
+	log      *mcp.LoggingMessageParams
+}
+
+// input is a request of the upstream for a call: sampling, elicitation or
+// roots, waiting for the downstream client's answer.
+type input struct {
+	method   string
+	req      fastmcp.InputRequest
+	elicitID string // of a URL-mode elicitation
+	key      string
+	answer   chan inputAnswer // buffered: the answer never blocks
+}
+
+type inputAnswer struct {
+	resp fastmcp.InputResponse
+	err  error
+}
+
+// start sends a call's first request to the upstream on a session of pl.
+func (p *Proxy) start(ctx *fastmcp.Context, pl *pool, key string, r *request, retry *retryParams) (*call, error) {
+	c := &call{p: p, id: rand.Text(), pool: pl, key: key, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	upCtx, cancel := context.WithCancel(context.WithValue(p.ctx, callKey{}, c))
+	c.up = cancel
+	s, err := pl.acquire(ctx, c)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	p.calls.Store(c.id, c)
+	meta := p.upstreamMeta(ctx, s, c)
+	p.stats.calls.Add(1)
+	go func() {
+		res, err := p.send(upCtx, s, c, r, meta, retry)
+		p.calls.Delete(c.id)
+		pl.release(c)
+		if isSessionGone(err) {
+			// Later calls must not pick the dead session again.
+			pl.remove(s)
+			s.close()
+		}
+		c.res, c.err = res, err
+		close(c.done)
+	}()
+	return c, nil
+}
+
+// isSessionGone reports whether err says the upstream session no longer
+// exists (the upstream ended it, or its process exited).
+func isSessionGone(err error) bool {
+	return errors.Is(err, mcp.ErrSessionMissing) || errors.Is(err, mcp.ErrConnectionClosed)
+}
+
+// upstreamMeta is the _meta of the upstream request of a call: the
+// downstream request's, less the protocol's own members, with the call's
+// progress token when the client asked for progress, and, for a 2026-07-28
+// upstream, the downstream client's capabilities and log level.
+func (p *Proxy) upstreamMeta(ctx *fastmcp.Context, s *upSession, c *call) mcp.Meta {
+	var meta mcp.Meta
+	set := func(k string, v any) {
+		if meta == nil {
+			meta = mcp.Meta{}
+		}
+		meta[k] = v
+	}
+	for k, v := range ctx.Meta() {
+		if k == "progressToken" || strings.HasPrefix(k, "io.modelcontextprotocol/") {
+			continue
+		}
+		set(k, v)
+	}
+	if _, ok := ctx.Meta()["progressToken"]; ok {
+		set("progressToken", c.id)
+	}
+	if s.modern {
+		var caps map[string]any
+		if remarshal(ctx.ClientCapabilities(), &caps) == nil {
+			set(mcp.MetaKeyClientCapabilities, caps)
+		}
+		if lvl := downstreamLogLevel(ctx); lvl != "" {
+			set(mcp.MetaKeyLogLevel, lvl)
+		}
+	}
+	return meta
+}
+
+// downstreamLogLevel is the level of the log messages the downstream client
+// wants for the request, or "" for none.
+func downstreamLogLevel(ctx *fastmcp.Context) string {
+	if ds := ctx.Session(); ds != nil {
+		return string(ds.LoggingLevel())
+	}
+	if lvl, ok := ctx.Meta()[mcp.MetaKeyLogLevel].(string); ok {
+		return lvl
+	}
+	return ""
+}
+
+// push queues a progress or log notification for the downstream request. A
+// slow client makes the proxy drop notifications, never wait.
+func (c *call) push(ev event) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.events) >= c.p.opts.MaxPendingMessages {
+		c.mu.Unlock()
+		c.p.stats.dropped.Add(1)
+		return
+	}
+	c.events = append(c.events, ev)
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *call) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ask hands an upstream request to the call and waits for the downstream
+// client's answer.
+func (c *call) ask(ctx context.Context, up *upInput) (fastmcp.InputResponse, error) {
+	in := &input{method: up.method, req: up.request(), answer: make(chan inputAnswer, 1)}
+	if up.elicit != nil {
+		in.elicitID = up.elicit.ElicitationID
+	}
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return fastmcp.InputResponse{}, errors.New("the call this request belongs to has ended")
+	}
+	if len(c.inputs)+len(c.asked) >= maxPendingInputs {
+		c.mu.Unlock()
+		return fastmcp.InputResponse{}, fmt.Errorf("too many requests pending on one call (at most %d)", maxPendingInputs)
+	}
+	c.inputs = append(c.inputs, in)
+	c.mu.Unlock()
+	c.signal()
+	select {
+	case a := <-in.answer:
+		return a.resp, a.err
+	case <-ctx.Done():
+		return fastmcp.InputResponse{}, ctx.Err()
+	case <-c.done:
+		// The upstream answered the call without waiting for this one.
+		select {
+		case a := <-in.answer:
+			return a.resp, a.err
+		default:
+			return fastmcp.InputResponse{}, errors.New("the call this request belongs to has ended")
+		}
+	}
+}
+
+// take removes the queued events and inputs.
+func (c *call) take() ([]event, []*input) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ev, in := c.events, c.inputs
+	c.events, c.inputs = nil, nil
+	return ev, in
+}
+
+// relay sends events to the downstream request.
+func relay(ctx *fastmcp.Context, events []event) {
+	for _, ev := range events {
+		switch {
+		case ev.progress != nil:
+			pr := ev.progress
+			_ = ctx.ReportProgress(fastmcp.Progress{Progress: pr.Progress, Total: pr.Total, Message: pr.Message})
+		case ev.log != nil:
+			logTo(ctx, ev.log)
+		}
+	}
+}
+
+// run relays the call's events and inputs to the downstream request ctx
+// until the upstream answers; it returns ErrInputRequired when the call was
+// parked for a 2026-07-28 client to answer in a later request.
+func (c *call) run(ctx *fastmcp.Context) error {
+	for {
+		events, inputs := c.take()
+		relay(ctx, events)
+		if len(inputs) > 0 {
+			if err := c.answer(ctx, inputs); err != nil {
+				return err
+			}
+			continue
+		}
+		select {
+		case <-c.wake:
+		case <-c.done:
+			c.mu.Lock()
+			c.ended = true
+			c.mu.Unlock()
+			events, inputs := c.take()
+			relay(ctx, events)
+			for _, in := range inputs {
+				in.answer <- inputAnswer{err: errors.New("the call ended")}
+			}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// answer asks the downstream client for inputs and hands the answers to the
+// upstream. A 2026-07-28 client answers in its next request: the call is
+// parked until then, and answer returns ErrInputRequired.
+func (c *call) answer(ctx *fastmcp.Context, inputs []*input) error {
+	reqs := make([]fastmcp.InputRequest, len(inputs))
+	c.mu.Lock()
+	for i, in := range inputs {
+		if in.key == "" {
+			c.seq++
+			in.key = fmt.Sprintf("%s-%d", inputKind(in.method), c.seq)
+		}
+		reqs[i] = in.req.WithKey(in.key)
+	}
+	c.mu.Unlock()
+	c.p.noteElicitations(ctx, inputs)
+	answers, err := ctx.Ask(reqs...)
+	if errors.Is(err, fastmcp.ErrInputRequired) {
+		if perr := c.p.parked.park(c, inputs, c.p.opts.ParkedCallTimeout); perr != nil {
+			for _, in := range inputs {
+				in.answer <- inputAnswer{err: perr}
+			}
+			return perr
+		}
+		ctx.SetRequestState(encodeState(resumeState{Parked: c.id}))
+		return err
+	}
+	for i, in := range inputs {
+		if err != nil {
+			in.answer <- inputAnswer{err: err}
+		} else {
+			in.answer <- inputAnswer{resp: answers[i]}
+		}
+	}
+	return nil
+}
+
+func inputKind(method string) string {
+	switch method {
+	case "sampling/createMessage":
+		return "sampling"
+	case "elicitation/create":
+		return "elicitation"
+	case "roots/list":
+		return "roots"
+	}
+	return "input"
+}
+
+// resumeState is the proxy's requestState across the rounds of a 2026-07-28
+// client's multi round-trip request. FastMCP signs it (and binds it to the
+// user and the request), so a client cannot forge it.
+type resumeState struct {
+	// Parked names the parked call (handshake-era upstream).
+	Parked string `json:"parked,omitempty"`
+	// State, Requests and Keys are the previous round of a 2026-07-28
+	// upstream: its requestState, its inputRequests, and the downstream key
+	// of each upstream key that had to be renamed.
+	State    string            `json:"state,omitempty"`
+	Requests json.RawMessage   `json:"requests,omitempty"`
+	Keys     map[string]string `json:"keys,omitempty"`
+	Used     []string          `json:"used,omitempty"`
+}
+
+func encodeState(st resumeState) []byte {
+	b, _ := json.Marshal(st)
+	return b
+}
+
+// forward runs a call through to its result: the upstream request, then the
+// rounds of input the upstream asks for, in whichever era each side speaks.
+func (p *Proxy) forward(ctx *fastmcp.Context, r *request) (json.RawMessage, error) {
+	pl, key, err := p.poolOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var c *call
+	var retry *retryParams
+	var st resumeState
+	if raw := ctx.RequestState(); len(raw) > 0 {
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return nil, fastmcp.NewError(fastmcp.CodeInvalidParams, "proxy: unreadable requestState")
+		}
+		switch {
+		case st.Parked != "":
+			c = p.parked.resume(st.Parked, key)
+			if c == nil {
+				return nil, fastmcp.NewError(fastmcp.CodeInvalidParams, "proxy: the earlier round of this request is no longer held (it expired, or the retry reached another proxy process)")
+			}
+			if err := c.answer(ctx, c.takeAsked()); err != nil {
+				return nil, err
+			}
+		default:
+			retry, err = p.answerModern(ctx, st)
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	for attempt := 0; ; {
+		if c == nil {
+			if c, err = p.start(ctx, pl, key, r, retry); err != nil {
+				return nil, upstreamError(ctx, err)
+			}
+		}
+		if err := c.run(ctx); err != nil {
+			if !errors.Is(err, fastmcp.ErrInputRequired) {
+				c.up()
+			}
+			return nil, err
+		}
+		res, err := c.res, c.err
+		c.up()
+		if err != nil {
+			if isSessionGone(err) && attempt == 0 && retry == nil && ctx.Err() == nil {
+				// The upstream forgot the session (it expired there, or the
+				// process exited): once, on a fresh one.
+				attempt++
+				c = nil
+				continue
+			}
+			return nil, upstreamError(ctx, err)
+		}
+		ir, needs, err := inputRequestsOf(res)
+		if err != nil {
+			return nil, upstreamError(ctx, err)
+		}
+		if !needs {
+			return res, nil
+		}
+		st = resumeState{State: ir.RequestState, Requests: ir.InputRequests, Used: st.Used}
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(ir.InputRequests, &keys); err != nil {
+			return nil, upstreamError(ctx, fmt.Errorf("the upstream's inputRequests: %w", err))
+		}
+		st.Keys = map[string]string{}
+		for k := range keys {
+			dk := k
+			for n := 2; contains(st.Used, dk); n++ {
+				dk = fmt.Sprintf("%s.%d", k, n)
+			}
+			if dk != k {
+				st.Keys[k] = dk
+			}
+			st.Used = append(st.Used, dk)
+		}
+		if retry, err = p.answerModern(ctx, st); err != nil {
+			return nil, err
+		}
+		c = nil
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// answerModern asks the downstream client for the inputs a 2026-07-28
+// upstream asked for, and returns the retry carrying the answers. For a
+// 2026-07-28 client it returns ErrInputRequired until its retry brings them.
+func (p *Proxy) answerModern(ctx *fastmcp.Context, st resumeState) (*retryParams, error) {
+	var upReqs mcp.InputRequestMap
+	if err := json.Unmarshal(st.Requests, &upReqs); err != nil {
+		return nil, fastmcp.NewError(fastmcp.CodeInternalError, "proxy: the upstream's input requests: %v", err)
+	}
+	keys := make([]string, 0, len(upReqs))
+	for k := range upReqs {
+		keys = append(keys, k)
+	}
+	reqs := make([]fastmcp.InputRequest, len(keys))
+	for i, k := range keys {
+		in, err := inputFromUpstream(upReqs[k])
+		if err != nil {
+			return nil, fastmcp.NewError(fastmcp.CodeInternalError, "proxy: the upstream's input request %q: %v", k, err)
+		}
+		req := in.request()
+		dk := k
+		if v, ok := st.Keys[k]; ok {
+			dk = v
+		}
+		reqs[i] = req.WithKey(dk)
+	}
+	answers, err := ctx.Ask(reqs...)
+	if err != nil {
+		if errors.Is(err, fastmcp.ErrInputRequired) {
+			ctx.SetRequestState(encodeState(st))
+		}
+		return nil, err
+	}
+	raw := make(map[string]json.RawMessage, len(keys))
+	for i, k := range keys {
+		raw[k] = answerJSON(answers[i])
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	var responses mcp.InputResponseMap
+	if err := json.Unmarshal(b, &responses); err != nil {
+		return nil, fastmcp.NewError(fastmcp.CodeInvalidParams, "proxy: the client's answers: %v", err)
+	}
+	return &retryParams{responses: responses, state: st.State}, nil
+}
+
+// inputRequired is the part of a result that asks for input (2026-07-28).
+type inputRequired struct {
+	ResultType    string          `json:"resultType"`
+	InputRequests json.RawMessage `json:"inputRequests"`
+	RequestState  string          `json:"requestState"`
+}
+
+// inputRequestsOf reads whether a result asks for input.
+func inputRequestsOf(res json.RawMessage) (*inputRequired, bool, error) {
+	if !bytes.Contains(res, []byte(`"input_required"`)) {
+		return nil, false, nil
+	}
+	var ir inputRequired
+	if err := json.Unmarshal(res, &ir); err != nil {
+		return nil, false, err
+	}
+	return &ir, ir.ResultType == "input_required", nil
+}
+
+// poolOf returns the pool of the caller of ctx and its credentials key.
+func (p *Proxy) poolOf(ctx *fastmcp.Context) (*pool, string, error) {
+	pu := p.opts.PerUser
+	if pu == nil {
+		if ds := ctx.Session(); ds != nil {
+			p.sessKeys.Store(ds, "")
+		}
+		return p.shared(), "", nil
+	}
+	creds, err := pu.Identify(ctx)
+	if err != nil {
+		return nil, "", fastmcp.NewError(fastmcp.CodeInvalidRequest, "proxy: %v", err)
+	}
+	if creds.Key == "" {
+		return nil, "", fastmcp.NewError(fastmcp.CodeInternalError, "proxy: PerUser.Identify returned credentials without a Key")
+	}
+	pl, err := p.poolFor(creds)
+	if err != nil {
+		return nil, "", fastmcp.NewError(fastmcp.CodeInternalError, "%v", err)
+	}
+	if ds := ctx.Session(); ds != nil {
+		p.sessKeys.Store(ds, creds.Key)
+	}
+	return pl, creds.Key, nil
+}
+
+// upstreamError turns an error of the upstream into the downstream's: a
+// JSON-RPC error keeps its code, message and data; anything else says the
+// upstream failed.
+func upstreamError(ctx *fastmcp.Context, err error) error {
+	var fe *fastmcp.Error
+	if errors.As(err, &fe) {
+		return err
+	}
+	var we *jsonrpc.Error
+	if errors.As(err, &we) {
+		code := fastmcp.ErrorCode(we.Code)
+		if code == fastmcp.CodeResourceNotFound && ctx.ProtocolVersion() >= fastmcp.ProtocolVersion20260728 {
+			code = fastmcp.CodeInvalidParams // how 2026-07-28 says it
+		}
+		out := &fastmcp.Error{Code: code, Message: we.Message}
+		if len(we.Data) > 0 {
+			out.Data = json.RawMessage(we.Data)
+		}
+		return out
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if errors.Is(err, ErrClosed) {
+		return fastmcp.NewError(fastmcp.CodeInternalError, "proxy: closed")
+	}
+	return fastmcp.NewError(fastmcp.CodeInternalError, "proxy: the upstream failed: %v", err)
+}
+
+// parkedCalls holds the calls parked between the rounds of 2026-07-28
+// clients' requests.
+type parkedCalls struct {
+	mu    sync.Mutex
+	max   int
+	calls map[string]*call
+}
+
+func (pc *parkedCalls) init(max int) {
+	pc.max = max
+	pc.calls = map[string]*call{}
+}
+
+func (pc *parkedCalls) len() int {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return len(pc.calls)
+}
+
+// park holds c, with the inputs asked of the client, until resume or the
+// timeout, which cancels the upstream call.
+func (pc *parkedCalls) park(c *call, asked []*input, timeout time.Duration) error {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.calls == nil {
+		return ErrClosed
+	}
+	if len(pc.calls) >= pc.max {
+		return fmt.Errorf("proxy: %d calls are already waiting for their clients' answers (Options.MaxParkedCalls)", pc.max)
+	}
+	c.mu.Lock()
+	c.asked = asked
+	c.timer = time.AfterFunc(timeout, func() {
+		pc.mu.Lock()
+		held := pc.calls[c.id] == c
+		delete(pc.calls, c.id)
+		pc.mu.Unlock()
+		if held {
+			c.abandon(errors.New("the client did not come back with the answers in time"))
+		}
+	})
+	c.mu.Unlock()
+	pc.calls[c.id] = c
+	return nil
+}
+
+// resume takes the parked call id of the principal key.
+func (pc *parkedCalls) resume(id, key string) *call {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	c := pc.calls[id]
+	if c == nil || c.key != key {
+		return nil
+	}
+	delete(pc.calls, id)
+	c.mu.Lock()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.mu.Unlock()
+	return c
+}
+
+func (pc *parkedCalls) closeAll() {
+	pc.mu.Lock()
+	calls := pc.calls
+	pc.calls = nil
+	pc.mu.Unlock()
+	for _, c := range calls {
+		c.abandon(ErrClosed)
+	}
+}
+
+// takeAsked returns the inputs a parked call asked of its client.
+func (c *call) takeAsked() []*input {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a := c.asked
+	c.asked = nil
+	return a
+}
+
+// abandon fails a parked call's pending inputs and cancels its upstream
+// request.
+func (c *call) abandon(err error) {
+	for _, in := range c.takeAsked() {
+		in.answer <- inputAnswer{err: err}
+	}
+	c.up()
+}

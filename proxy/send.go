@@ -1,0 +1,411 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// maxResponseBytes bounds one JSON answer of the upstream.
+const maxResponseBytes = 64 << 20
+
+// send sends the request of call c on session s and returns the upstream's
+// result as JSON.
+//
+// On a handshake-era Streamable HTTP session the request is a plain POST that
+// the proxy reads itself (post); elsewhere (stdio, legacy SSE, 2026-07-28) it
+// goes through the Go SDK's client session.
+func (p *Proxy) send(ctx context.Context, s *upSession, c *call, r *request, meta mcp.Meta, retry *retryParams) (json.RawMessage, error) {
+	if s.hc != nil && !s.modern {
+		return p.post(ctx, s, c, r, meta)
+	}
+	var res any
+	var err error
+	cs := s.cs
+	switch r.method {
+	case "tools/call":
+		params := &mcp.CallToolParams{Meta: meta, Name: r.name, Arguments: r.args}
+		if retry != nil {
+			params.InputResponses, params.RequestState = retry.responses, retry.state
+		}
+		res, err = cs.CallTool(ctx, params)
+	case "prompts/get":
+		params := &mcp.GetPromptParams{Meta: meta, Name: r.name, Arguments: r.pargs}
+		if retry != nil {
+			params.InputResponses, params.RequestState = retry.responses, retry.state
+		}
+		res, err = cs.GetPrompt(ctx, params)
+	case "resources/read":
+		params := &mcp.ReadResourceParams{Meta: meta, URI: r.uri}
+		if retry != nil {
+			params.InputResponses, params.RequestState = retry.responses, retry.state
+		}
+		res, err = cs.ReadResource(ctx, params)
+	case "completion/complete":
+		params := *r.complete
+		params.Meta = meta
+		res, err = cs.Complete(ctx, &params)
+	default:
+		return nil, fmt.Errorf("proxy: unsupported method %q", r.method)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+// wireParams are the params of a request sent by post.
+type wireParams struct {
+	Meta      mcp.Meta          `json:"_meta,omitempty"`
+	Name      string            `json:"name,omitempty"`
+	Arguments any               `json:"arguments,omitempty"`
+	URI       string            `json:"uri,omitempty"`
+	Ref       any               `json:"ref,omitempty"`
+	Argument  any               `json:"argument,omitempty"`
+	Context   any               `json:"context,omitempty"`
+}
+
+// post sends a request on a handshake-era Streamable HTTP session as a plain
+// HTTP POST, with the session's id and negotiated revision, and reads the
+// answer itself: a JSON response, or an SSE stream whose progress and log
+// notifications and requests for input are the call's, and which it resumes
+// (GET with Last-Event-ID) when the upstream closes it before the answer.
+// Reading the answer directly, rather than through the Go SDK's client
+// session, ties what the stream carries to the call without guessing, and
+// costs a fraction of it.
+func (p *Proxy) post(ctx context.Context, s *upSession, c *call, r *request, meta mcp.Meta) (json.RawMessage, error) {
+	params := wireParams{Meta: meta, Name: r.name, URI: r.uri}
+	switch r.method {
+	case "tools/call":
+		params.Arguments = r.args
+	case "prompts/get":
+		if len(r.pargs) > 0 {
+			params.Arguments = r.pargs
+		}
+	case "completion/complete":
+		params.Ref, params.Argument = r.complete.Ref, r.complete.Argument
+		if r.complete.Context != nil {
+			params.Context = r.complete.Context
+		}
+	}
+	pj, err := json.Marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := json.Marshal(c.id)
+	body := make([]byte, 0, len(pj)+len(r.method)+len(id)+48)
+	body = append(body, `{"jsonrpc":"2.0","id":`...)
+	body = append(body, id...)
+	body = append(body, `,"method":`...)
+	body = strconv.AppendQuote(body, r.method)
+	body = append(body, `,"params":`...)
+	body = append(body, pj...)
+	body = append(body, '}')
+
+	req, err := s.newRequest(ctx, http.MethodPost, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return nil, p.postFailed(ctx, s, c, err)
+	}
+	for attempt := 0; ; attempt++ {
+		res, lastID, retryAfter, err := p.readAnswer(ctx, s, c, resp)
+		if err == nil || lastID == "" || ctx.Err() != nil || attempt == 5 {
+			if err != nil {
+				err = p.postFailed(ctx, s, c, err)
+			}
+			return res, err
+		}
+		// The upstream closed the stream before the answer, with events
+		// to resume from (SEP-1699): come back for the rest.
+		if retryAfter <= 0 {
+			retryAfter = time.Duration(attempt+1) * 100 * time.Millisecond
+		}
+		t := time.NewTimer(retryAfter)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, p.postFailed(ctx, s, c, ctx.Err())
+		}
+		get, err := s.newRequest(ctx, http.MethodGet, nil)
+		if err != nil {
+			return nil, err
+		}
+		get.Header.Set("Accept", "text/event-stream")
+		get.Header.Set("Last-Event-ID", lastID)
+		if resp, err = s.hc.Do(get); err != nil {
+			return nil, p.postFailed(ctx, s, c, err)
+		}
+	}
+}
+
+// newRequest is an HTTP request of the session: its id and revision set.
+func (s *upSession) newRequest(ctx context.Context, method string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, s.pool.p.opts.Upstream.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", s.cs.ID())
+	req.Header.Set("MCP-Protocol-Version", s.version)
+	return req, nil
+}
+
+// postFailed tells the upstream a call ended without its answer (the
+// downstream client cancelled it) and returns the error to report.
+func (p *Proxy) postFailed(ctx context.Context, s *upSession, c *call, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	go func() {
+		nctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		defer cancel()
+		id, _ := json.Marshal(c.id)
+		body := `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":` + string(id) + `,"reason":"the client cancelled the request"}}`
+		req, rerr := s.newRequest(nctx, http.MethodPost, bytes.NewReader([]byte(body)))
+		if rerr != nil {
+			return
+		}
+		if resp, rerr := s.hc.Do(req); rerr == nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+		}
+	}()
+	return ctx.Err()
+}
+
+// readAnswer reads the answer of an upstream POST (or of the GET resuming
+// its stream). When the stream ends before the answer, it returns the id of
+// the last event, to resume from, with the error.
+func (p *Proxy) readAnswer(ctx context.Context, s *upSession, c *call, resp *http.Response) (res json.RawMessage, lastID string, retry time.Duration, err error) {
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return nil, "", 0, fmt.Errorf("proxy: the upstream no longer knows the session: %w", mcp.ErrSessionMissing)
+	case resp.StatusCode/100 != 2:
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		var msg struct {
+			Error *jsonrpc.Error `json:"error"`
+		}
+		if json.Unmarshal(b, &msg) == nil && msg.Error != nil {
+			return nil, "", 0, msg.Error
+		}
+		return nil, "", 0, fmt.Errorf("proxy: the upstream answered HTTP %s: %s", resp.Status, bytes.TrimSpace(b))
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt == "application/json" {
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+		if err != nil {
+			return nil, "", 0, err
+		}
+		if len(b) > maxResponseBytes {
+			return nil, "", 0, fmt.Errorf("proxy: the upstream's answer exceeds %d bytes", maxResponseBytes)
+		}
+		res, _, err := answerOf(b, c.id)
+		return res, "", 0, err
+	}
+	if mt != "text/event-stream" {
+		return nil, "", 0, fmt.Errorf("proxy: the upstream answered with Content-Type %q", mt)
+	}
+	br := bufio.NewReader(resp.Body)
+	for {
+		ev, err := readEvent(br, maxEventSize)
+		if ev.id != "" {
+			lastID = ev.id
+		}
+		if ev.retry > 0 {
+			retry = ev.retry
+		}
+		if len(ev.data) > 0 && (ev.name == "" || ev.name == "message") {
+			if res, ok, aerr := answerOf(ev.data, c.id); ok {
+				return res, "", 0, aerr
+			}
+			p.streamMessage(ctx, s, c, ev.data)
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errors.New("proxy: the upstream's stream ended before the answer")
+			}
+			return nil, lastID, retry, err
+		}
+	}
+}
+
+// answerOf reads data as the JSON-RPC response to the request id. ok is
+// false when data is another message.
+func answerOf(data []byte, id string) (res json.RawMessage, ok bool, err error) {
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+		Result json.RawMessage `json:"result"`
+		Error  *jsonrpc.Error  `json:"error"`
+	}
+	if err := json.Unmarshal(data, &msg); err != nil {
+		return nil, false, fmt.Errorf("proxy: the upstream sent invalid JSON: %w", err)
+	}
+	if msg.Method != "" {
+		return nil, false, nil
+	}
+	var got string
+	if json.Unmarshal(msg.ID, &got) != nil || got != id {
+		return nil, false, nil
+	}
+	if msg.Error != nil {
+		return nil, true, msg.Error
+	}
+	if msg.Result == nil {
+		return nil, true, errors.New("proxy: the upstream's response has neither result nor error")
+	}
+	return msg.Result, true, nil
+}
+
+// streamMessage handles a message other than the answer on a call's stream:
+// a notification (progress and log messages are the call's), or a request
+// for input, answered on a goroutine of its own since the upstream waits for
+// the answer before it goes on.
+func (p *Proxy) streamMessage(ctx context.Context, s *upSession, c *call, data []byte) {
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+		Params json.RawMessage `json:"params"`
+	}
+	if json.Unmarshal(data, &msg) != nil || msg.Method == "" {
+		return
+	}
+	if msg.ID == nil {
+		p.notification(s, c, msg.Method, msg.Params)
+		return
+	}
+	go p.answerStreamRequest(ctx, s, c, msg.ID, msg.Method, msg.Params)
+}
+
+// answerStreamRequest relays a request of the upstream for input to the
+// call's downstream client and posts the answer back.
+func (p *Proxy) answerStreamRequest(ctx context.Context, s *upSession, c *call, id json.RawMessage, method string, params json.RawMessage) {
+	reply := map[string]any{"jsonrpc": "2.0", "id": id}
+	var in *upInput
+	var err error
+	switch method {
+	case "sampling/createMessage", "elicitation/create", "roots/list":
+		var raw any = params
+		if len(params) == 0 {
+			raw = struct{}{}
+		}
+		in, err = upstreamInput(method, raw)
+	case "ping":
+		reply["result"] = struct{}{}
+	default:
+		err = &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "proxy: unsupported method " + method}
+	}
+	if in != nil && err == nil {
+		var answer json.RawMessage
+		resp, aerr := c.ask(ctx, in)
+		if aerr == nil {
+			answer = answerJSON(resp)
+			reply["result"] = answer
+		}
+		err = aerr
+	}
+	if err != nil {
+		var we *jsonrpc.Error
+		if !errors.As(wireError(err), &we) {
+			we = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}
+		}
+		delete(reply, "result")
+		reply["error"] = we
+	}
+	body, err := json.Marshal(reply)
+	if err != nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	req, err := s.newRequest(pctx, http.MethodPost, bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		p.log.Warn("proxy: answering the upstream's request", "method", method, "err", err)
+		return
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct {
+	name, id string
+	data     []byte
+	retry    time.Duration
+}
+
+// readEvent reads the next event of an SSE stream, of at most max bytes.
+func readEvent(br *bufio.Reader, max int) (sseEvent, error) {
+	var ev sseEvent
+	var data [][]byte
+	size := 0
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			buf := append([]byte(nil), line...)
+			for err == bufio.ErrBufferFull && len(buf) <= max {
+				line, err = br.ReadSlice('\n')
+				buf = append(buf, line...)
+			}
+			line = buf
+		}
+		size += len(line)
+		if size > max {
+			return ev, fmt.Errorf("proxy: an event of the upstream's stream exceeds %d bytes", max)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			if err == nil && (len(data) > 0 || ev.id != "" || ev.retry > 0) {
+				ev.data = bytes.Join(data, []byte("\n"))
+				return ev, nil
+			}
+			if err != nil {
+				ev.data = bytes.Join(data, []byte("\n"))
+				return ev, err
+			}
+			continue
+		}
+		if line[0] != ':' {
+			field, value, _ := bytes.Cut(line, []byte(":"))
+			value = bytes.TrimPrefix(value, []byte(" "))
+			switch string(field) {
+			case "data":
+				data = append(data, append([]byte(nil), value...))
+			case "id":
+				ev.id = string(value)
+			case "event":
+				ev.name = string(value)
+			case "retry":
+				if n, perr := strconv.Atoi(string(value)); perr == nil && n >= 0 {
+					ev.retry = time.Duration(n) * time.Millisecond
+				}
+			}
+		}
+		if err != nil {
+			ev.data = bytes.Join(data, []byte("\n"))
+			return ev, err
+		}
+	}
+}
