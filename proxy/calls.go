@@ -49,8 +49,8 @@ type call struct {
 	p    *Proxy
 	id   string // random; names the call in tags and progress tokens
 	pool *pool
-	key  string      // the principal's credentials key
-	sess *upSession  // set by pool.acquire
+	key  string     // the principal's credentials key
+	sess *upSession // set by pool.acquire
 	up   context.CancelFunc
 	done chan struct{} // closed when the upstream answered
 	res  json.RawMessage

@@ -109,8 +109,6 @@ func everythingUpstream(t *testing.T, uc upstreamCase) proxy.Upstream {
 	return up
 }
 
-
-
 // proxyEverything starts a proxy of examples/everything and serves it over
 // HTTP; it returns the proxy's URL.
 func proxyEverything(t *testing.T, uc upstreamCase) (*proxy.Proxy, string) {

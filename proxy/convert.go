@@ -171,4 +171,3 @@ func resultForUpstream(method string, resp fastmcp.InputResponse) (mcp.Result, e
 	}
 	return res, nil
 }
-

@@ -29,7 +29,7 @@ const (
 type mirror struct {
 	p *Proxy
 
-	mu         sync.Mutex // serialises syncs
+	mu         sync.Mutex        // serialises syncs
 	tools      map[string]string // name → the upstream's definition (JSON)
 	resources  map[string]string // URI → definition
 	templates  map[string]string // URI template → definition

@@ -67,13 +67,13 @@ func (p *Proxy) send(ctx context.Context, s *upSession, c *call, r *request, met
 
 // wireParams are the params of a request sent by post.
 type wireParams struct {
-	Meta      mcp.Meta          `json:"_meta,omitempty"`
-	Name      string            `json:"name,omitempty"`
-	Arguments any               `json:"arguments,omitempty"`
-	URI       string            `json:"uri,omitempty"`
-	Ref       any               `json:"ref,omitempty"`
-	Argument  any               `json:"argument,omitempty"`
-	Context   any               `json:"context,omitempty"`
+	Meta      mcp.Meta `json:"_meta,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	Arguments any      `json:"arguments,omitempty"`
+	URI       string   `json:"uri,omitempty"`
+	Ref       any      `json:"ref,omitempty"`
+	Argument  any      `json:"argument,omitempty"`
+	Context   any      `json:"context,omitempty"`
 }
 
 // post sends a request on a handshake-era Streamable HTTP session as a plain
