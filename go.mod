@@ -39,3 +39,9 @@ require (
 	golang.org/x/sys v0.41.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 )
+
+// The fastmcp command (cmd/fastmcp) serves proxies; the proxy package lives
+// in its own module so the library does not depend on it.
+require github.com/fastmcp-go/fastmcp/proxy v0.0.0-00010101000000-000000000000
+
+replace github.com/fastmcp-go/fastmcp/proxy => ./proxy

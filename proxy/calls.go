@@ -27,6 +27,7 @@ type request struct {
 	method   string
 	name     string            // tools/call, prompts/get
 	args     json.RawMessage   // tools/call
+	headers  []headerParam     // tools/call: the arguments mirrored in headers (2026-07-28)
 	pargs    map[string]string // prompts/get
 	uri      string            // resources/read
 	complete *mcp.CompleteParams
@@ -35,6 +36,7 @@ type request struct {
 // retryParams are the inputResponses and requestState of a retry.
 type retryParams struct {
 	responses mcp.InputResponseMap
+	raw       json.RawMessage // the responses as JSON
 	state     string
 }
 
@@ -89,11 +91,11 @@ type inputAnswer struct {
 }
 
 // start sends a call's first request to the upstream on a session of pl.
-func (p *Proxy) start(ctx *fastmcp.Context, pl *pool, key string, r *request, retry *retryParams) (*call, error) {
+func (p *Proxy) start(ctx *fastmcp.Context, pl *pool, key string, r *request, retry *retryParams, pin string) (*call, error) {
 	c := &call{p: p, id: rand.Text(), pool: pl, key: key, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	upCtx, cancel := context.WithCancel(context.WithValue(p.ctx, callKey{}, c))
 	c.up = cancel
-	s, err := pl.acquire(ctx, c)
+	s, err := pl.acquire(ctx, c, pin)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -178,6 +180,9 @@ func (c *call) push(ev event) {
 	if len(c.events) >= c.p.opts.MaxPendingMessages {
 		c.mu.Unlock()
 		c.p.stats.dropped.Add(1)
+		if h := c.p.onDrop; h != nil {
+			h()
+		}
 		return
 	}
 	c.events = append(c.events, ev)
@@ -195,22 +200,35 @@ func (c *call) signal() {
 // ask hands an upstream request to the call and waits for the downstream
 // client's answer.
 func (c *call) ask(ctx context.Context, up *upInput) (fastmcp.InputResponse, error) {
+	in, err := c.add(up)
+	if err != nil {
+		return fastmcp.InputResponse{}, err
+	}
+	c.signal()
+	return c.await(ctx, in)
+}
+
+// add queues an upstream request for the call's downstream client, without
+// waking the call: several requests read together are asked together.
+func (c *call) add(up *upInput) (*input, error) {
 	in := &input{method: up.method, req: up.request(), answer: make(chan inputAnswer, 1)}
 	if up.elicit != nil {
 		in.elicitID = up.elicit.ElicitationID
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.ended {
-		c.mu.Unlock()
-		return fastmcp.InputResponse{}, errors.New("the call this request belongs to has ended")
+		return nil, errors.New("the call this request belongs to has ended")
 	}
 	if len(c.inputs)+len(c.asked) >= maxPendingInputs {
-		c.mu.Unlock()
-		return fastmcp.InputResponse{}, fmt.Errorf("too many requests pending on one call (at most %d)", maxPendingInputs)
+		return nil, fmt.Errorf("too many requests pending on one call (at most %d)", maxPendingInputs)
 	}
 	c.inputs = append(c.inputs, in)
-	c.mu.Unlock()
-	c.signal()
+	return in, nil
+}
+
+// await waits for the answer to an input.
+func (c *call) await(ctx context.Context, in *input) (fastmcp.InputResponse, error) {
 	select {
 	case a := <-in.answer:
 		return a.resp, a.err
@@ -295,16 +313,41 @@ func (c *call) answer(ctx *fastmcp.Context, inputs []*input) error {
 	}
 	c.mu.Unlock()
 	c.p.noteElicitations(ctx, inputs)
-	answers, err := ctx.Ask(reqs...)
-	if errors.Is(err, fastmcp.ErrInputRequired) {
-		if perr := c.p.parked.park(c, inputs, c.p.opts.ParkedCallTimeout); perr != nil {
-			for _, in := range inputs {
-				in.answer <- inputAnswer{err: perr}
+	// A 2026-07-28 client answers in a later request, for which the call
+	// must be held: make sure it can be before asking (once asked, FastMCP
+	// answers input_required whatever the handler returns).
+	reserved := false
+	if ctx.Session() == nil && ctx.ProtocolVersion() >= fastmcp.ProtocolVersion20260728 {
+		// Each round costs the client a request: gather the upstream's
+		// requests sent together (one Ask of several questions arrives as
+		// several requests) into one.
+		inputs = c.gather(inputs)
+		reqs = reqs[:0]
+		c.mu.Lock()
+		for _, in := range inputs {
+			if in.key == "" {
+				c.seq++
+				in.key = fmt.Sprintf("%s-%d", inputKind(in.method), c.seq)
 			}
-			return perr
+			reqs = append(reqs, in.req.WithKey(in.key))
 		}
+		c.mu.Unlock()
+		if err := c.p.parked.reserve(); err != nil {
+			for _, in := range inputs {
+				in.answer <- inputAnswer{err: err}
+			}
+			return err
+		}
+		reserved = true
+	}
+	answers, err := ctx.Ask(reqs...)
+	if errors.Is(err, fastmcp.ErrInputRequired) && reserved {
+		c.p.parked.park(c, inputs, c.p.opts.ParkedCallTimeout)
 		ctx.SetRequestState(encodeState(resumeState{Parked: c.id}))
 		return err
+	}
+	if reserved {
+		c.p.parked.unreserve()
 	}
 	for i, in := range inputs {
 		if err != nil {
@@ -314,6 +357,30 @@ func (c *call) answer(ctx *fastmcp.Context, inputs []*input) error {
 		}
 	}
 	return nil
+}
+
+// inputBatchWindow is how long a call waits, after the upstream's first
+// request for input, for others sent with it, before asking a 2026-07-28
+// client (which answers them all in one retry).
+const inputBatchWindow = 20 * time.Millisecond
+
+// gather adds to inputs the requests arriving within inputBatchWindow.
+func (c *call) gather(inputs []*input) []*input {
+	t := time.NewTimer(inputBatchWindow)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.wake:
+			c.mu.Lock()
+			inputs = append(inputs, c.inputs...)
+			c.inputs = nil
+			c.mu.Unlock()
+		case <-t.C:
+			return inputs
+		case <-c.done:
+			return inputs
+		}
+	}
 }
 
 func inputKind(method string) string {
@@ -330,7 +397,10 @@ func inputKind(method string) string {
 
 // resumeState is the proxy's requestState across the rounds of a 2026-07-28
 // client's multi round-trip request. FastMCP signs it (and binds it to the
-// user and the request), so a client cannot forge it.
+// user and the request), so a client cannot forge it. The retry of a
+// 2026-07-28 upstream goes to the session of the previous round (Session)
+// when it is still open: the upstream's requestState may be valid only
+// there (a stdio upstream is one process per session).
 type resumeState struct {
 	// Parked names the parked call (handshake-era upstream).
 	Parked string `json:"parked,omitempty"`
@@ -338,6 +408,7 @@ type resumeState struct {
 	// upstream: its requestState, its inputRequests, and the downstream key
 	// of each upstream key that had to be renamed.
 	State    string            `json:"state,omitempty"`
+	Session  string            `json:"session,omitempty"`
 	Requests json.RawMessage   `json:"requests,omitempty"`
 	Keys     map[string]string `json:"keys,omitempty"`
 	Used     []string          `json:"used,omitempty"`
@@ -380,13 +451,16 @@ func (p *Proxy) forward(ctx *fastmcp.Context, r *request) (json.RawMessage, erro
 	}
 	for attempt := 0; ; {
 		if c == nil {
-			if c, err = p.start(ctx, pl, key, r, retry); err != nil {
+			if c, err = p.start(ctx, pl, key, r, retry, st.Session); err != nil {
 				return nil, upstreamError(ctx, err)
 			}
 		}
 		if err := c.run(ctx); err != nil {
 			if !errors.Is(err, fastmcp.ErrInputRequired) {
+				// The upstream request ends at once when cancelled; waiting
+				// for it keeps the session's accounting exact.
 				c.up()
+				<-c.done
 			}
 			return nil, err
 		}
@@ -409,7 +483,7 @@ func (p *Proxy) forward(ctx *fastmcp.Context, r *request) (json.RawMessage, erro
 		if !needs {
 			return res, nil
 		}
-		st = resumeState{State: ir.RequestState, Requests: ir.InputRequests, Used: st.Used}
+		st = resumeState{State: ir.RequestState, Requests: ir.InputRequests, Used: st.Used, Session: c.sess.id}
 		var keys map[string]json.RawMessage
 		if err := json.Unmarshal(ir.InputRequests, &keys); err != nil {
 			return nil, upstreamError(ctx, fmt.Errorf("the upstream's inputRequests: %w", err))
@@ -485,7 +559,7 @@ func (p *Proxy) answerModern(ctx *fastmcp.Context, st resumeState) (*retryParams
 	if err := json.Unmarshal(b, &responses); err != nil {
 		return nil, fastmcp.NewError(fastmcp.CodeInvalidParams, "proxy: the client's answers: %v", err)
 	}
-	return &retryParams{responses: responses, state: st.State}, nil
+	return &retryParams{responses: responses, raw: b, state: st.State}, nil
 }
 
 // inputRequired is the part of a result that asks for input (2026-07-28).
@@ -510,11 +584,19 @@ func inputRequestsOf(res json.RawMessage) (*inputRequired, bool, error) {
 // poolOf returns the pool of the caller of ctx and its credentials key.
 func (p *Proxy) poolOf(ctx *fastmcp.Context) (*pool, string, error) {
 	pu := p.opts.PerUser
+	caps := p.capsKey(ctx)
 	if pu == nil {
 		if ds := ctx.Session(); ds != nil {
 			p.sessKeys.Store(ds, "")
 		}
-		return p.shared(), "", nil
+		if caps == fullCaps {
+			return p.shared(), "", nil
+		}
+		pl, err := p.poolFor(Credentials{}, caps)
+		if err != nil {
+			return nil, "", upstreamError(ctx, err)
+		}
+		return pl, "", nil
 	}
 	creds, err := pu.Identify(ctx)
 	if err != nil {
@@ -523,7 +605,7 @@ func (p *Proxy) poolOf(ctx *fastmcp.Context) (*pool, string, error) {
 	if creds.Key == "" {
 		return nil, "", fastmcp.NewError(fastmcp.CodeInternalError, "proxy: PerUser.Identify returned credentials without a Key")
 	}
-	pl, err := p.poolFor(creds)
+	pl, err := p.poolFor(creds, caps)
 	if err != nil {
 		return nil, "", fastmcp.NewError(fastmcp.CodeInternalError, "%v", err)
 	}
@@ -565,9 +647,10 @@ func upstreamError(ctx *fastmcp.Context, err error) error {
 // parkedCalls holds the calls parked between the rounds of 2026-07-28
 // clients' requests.
 type parkedCalls struct {
-	mu    sync.Mutex
-	max   int
-	calls map[string]*call
+	mu       sync.Mutex
+	max      int
+	reserved int // slots promised to calls about to park
+	calls    map[string]*call
 }
 
 func (pc *parkedCalls) init(max int) {
@@ -581,18 +664,40 @@ func (pc *parkedCalls) len() int {
 	return len(pc.calls)
 }
 
-// park holds c, with the inputs asked of the client, until resume or the
-// timeout, which cancels the upstream call.
-func (pc *parkedCalls) park(c *call, asked []*input, timeout time.Duration) error {
+// reserve promises a slot to a call that may park.
+func (pc *parkedCalls) reserve() error {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if pc.calls == nil {
 		return ErrClosed
 	}
-	if len(pc.calls) >= pc.max {
+	if len(pc.calls)+pc.reserved >= pc.max {
 		return fmt.Errorf("proxy: %d calls are already waiting for their clients' answers (Options.MaxParkedCalls)", pc.max)
 	}
+	pc.reserved++
+	return nil
+}
+
+func (pc *parkedCalls) unreserve() {
+	pc.mu.Lock()
+	pc.reserved--
+	pc.mu.Unlock()
+}
+
+// park holds c, with the inputs asked of the client, until resume or the
+// timeout, which cancels the upstream call. It takes a slot reserved
+// before.
+func (pc *parkedCalls) park(c *call, asked []*input, timeout time.Duration) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.reserved--
 	c.mu.Lock()
+	if pc.calls == nil {
+		c.asked = asked
+		c.mu.Unlock()
+		go c.abandon(ErrClosed)
+		return
+	}
 	c.asked = asked
 	c.timer = time.AfterFunc(timeout, func() {
 		pc.mu.Lock()
@@ -605,7 +710,6 @@ func (pc *parkedCalls) park(c *call, asked []*input, timeout time.Duration) erro
 	})
 	c.mu.Unlock()
 	pc.calls[c.id] = c
-	return nil
 }
 
 // resume takes the parked call id of the principal key.
@@ -647,8 +751,8 @@ func (c *call) takeAsked() []*input {
 // abandon fails a parked call's pending inputs and cancels its upstream
 // request.
 func (c *call) abandon(err error) {
+	c.up() // first, so the upstream sees a cancellation, not an error
 	for _, in := range c.takeAsked() {
 		in.answer <- inputAnswer{err: err}
 	}
-	c.up()
 }

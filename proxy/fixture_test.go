@@ -25,18 +25,25 @@ type fixture struct {
 	cancelled chan string
 	// started receives the tag of each call of "block" when it starts.
 	started chan string
+	// outside receives the outcome of the roots requests "roots_outside"
+	// sends outside any call.
+	outside chan string
 }
 
 type nameForm struct {
 	Name string `json:"name" description:"Your name"`
 }
 
-func newFixture() *fixture {
-	f := &fixture{cancelled: make(chan string, 16), started: make(chan string, 16)}
+func newFixture() *fixture { return newAuthFixture(nil) }
+
+// newAuthFixture is a fixture whose server authenticates its clients with a.
+func newAuthFixture(a fastmcp.Authenticator) *fixture {
+	f := &fixture{cancelled: make(chan string, 16), started: make(chan string, 16), outside: make(chan string, 16)}
 	s := fastmcp.New(fastmcp.Options{
 		Name: "fixture", Title: "The fixture", Version: "2.0.1",
 		Instructions: "Use the fixture's tools.",
 		Logger:       quietLogger(),
+		Authenticate: a,
 	})
 	f.server = s
 	type textArgs struct {
@@ -105,19 +112,32 @@ func newFixture() *fixture {
 			}
 			return "done", nil
 		})
-	fastmcp.AddTool(s, fastmcp.Tool{Name: "logs", Description: "Logs n info messages, then returns."},
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "logs", Description: "Logs n info messages (padded with pad bytes), then returns."},
 		func(ctx *fastmcp.Context, a struct {
-			N int `json:"n"`
+			N   int `json:"n"`
+			Pad int `json:"pad,omitempty"`
 		}) (string, error) {
-			for i := 1; i <= a.N; i++ {
-				ctx.Info(fmt.Sprintf("message %d", i), "i", i)
+			for i := 1; i <= a.N && ctx.Err() == nil; i++ {
+				if a.Pad > 0 {
+					ctx.Info(fmt.Sprintf("message %d", i), "i", i, "pad", strings.Repeat("x", a.Pad))
+				} else {
+					ctx.Info(fmt.Sprintf("message %d", i), "i", i)
+				}
 			}
 			return "logged", nil
 		})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "ask_name", Description: "Asks the user's name (elicitation)."},
-		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		func(ctx *fastmcp.Context, a struct {
+			Tag string `json:"tag,omitempty"`
+		}) (string, error) {
 			res, err := fastmcp.ElicitForm[nameForm](ctx, "What is your name?")
 			if err != nil {
+				if ctx.Err() != nil && a.Tag != "" {
+					select {
+					case f.cancelled <- a.Tag:
+					default:
+					}
+				}
 				return "", err
 			}
 			if res.Action != fastmcp.ElicitAccept {
@@ -164,6 +184,23 @@ func newFixture() *fixture {
 				uris = append(uris, r.URI)
 			}
 			return strings.Join(uris, ","), nil
+		})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "roots_outside", Description: "Asks for the roots outside any call; the outcome goes to fixture.outside."},
+		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+			sess := ctx.Session()
+			go func() {
+				roots, err := sess.ListRoots(context.Background(), nil)
+				if err != nil {
+					f.outside <- "error: " + err.Error()
+					return
+				}
+				var uris []string
+				for _, r := range roots {
+					uris = append(uris, r.URI)
+				}
+				f.outside <- strings.Join(uris, ",")
+			}()
+			return "asked", nil
 		})
 	var dynMu sync.Mutex
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "mutate", Description: "Adds (add: true) or removes the tool dyn, the resource test://dyn and the prompt dyn."},

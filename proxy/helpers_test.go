@@ -307,13 +307,14 @@ func textOf(t testing.TB, res *mcp.CallToolResult) string {
 	return tc.Text
 }
 
-// until waits for cond, checked whenever ch delivers, up to 10 seconds.
+// waitFor waits for ch to deliver, up to 30 seconds (the race detector
+// slows the processes of the stdio tests a lot).
 func waitFor[T any](t testing.TB, ch <-chan T, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatalf("timed out waiting for %s", what)
 	}
 	var zero T

@@ -224,11 +224,12 @@ func (m *mirror) addTool(t *mcp.Tool) (err error) {
 	}
 	name := t.Name
 	p := m.p
+	headers := headerParams(w.InputSchema)
 	fastmcp.AddTool(p.server, def, func(ctx *fastmcp.Context, args json.RawMessage) (*fastmcp.CallToolResult, error) {
 		if len(args) == 0 {
 			args = json.RawMessage("{}")
 		}
-		raw, err := p.forward(ctx, &request{method: "tools/call", name: name, args: args})
+		raw, err := p.forward(ctx, &request{method: "tools/call", name: name, args: args, headers: headers})
 		if err != nil {
 			return nil, err
 		}

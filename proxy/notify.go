@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/fastmcp-go/fastmcp"
@@ -14,20 +15,76 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// newClient is the Go SDK client all upstream sessions are opened with.
-func (p *Proxy) newClient() *mcp.Client {
+// fullCaps is the capabilities key of a client that can do everything the
+// proxy relays (see capsKey).
+const fullCaps = "s,ef,eu,r"
+
+// capsKey names the capabilities of the request's client the proxy relays:
+// sampling, elicitation (form, URL) and roots. With an HTTP upstream in the
+// handshake era, calls go over upstream sessions that declared the same, so
+// that the upstream asks a client only for what it can give, as it would
+// directly; a 2026-07-28 upstream gets them with every request. A stdio
+// upstream's sessions are processes with state of their own: all calls use
+// the one pool, whose sessions declare every capability.
+func (p *Proxy) capsKey(ctx *fastmcp.Context) string {
+	if p.upModern.Load() || p.opts.Upstream.URL == "" {
+		return fullCaps
+	}
+	c := ctx.ClientCapabilities()
+	var parts []string
+	if c.Sampling != nil {
+		parts = append(parts, "s")
+	}
+	if e := c.Elicitation; e != nil {
+		if e.Form != nil || e.URL == nil {
+			parts = append(parts, "ef") // {} means form mode
+		}
+		if e.URL != nil {
+			parts = append(parts, "eu")
+		}
+	}
+	if c.Roots != nil {
+		parts = append(parts, "r")
+	}
+	return strings.Join(parts, ",")
+}
+
+// clientFor returns the Go SDK client whose sessions declare the
+// capabilities caps (a capsKey).
+func (p *Proxy) clientFor(caps string) *mcp.Client {
+	// Called with p.mu held, or before the proxy is shared.
+	if c, ok := p.clients[caps]; ok {
+		return c
+	}
+	c := p.newClient(caps)
+	p.clients[caps] = c
+	return c
+}
+
+// newClient makes a Go SDK client whose sessions declare caps.
+func (p *Proxy) newClient(caps string) *mcp.Client {
 	var impl mcp.Implementation
 	_ = remarshal(p.opts.ClientInfo, &impl)
+	declared := &mcp.ClientCapabilities{}
+	for _, c := range strings.Split(caps, ",") {
+		switch c {
+		case "s":
+			declared.Sampling = &mcp.SamplingCapabilities{}
+		case "ef", "eu":
+			if declared.Elicitation == nil {
+				declared.Elicitation = &mcp.ElicitationCapabilities{}
+			}
+			if c == "ef" {
+				declared.Elicitation.Form = &mcp.FormElicitationCapabilities{}
+			} else {
+				declared.Elicitation.URL = &mcp.URLElicitationCapabilities{}
+			}
+		case "r":
+			declared.RootsV2 = &mcp.RootCapabilities{ListChanged: true}
+		}
+	}
 	c := mcp.NewClient(&impl, &mcp.ClientOptions{
-		// Every downstream client's requests may come through any session,
-		// so the proxy declares what a client can do; a request the
-		// downstream client cannot answer comes back to the upstream as an
-		// error.
-		Capabilities: &mcp.ClientCapabilities{
-			RootsV2:     &mcp.RootCapabilities{ListChanged: true},
-			Sampling:    &mcp.SamplingCapabilities{},
-			Elicitation: &mcp.ElicitationCapabilities{Form: &mcp.FormElicitationCapabilities{}, URL: &mcp.URLElicitationCapabilities{}},
-		},
+		Capabilities: declared,
 		ToolListChangedHandler: func(_ context.Context, r *mcp.ToolListChangedRequest) {
 			p.listChanged(r.Session, kindTools)
 		},
@@ -38,15 +95,17 @@ func (p *Proxy) newClient() *mcp.Client {
 			p.listChanged(r.Session, kindResources)
 		},
 		ResourceUpdatedHandler: func(_ context.Context, r *mcp.ResourceUpdatedNotificationRequest) {
-			if r.Params != nil && p.isControl(r.Session) {
+			if r.Params != nil && p.ready.Load() && p.isControl(r.Session) {
 				p.server.ResourceUpdated(r.Params.URI)
 			}
 		},
 		LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
-			p.logOutside(r.Session, r.Params)
+			if p.ready.Load() {
+				p.logOutside(r.Session, r.Params)
+			}
 		},
 		ElicitationCompleteHandler: func(_ context.Context, r *mcp.ElicitationCompleteNotificationRequest) {
-			if r.Params != nil {
+			if r.Params != nil && p.ready.Load() {
 				p.elicits.complete(r.Params.ElicitationID)
 			}
 		},
@@ -65,7 +124,7 @@ func (p *Proxy) isControl(cs *mcp.ClientSession) bool {
 }
 
 func (p *Proxy) listChanged(cs *mcp.ClientSession, k kind) {
-	if p.isControl(cs) && p.mirror != nil {
+	if p.ready.Load() && p.isControl(cs) {
 		p.mirror.trigger(k)
 	}
 }
@@ -115,11 +174,10 @@ func (p *Proxy) receiving(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
-// serverRequest relays a request of the upstream for input. Its call is the
-// one named by the tag of the response stream that carried it (Streamable
-// HTTP); for a request without a tag, the only call in flight on the
-// session; without one, the only downstream client the session serves.
-// Otherwise nobody can answer it: it is refused.
+// serverRequest relays a request of the upstream for input that the Go SDK
+// received. Its call is, on a stdio or legacy SSE session, the only call in
+// flight on the session; without one, the only downstream client the session
+// serves. Otherwise nobody can answer it: it is refused.
 func (p *Proxy) serverRequest(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 	cs, _ := req.GetSession().(*mcp.ClientSession)
 	s := p.sessionOf(cs)
@@ -131,22 +189,12 @@ func (p *Proxy) serverRequest(ctx context.Context, method string, req mcp.Reques
 		params = nil // roots/list may come without params
 	}
 	var c *call
-	tagged := false
-	if params == nil {
-		// Nothing to read.
-	} else if meta := params.GetMeta(); meta != nil {
-		if id, ok := meta[tagKey].(string); ok {
-			tagged = true
-			delete(meta, tagKey)
-			if len(meta) == 0 {
-				params.SetMeta(nil)
-			}
-			if v, ok := p.calls.Load(id); ok && v.(*call).sess == s {
-				c = v.(*call)
-			}
-		}
-	}
-	if c == nil && !tagged {
+	if s.hc == nil {
+		// On a stdio or legacy SSE session nothing tells: the only call in
+		// flight is taken as the cause. (Over Streamable HTTP the requests
+		// of a call come on the call's own response stream, which post
+		// reads; the Go SDK sees those of the session's own stream, which
+		// belong to no call.)
 		c = s.soleCall()
 	}
 	in, err := upstreamInput(method, params)
@@ -167,7 +215,10 @@ func (p *Proxy) serverRequest(ctx context.Context, method string, req mcp.Reques
 // downstream client the session serves (over stdio, the one client; in
 // general, the principal's one session).
 func (p *Proxy) askOutside(ctx context.Context, s *upSession, in *upInput) (mcp.Result, error) {
-	targets := p.downstreamOf(s)
+	var targets []*fastmcp.Session
+	if p.ready.Load() {
+		targets = p.downstreamOf(s)
+	}
 	if len(targets) != 1 {
 		p.stats.refused.Add(1)
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: fmt.Sprintf("proxy: cannot tell which client this %s request is for (it came outside any call, or while several calls shared the upstream session, and %d clients could answer)", in.method, len(targets))}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,9 +15,12 @@ import (
 // pool holds the upstream sessions opened with one set of credentials: the
 // shared pool (key "") or one principal's (PerUser).
 type pool struct {
-	p   *Proxy
-	key string
-	max int
+	p      *Proxy
+	key    string      // the principal's credentials key; "" for the shared pools
+	caps   string      // the client capabilities its sessions declare (capsKey)
+	mapKey string      // its key in Proxy.pools
+	client *mcp.Client // opens its sessions, declaring caps
+	max    int
 
 	mu       sync.Mutex
 	creds    Credentials
@@ -27,13 +31,14 @@ type pool struct {
 	lastUsed time.Time
 }
 
-func (p *Proxy) newPool(key string, c Credentials, max int) *pool {
-	return &pool{p: p, key: key, max: max, creds: c, changed: make(chan struct{}), lastUsed: time.Now()}
+func (p *Proxy) newPool(key, caps, mapKey string, c Credentials, max int) *pool {
+	return &pool{p: p, key: key, caps: caps, mapKey: mapKey, client: p.clientFor(caps), max: max, creds: c, changed: make(chan struct{}), lastUsed: time.Now()}
 }
 
 // upSession is one upstream session.
 type upSession struct {
 	pool *pool
+	id   string // random
 	cs   *mcp.ClientSession
 	// hc is the HTTP client of a Streamable HTTP session (nil otherwise).
 	hc *http.Client
@@ -68,11 +73,20 @@ func (pl *pool) signal() {
 	pl.changed = make(chan struct{})
 }
 
-// acquire returns a session for a call and registers the call on it. It
-// prefers a session without calls in flight, opens one when there is none
-// (up to the pool's maximum) and otherwise shares the least busy.
-func (pl *pool) acquire(ctx context.Context, c *call) (*upSession, error) {
+// acquire returns a session for a call and registers the call on it: the
+// session pin names when it is open; otherwise a session without calls in
+// flight, or a new one (up to the pool's maximum), or the least busy.
+func (pl *pool) acquire(ctx context.Context, c *call, pin string) (*upSession, error) {
 	pl.mu.Lock()
+	if pin != "" {
+		for _, s := range pl.sessions {
+			if s.id == pin {
+				pl.register(s, c)
+				pl.mu.Unlock()
+				return s, nil
+			}
+		}
+	}
 	for {
 		if pl.p.isClosed() {
 			pl.mu.Unlock()
@@ -141,6 +155,9 @@ func (pl *pool) register(s *upSession, c *call) {
 
 // release unties c from its session.
 func (pl *pool) release(c *call) {
+	if h := pl.p.onRelease; h != nil {
+		defer h()
+	}
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	s := c.sess
@@ -196,18 +213,28 @@ func (p *Proxy) isClosed() bool {
 }
 
 // open opens an upstream session for pl and adds it to the pool.
-func (p *Proxy) open(ctx context.Context, pl *pool) (*upSession, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
+func (p *Proxy) open(caller context.Context, pl *pool) (*upSession, error) {
+	// The session outlives the request that opens it, and must carry none
+	// of its values (the Go SDK keeps the context's values for the
+	// session's own requests): a context of the proxy's, ended with the
+	// caller's.
+	ctx, cancel := context.WithTimeout(p.ctx, p.opts.ConnectTimeout)
 	defer cancel()
+	stop := context.AfterFunc(caller, cancel)
+	defer stop()
 	pl.mu.Lock()
 	creds := pl.creds
 	pl.mu.Unlock()
-	s := &upSession{pool: pl, done: make(chan struct{})}
+	s := &upSession{pool: pl, id: rand.Text(), done: make(chan struct{}), lastUsed: time.Now()}
 	t, err := p.transport(s, creds)
 	if err != nil {
 		return nil, err
 	}
-	cs, err := p.client.Connect(ctx, t, &mcp.ClientSessionOptions{ProtocolVersion: p.opts.Upstream.ProtocolVersion})
+	var sopts *mcp.ClientSessionOptions
+	if v := p.opts.Upstream.ProtocolVersion; v != "" {
+		sopts = &mcp.ClientSessionOptions{ProtocolVersion: v}
+	}
+	cs, err := pl.client.Connect(ctx, t, sopts)
 	if err != nil {
 		return nil, fmt.Errorf("proxy: connecting to the upstream %s: %w", p.opts.Upstream.display(), err)
 	}
@@ -274,50 +301,64 @@ func (p *Proxy) sessionOf(cs *mcp.ClientSession) *upSession {
 	return p.byConn[cs]
 }
 
-// poolFor returns the pool of the caller's credentials, creating it (and
-// evicting the least recently used idle principal when there are too many).
-func (p *Proxy) poolFor(c Credentials) (*pool, error) {
+// poolFor returns the pool of the caller's credentials (c.Key "" for the
+// shared pools) and client capabilities, creating it. A principal's pool may
+// evict the least recently used idle principal's when there are MaxUsers.
+func (p *Proxy) poolFor(c Credentials, caps string) (*pool, error) {
+	mapKey := ""
+	if c.Key != "" || caps != fullCaps {
+		mapKey = c.Key + "\x00" + caps
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, ErrClosed
 	}
-	if pl, ok := p.pools[c.Key]; ok {
-		pl.mu.Lock()
-		pl.creds = c // a refreshed token replaces the old one for new requests
-		pl.mu.Unlock()
+	if pl, ok := p.pools[mapKey]; ok {
+		if c.Key != "" {
+			pl.mu.Lock()
+			pl.creds = c // a refreshed token replaces the old one for new requests
+			pl.mu.Unlock()
+		}
+		return pl, nil
+	}
+	if c.Key == "" {
+		// A shared pool for one set of capabilities: there are few.
+		pl := p.newPool("", caps, mapKey, Credentials{}, p.opts.MaxSessions)
+		p.pools[mapKey] = pl
 		return pl, nil
 	}
 	pu := p.opts.PerUser
-	if len(p.pools)-1 >= pu.MaxUsers {
+	users := 0
+	for _, pl := range p.pools {
+		if pl.key != "" {
+			users++
+		}
+	}
+	if users >= pu.MaxUsers {
 		var victim *pool
-		for key, pl := range p.pools {
-			if key == "" {
+		var victimLast time.Time
+		for _, pl := range p.pools {
+			if pl.key == "" {
 				continue
 			}
 			pl.mu.Lock()
 			idle := pl.inflight == 0 && pl.opening == 0
 			last := pl.lastUsed
 			pl.mu.Unlock()
-			if idle && (victim == nil || last.Before(victim.lastUsedLocked())) {
-				victim = pl
+			if idle && (victim == nil || last.Before(victimLast)) {
+				victim, victimLast = pl, last
 			}
 		}
 		if victim == nil {
 			return nil, fmt.Errorf("proxy: %d principals have upstream calls in flight (PerUser.MaxUsers); try again later", pu.MaxUsers)
 		}
-		delete(p.pools, victim.key)
+		delete(p.pools, victim.mapKey)
 		go victim.closeAll()
 	}
-	pl := p.newPool(c.Key, c, pu.MaxSessions)
-	p.pools[c.Key] = pl
+	pl := p.newPool(c.Key, caps, mapKey, c, pu.MaxSessions)
+	p.pools[mapKey] = pl
 	return pl, nil
-}
-
-func (pl *pool) lastUsedLocked() time.Time {
-	pl.mu.Lock()
-	defer pl.mu.Unlock()
-	return pl.lastUsed
 }
 
 func (pl *pool) closeAll() {
@@ -374,6 +415,7 @@ func (p *Proxy) reap(now time.Time) {
 			pl.signal()
 		}
 		empty := key != "" && len(pl.sessions) == 0 && pl.opening == 0 && pl.inflight == 0 && pl.lastUsed.Before(limit)
+		// (key "" is the shared pool that mirrors the lists: kept.)
 		pl.mu.Unlock()
 		if empty {
 			delete(p.pools, key)

@@ -64,12 +64,15 @@ type Upstream struct {
 	Stderr io.Writer
 
 	// ProtocolVersion is the revision the proxy asks the upstream for.
-	// Default "": 2025-11-25, the newest revision of the handshake era (the
-	// upstream may choose an older one), served on pooled sessions; calls
-	// over Streamable HTTP then take the proxy's own lean path.
-	// "2026-07-28" tries the sessionless revision first (server/discover)
-	// and falls back to the handshake when the upstream does not serve it;
-	// its calls go through the Go SDK's client, which costs more per call.
+	// Default "": the newest the Go SDK speaks, 2026-07-28, falling back to
+	// the handshake (2025-11-25 or older, as the upstream chooses) when the
+	// upstream does not serve it. A handshake-era revision such as
+	// "2025-11-25" skips the sessionless revision. With a 2026-07-28
+	// upstream each request carries the downstream client's capabilities
+	// and its questions come back in the result, keyed as the upstream
+	// named them, so they reach their client exactly; in the handshake era
+	// the upstream sees the proxy's capabilities (all of them) and asks on
+	// its session.
 	ProtocolVersion string
 }
 
@@ -93,11 +96,15 @@ type Options struct {
 	// Default: name "fastmcp-proxy" and the version of the running program.
 	ClientInfo fastmcp.Implementation
 
-	// MaxSessions caps the upstream sessions of the shared pool. A call uses
+	// MaxSessions caps the upstream sessions of a shared pool. A call uses
 	// an upstream session with no call in flight, opening one when there is
 	// none, up to MaxSessions; then calls share the least busy one. Default
-	// DefaultMaxSessions (4). With a stdio upstream each session is a
-	// process.
+	// DefaultMaxSessions (4) for an HTTP upstream, and 1 for a stdio one:
+	// each stdio session is a process of its own, with state of its own
+	// that other processes do not see, so by default one process serves
+	// every call, as it would serve its one client. Raise it for a stdio
+	// server without state, to run calls that ask for input concurrently
+	// (see the package documentation on attribution).
 	MaxSessions int
 	// IdleTimeout closes an upstream session that no call has used for this
 	// long. The shared pool keeps one session open (it mirrors the
@@ -154,12 +161,21 @@ type Proxy struct {
 	opts   Options
 	server *fastmcp.Server
 	log    *slog.Logger
-	client *mcp.Client
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
 
+	// ready is set once server and mirror are: the upstream's notifications
+	// and requests arriving before are dropped or refused.
+	ready atomic.Bool
+
+	// upModern: the upstream speaks 2026-07-28, where each request carries
+	// the client's capabilities; in the handshake era sessions declare
+	// them, and calls use sessions declaring their client's.
+	upModern atomic.Bool
+
 	mu      sync.Mutex
-	pools   map[string]*pool // by credentials key; "" is the shared pool
+	pools   map[string]*pool // by credentials and capabilities; "" is the shared pool mirroring the lists
+	clients map[string]*mcp.Client
 	byConn  map[*mcp.ClientSession]*upSession
 	closed  bool
 	control *upSession // mirrors the upstream; nil while reconnecting
@@ -178,6 +194,9 @@ type Proxy struct {
 
 	stats counters
 	wg    sync.WaitGroup
+
+	onDrop    func() // test hook: a notification was dropped
+	onRelease func() // test hook: a call left its upstream session
 }
 
 // Stats are counters of a proxy's upstream activity.
@@ -236,8 +255,8 @@ func New(ctx context.Context, opts Options) (*Proxy, error) {
 		t.MaxIdleConnsPerHost = 64
 		p.httpTransport = t
 	}
-	p.client = p.newClient()
-	shared := p.newPool("", Credentials{}, opts.MaxSessions)
+	p.clients = map[string]*mcp.Client{}
+	shared := p.newPool("", fullCaps, "", Credentials{}, opts.MaxSessions)
 	p.pools[""] = shared
 
 	s, err := p.open(ctx, shared)
@@ -245,10 +264,7 @@ func New(ctx context.Context, opts Options) (*Proxy, error) {
 		cancel()
 		return nil, err
 	}
-	p.mu.Lock()
-	p.control = s
-	p.info = s.cs.InitializeResult()
-	p.mu.Unlock()
+	p.setControl(s)
 
 	p.server = opts.Server
 	if p.server == nil {
@@ -256,6 +272,9 @@ func New(ctx context.Context, opts Options) (*Proxy, error) {
 	}
 	p.mirror = newMirror(p)
 	p.server.OnDisconnect(func(ds *fastmcp.Session) { p.sessKeys.Delete(ds) })
+	// From here the upstream's notifications and requests are handled; the
+	// store publishes p.server and p.mirror to the goroutines handling them.
+	p.ready.Store(true)
 	if err := p.mirror.syncAll(ctx, s); err != nil {
 		p.Close()
 		return nil, err
@@ -303,14 +322,16 @@ func (p *Proxy) Stats() Stats {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for key, pl := range p.pools {
+	users := map[string]bool{}
+	for _, pl := range p.pools {
 		pl.mu.Lock()
 		st.SessionsOpen += len(pl.sessions)
-		if key != "" && len(pl.sessions) > 0 {
-			st.Users++
+		if pl.key != "" && len(pl.sessions) > 0 {
+			users[pl.key] = true
 		}
 		pl.mu.Unlock()
 	}
+	st.Users = len(users)
 	return st
 }
 
@@ -376,11 +397,11 @@ func (u *Upstream) check() error {
 }
 
 func (o *Options) setDefaults() {
-	if o.Upstream.ProtocolVersion == "" {
-		o.Upstream.ProtocolVersion = "2025-11-25"
-	}
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = DefaultMaxSessions
+		if o.Upstream.URL == "" {
+			o.MaxSessions = 1
+		}
 	}
 	if o.IdleTimeout == 0 {
 		o.IdleTimeout = DefaultIdleTimeout
@@ -492,16 +513,22 @@ func (p *Proxy) watchControl(s *upSession) {
 			backoff = min(backoff*2, 30*time.Second)
 		}
 		backoff = 100 * time.Millisecond
-		p.mu.Lock()
-		p.control = s
-		p.info = s.cs.InitializeResult()
-		p.mu.Unlock()
+		p.setControl(s)
 		ctx, cancel := context.WithTimeout(p.ctx, p.opts.ConnectTimeout)
 		if err := p.mirror.syncAll(ctx, s); err != nil && p.ctx.Err() == nil {
 			p.log.Error("proxy: listing the upstream's components after reconnecting", "err", err)
 		}
 		cancel()
 	}
+}
+
+// setControl makes s the session that mirrors the upstream's lists.
+func (p *Proxy) setControl(s *upSession) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.control = s
+	p.info = s.cs.InitializeResult()
+	p.upModern.Store(s.modern)
 }
 
 func (p *Proxy) shared() *pool {

@@ -23,12 +23,12 @@ const maxResponseBytes = 64 << 20
 // send sends the request of call c on session s and returns the upstream's
 // result as JSON.
 //
-// On a handshake-era Streamable HTTP session the request is a plain POST that
-// the proxy reads itself (post); elsewhere (stdio, legacy SSE, 2026-07-28) it
-// goes through the Go SDK's client session.
+// Over Streamable HTTP the request is a plain POST that the proxy reads
+// itself (post); over stdio and legacy SSE it goes through the Go SDK's
+// client session.
 func (p *Proxy) send(ctx context.Context, s *upSession, c *call, r *request, meta mcp.Meta, retry *retryParams) (json.RawMessage, error) {
-	if s.hc != nil && !s.modern {
-		return p.post(ctx, s, c, r, meta)
+	if s.hc != nil {
+		return p.post(ctx, s, c, r, meta, retry)
 	}
 	var res any
 	var err error
@@ -67,25 +67,36 @@ func (p *Proxy) send(ctx context.Context, s *upSession, c *call, r *request, met
 
 // wireParams are the params of a request sent by post.
 type wireParams struct {
-	Meta      mcp.Meta `json:"_meta,omitempty"`
-	Name      string   `json:"name,omitempty"`
-	Arguments any      `json:"arguments,omitempty"`
-	URI       string   `json:"uri,omitempty"`
-	Ref       any      `json:"ref,omitempty"`
-	Argument  any      `json:"argument,omitempty"`
-	Context   any      `json:"context,omitempty"`
+	Meta           mcp.Meta        `json:"_meta,omitempty"`
+	Name           string          `json:"name,omitempty"`
+	Arguments      any             `json:"arguments,omitempty"`
+	URI            string          `json:"uri,omitempty"`
+	Ref            any             `json:"ref,omitempty"`
+	Argument       any             `json:"argument,omitempty"`
+	Context        any             `json:"context,omitempty"`
+	InputResponses json.RawMessage `json:"inputResponses,omitempty"`
+	RequestState   string          `json:"requestState,omitempty"`
 }
 
-// post sends a request on a handshake-era Streamable HTTP session as a plain
-// HTTP POST, with the session's id and negotiated revision, and reads the
-// answer itself: a JSON response, or an SSE stream whose progress and log
-// notifications and requests for input are the call's, and which it resumes
-// (GET with Last-Event-ID) when the upstream closes it before the answer.
-// Reading the answer directly, rather than through the Go SDK's client
-// session, ties what the stream carries to the call without guessing, and
-// costs a fraction of it.
-func (p *Proxy) post(ctx context.Context, s *upSession, c *call, r *request, meta mcp.Meta) (json.RawMessage, error) {
+// post sends a request on a Streamable HTTP session as a plain HTTP POST and
+// reads the answer itself: a JSON response, or an SSE stream whose progress
+// and log notifications and requests for input are the call's, and which it
+// resumes (GET with Last-Event-ID) when the upstream closes it before the
+// answer. In the handshake era the POST carries the session's id; in
+// 2026-07-28 it carries the revision's _meta and the request metadata
+// headers (Mcp-Method, Mcp-Name, Mcp-Param-*). Reading the answer directly,
+// rather than through the Go SDK's client session, ties what the stream
+// carries to the call without guessing (a message on a call's response
+// stream is the call's), keeps the notifications before the result they
+// precede, and costs a fraction of it.
+func (p *Proxy) post(ctx context.Context, s *upSession, c *call, r *request, meta mcp.Meta, retry *retryParams) (json.RawMessage, error) {
+	if s.modern {
+		meta = p.modernMeta(s, meta)
+	}
 	params := wireParams{Meta: meta, Name: r.name, URI: r.uri}
+	if retry != nil {
+		params.InputResponses, params.RequestState = retry.raw, retry.state
+	}
 	switch r.method {
 	case "tools/call":
 		params.Arguments = r.args
@@ -116,6 +127,9 @@ func (p *Proxy) post(ctx context.Context, s *upSession, c *call, r *request, met
 	req, err := s.newRequest(ctx, http.MethodPost, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
+	}
+	if s.modern {
+		setRequestHeaders(req.Header, r)
 	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
@@ -161,9 +175,26 @@ func (s *upSession) newRequest(ctx context.Context, method string, body io.Reade
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Mcp-Session-Id", s.cs.ID())
+	if id := s.cs.ID(); id != "" {
+		req.Header.Set("Mcp-Session-Id", id)
+	}
 	req.Header.Set("MCP-Protocol-Version", s.version)
 	return req, nil
+}
+
+// modernMeta adds the members every 2026-07-28 request carries to meta.
+func (p *Proxy) modernMeta(s *upSession, meta mcp.Meta) mcp.Meta {
+	if meta == nil {
+		meta = mcp.Meta{}
+	}
+	meta[mcp.MetaKeyProtocolVersion] = s.version
+	if _, ok := meta[mcp.MetaKeyClientInfo]; !ok {
+		meta[mcp.MetaKeyClientInfo] = p.opts.ClientInfo
+	}
+	if _, ok := meta[mcp.MetaKeyClientCapabilities]; !ok {
+		meta[mcp.MetaKeyClientCapabilities] = map[string]any{}
+	}
+	return meta
 }
 
 // postFailed tells the upstream a call ended without its answer (the
@@ -238,6 +269,11 @@ func (p *Proxy) readAnswer(ctx context.Context, s *upSession, c *call, resp *htt
 			}
 			p.streamMessage(ctx, s, c, ev.data)
 		}
+		if br.Buffered() == 0 {
+			// The requests read so far (sent together, such as those of
+			// one Ask) go to the client together.
+			c.signal()
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = errors.New("proxy: the upstream's stream ended before the answer")
@@ -292,33 +328,39 @@ func (p *Proxy) streamMessage(ctx context.Context, s *upSession, c *call, data [
 		p.notification(s, c, msg.Method, msg.Params)
 		return
 	}
-	go p.answerStreamRequest(ctx, s, c, msg.ID, msg.Method, msg.Params)
-}
-
-// answerStreamRequest relays a request of the upstream for input to the
-// call's downstream client and posts the answer back.
-func (p *Proxy) answerStreamRequest(ctx context.Context, s *upSession, c *call, id json.RawMessage, method string, params json.RawMessage) {
-	reply := map[string]any{"jsonrpc": "2.0", "id": id}
-	var in *upInput
+	var in *input
 	var err error
-	switch method {
+	switch msg.Method {
 	case "sampling/createMessage", "elicitation/create", "roots/list":
-		var raw any = params
-		if len(params) == 0 {
+		var raw any = msg.Params
+		if len(msg.Params) == 0 {
 			raw = struct{}{}
 		}
-		in, err = upstreamInput(method, raw)
+		var up *upInput
+		if up, err = upstreamInput(msg.Method, raw); err == nil {
+			in, err = c.add(up)
+		}
 	case "ping":
-		reply["result"] = struct{}{}
 	default:
-		err = &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "proxy: unsupported method " + method}
+		err = &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "proxy: unsupported method " + msg.Method}
+	}
+	go p.answerStreamRequest(ctx, s, c, msg.ID, msg.Method, in, err)
+}
+
+// answerStreamRequest waits for the downstream client's answer to a request
+// of the upstream for input and posts it back.
+func (p *Proxy) answerStreamRequest(ctx context.Context, s *upSession, c *call, id json.RawMessage, method string, in *input, err error) {
+	reply := map[string]any{"jsonrpc": "2.0", "id": id}
+	if err == nil && in == nil {
+		reply["result"] = struct{}{} // ping
 	}
 	if in != nil && err == nil {
-		var answer json.RawMessage
-		resp, aerr := c.ask(ctx, in)
+		resp, aerr := c.await(ctx, in)
+		if ctx.Err() != nil {
+			return // the call was cancelled, which the upstream is told
+		}
 		if aerr == nil {
-			answer = answerJSON(resp)
-			reply["result"] = answer
+			reply["result"] = answerJSON(resp)
 		}
 		err = aerr
 	}
