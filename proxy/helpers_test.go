@@ -26,16 +26,11 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// stdioProxyEnv makes the test binary a stdio proxy of the upstream in
-// FASTMCP_PROXY_TEST_UPSTREAM (a URL, or a command line separated by NUL
-// bytes): the TypeScript stdio clients start it as their server.
-const stdioProxyEnv = "FASTMCP_PROXY_TEST_STDIO"
-
 var binDir string
 
 func TestMain(m *testing.M) {
-	if os.Getenv(stdioProxyEnv) == "1" {
-		os.Exit(stdioProxyMain())
+	if len(os.Args) > 3 && os.Args[1] == stdioProxyFlag {
+		os.Exit(stdioProxyMain(os.Args[2], os.Args[3:]))
 	}
 	if os.Getenv(fixtureEnv) == "1" {
 		os.Exit(fixtureMain())
@@ -53,14 +48,14 @@ func TestMain(m *testing.M) {
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// stdioProxyMain serves a proxy over stdio until its input closes.
-func stdioProxyMain() int {
-	spec := os.Getenv("FASTMCP_PROXY_TEST_UPSTREAM")
-	up := proxy.Upstream{ProtocolVersion: os.Getenv("FASTMCP_PROXY_TEST_VERSION")}
-	if strings.HasPrefix(spec, "http") {
-		up.URL = spec
+// stdioProxyMain serves over stdio, until its input closes, a proxy of the
+// upstream upstream[0] (a URL) or upstream (a command), asking it for version.
+func stdioProxyMain(version string, upstream []string) int {
+	up := proxy.Upstream{ProtocolVersion: version}
+	if strings.HasPrefix(upstream[0], "http") {
+		up.URL = upstream[0]
 	} else {
-		up.Command = strings.Split(spec, "\x00")
+		up.Command = upstream
 	}
 	ctx := context.Background()
 	p, err := proxy.New(ctx, proxy.Options{Upstream: up, Logger: quietLogger()})
@@ -76,19 +71,9 @@ func stdioProxyMain() int {
 	return 0
 }
 
-// stdioProxyCommand is the command line of a stdio proxy of upstream.
-func stdioProxyCommand(t *testing.T, upstream []string, version string) (string, []string) {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{
-		stdioProxyEnv + "=1",
-		"FASTMCP_PROXY_TEST_UPSTREAM=" + strings.Join(upstream, "\x00"),
-		"FASTMCP_PROXY_TEST_VERSION=" + version,
-	}
-	return self, env
+// proxyOptions are the options of a quiet proxy of up.
+func proxyOptions(up proxy.Upstream) proxy.Options {
+	return proxy.Options{Upstream: up, Logger: quietLogger()}
 }
 
 var everything struct {

@@ -88,12 +88,26 @@ type wrapTransport struct {
 	s     *upSession
 }
 
+// Connect connects the inner transport with a context that lives as long as
+// the connection: the legacy SSE transport reads its stream under the
+// context it connected with, and ctx (bounded by ConnectTimeout) ends as soon
+// as the session is open.
 func (w *wrapTransport) Connect(ctx context.Context) (mcp.Connection, error) {
-	c, err := w.inner.Connect(ctx)
+	connCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	c, err := w.inner.Connect(connCtx)
+	if !stop() {
+		// ctx ended first: the connection is abandoned.
+		if err == nil {
+			c.Close()
+		}
+		return nil, ctx.Err()
+	}
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	return &msgConn{Connection: c, s: w.s}, nil
+	return &msgConn{Connection: c, s: w.s, cancel: cancel}, nil
 }
 
 // msgConn reads the messages of a stdio or legacy SSE upstream before the Go
@@ -102,7 +116,14 @@ func (w *wrapTransport) Connect(ctx context.Context) (mcp.Connection, error) {
 // which the result that follows them could overtake.
 type msgConn struct {
 	mcp.Connection
-	s *upSession
+	s      *upSession
+	cancel context.CancelFunc // ends the connection's context
+}
+
+func (c *msgConn) Close() error {
+	err := c.Connection.Close()
+	c.cancel()
+	return err
 }
 
 func (c *msgConn) Read(ctx context.Context) (jsonrpc.Message, error) {
