@@ -3,10 +3,10 @@ package proxy
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +60,12 @@ type call struct {
 
 	wake chan struct{} // signalled when events or inputs arrive
 
+	// direct, for a Streamable HTTP session, sends the upstream request
+	// and reads its answer on the handler's own goroutine (see forward);
+	// down is the downstream request while it does.
+	direct func() (json.RawMessage, error)
+	down   *fastmcp.Context
+
 	mu     sync.Mutex
 	events []event
 	inputs []*input // waiting to be asked downstream
@@ -90,32 +96,53 @@ type inputAnswer struct {
 	err  error
 }
 
-// start sends a call's first request to the upstream on a session of pl.
+// start sends a call's first request to the upstream on a session of pl: on
+// a goroutine of its own, or, over Streamable HTTP, later, on the handler's
+// (c.direct).
 func (p *Proxy) start(ctx *fastmcp.Context, pl *pool, key string, r *request, retry *retryParams, pin string) (*call, error) {
-	c := &call{p: p, id: rand.Text(), pool: pl, key: key, done: make(chan struct{}), wake: make(chan struct{}, 1)}
-	upCtx, cancel := context.WithCancel(context.WithValue(p.ctx, callKey{}, c))
+	c := &call{p: p, id: p.callID(), pool: pl, key: key, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	upCtx, cancel := context.WithCancel(p.ctx)
 	c.up = cancel
 	s, err := pl.acquire(ctx, c, pin)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	p.calls.Store(c.id, c)
 	meta := p.upstreamMeta(ctx, s, c)
 	p.stats.calls.Add(1)
+	if s.hc != nil {
+		c.direct = func() (json.RawMessage, error) { return p.post(upCtx, s, c, r, meta, retry) }
+		return c, nil
+	}
+	// The session's reader finds the call by its progress token.
+	p.calls.Store(c.id, c)
 	go func() {
 		res, err := p.send(upCtx, s, c, r, meta, retry)
-		p.calls.Delete(c.id)
-		pl.release(c)
-		if isSessionGone(err) {
-			// Later calls must not pick the dead session again.
-			pl.remove(s)
-			s.close()
-		}
-		c.res, c.err = res, err
-		close(c.done)
+		c.complete(res, err)
 	}()
 	return c, nil
+}
+
+// callID names a new call: unique within the proxy, and not guessable
+// without the proxy's random prefix.
+func (p *Proxy) callID() string {
+	return p.idPrefix + strconv.FormatUint(p.nextID.Add(1), 36)
+}
+
+// complete records the upstream's answer to the call.
+func (c *call) complete(res json.RawMessage, err error) {
+	p, pl, s := c.p, c.pool, c.sess
+	if s.hc == nil {
+		p.calls.Delete(c.id)
+	}
+	pl.release(c)
+	if isSessionGone(err) {
+		// Later calls must not pick the dead session again.
+		pl.remove(s)
+		s.close()
+	}
+	c.res, c.err = res, err
+	close(c.done)
 }
 
 // isSessionGone reports whether err says the upstream session no longer
@@ -146,9 +173,8 @@ func (p *Proxy) upstreamMeta(ctx *fastmcp.Context, s *upSession, c *call) mcp.Me
 		set("progressToken", c.id)
 	}
 	if s.modern {
-		var caps map[string]any
-		if remarshal(ctx.ClientCapabilities(), &caps) == nil {
-			set(mcp.MetaKeyClientCapabilities, caps)
+		if caps, err := json.Marshal(ctx.ClientCapabilities()); err == nil {
+			set(mcp.MetaKeyClientCapabilities, json.RawMessage(caps))
 		}
 		if lvl := downstreamLogLevel(ctx); lvl != "" {
 			set(mcp.MetaKeyLogLevel, lvl)
@@ -453,6 +479,19 @@ func (p *Proxy) forward(ctx *fastmcp.Context, r *request) (json.RawMessage, erro
 		if c == nil {
 			if c, err = p.start(ctx, pl, key, r, retry, st.Session); err != nil {
 				return nil, upstreamError(ctx, err)
+			}
+			if c.direct != nil {
+				// Read the answer here, relaying what comes before it as it
+				// comes: no goroutine, no hand-off. A request for input
+				// moves the reading to a goroutine (errDetached), and the
+				// call goes on as the others do (run).
+				c.down = ctx
+				stop := context.AfterFunc(ctx, c.up)
+				res, err := c.direct()
+				stop()
+				if !errors.Is(err, errDetached) {
+					c.complete(res, err)
+				}
 			}
 		}
 		if err := c.run(ctx); err != nil {

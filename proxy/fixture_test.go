@@ -202,6 +202,12 @@ func newAuthFixture(a fastmcp.Authenticator) *fixture {
 			}()
 			return "asked", nil
 		})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "log_outside", Description: "Logs a warning on the session, outside any call."},
+		func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+			sess := ctx.Session()
+			go sess.Log(fastmcp.LevelWarning, "fixture-bg", map[string]any{"note": "outside"})
+			return "ok", nil
+		})
 	var dynMu sync.Mutex
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "mutate", Description: "Adds (add: true) or removes the tool dyn, the resource test://dyn and the prompt dyn."},
 		func(ctx *fastmcp.Context, a struct {

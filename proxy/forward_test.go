@@ -403,6 +403,24 @@ func TestOutsideRequests(t *testing.T) {
 	}
 }
 
+// TestLogsOutsideCalls: a log message the upstream sends outside any call
+// reaches the clients the session serves, logger and data intact.
+func TestLogsOutsideCalls(t *testing.T) {
+	t.Parallel()
+	st := newSetup(t, upKinds[0], proxy.Options{})
+	logs := make(chan string, 8)
+	cs := connect(t, st.url, handshake, &mcp.ClientOptions{
+		LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
+			b, _ := json.Marshal(r.Params.Data)
+			logs <- fmt.Sprintf("%s %s %s", r.Params.Level, r.Params.Logger, b)
+		},
+	})
+	call(t, cs, "log_outside", nil)
+	if got, want := waitFor(t, logs, "the log message"), `warning fixture-bg {"note":"outside"}`; got != want {
+		t.Errorf("log %q, want %q", got, want)
+	}
+}
+
 // TestSessionGone: when the upstream forgets the proxy's session, the next
 // call opens another and succeeds.
 func TestSessionGone(t *testing.T) {

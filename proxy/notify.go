@@ -269,13 +269,40 @@ func (p *Proxy) downstreamOf(s *upSession) []*fastmcp.Session {
 
 // logOutside relays a log message that belongs to no call to the
 // downstream sessions the upstream session serves.
+//
+// The Go SDK handles a session's notifications one after the other: the
+// messages are queued for a worker (and dropped when it lags behind, as a
+// slow client could make it), so that delivering them never holds up the
+// session's other notifications (list changes, resource updates).
 func (p *Proxy) logOutside(cs *mcp.ClientSession, lm *mcp.LoggingMessageParams) {
 	s := p.sessionOf(cs)
 	if s == nil || lm == nil {
 		return
 	}
-	for _, ds := range p.downstreamOf(s) {
-		_ = ds.Log(fastmcp.LoggingLevel(lm.Level), lm.Logger, lm.Data)
+	select {
+	case p.outLogs <- outsideLog{s, lm}:
+	default:
+		p.stats.dropped.Add(1)
+	}
+}
+
+type outsideLog struct {
+	s  *upSession
+	lm *mcp.LoggingMessageParams
+}
+
+// logWorker delivers the log messages that belong to no call.
+func (p *Proxy) logWorker() {
+	defer p.wg.Done()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case m := <-p.outLogs:
+			for _, ds := range p.downstreamOf(m.s) {
+				_ = ds.Log(fastmcp.LoggingLevel(m.lm.Level), m.lm.Logger, m.lm.Data)
+			}
+		}
 	}
 }
 

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -188,12 +190,18 @@ type Proxy struct {
 	elicits  elicitations
 	sessKeys sync.Map // downstream *fastmcp.Session → credentials key
 
+	idPrefix   string          // random: call ids cannot be guessed
+	clientInfo json.RawMessage // ClientInfo, encoded
+	nextID     atomic.Uint64   // numbers calls
+
 	// httpTransport carries the HTTP requests to the upstream, unless
 	// Upstream.HTTPClient has a transport of its own.
 	httpTransport http.RoundTripper
 
 	stats counters
 	wg    sync.WaitGroup
+
+	outLogs chan outsideLog // see logOutside
 
 	onDrop    func() // test hook: a notification was dropped
 	onRelease func() // test hook: a call left its upstream session
@@ -240,14 +248,17 @@ func New(ctx context.Context, opts Options) (*Proxy, error) {
 	opts.setDefaults()
 	pctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
-		opts:   opts,
-		log:    opts.Logger,
-		ctx:    pctx,
-		cancel: cancel,
-		pools:  map[string]*pool{},
-		byConn: map[*mcp.ClientSession]*upSession{},
+		opts:    opts,
+		log:     opts.Logger,
+		ctx:     pctx,
+		cancel:  cancel,
+		pools:   map[string]*pool{},
+		byConn:  map[*mcp.ClientSession]*upSession{},
+		outLogs: make(chan outsideLog, opts.MaxPendingMessages),
 	}
 	p.parked.init(opts.MaxParkedCalls)
+	p.idPrefix = rand.Text()[:16] + "-"
+	p.clientInfo, _ = json.Marshal(opts.ClientInfo)
 	if opts.Upstream.URL != "" && (opts.Upstream.HTTPClient == nil || opts.Upstream.HTTPClient.Transport == nil) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		// Concurrent calls each hold a connection for their answer; keep
@@ -279,9 +290,10 @@ func New(ctx context.Context, opts Options) (*Proxy, error) {
 		p.Close()
 		return nil, err
 	}
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go p.watchControl(s)
 	go p.reaper()
+	go p.logWorker()
 	return p, nil
 }
 

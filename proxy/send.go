@@ -20,16 +20,10 @@ import (
 // maxResponseBytes bounds one JSON answer of the upstream.
 const maxResponseBytes = 64 << 20
 
-// send sends the request of call c on session s and returns the upstream's
-// result as JSON.
-//
-// Over Streamable HTTP the request is a plain POST that the proxy reads
-// itself (post); over stdio and legacy SSE it goes through the Go SDK's
-// client session.
+// send sends the request of call c on a stdio or legacy SSE session, through
+// the Go SDK's client session, and returns the upstream's result as JSON.
+// (Over Streamable HTTP the proxy posts the request itself: see post.)
 func (p *Proxy) send(ctx context.Context, s *upSession, c *call, r *request, meta mcp.Meta, retry *retryParams) (json.RawMessage, error) {
-	if s.hc != nil {
-		return p.post(ctx, s, c, r, meta, retry)
-	}
 	var res any
 	var err error
 	cs := s.cs
@@ -65,17 +59,109 @@ func (p *Proxy) send(ctx context.Context, s *upSession, c *call, r *request, met
 	return json.Marshal(res)
 }
 
-// wireParams are the params of a request sent by post.
-type wireParams struct {
-	Meta           mcp.Meta        `json:"_meta,omitempty"`
-	Name           string          `json:"name,omitempty"`
-	Arguments      any             `json:"arguments,omitempty"`
-	URI            string          `json:"uri,omitempty"`
-	Ref            any             `json:"ref,omitempty"`
-	Argument       any             `json:"argument,omitempty"`
-	Context        any             `json:"context,omitempty"`
-	InputResponses json.RawMessage `json:"inputResponses,omitempty"`
-	RequestState   string          `json:"requestState,omitempty"`
+// requestBody encodes the JSON-RPC request of r, by hand: this is the path
+// of every call.
+func requestBody(id string, r *request, meta mcp.Meta, retry *retryParams) ([]byte, error) {
+	b := make([]byte, 0, 128+len(r.args))
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"method":`...)
+	b = appendString(b, r.method)
+	b = append(b, `,"params":{`...)
+	sep := false
+	field := func(name string) {
+		if sep {
+			b = append(b, ',')
+		}
+		sep = true
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, `":`...)
+	}
+	value := func(v any) error {
+		switch v := v.(type) {
+		case json.RawMessage:
+			b = append(b, v...)
+		case string:
+			b = appendString(b, v)
+		default:
+			enc, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			b = append(b, enc...)
+		}
+		return nil
+	}
+	if len(meta) > 0 {
+		field("_meta")
+		b = append(b, '{')
+		first := true
+		for k, v := range meta {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendString(b, k)
+			b = append(b, ':')
+			if err := value(v); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, '}')
+	}
+	var err error
+	switch r.method {
+	case "tools/call":
+		field("name")
+		b = appendString(b, r.name)
+		field("arguments")
+		b = append(b, r.args...)
+	case "prompts/get":
+		field("name")
+		b = appendString(b, r.name)
+		if len(r.pargs) > 0 {
+			field("arguments")
+			err = value(r.pargs)
+		}
+	case "resources/read":
+		field("uri")
+		b = appendString(b, r.uri)
+	case "completion/complete":
+		field("ref")
+		err = value(r.complete.Ref)
+		if err == nil {
+			field("argument")
+			err = value(r.complete.Argument)
+		}
+		if err == nil && r.complete.Context != nil {
+			field("context")
+			err = value(r.complete.Context)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if retry != nil {
+		field("inputResponses")
+		b = append(b, retry.raw...)
+		field("requestState")
+		b = appendString(b, retry.state)
+	}
+	return append(b, "}}"...), nil
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			enc, _ := json.Marshal(s)
+			return append(b, enc...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // post sends a request on a Streamable HTTP session as a plain HTTP POST and
@@ -93,37 +179,10 @@ func (p *Proxy) post(ctx context.Context, s *upSession, c *call, r *request, met
 	if s.modern {
 		meta = p.modernMeta(s, meta)
 	}
-	params := wireParams{Meta: meta, Name: r.name, URI: r.uri}
-	if retry != nil {
-		params.InputResponses, params.RequestState = retry.raw, retry.state
-	}
-	switch r.method {
-	case "tools/call":
-		params.Arguments = r.args
-	case "prompts/get":
-		if len(r.pargs) > 0 {
-			params.Arguments = r.pargs
-		}
-	case "completion/complete":
-		params.Ref, params.Argument = r.complete.Ref, r.complete.Argument
-		if r.complete.Context != nil {
-			params.Context = r.complete.Context
-		}
-	}
-	pj, err := json.Marshal(params)
+	body, err := requestBody(c.id, r, meta, retry)
 	if err != nil {
 		return nil, err
 	}
-	id, _ := json.Marshal(c.id)
-	body := make([]byte, 0, len(pj)+len(r.method)+len(id)+48)
-	body = append(body, `{"jsonrpc":"2.0","id":`...)
-	body = append(body, id...)
-	body = append(body, `,"method":`...)
-	body = strconv.AppendQuote(body, r.method)
-	body = append(body, `,"params":`...)
-	body = append(body, pj...)
-	body = append(body, '}')
-
 	req, err := s.newRequest(ctx, http.MethodPost, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -135,35 +194,63 @@ func (p *Proxy) post(ctx context.Context, s *upSession, c *call, r *request, met
 	if err != nil {
 		return nil, p.postFailed(ctx, s, c, err)
 	}
-	for attempt := 0; ; attempt++ {
-		res, lastID, retryAfter, err := p.readAnswer(ctx, s, c, resp)
-		if err == nil || lastID == "" || ctx.Err() != nil || attempt == 5 {
-			if err != nil {
-				err = p.postFailed(ctx, s, c, err)
-			}
+	ar := &answerReader{p: p, s: s, c: c, ctx: ctx, resp: resp}
+	return ar.finish()
+}
+
+// errDetached is returned by post when the reading of the answer went on on
+// a goroutine of its own (see answerReader.message).
+var errDetached = errors.New("proxy: the answer is read in the background")
+
+// answerReader reads the answer to a call's POST, and the GETs resuming its
+// stream.
+type answerReader struct {
+	p       *Proxy
+	s       *upSession
+	c       *call
+	ctx     context.Context // the upstream request's
+	resp    *http.Response
+	br      *bufio.Reader // the SSE stream of resp, once known
+	lastID  string
+	retry   time.Duration
+	attempt int
+}
+
+// finish reads the answer to its end: the result, or an error.
+func (ar *answerReader) finish() (json.RawMessage, error) {
+	for {
+		res, err := ar.read()
+		if err == nil || errors.Is(err, errDetached) {
 			return res, err
+		}
+		if ar.lastID == "" || ar.ctx.Err() != nil || ar.attempt == 5 {
+			return nil, ar.p.postFailed(ar.ctx, ar.s, ar.c, err)
 		}
 		// The upstream closed the stream before the answer, with events
 		// to resume from (SEP-1699): come back for the rest.
-		if retryAfter <= 0 {
-			retryAfter = time.Duration(attempt+1) * 100 * time.Millisecond
+		ar.attempt++
+		delay := ar.retry
+		if delay <= 0 {
+			delay = time.Duration(ar.attempt) * 100 * time.Millisecond
 		}
-		t := time.NewTimer(retryAfter)
+		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
-		case <-ctx.Done():
+		case <-ar.ctx.Done():
 			t.Stop()
-			return nil, p.postFailed(ctx, s, c, ctx.Err())
+			return nil, ar.p.postFailed(ar.ctx, ar.s, ar.c, ar.ctx.Err())
 		}
-		get, err := s.newRequest(ctx, http.MethodGet, nil)
+		get, err := ar.s.newRequest(ar.ctx, http.MethodGet, nil)
 		if err != nil {
 			return nil, err
 		}
 		get.Header.Set("Accept", "text/event-stream")
-		get.Header.Set("Last-Event-ID", lastID)
-		if resp, err = s.hc.Do(get); err != nil {
-			return nil, p.postFailed(ctx, s, c, err)
+		get.Header.Set("Last-Event-ID", ar.lastID)
+		resp, err := ar.s.hc.Do(get)
+		if err != nil {
+			return nil, ar.p.postFailed(ar.ctx, ar.s, ar.c, err)
 		}
+		ar.resp, ar.br = resp, nil
 	}
 }
 
@@ -189,7 +276,7 @@ func (p *Proxy) modernMeta(s *upSession, meta mcp.Meta) mcp.Meta {
 	}
 	meta[mcp.MetaKeyProtocolVersion] = s.version
 	if _, ok := meta[mcp.MetaKeyClientInfo]; !ok {
-		meta[mcp.MetaKeyClientInfo] = p.opts.ClientInfo
+		meta[mcp.MetaKeyClientInfo] = p.clientInfo
 	}
 	if _, ok := meta[mcp.MetaKeyClientCapabilities]; !ok {
 		meta[mcp.MetaKeyClientCapabilities] = map[string]any{}
@@ -220,65 +307,75 @@ func (p *Proxy) postFailed(ctx context.Context, s *upSession, c *call, err error
 	return ctx.Err()
 }
 
-// readAnswer reads the answer of an upstream POST (or of the GET resuming
-// its stream). When the stream ends before the answer, it returns the id of
-// the last event, to resume from, with the error.
-func (p *Proxy) readAnswer(ctx context.Context, s *upSession, c *call, resp *http.Response) (res json.RawMessage, lastID string, retry time.Duration, err error) {
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, "", 0, fmt.Errorf("proxy: the upstream no longer knows the session: %w", mcp.ErrSessionMissing)
-	case resp.StatusCode/100 != 2:
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		var msg struct {
-			Error *jsonrpc.Error `json:"error"`
+// read reads the current response: its answer, or an error (with, when the
+// stream ended before the answer, lastID set to resume from).
+func (ar *answerReader) read() (json.RawMessage, error) {
+	resp, c := ar.resp, ar.c
+	if ar.br == nil {
+		switch {
+		case resp.StatusCode == http.StatusNotFound:
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			return nil, fmt.Errorf("proxy: the upstream no longer knows the session: %w", mcp.ErrSessionMissing)
+		case resp.StatusCode/100 != 2:
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			var msg struct {
+				Error *jsonrpc.Error `json:"error"`
+			}
+			if json.Unmarshal(b, &msg) == nil && msg.Error != nil {
+				return nil, msg.Error
+			}
+			return nil, fmt.Errorf("proxy: the upstream answered HTTP %s: %s", resp.Status, bytes.TrimSpace(b))
 		}
-		if json.Unmarshal(b, &msg) == nil && msg.Error != nil {
-			return nil, "", 0, msg.Error
+		mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		if mt == "application/json" {
+			b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+			resp.Body.Close()
+			if err != nil {
+				return nil, err
+			}
+			if len(b) > maxResponseBytes {
+				return nil, fmt.Errorf("proxy: the upstream's answer exceeds %d bytes", maxResponseBytes)
+			}
+			res, _, err := answerOf(b, c.id)
+			return res, err
 		}
-		return nil, "", 0, fmt.Errorf("proxy: the upstream answered HTTP %s: %s", resp.Status, bytes.TrimSpace(b))
+		if mt != "text/event-stream" {
+			resp.Body.Close()
+			return nil, fmt.Errorf("proxy: the upstream answered with Content-Type %q", mt)
+		}
+		ar.br = bufio.NewReader(resp.Body)
 	}
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if mt == "application/json" {
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-		if err != nil {
-			return nil, "", 0, err
-		}
-		if len(b) > maxResponseBytes {
-			return nil, "", 0, fmt.Errorf("proxy: the upstream's answer exceeds %d bytes", maxResponseBytes)
-		}
-		res, _, err := answerOf(b, c.id)
-		return res, "", 0, err
-	}
-	if mt != "text/event-stream" {
-		return nil, "", 0, fmt.Errorf("proxy: the upstream answered with Content-Type %q", mt)
-	}
-	br := bufio.NewReader(resp.Body)
 	for {
-		ev, err := readEvent(br, maxEventSize)
+		ev, err := readEvent(ar.br, maxEventSize)
 		if ev.id != "" {
-			lastID = ev.id
+			ar.lastID = ev.id
 		}
 		if ev.retry > 0 {
-			retry = ev.retry
+			ar.retry = ev.retry
 		}
 		if len(ev.data) > 0 && (ev.name == "" || ev.name == "message") {
 			if res, ok, aerr := answerOf(ev.data, c.id); ok {
-				return res, "", 0, aerr
+				resp.Body.Close()
+				ar.lastID = ""
+				return res, aerr
 			}
-			p.streamMessage(ctx, s, c, ev.data)
+			if ar.message(ev.data) {
+				return nil, errDetached
+			}
 		}
-		if br.Buffered() == 0 {
+		if ar.br.Buffered() == 0 {
 			// The requests read so far (sent together, such as those of
 			// one Ask) go to the client together.
 			c.signal()
 		}
 		if err != nil {
+			resp.Body.Close()
 			if errors.Is(err, io.EOF) {
 				err = errors.New("proxy: the upstream's stream ended before the answer")
 			}
-			return nil, lastID, retry, err
+			return nil, err
 		}
 	}
 }
@@ -311,22 +408,48 @@ func answerOf(data []byte, id string) (res json.RawMessage, ok bool, err error) 
 	return msg.Result, true, nil
 }
 
-// streamMessage handles a message other than the answer on a call's stream:
-// a notification (progress and log messages are the call's), or a request
-// for input, answered on a goroutine of its own since the upstream waits for
-// the answer before it goes on.
-func (p *Proxy) streamMessage(ctx context.Context, s *upSession, c *call, data []byte) {
+// message handles a message other than the answer on a call's stream: a
+// notification (progress and log messages are the call's), or a request for
+// input, answered on a goroutine of its own since the upstream waits for the
+// answer before it goes on.
+//
+// While the stream is read by the handler of the downstream request itself
+// (c.down set), notifications go to its client at once. A request for input
+// hands the rest of the stream to a goroutine, for the handler to ask the
+// client (and, for a 2026-07-28 client, to return input_required while the
+// upstream call goes on); message then reports true.
+func (ar *answerReader) message(data []byte) (detached bool) {
+	p, s, c := ar.p, ar.s, ar.c
 	var msg struct {
 		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
 		Params json.RawMessage `json:"params"`
 	}
 	if json.Unmarshal(data, &msg) != nil || msg.Method == "" {
-		return
+		return false
 	}
 	if msg.ID == nil {
-		p.notification(s, c, msg.Method, msg.Params)
-		return
+		var ev event
+		switch msg.Method {
+		case "notifications/progress":
+			ev.progress = new(mcp.ProgressNotificationParams)
+			if json.Unmarshal(msg.Params, ev.progress) != nil {
+				return false
+			}
+		case "notifications/message":
+			ev.log = new(mcp.LoggingMessageParams)
+			if json.Unmarshal(msg.Params, ev.log) != nil {
+				return false
+			}
+		default:
+			return false
+		}
+		if c.down != nil {
+			relay(c.down, []event{ev})
+		} else {
+			c.push(ev)
+		}
+		return false
 	}
 	var in *input
 	var err error
@@ -344,7 +467,16 @@ func (p *Proxy) streamMessage(ctx context.Context, s *upSession, c *call, data [
 	default:
 		err = &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "proxy: unsupported method " + msg.Method}
 	}
-	go p.answerStreamRequest(ctx, s, c, msg.ID, msg.Method, in, err)
+	go p.answerStreamRequest(ar.ctx, s, c, msg.ID, msg.Method, in, err)
+	if c.down != nil && in != nil {
+		c.down = nil
+		go func() {
+			res, err := ar.finish()
+			c.complete(res, err)
+		}()
+		return true
+	}
+	return false
 }
 
 // answerStreamRequest waits for the downstream client's answer to a request

@@ -11,10 +11,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// callKey carries the *call of an upstream request in the request's
-// context.
-type callKey struct{}
-
 // maxEventSize bounds one event of an upstream response stream, as the Go
 // SDK does.
 const maxEventSize = mcp.DefaultMaxEventSize
