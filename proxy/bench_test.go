@@ -18,14 +18,21 @@ import (
 )
 
 // addServer is the benchmark's upstream: the add tool of the project's
-// benchmarks, served over Streamable HTTP on loopback.
+// benchmarks, and the same tool taking a millisecond of work (a tool that
+// does something), served over Streamable HTTP on loopback.
 func addServer() *fastmcp.Server {
-	s := fastmcp.New(fastmcp.Options{Name: "add", Version: "1.0.0"})
+	s := fastmcp.New(fastmcp.Options{Name: "add", Version: "1.0.0", Logger: quietLogger()})
+	type addArgs struct {
+		A float64 `json:"a"`
+		B float64 `json:"b"`
+	}
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "add", Description: "Add two numbers"},
-		func(ctx *fastmcp.Context, args struct {
-			A float64 `json:"a"`
-			B float64 `json:"b"`
-		}) (string, error) {
+		func(ctx *fastmcp.Context, args addArgs) (string, error) {
+			return strconv.FormatFloat(args.A+args.B, 'f', -1, 64), nil
+		})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "add_1ms", Description: "Add two numbers, in a millisecond"},
+		func(ctx *fastmcp.Context, args addArgs) (string, error) {
+			time.Sleep(time.Millisecond) // the tool's work
 			return strconv.FormatFloat(args.A+args.B, 'f', -1, 64), nil
 		})
 	return s
@@ -82,10 +89,10 @@ func (c *rawClient) post(body string) (*http.Response, error) {
 	return resp, nil
 }
 
-// call calls add(a, 1) and checks the sum.
-func (c *rawClient) call(a int) error {
+// call calls tool(a, 1) and checks the sum.
+func (c *rawClient) call(tool string, a int) error {
 	c.id++
-	resp, err := c.post(`{"jsonrpc":"2.0","id":` + strconv.Itoa(c.id) + `,"method":"tools/call","params":{"name":"add","arguments":{"a":` + strconv.Itoa(a) + `,"b":1}}}`)
+	resp, err := c.post(`{"jsonrpc":"2.0","id":` + strconv.Itoa(c.id) + `,"method":"tools/call","params":{"name":"` + tool + `","arguments":{"a":` + strconv.Itoa(a) + `,"b":1}}}`)
 	if err != nil {
 		return err
 	}
@@ -122,66 +129,66 @@ func (l latencies) report(b *testing.B) {
 	b.ReportMetric(pct(0.99), "p99-µs")
 }
 
-// BenchmarkToolCall measures tools/call add directly against the upstream
-// and through a proxy of it, in the same run, with a lean client (plain
-// HTTP) and with the official Go SDK client. After the warm-up, the upstream
-// must see no initialize: the proxy reuses its session.
+// BenchmarkToolCall measures tools/call directly against the upstream and
+// through a proxy of it, in the same run, one call at a time: with a lean
+// client (plain HTTP, whose own cost is small, so the ratio shows the
+// servers' work) and with the official Go SDK client (what a Go program would
+// use); for add, which costs nothing, and for add_1ms, a tool with work to do.
+// The proxy speaks the upstream's default revision (2026-07-28 for a FastMCP
+// upstream) and, in the handshake era, 2025-11-25. After the warm-up the
+// upstream must see no initialize: the proxy reuses its session.
 func BenchmarkToolCall(b *testing.B) {
 	up := serveUpstream(b, addServer(), fastmcp.HTTP{})
-	p := newProxy(b, proxy.Options{Upstream: proxy.Upstream{URL: up.url}})
-	proxied := serveProxy(b, p.Server(), fastmcp.HTTP{})
-
-	for _, target := range []struct{ name, url string }{{"direct", up.url}, {"proxy", proxied}} {
-		b.Run("client=raw/"+target.name, func(b *testing.B) {
-			c := newRawClient(b, target.url)
-			for i := range 200 { // warm-up
-				if err := c.call(i); err != nil {
-					b.Fatal(err)
-				}
-			}
-			before := up.sessions.Load()
-			lat := make(latencies, 0, b.N)
-			b.ResetTimer()
-			for i := range b.N {
-				start := time.Now()
-				if err := c.call(i); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(start))
-			}
-			b.StopTimer()
-			lat.report(b)
-			if n := up.sessions.Load() - before; target.name == "proxy" && n != 0 {
-				b.Fatalf("the upstream saw %d initialize requests after the warm-up", n)
-			}
-			b.ReportMetric(float64(up.sessions.Load()-before), "upstream-inits")
-		})
-		b.Run("client=gosdk/"+target.name, func(b *testing.B) {
-			cs := connect(b, target.url, "", nil)
-			ctx := context.Background()
-			params := &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 2}}
-			for range 200 {
-				if _, err := cs.CallTool(ctx, params); err != nil {
-					b.Fatal(err)
-				}
-			}
-			before := up.sessions.Load()
-			lat := make(latencies, 0, b.N)
-			b.ResetTimer()
-			for range b.N {
-				start := time.Now()
-				res, err := cs.CallTool(ctx, params)
-				if err != nil || res.IsError {
-					b.Fatal(err, res)
-				}
-				lat = append(lat, time.Since(start))
-			}
-			b.StopTimer()
-			lat.report(b)
-			if n := up.sessions.Load() - before; target.name == "proxy" && n != 0 {
-				b.Fatalf("the upstream saw %d initialize requests after the warm-up", n)
-			}
-			b.ReportMetric(float64(up.sessions.Load()-before), "upstream-inits")
-		})
+	targets := []struct{ name, url string }{{"direct", up.url}}
+	for _, v := range []struct{ name, version string }{{"proxy", ""}, {"proxy-handshake", "2025-11-25"}} {
+		p := newProxy(b, proxy.Options{Upstream: proxy.Upstream{URL: up.url, ProtocolVersion: v.version}, Logger: quietLogger()})
+		targets = append(targets, struct{ name, url string }{v.name, serveProxy(b, p.Server(), fastmcp.HTTP{})})
 	}
+	for _, tool := range []string{"add", "add_1ms"} {
+		for _, target := range targets {
+			b.Run("tool="+tool+"/client=raw/"+target.name, func(b *testing.B) {
+				c := newRawClient(b, target.url)
+				measure(b, up, target.name, func(i int) error { return c.call(tool, i) })
+			})
+			b.Run("tool="+tool+"/client=gosdk/"+target.name, func(b *testing.B) {
+				cs := connect(b, target.url, "", nil)
+				ctx := context.Background()
+				params := &mcp.CallToolParams{Name: tool, Arguments: map[string]any{"a": 1, "b": 2}}
+				measure(b, up, target.name, func(int) error {
+					res, err := cs.CallTool(ctx, params)
+					if err == nil && res.IsError {
+						err = fmt.Errorf("tool error: %+v", res.Content)
+					}
+					return err
+				})
+			})
+		}
+	}
+}
+
+// measure warms call up, then runs it b.N times, reporting the latency
+// percentiles and the upstream sessions opened meanwhile.
+func measure(b *testing.B, up *upstream, target string, call func(int) error) {
+	for i := range 200 {
+		if err := call(i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	before := up.sessions.Load()
+	lat := make(latencies, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		if err := call(i); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	lat.report(b)
+	n := up.sessions.Load() - before
+	if target != "direct" && n != 0 {
+		b.Fatalf("the upstream saw %d initialize requests after the warm-up", n)
+	}
+	b.ReportMetric(float64(n), "upstream-inits")
 }

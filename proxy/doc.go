@@ -35,9 +35,10 @@
 // In the handshake era the upstream learns what its client can do from the
 // session's handshake; over HTTP, calls go over sessions that declared the
 // capabilities of their downstream client (sampling, elicitation, roots), one
-// pool per set, so that the upstream asks a client only for what it can
-// give, as it would directly. A 2026-07-28 upstream gets the client's
-// capabilities with every request.
+// pool per set (so a session more for each set the proxy's clients bring),
+// so that the upstream asks a client only for what it can give, as it would
+// directly. A 2026-07-28 upstream gets the client's capabilities with every
+// request. A stdio upstream's sessions declare every capability.
 //
 // With Options.PerUser, each downstream principal gets upstream sessions of
 // its own, opened with its credentials (ForwardBearer forwards the caller's

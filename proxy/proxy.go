@@ -46,10 +46,10 @@ type Upstream struct {
 	// credential of the proxy's own. The credentials of PerUser are set on
 	// top of it. Default: none.
 	Header http.Header
-	// HTTPClient sends the HTTP requests. Its Transport is wrapped (to set
-	// headers and to tie the messages of a response stream to the call that
-	// caused them); its Timeout must be zero, as streams stay open. Default:
-	// a client with http.DefaultTransport.
+	// HTTPClient sends the HTTP requests, through its Transport (wrapped to
+	// set the headers). Its Timeout must be zero: streams stay open. Default:
+	// a transport of the proxy's own, like http.DefaultTransport but keeping
+	// up to 64 idle connections to the upstream, closed with the proxy.
 	HTTPClient *http.Client
 
 	// Command runs the upstream as a child process speaking MCP over its
@@ -136,9 +136,10 @@ type Options struct {
 	// MaxSubscriptions caps the upstream resources the proxy subscribes to
 	// so that clients subscribed to a mirrored resource hear of its updates.
 	// The proxy subscribes to each listed resource when the upstream
-	// supports subscriptions; resources beyond the cap are listed and read,
-	// but their updates are not relayed. Default DefaultMaxSubscriptions
-	// (100); negative subscribes to none.
+	// supports subscriptions (a 2026-07-28 upstream holds a stream open per
+	// resource); resources beyond the cap are listed and read, but their
+	// updates are not relayed. Default DefaultMaxSubscriptions (100);
+	// negative subscribes to none.
 	MaxSubscriptions int
 
 	// MaxItems caps the tools, resources, templates and prompts each mirrored
