@@ -41,15 +41,17 @@ type retryParams struct {
 }
 
 // call is one request forwarded to the upstream (tools/call, prompts/get,
-// resources/read), from the moment it is sent until its result has been
-// relayed. Its upstream request runs on a goroutine of its own, with a
-// context that is not the downstream request's: a call can outlive the
-// downstream request that started it, when a 2026-07-28 client must answer a
-// question of a handshake-era upstream in a later request (the call is then
-// parked).
+// resources/read, completion/complete), from the moment it is sent until its
+// result has been relayed. Its upstream request has a context of its own, not
+// the downstream request's: a call can outlive the downstream request that
+// started it, when a 2026-07-28 client must answer a question of a
+// handshake-era upstream in a later request (the call is then parked). Over
+// Streamable HTTP the handler of the downstream request reads the answer
+// itself until the upstream asks for input; otherwise a goroutine sends the
+// request and the handler relays what it queues (run).
 type call struct {
 	p    *Proxy
-	id   string // random; names the call in tags and progress tokens
+	id   string // unguessable; the request's JSON-RPC id and progress token
 	pool *pool
 	key  string     // the principal's credentials key
 	sess *upSession // set by pool.acquire
