@@ -90,8 +90,10 @@ func everythingBinary(t testing.TB) string {
 		if runtime.GOOS == "windows" {
 			path += ".exe"
 		}
-		cmd := exec.Command("go", "build", "-o", path, "./examples/everything")
-		cmd.Dir = ".."
+		// Built from its own directory, so that the module it belongs to
+		// (the repository's, or an examples module) decides how.
+		cmd := exec.Command("go", "build", "-o", path, ".")
+		cmd.Dir = filepath.Join("..", "examples", "everything")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			everything.err = fmt.Errorf("go build ./examples/everything: %v\n%s", err, out)
 			return
