@@ -477,9 +477,18 @@ func (p *Proxy) forward(ctx *fastmcp.Context, r *request) (json.RawMessage, erro
 			}
 		}
 	}
-	for attempt := 0; ; {
+	for attempt, lookups := 0, 0; ; {
 		if c == nil {
-			if c, err = p.start(ctx, pl, key, r, retry, st.Session); err != nil {
+			c, err = p.start(ctx, pl, key, r, retry, st.Session)
+			if errors.Is(err, errPoolGone) && lookups < 3 {
+				// Dropped between the lookup and the call: look again.
+				lookups++
+				if pl, key, err = p.poolOf(ctx); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if err != nil {
 				return nil, upstreamError(ctx, err)
 			}
 			if c.direct != nil {

@@ -29,7 +29,13 @@ type pool struct {
 	changed  chan struct{} // closed and replaced when sessions or opening change
 	inflight int
 	lastUsed time.Time
+	// dead: the pool was dropped (its principal evicted, or idle); calls
+	// that reached it must look up their pool again (errPoolGone).
+	dead bool
 }
+
+// errPoolGone: the pool a call was given was dropped meanwhile.
+var errPoolGone = errors.New("proxy: the pool was dropped")
 
 func (p *Proxy) newPool(key, caps, mapKey string, c Credentials, max int) *pool {
 	return &pool{p: p, key: key, caps: caps, mapKey: mapKey, client: p.clientFor(caps), max: max, creds: c, changed: make(chan struct{}), lastUsed: time.Now()}
@@ -91,6 +97,10 @@ func (pl *pool) acquire(ctx context.Context, c *call, pin string) (*upSession, e
 		if pl.p.isClosed() {
 			pl.mu.Unlock()
 			return nil, ErrClosed
+		}
+		if pl.dead {
+			pl.mu.Unlock()
+			return nil, errPoolGone
 		}
 		var best *upSession
 		for _, s := range pl.sessions {
@@ -271,13 +281,21 @@ func (p *Proxy) open(caller context.Context, pl *pool) (*upSession, error) {
 		cs.Close()
 		return nil, ErrClosed
 	}
-	p.byConn[cs] = s
-	p.mu.Unlock()
+	// Registered under p.mu, so that Close, which takes every pool's
+	// sessions under it, either sees this one or prevented it.
 	pl.mu.Lock()
+	if pl.dead {
+		pl.mu.Unlock()
+		p.mu.Unlock()
+		cs.Close()
+		return nil, errPoolGone
+	}
+	p.byConn[cs] = s
 	pl.sessions = append(pl.sessions, s)
 	pl.signal()
 	pl.mu.Unlock()
 	p.wg.Add(1)
+	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
 		err := cs.Wait()
@@ -354,6 +372,9 @@ func (p *Proxy) poolFor(c Credentials, caps string) (*pool, error) {
 			return nil, fmt.Errorf("proxy: %d principals have upstream calls in flight (PerUser.MaxUsers); try again later", pu.MaxUsers)
 		}
 		delete(p.pools, victim.mapKey)
+		victim.mu.Lock()
+		victim.dead = true
+		victim.mu.Unlock()
 		go victim.closeAll()
 	}
 	pl := p.newPool(c.Key, caps, mapKey, c, pu.MaxSessions)
@@ -416,6 +437,9 @@ func (p *Proxy) reap(now time.Time) {
 		}
 		empty := key != "" && len(pl.sessions) == 0 && pl.opening == 0 && pl.inflight == 0 && pl.lastUsed.Before(limit)
 		// (key "" is the shared pool that mirrors the lists: kept.)
+		if empty {
+			pl.dead = true
+		}
 		pl.mu.Unlock()
 		if empty {
 			delete(p.pools, key)

@@ -117,3 +117,45 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Errorf("acquire after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestDroppedPool: a call that reaches a pool dropped meanwhile (its
+// principal evicted, or reaped) opens nothing in it and is told to look its
+// pool up again; a session opened into it is closed, not leaked.
+func TestDroppedPool(t *testing.T) {
+	t.Parallel()
+	up := fastmcp.New(fastmcp.Options{Name: "up", Version: "1", Logger: slog.New(slog.DiscardHandler)})
+	fastmcp.AddTool(up, fastmcp.Tool{Name: "echo"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "x", nil })
+	ended := make(chan struct{}, 4)
+	up.OnDisconnect(func(*fastmcp.Session) { ended <- struct{}{} })
+	h := up.Handler(fastmcp.HTTP{})
+	hs := httptest.NewServer(h)
+	t.Cleanup(func() { h.Close(); hs.Close() })
+	p, err := New(context.Background(), Options{Upstream: Upstream{URL: hs.URL + "/mcp", ProtocolVersion: "2025-11-25"},
+		PerUser: &PerUser{Identify: ForwardBearer, MaxUsers: 1}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	alice, err := p.poolFor(Credentials{Key: "alice"}, fullCaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bob's arrival evicts alice's idle pool.
+	if _, err := p.poolFor(Credentials{Key: "bob"}, fullCaps); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.acquire(context.Background(), &call{}, ""); err != errPoolGone {
+		t.Errorf("acquire on an evicted pool: %v, want errPoolGone", err)
+	}
+	if _, err := p.open(context.Background(), alice); err != errPoolGone {
+		t.Errorf("open on an evicted pool: %v, want errPoolGone", err)
+	}
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session opened into the evicted pool was not closed")
+	}
+	if n := p.Stats().SessionsOpen; n != 1 {
+		t.Errorf("%d sessions open, want the control session only", n)
+	}
+}
