@@ -100,4 +100,10 @@
 //     (FastMCP's Context.Log writes {"message": ...}).
 //   - Sampling requests relay one content block per message, without tools
 //     (FastMCP's sampling types hold one block).
+//   - A handshake-era upstream behaves as in its era for 2026-07-28 clients
+//     too: its questions carry no names (the proxy names them
+//     "elicitation-1", ...), a tool needing a capability the client lacks
+//     answers with a tool error rather than MissingRequiredClientCapability
+//     (-32021), and its handlers run once (Context.SetRequestState does
+//     nothing there).
 package proxy
