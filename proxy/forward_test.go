@@ -406,11 +406,22 @@ func TestOutsideRequests(t *testing.T) {
 	t.Parallel()
 	st := newSetup(t, upKinds[0], proxy.Options{})
 	ada := answeringClient(t, st.url, handshake, "ada", nil)
+	// Requests outside a call reach a client on its own stream, open once
+	// its session is ready.
+	ready := func() {
+		for _, ds := range st.p.Server().Sessions() {
+			if err := ds.WaitForReady(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ready()
 	call(t, ada, "roots_outside", nil)
 	if got := waitFor(t, st.fx.outside, "the outside roots request"); got != "file:///ada" {
 		t.Errorf("outside roots with one client: %q, want ada's", got)
 	}
 	answeringClient(t, st.url, handshake, "grace", nil)
+	ready()
 	call(t, ada, "roots_outside", nil)
 	if got := waitFor(t, st.fx.outside, "the outside roots request"); !strings.Contains(got, "cannot tell") {
 		t.Errorf("outside roots with two clients: %q, want a refusal", got)
@@ -429,6 +440,13 @@ func TestLogsOutsideCalls(t *testing.T) {
 			logs <- fmt.Sprintf("%s %s %s", r.Params.Level, r.Params.Logger, b)
 		},
 	})
+	// A log outside a call goes on the client's own stream, open once its
+	// session is ready.
+	for _, ds := range st.p.Server().Sessions() {
+		if err := ds.WaitForReady(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	call(t, cs, "log_outside", nil)
 	if got, want := waitFor(t, logs, "the log message"), `warning fixture-bg {"note":"outside"}`; got != want {
 		t.Errorf("log %q, want %q", got, want)
