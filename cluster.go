@@ -276,6 +276,7 @@ func (c *cluster) receive(msg []byte) {
 	switch e.T {
 	case "resource":
 		if e.R != c.id {
+			c.srv.updSeq.Add(1) // as ResourceUpdated here would (ResponseCache)
 			go c.notifyResource(e.U)
 		}
 		return

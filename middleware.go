@@ -125,7 +125,7 @@ func (s *Server) toolFor(c *Context, req *Request) (*toolEntry, error) {
 		return r.tool, nil
 	}
 	e := s.reg.tools.get(req.Name)
-	if e == nil || !c.allowed(e.tool.CanAccess) {
+	if e == nil || c.hidden(e) || !c.allowed(e.tool.CanAccess) {
 		return nil, NewError(CodeInvalidParams, "Unknown tool: %s", req.Name)
 	}
 	r.tool, r.toolName = e, req.Name

@@ -47,6 +47,9 @@ type Resource struct {
 	// resources/list results that list it for 2026-07-28 clients. Default:
 	// Options.Cache.
 	Cache *Cache `json:"-"`
+	// Tags label the resource for Server.Disable and Enable (see Selector).
+	// Clients never see them. Default: none.
+	Tags []string `json:"-"`
 }
 
 // ResourceLoader loads the contents of a resource: one or more. Contents left
@@ -84,6 +87,13 @@ func (s *Server) AddResource(r Resource) {
 	if r.Load == nil {
 		panic(fmt.Sprintf("fastmcp: AddResource %q: nil Load", r.URI))
 	}
+	s.reg.resources.add(newResourceEntry(r))
+	s.listChanged(listResources)
+}
+
+// newResourceEntry returns the entry of r, its list entry encoded for each
+// revision.
+func newResourceEntry(r Resource) *resourceEntry {
 	e := &resourceEntry{res: r}
 	e.wire = encodeByVersion(func(v protocolVersion) any {
 		w := r
@@ -96,8 +106,7 @@ func (s *Server) AddResource(r Resource) {
 		}
 		return &w
 	})
-	s.reg.resources.add(e)
-	s.listChanged(listResources)
+	return e
 }
 
 func (e *resourceEntry) key() string         { return e.res.URI }
@@ -172,6 +181,9 @@ type ResourceTemplate struct {
 	// resources and of resources/templates/list results that list it for 2026-07-28 clients. Default:
 	// Options.Cache.
 	Cache *Cache `json:"-"`
+	// Tags label the template for Server.Disable and Enable (see
+	// Selector). Clients never see them. Default: none.
+	Tags []string `json:"-"`
 }
 
 // ResourceTemplateHandler loads a resource of a template. Args holds the
@@ -223,7 +235,14 @@ func AddResourceTemplate[Args any](s *Server, t ResourceTemplate, h ResourceTemp
 		}
 		return h(c, uri, args)
 	}
-	e.wire = encodeByVersion(func(v protocolVersion) any {
+	e.wire = templateWire(t)
+	s.reg.templates.add(e)
+	s.listChanged(listResources)
+}
+
+// templateWire encodes t's list entry for each revision.
+func templateWire(t ResourceTemplate) [numVersions]json.RawMessage {
+	return encodeByVersion(func(v protocolVersion) any {
 		w := t
 		if v < v20250618 {
 			w.Title, w.Meta = "", nil
@@ -234,8 +253,6 @@ func AddResourceTemplate[Args any](s *Server, t ResourceTemplate, h ResourceTemp
 		}
 		return &w
 	})
-	s.reg.templates.add(e)
-	s.listChanged(listResources)
 }
 
 func (e *templateEntry) key() string         { return e.tmpl.URITemplate }
@@ -407,7 +424,7 @@ func (s *Server) listResources(c *Context, _ *Request) (any, error) {
 		return nil, err
 	}
 	registered := s.reg.resources.all()
-	all := filterVisible(c, registered, func(e *resourceEntry) AccessCheck { return e.res.CanAccess })
+	all := filterVisible(c, registered)
 	page, next, err := paginate(all, func(e *resourceEntry) string { return e.res.URI }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
@@ -435,7 +452,7 @@ func (s *Server) listResourceTemplates(c *Context, _ *Request) (any, error) {
 		return nil, err
 	}
 	registered := s.reg.templates.all()
-	all := filterVisible(c, registered, func(e *templateEntry) AccessCheck { return e.tmpl.CanAccess })
+	all := filterVisible(c, registered)
 	page, next, err := paginate(all, func(e *templateEntry) string { return e.tmpl.URITemplate }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
@@ -490,14 +507,15 @@ func (s *Server) loadResource(c *Context, uri string) (_ []*ResourceContents, ca
 		err      error
 		mime     string
 	)
-	if e := s.reg.resources.get(uri); e != nil && c.allowed(e.res.CanAccess) {
+	if e := s.reg.resources.get(uri); e != nil && c.sees(e) {
 		mime, cache, checked = e.res.MIMEType, e.res.Cache, e.res.CanAccess != nil
 		contents, err = safeLoad(s, "resource "+uri, func() ([]*ResourceContents, error) { return e.res.Load(c) })
 	} else {
 		var found *templateEntry
 		var vars uritemplate.Values
+		sv, ss := c.visRules()
 		for _, t := range s.reg.templates.all() {
-			if !c.allowed(t.tmpl.CanAccess) {
+			if !c.seesUnder(sv, ss, t) {
 				continue
 			}
 			if vals := t.compiled.Match(uri); vals != nil {

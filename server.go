@@ -224,6 +224,15 @@ type Server struct {
 	keys      keyRing
 	listeners listeners
 
+	// Composition: mounted servers and those mounting this one (mount.go),
+	// the rules of Disable and Enable (visibility.go), and what
+	// ResponseCache keys on besides lcSeq: the count of resource updates and
+	// of access changes.
+	mounts    mountState
+	vis       visibilityState
+	updSeq    atomic.Uint64
+	accessSeq atomic.Uint64
+
 	// cluster is the server's membership of a cluster of replicas sharing
 	// Options.Store (cluster.go); nil when the Store does not share sessions
 	// and a bus.
@@ -348,6 +357,7 @@ func (s *Server) removeSession(sess *Session) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
 	s.mu.Unlock()
+	s.vis.forget(sess)
 }
 
 // forEachSession calls f for every connected session, outside the lock.

@@ -567,6 +567,8 @@ func (s *Session) subscribed(uri string) bool {
 // resources/subscribe, and 2026-07-28 clients listening with
 // subscriptions/listen and resourceSubscriptions naming uri.
 func (s *Server) ResourceUpdated(uri string) {
+	s.updSeq.Add(1)
+	s.updatedInMount(uri)
 	if s.cluster != nil {
 		s.cluster.resourceUpdated(uri) // every replica tells its clients (cluster.go)
 		return

@@ -375,7 +375,13 @@ func (h *HTTPHandler) forwardLegacy(w http.ResponseWriter, r *http.Request) bool
 		w.Write(decodeFailure(err))
 		return true
 	}
+	// The headers go along (the session's replica reads them as a POST's),
+	// but not the credentials: they were checked here, and the bus is no
+	// place for them.
 	hdr := r.Header.Clone()
+	for _, k := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
+		hdr.Del(k)
+	}
 	if err := c.publish(r.Context(), replicaTopic(holder), &envelope{T: "legacy", S: id, M: body, H: hdr}); err != nil {
 		writeStoreError(w, err)
 		return true

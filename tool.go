@@ -54,6 +54,9 @@ type Tool struct {
 	// shortest TTL of its tools) for 2026-07-28 clients. Default:
 	// Options.Cache.
 	Cache *Cache `json:"-"`
+	// Tags label the tool for Server.Disable and Enable (see Selector).
+	// Clients never see them. Default: none.
+	Tags []string `json:"-"`
 }
 
 // NoArgs is the argument type of a tool that takes no arguments.
@@ -202,7 +205,7 @@ func (s *Server) listTools(c *Context, _ *Request) (any, error) {
 		return nil, err
 	}
 	registered := s.reg.tools.all()
-	all := filterVisible(c, registered, func(e *toolEntry) AccessCheck { return e.tool.CanAccess })
+	all := filterVisible(c, registered)
 	page, next, err := paginate(all, func(e *toolEntry) string { return e.tool.Name }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err

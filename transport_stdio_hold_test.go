@@ -145,10 +145,33 @@ func TestStdioPipelinedOutput(t *testing.T) {
 	})
 	t.Run("in-flight cap reached", func(t *testing.T) {
 		t.Parallel()
+		// Beyond the cap a request is refused, never left unanswered and
+		// never served twice: each id gets one answer, a result or the
+		// refusal naming Options.MaxInFlight.
 		c := phStart(t, phServer(t, fastmcp.Options{MaxInFlight: 1}))
 		c.initialize(`{}`)
 		c.write(adds(50)...)
-		c.wantAnswers(50)
+		seen := map[float64]bool{}
+		results := 0
+		for len(seen) < 50 {
+			m := c.next()
+			id, _ := m["id"].(float64)
+			if id < 1 || id > 50 || seen[id] {
+				t.Fatalf("unexpected message %v", m)
+			}
+			seen[id] = true
+			if m["result"] != nil {
+				results++
+				continue
+			}
+			e, _ := m["error"].(map[string]any)
+			if msg, _ := e["message"].(string); !strings.Contains(msg, "Options.MaxInFlight") {
+				t.Fatalf("request %v: neither a result nor the in-flight refusal: %v", id, m)
+			}
+		}
+		if results == 0 {
+			t.Fatal("every request was refused")
+		}
 	})
 	t.Run("end of input", func(t *testing.T) {
 		t.Parallel()
