@@ -22,7 +22,6 @@ import (
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/testhooks"
 	"github.com/fastmcp-go/fastmcp/redisstore"
-	"github.com/redis/go-redis/v9"
 )
 
 // watchedURI is the resource whose updates the tests watch.
@@ -33,11 +32,10 @@ type user struct {
 }
 
 func main() {
-	opt, err := redis.ParseURL(os.Getenv("FASTMCP_REDIS_URL"))
+	client, err := redisstore.NewClient(os.Getenv("FASTMCP_REDIS_URL"))
 	if err != nil {
 		log.Fatalf("FASTMCP_REDIS_URL: %v", err)
 	}
-	client := redis.NewClient(opt)
 	defer client.Close()
 	opts := fastmcp.Options{
 		Name:   "replica",
