@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -8,39 +9,49 @@ import (
 	"github.com/fastmcp-go/fastmcp/internal/redistest"
 )
 
-// TestConformanceCluster runs all 32 scenarios of the suite against three
-// replicas of the server, separate processes sharing a redis-server
-// (FASTMCP_REDIS_URL, FASTMCP_SECRET), behind a round-robin proxy without
-// affinity: each request of a session may land on any replica. It needs
-// redis-server (skipped without it unless FASTMCP_REDIS=1) and the suite.
+// TestConformanceCluster runs the suites against three replicas of the
+// server, separate processes sharing a redis-server (FASTMCP_REDIS_URL,
+// FASTMCP_SECRET), behind a round-robin proxy without affinity: each request
+// of a session may land on any replica. The handshake-era suite must pass
+// 32/32, the 2026-07-28 requirement set as on one server. It needs
+// redis-server (skipped without it unless FASTMCP_REDIS=1) and the suites.
 func TestConformanceCluster(t *testing.T) {
-	suite := needSuite(t)
+	needSuite(t)
 	redis := redistest.Start(t)
 	bin := everythingBinary(t)
 	var backends []string
 	for range 3 {
-		r := clustertest.Start(t, bin, "FASTMCP_REDIS_URL="+redis.URL(),
-			"FASTMCP_SECRET=conformance-cluster-secret-0123456789")
+		r := clustertest.Start(t, bin, "FASTMCP_REDIS_URL="+redis.URL(), "FASTMCP_SECRET=conformance-cluster-secret-0123456789")
 		backends = append(backends, r.Base)
 	}
 	proxy := clustertest.NewProxy(t, backends...)
+	url := proxy.URL + "/mcp"
 	ctx := testContext(t, testBudget)
-	outDir := t.TempDir()
-	start := time.Now()
-	output, err := suite.run(ctx, proxy.URL+"/mcp", outDir, "--suite", "all")
-	t.Logf("suite run took %v", time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		t.Errorf("conformance suite: %v", err)
+	run := func(t *testing.T, suite conformanceSuite, want []string, mayFail func(string) bool, args ...string) {
+		outDir := t.TempDir()
+		start := time.Now()
+		output, err := suite.run(ctx, url, outDir, args...)
+		t.Logf("suite run took %v", time.Since(start).Round(time.Millisecond))
+		if err != nil {
+			t.Errorf("conformance suite: %v", err)
+		}
+		results, err := readResults(outDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		verify(t, results, want, mayFail)
+		if t.Failed() {
+			t.Logf("suite output:\n%s", output)
+		}
 	}
-	results, err := readResults(outDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verify(t, results, allScenarios, nil)
+	t.Run("2025-11-25 and earlier", func(t *testing.T) {
+		run(t, needSuite(t), allScenarios, nil, "--suite", "all")
+	})
+	t.Run("2026-07-28", func(t *testing.T) {
+		run(t, needSuiteAt(t, "conformance-2026", conformance2026Version), slices.Concat(required2026, pending2026, tasks2026),
+			func(name string) bool { return slices.Contains(tasks2026, name) }, "--requirements", "2026-07-28")
+	})
 	for _, b := range backends {
 		t.Logf("replica %s served %d requests", b, proxy.Served(b[len("http://"):]))
-	}
-	if t.Failed() {
-		t.Logf("suite output:\n%s", output)
 	}
 }
