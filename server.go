@@ -336,7 +336,8 @@ func (s *Server) Serve(ctx context.Context, t Transport) error {
 // including those still in their handshake, and stream connections (stdio),
 // whether or not they initialized. (Requests of the 2026-07-28 revision have
 // no session; over stdio they share their connection's.) The slice is a
-// snapshot, safe to use while sessions come and go.
+// snapshot, safe to use while sessions come and go. A replica of a cluster
+// (Store) lists the sessions it started, not those it serves for others.
 func (s *Server) Sessions() []*Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
