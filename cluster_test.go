@@ -782,3 +782,31 @@ func TestNoClusterWithoutSessionsAndBus(t *testing.T) {
 		t.Fatalf("ping: %d", resp.StatusCode)
 	}
 }
+
+// The idle reaper works cluster-wide: a session served by other replicas
+// stays on the replica that started it, however long it is idle there; idle
+// everywhere, its record expires and it ends on every replica.
+func TestClusterIdleSessionReapedEverywhere(t *testing.T) {
+	t.Parallel()
+	const idle = 200 * time.Millisecond
+	c := newCluster(t, 2, clOptions{http: fastmcp.HTTP{SessionIdleTimeout: idle}})
+	cl := c.client(c.replicas[0].url, nil)
+	cl.initialize()
+	// Served on replica 1 alone for three idle timeouts: a duration to
+	// cover, not a wait for an event.
+	for end := time.Now().Add(3 * idle); time.Now().Before(end); {
+		cl.at(c.replicas[1].url).toolText("add", map[string]any{"a": 1, "b": 1})
+	}
+	if n := c.replicas[0].disconnects.Load(); n != 0 {
+		t.Fatalf("the replica that started the session ended it while another served it (%d OnDisconnect)", n)
+	}
+	if got := cl.at(c.replicas[0].url).toolText("add", map[string]any{"a": 2, "b": 2}); got != "4" {
+		t.Fatalf("back on the first replica: %q", got)
+	}
+	testkit.Eventually(t, "OnDisconnect once the session is idle everywhere", func() bool { return c.replicas[0].disconnects.Load() == 1 })
+	for i, r := range c.replicas {
+		if _, resp := cl.at(r.url).request("ping", nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("replica %d after the session expired: %d, want 404", i, resp.StatusCode)
+		}
+	}
+}
