@@ -510,6 +510,37 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
+	t.Run("legacy SSE posts on any replica", func(t *testing.T) {
+		base := func(i int) string { return strings.TrimSuffix(c.url(i), "/mcp") }
+		resp := newClient(t, base(0)+"/sse").do(http.MethodGet, nil, nil)
+		sr := testkit.NewSSEReader(resp.Body)
+		ev, err := sr.Next()
+		if err != nil || ev.Event != "endpoint" {
+			t.Fatalf("endpoint event: %+v %v", ev, err)
+		}
+		post := func(i int, msg []byte) {
+			t.Helper()
+			pc := newClient(t, base(i)+ev.Data)
+			if r := pc.post(msg); r.StatusCode != http.StatusAccepted {
+				b, _ := io.ReadAll(r.Body)
+				t.Fatalf("POST to replica %d: %d %s", i, r.StatusCode, b)
+			}
+		}
+		post(1, testkit.Encode(1, "initialize", map[string]any{"protocolVersion": "2024-11-05", "capabilities": map[string]any{},
+			"clientInfo": map[string]any{"name": "legacy", "version": "1"}}))
+		if m := decode(t, sr.NextMessage(t).Data); string(m.ID) != "1" || m.Result == nil {
+			t.Fatalf("initialize: %+v", m)
+		}
+		post(2, testkit.Encode(0, "notifications/initialized", nil))
+		for i := range 3 {
+			post(i, testkit.Encode(int64(10+i), "tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": i, "b": 1}}))
+			m := decode(t, sr.NextMessage(t).Data)
+			if text, _ := testkit.ToolText(t, m.Result); string(m.ID) != strconv.Itoa(10+i) || text != strconv.Itoa(i+1) {
+				t.Fatalf("call posted to replica %d: %+v %q", i, m, text)
+			}
+		}
+	})
+
 	t.Run("2026-07-28 listen hears changes made elsewhere", func(t *testing.T) {
 		body := `{"jsonrpc":"2.0","id":"l","method":"subscriptions/listen","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"x","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}},"notifications":{"toolsListChanged":true,"resourceSubscriptions":["test://watched"]}}}`
 		cl := newClient(t, c.url(0))
