@@ -472,6 +472,48 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
+	t.Run("GET stream resumed on another replica", func(t *testing.T) {
+		cl := newClient(t, c.url(0))
+		cl.initialize(nil, false)
+		resp, sr := cl.at(c.url(1)).get(nil)
+		notes := func(from, n int) {
+			for range n {
+				testkit.Eventually(t, "a note through replica "+strconv.Itoa(from), func() bool {
+					_, isErr := testkit.ToolText(t, cl.at(c.url(from)).call("tools/call", map[string]any{"name": "note", "arguments": map[string]any{}}))
+					return !isErr
+				})
+			}
+		}
+		notes(2, 1)
+		ev := sr.NextMessage(t)
+		resp.Body.Close()
+		// The stream is closed: what is sent now waits in the event store.
+		notes(0, 1)
+		notes(2, 2)
+		_, rsr := cl.at(c.url(0)).get(map[string]string{"Last-Event-ID": ev.ID})
+		want := []string{"from replica r0", "from replica r2", "from replica r2"}
+		var got []string
+		ids := map[string]bool{ev.ID: true}
+		for len(got) < len(want) {
+			e := rsr.NextMessage(t)
+			if ids[e.ID] {
+				t.Fatalf("event %s delivered twice", e.ID)
+			}
+			ids[e.ID] = true
+			var p struct{ Params struct{ Data string } }
+			json.Unmarshal([]byte(e.Data), &p)
+			got = append(got, p.Params.Data)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("missed events replayed: %v, want %v", got, want)
+		}
+		// And it goes on live, in the same sequence.
+		notes(1, 1)
+		if e := rsr.NextMessage(t); ids[e.ID] || !strings.Contains(e.Data, "from replica r1") {
+			t.Errorf("after the replay: %s %s", e.ID, e.Data)
+		}
+	})
+
 	t.Run("another user refused everywhere", func(t *testing.T) {
 		alice := newClient(t, c.url(anyReplica)).as("alice")
 		alice.initialize(nil, false)
