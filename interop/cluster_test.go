@@ -3,6 +3,7 @@ package interop_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,13 +22,7 @@ import (
 func TestGoSDKThroughCluster(t *testing.T) {
 	bins := exampleBinaries(t)
 	t.Parallel()
-	redis := redistest.Start(t)
-	var backends []string
-	for range 3 {
-		r := clustertest.Start(t, bins.everything, "FASTMCP_REDIS_URL="+redis.URL(), "FASTMCP_SECRET=gosdk-cluster-secret-0123456789abcdef")
-		backends = append(backends, r.Base)
-	}
-	proxy := clustertest.NewProxy(t, backends...)
+	proxy, backends := everythingCluster(t, bins.everything)
 
 	progress := make(chan string, 64)
 	toolsChanged := make(chan struct{}, 16)
@@ -109,4 +104,34 @@ func TestGoSDKThroughCluster(t *testing.T) {
 			t.Errorf("replica %s served nothing", b)
 		}
 	}
+}
+
+// everythingCluster starts three replicas of examples/everything on a
+// redis-server of the test's own, behind a round-robin proxy.
+func everythingCluster(t *testing.T, bin string) (*clustertest.Proxy, []string) {
+	t.Helper()
+	redis := redistest.Start(t)
+	var backends []string
+	for range 3 {
+		r := clustertest.Start(t, bin, "FASTMCP_REDIS_URL="+redis.URL(), "FASTMCP_SECRET=interop-cluster-secret-0123456789abcdef")
+		backends = append(backends, r.Base)
+	}
+	return clustertest.NewProxy(t, backends...), backends
+}
+
+// The official TypeScript SDK clients, v1 (handshake era: sampling,
+// elicitation, roots, progress, subscriptions, resumption) and v2
+// (2026-07-28), at once through the three replicas.
+func TestTSThroughCluster(t *testing.T) {
+	node := ts2Setup(t)
+	bins := exampleBinaries(t)
+	t.Parallel()
+	proxy, _ := everythingCluster(t, bins.everything)
+	url := proxy.URL + "/mcp"
+	v1 := ts2Start(t, node, "--import", "./ts2/v1http/register.mjs", filepath.Join("ts", "client.mjs"), "--suite", "everything", url)
+	v2 := ts2Start(t, node, filepath.Join("ts2", "client2.mjs"), "http", url)
+	v1.wait()
+	v2.wait()
+	t.Run("v1 client, handshake era", func(t *testing.T) { ts2CheckV1(t, v1, url) })
+	t.Run("v2 client, 2026-07-28", func(t *testing.T) { ts2CheckV2(t, v2, "http", 25) })
 }
