@@ -760,3 +760,52 @@ func TestReplicaCommandCounts(t *testing.T) {
 		t.Errorf("%.3f round trips per tools/call, want ~0 (a TTL refresh now and then)", perCall)
 	}
 }
+
+// Many sessions opened through the proxy, then one replica killed: every
+// session still answers, on the replicas left (those it started included:
+// their records outlive it).
+func TestReplicaKilledSessionsGoOn(t *testing.T) {
+	t.Parallel()
+	n := 1000
+	if testing.Short() {
+		n = 100
+	}
+	c := startReplicas(t, server(t), 3, false)
+	clients := make([]*rclient, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range clients {
+		clients[i] = newClient(t, c.url(-1))
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(cl *rclient) {
+			defer func() { <-sem; wg.Done() }()
+			cl.initialize(nil, false)
+		}(clients[i])
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	c.procs[1].Kill()
+	var failed atomic.Int32
+	for _, cl := range clients {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(cl *rclient) {
+			defer func() { <-sem; wg.Done() }()
+			id, resp := cl.send("tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 1, "b": 1}})
+			if resp.StatusCode != http.StatusOK {
+				failed.Add(1)
+				return
+			}
+			if text, _ := testkit.ToolText(t, cl.answer(id, resp).Result); text != "2" {
+				failed.Add(1)
+			}
+		}(cl)
+	}
+	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		t.Errorf("%d of %d sessions did not answer after a replica was killed", f, n)
+	}
+}
