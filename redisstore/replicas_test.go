@@ -528,6 +528,35 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
+	t.Run("per-user rate limit counted across replicas", func(t *testing.T) {
+		// Two sessions of one user, each call on the next replica: the
+		// tool allows the user 5 calls an hour in all.
+		a := newClient(t, c.url(anyReplica)).as("carol")
+		a.initialize(nil, false)
+		b := newClient(t, c.url(anyReplica)).as("carol")
+		b.initialize(nil, false)
+		allowed, servedBy := 0, map[string]bool{}
+		for k := range 9 {
+			cl := []*rclient{a, b}[k%2].at(c.url(k % 3))
+			id, resp := cl.send("tools/call", map[string]any{"name": "limited", "arguments": map[string]any{}})
+			m := cl.answer(id, resp)
+			if m.Error != nil {
+				continue
+			}
+			if text, isErr := testkit.ToolText(t, m.Result); !isErr {
+				allowed++
+				servedBy[text] = true
+			}
+		}
+		if allowed != 5 || len(servedBy) < 2 {
+			t.Errorf("%d calls allowed (by %v), want 5 over several replicas", allowed, servedBy)
+		}
+		// Another user has a bucket of its own.
+		d := newClient(t, c.url(anyReplica)).as("dave")
+		d.initialize(nil, false)
+		d.tool("limited", nil)
+	})
+
 	t.Run("DELETE ends the session everywhere", func(t *testing.T) {
 		cl := newClient(t, c.url(0))
 		cl.initialize(nil, false)

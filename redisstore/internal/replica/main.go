@@ -31,6 +31,9 @@ type user struct {
 	Sub string `json:"sub"`
 }
 
+// AuthSubject makes user an Identity: rate limits count per user.
+func (u user) AuthSubject() string { return u.Sub }
+
 func main() {
 	client, err := redisstore.NewClient(os.Getenv("FASTMCP_REDIS_URL"))
 	if err != nil {
@@ -41,6 +44,9 @@ func main() {
 		Name:   "replica",
 		Store:  redisstore.New(client, redisstore.Options{Prefix: os.Getenv("FASTMCP_REDIS_PREFIX")}),
 		Secret: []byte(os.Getenv("FASTMCP_SECRET")),
+		// The tool "limited" allows each user 5 calls an hour, counted
+		// across replicas (the Store's RateLimiter).
+		RateLimits: &fastmcp.RateLimits{Tools: map[string]fastmcp.Rate{"limited": {Limit: 5, Per: time.Hour}}},
 	}
 	// A request's bearer token names its user; without one it is the
 	// user "anonymous".
@@ -123,6 +129,9 @@ func addTools(srv *fastmcp.Server, name string) {
 			return "", fmt.Errorf("announce what? %q", a.What)
 		}
 		return "announced by " + name, nil
+	})
+	fastmcp.AddTool(srv, fastmcp.Tool{Name: "limited"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		return "allowed by " + name, nil
 	})
 	srv.AddResource(fastmcp.Resource{URI: watchedURI, Name: "watched", Load: fastmcp.StaticText("v")})
 }
