@@ -84,6 +84,10 @@ type cluster struct {
 	// sessions this replica started are written back if the store lost
 	// them (restarted empty).
 	storeDown bool
+	// beaten: the last heartbeat set the liveness key. If the next one
+	// finds it gone, the store lost its data: the sessions are written back
+	// too.
+	beaten bool
 }
 
 // newCluster returns the server's cluster membership, or nil when
@@ -243,11 +247,22 @@ func (c *cluster) beat() {
 			c.mu.Unlock()
 		}
 	}
+	// The key set at the last beat, still within its TTL, is gone: the
+	// store lost its data (it restarted empty between two beats).
+	c.mu.Lock()
+	beaten := c.beaten
+	c.mu.Unlock()
+	lost := false
+	if beaten {
+		_, ok, err := c.state.Get(ctx, replicaScope, replicaKey(c.id))
+		lost = err == nil && !ok
+	}
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	err := c.state.Set(ctx, replicaScope, replicaKey(c.id), []byte(now), c.ttl)
 	c.mu.Lock()
-	recovered := err == nil && c.storeDown
+	recovered := err == nil && (c.storeDown || lost)
 	c.storeDown = err != nil
+	c.beaten = err == nil
 	c.mu.Unlock()
 	if err != nil {
 		c.srv.logger.Warn("fastmcp: cluster: the store is unavailable", "error", err)
