@@ -838,3 +838,75 @@ func TestReplicaKilledSessionsGoOn(t *testing.T) {
 		t.Errorf("%d of %d sessions did not answer after a replica was killed", f, n)
 	}
 }
+
+// Redis stopped and restarted (empty) while clients call tools through the
+// proxy: every answer is a result, or 503 with Retry-After while Redis is
+// away (never a hang or another error); a new session is refused 503 while
+// it is away; afterwards every session answers, and new sessions start.
+func TestReplicasRedisRestartUnderLoad(t *testing.T) {
+	t.Parallel()
+	redis := redistest.Start(t)
+	c := startReplicas(t, redis, 3, false)
+	const clients, calls = 12, 60
+	var done atomic.Int64
+	stopAt, restartAt := make(chan struct{}), make(chan struct{})
+	var stopOnce, restartOnce sync.Once
+	var ok, unavailable, other atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		cl := newClient(t, c.url(-1))
+		cl.initialize(nil, false)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range calls {
+				id := cl.next.Add(1)
+				r := cl.do(http.MethodPost, testkit.Encode(id, "tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 1, "b": 1}}), nil)
+				body, _ := io.ReadAll(r.Body)
+				r.Body.Close()
+				switch {
+				case r.StatusCode == http.StatusOK && strings.Contains(string(body), `"text":"2"`):
+					ok.Add(1)
+				case r.StatusCode == http.StatusServiceUnavailable && r.Header.Get("Retry-After") != "":
+					unavailable.Add(1)
+				default:
+					other.Add(1)
+					t.Errorf("status %d: %s", r.StatusCode, body)
+				}
+				switch n := done.Add(1); {
+				case n == clients*calls/3:
+					stopOnce.Do(func() { close(stopAt) })
+				case n == 2*clients*calls/3:
+					restartOnce.Do(func() { close(restartAt) })
+				}
+			}
+		}()
+	}
+	<-stopAt
+	redis.Stop()
+	// The calls go on (every replica holds a copy of every session by now:
+	// no round trip); a new session needs Redis.
+	_, resp := newClient(t, c.url(-1)).send("initialize", map[string]any{"protocolVersion": rev, "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "x", "version": "1"}})
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("initialize while Redis is away: %d Retry-After=%q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	<-restartAt
+	redis.Restart(t)
+	wg.Wait()
+	t.Logf("%d results, %d answered 503 while Redis was away, %d other answers", ok.Load(), unavailable.Load(), other.Load())
+	// Afterwards: every session answers on every replica, new ones start.
+	fresh := newClient(t, c.url(-1))
+	testkit.Eventually(t, "a new session", func() bool {
+		_, resp := fresh.send("initialize", map[string]any{"protocolVersion": rev, "capabilities": map[string]any{},
+			"clientInfo": map[string]any{"name": "x", "version": "1"}})
+		return resp.StatusCode == http.StatusOK
+	})
+	sess := newClient(t, c.url(1))
+	sess.initialize(nil, false)
+	for i := range 3 {
+		if got := sess.at(c.url(i)).tool("add", map[string]any{"a": 2, "b": 2}); got != "4" {
+			t.Errorf("replica %d after the restart: %q", i, got)
+		}
+	}
+}
