@@ -788,7 +788,7 @@ func TestNoClusterWithoutSessionsAndBus(t *testing.T) {
 // everywhere, its record expires and it ends on every replica.
 func TestClusterIdleSessionReapedEverywhere(t *testing.T) {
 	t.Parallel()
-	const idle = 200 * time.Millisecond
+	const idle = 500 * time.Millisecond
 	c := newCluster(t, 2, clOptions{http: fastmcp.HTTP{SessionIdleTimeout: idle}})
 	cl := c.client(c.replicas[0].url, nil)
 	cl.initialize()
