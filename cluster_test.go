@@ -788,13 +788,13 @@ func TestNoClusterWithoutSessionsAndBus(t *testing.T) {
 // everywhere, its record expires and it ends on every replica.
 func TestClusterIdleSessionReapedEverywhere(t *testing.T) {
 	t.Parallel()
-	const idle = 500 * time.Millisecond
+	const idle = time.Second
 	c := newCluster(t, 2, clOptions{http: fastmcp.HTTP{SessionIdleTimeout: idle}})
 	cl := c.client(c.replicas[0].url, nil)
 	cl.initialize()
-	// Served on replica 1 alone for three idle timeouts: a duration to
+	// Served on replica 1 alone for two idle timeouts: a duration to
 	// cover, not a wait for an event.
-	for end := time.Now().Add(3 * idle); time.Now().Before(end); {
+	for end := time.Now().Add(2 * idle); time.Now().Before(end); {
 		cl.at(c.replicas[1].url).toolText("add", map[string]any{"a": 1, "b": 1})
 	}
 	if n := c.replicas[0].disconnects.Load(); n != 0 {
