@@ -69,6 +69,16 @@ const (
 	TaskRequired
 )
 
+// check panics on a programmer error in a tool's task settings.
+func (t *Tool) checkTask() {
+	switch {
+	case t.Task > TaskRequired:
+		panic(fmt.Sprintf("fastmcp: AddTool %q: invalid Task %d", t.Name, t.Task))
+	case t.TaskDeferred && t.Task == TaskNever:
+		panic(fmt.Sprintf("fastmcp: AddTool %q: TaskDeferred needs Task set to TaskOptional or TaskRequired", t.Name))
+	}
+}
+
 // String returns "never", "optional" or "required".
 func (t TaskSupport) String() string {
 	switch t {

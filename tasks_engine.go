@@ -47,6 +47,11 @@ type taskEngine struct {
 	// holds no run any more: the loop ends.
 	idle chan struct{}
 
+	// serving counts the Serve calls running the workers of queued tasks,
+	// which stopWorkers stops.
+	serving     int
+	stopWorkers func()
+
 	// listening counts the subscriptions/listen streams that asked for task
 	// notifications; statusSub receives them from the bus while any does.
 	listening int
@@ -491,20 +496,35 @@ var workerLostError = json.RawMessage(`{"code":-32603,"message":"Internal error:
 
 // serveWorkers runs queued tasks while ctx lasts, when tasks are queued
 // (TaskOptions.Queue) and this process runs workers; the returned function
-// stops them.
+// stops them. Several Serve calls at once (two transports) share one set of
+// workers.
 func (e *taskEngine) serveWorkers(ctx context.Context) (stop func()) {
 	if !e.queue || e.noWorkers {
 		return func() {}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		e.work(ctx)
-	}()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.serving++; e.serving == 1 {
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			e.work(wctx)
+		}()
+		e.stopWorkers = func() {
+			cancel()
+			<-done
+		}
+	}
 	return func() {
-		cancel()
-		<-done
+		e.mu.Lock()
+		e.serving--
+		last := e.serving == 0
+		stopWorkers := e.stopWorkers
+		e.mu.Unlock()
+		if last {
+			stopWorkers()
+		}
 	}
 }
 

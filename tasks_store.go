@@ -27,10 +27,11 @@ import (
 // renews its leases while the handler runs; a task whose lease lapsed (its
 // worker died) is reaped: failed, cancelled, or run again (Reap).
 type TaskStore interface {
-	// Create stores a new task, in status working. When rec.Worker is empty
-	// the task is queued for Claim; otherwise it is leased to rec.Worker
-	// until rec.LeaseExpires. It returns ErrTaskLimit when the store holds
-	// as many tasks as it may, in all or for rec.Principal.
+	// Create stores a new task, in status working, kept until
+	// rec.ExpiresAt. When rec.Worker is empty the task is queued for Claim;
+	// otherwise it is leased to rec.Worker until rec.LeaseExpires (and kept
+	// at least as long). It returns ErrTaskLimit when the store holds as
+	// many tasks as it may, in all or for rec.Principal.
 	Create(ctx context.Context, rec *TaskRecord) error
 
 	// Get returns a copy of the task, or ErrTaskNotFound.
@@ -129,8 +130,8 @@ type TaskRecord struct {
 	// after it ends.
 	TTL time.Duration
 	// ExpiresAt is when the store may drop the task: CreatedAt+TTL at
-	// first, pushed back while a worker renews its lease and to TTL after
-	// the task ends.
+	// first, pushed back to the end of its lease while a worker holds it,
+	// and TTL after the task ends.
 	ExpiresAt    time.Time
 	PollInterval time.Duration
 
@@ -185,7 +186,7 @@ func (r *TaskRecord) clone() *TaskRecord {
 //     released. A task whose cancellation was requested is cancelled
 //     instead.
 //   - A terminal status ends the task, with Result (completed) or Error
-//     (failed), and keeps it TTL from now at least.
+//     (failed), and keeps it TTL from now.
 type TaskUpdate struct {
 	Status        TaskStatus
 	StatusMessage string
@@ -317,6 +318,11 @@ func (m *memoryTaskStore) sweepLocked(now time.Time) {
 		}
 		m.drop(rec)
 	}
+	if len(m.queue) > 2*len(m.tasks)+64 {
+		// Queued tasks that expired unclaimed (no worker runs): keep the
+		// queue to the tasks that are left.
+		m.queue = slices.DeleteFunc(m.queue, func(id string) bool { return m.tasks[id] == nil })
+	}
 	if len(m.tasks) == 0 {
 		m.reset()
 	} else if m.peak > 1024 && len(m.tasks) < m.peak/4 {
@@ -375,7 +381,11 @@ func (m *memoryTaskStore) Create(_ context.Context, rec *TaskRecord) error {
 	m.tasks[r.ID] = r
 	m.perOwner[r.Principal]++
 	m.peak = max(m.peak, len(m.tasks))
-	m.setExpiry(r, r.ExpiresAt)
+	at := r.ExpiresAt
+	if r.Worker != "" && r.LeaseExpires.After(at) {
+		at = r.LeaseExpires // kept while its worker holds it
+	}
+	m.setExpiry(r, at)
 	if r.Worker == "" {
 		m.enqueue(r.ID)
 	} else {
@@ -402,9 +412,9 @@ func (m *memoryTaskStore) end(rec *TaskRecord, status TaskStatus, now time.Time)
 	rec.InputRequests = nil
 	rec.CancelRequested = false
 	delete(m.leased, rec.ID)
-	if at := now.Add(rec.TTL); at.After(rec.ExpiresAt) {
-		m.setExpiry(rec, at)
-	}
+	// TTL from now: never before its creation's TTL, and without the
+	// keep-alive its leases gave it.
+	m.setExpiry(rec, now.Add(rec.TTL))
 }
 
 func (m *memoryTaskStore) Update(_ context.Context, id, worker string, u TaskUpdate) (*TaskRecord, error) {

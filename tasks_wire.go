@@ -87,24 +87,41 @@ func taskParams(c *Context, inputs *json.RawMessage) (string, error) {
 	if !declaresTasks(r.clientCaps) {
 		return "", tasksCapabilityError(r.Method)
 	}
-	var p struct {
-		paramsMeta
-		TaskID         *string         `json:"taskId"`
-		InputResponses json.RawMessage `json:"inputResponses"`
+	var id, in []byte
+	if len(r.Params) > 0 && string(r.Params) != "null" {
+		err := jsonrpc.ObjectEach(r.Params, func(key string, value []byte) error {
+			var at *[]byte
+			switch key {
+			case "taskId":
+				at = &id
+			case "inputResponses":
+				at = &in
+			default:
+				return nil
+			}
+			if *at != nil {
+				return NewError(CodeInvalidParams, "Invalid params: member %q appears more than once", key)
+			}
+			*at = value
+			return nil
+		})
+		if e, ok := err.(*Error); ok {
+			return "", e
+		} else if err != nil {
+			return "", NewError(CodeInvalidParams, "Invalid params for %s: params must be an object", r.Method)
+		}
 	}
-	if err := decodeParams(r, &p); err != nil {
-		return "", err
-	}
-	if p.TaskID == nil {
-		return "", NewError(CodeInvalidParams, "Invalid params: %s needs taskId, the id of the task", r.Method)
+	taskID, ok := jsonrpc.UnquoteString(id)
+	if !ok {
+		return "", NewError(CodeInvalidParams, "Invalid params: %s needs taskId, the id of the task, a string", r.Method)
 	}
 	if inputs != nil {
-		if len(p.InputResponses) == 0 || p.InputResponses[0] != '{' {
+		if len(in) == 0 || in[0] != '{' {
 			return "", NewError(CodeInvalidParams, "Invalid params: tasks/update needs inputResponses, an object of answers by input request key")
 		}
-		*inputs = p.InputResponses
+		*inputs = in
 	}
-	return *p.TaskID, nil
+	return taskID, nil
 }
 
 // taskNotFound refuses a task id the caller may not see: unknown, forged,

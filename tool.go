@@ -118,6 +118,7 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 	if h == nil {
 		panic(fmt.Sprintf("fastmcp: AddTool %q: nil handler", t.Name))
 	}
+	t.checkTask()
 	args, err := newArgCodec[In](t.InputSchema)
 	if err != nil {
 		panic(fmt.Sprintf("fastmcp: AddTool %q: input schema: %v", t.Name, err))

@@ -1,0 +1,222 @@
+package fastmcp_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
+)
+
+// tkRaw posts 2026-07-28 requests without validating the answers: the load
+// test sends tens of thousands.
+type tkRaw struct {
+	url string
+	hc  *http.Client
+}
+
+func (c *tkRaw) post(method string, params map[string]any) (json.RawMessage, error) {
+	params["_meta"] = map[string]any{
+		"io.modelcontextprotocol/protocolVersion":    fastmcp.ProtocolVersion20260728,
+		"io.modelcontextprotocol/clientCapabilities": map[string]any{"extensions": map[string]any{fastmcp.TasksExtension: map[string]any{}}},
+	}
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	req, _ := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
+	h := req.Header
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/json, text/event-stream")
+	h.Set("MCP-Protocol-Version", fastmcp.ProtocolVersion20260728)
+	h.Set("Mcp-Method", method)
+	switch method {
+	case "tools/call":
+		h.Set("Mcp-Name", params["name"].(string))
+	case "tasks/get":
+		h.Set("Mcp-Name", params["taskId"].(string))
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	var m struct {
+		Result json.RawMessage `json:"result"`
+		Error  *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v: %s", method, err, raw)
+	}
+	if m.Error != nil {
+		return nil, fmt.Errorf("%s: error %d %s", method, m.Error.Code, m.Error.Message)
+	}
+	return m.Result, nil
+}
+
+// TestTasksTenThousandInMemory: 10,000 tasks alive at once (each handler
+// waits until all exist), all complete, and once their TTL has passed the
+// process holds no more goroutines and no more heap than before.
+//
+// Not parallel: it measures the process's heap and goroutines.
+func TestTasksTenThousandInMemory(t *testing.T) {
+	n := 10_000
+	if testing.Short() {
+		n = 1_000
+	}
+	const ttl = 5 * time.Second
+	// A short lease too: a task is kept while its worker holds it, and
+	// TTL after it ends.
+	store := fastmcp.NewMemoryTaskStore(fastmcp.MemoryTaskStoreOptions{})
+	s := testkit.NewServer(t, fastmcp.Options{Logger: testLoggerQuiet(),
+		Tasks: fastmcp.TaskOptions{Store: store, TTL: ttl, Lease: 3 * time.Second}})
+	var created, ran atomic.Int64
+	all, allRan := make(chan struct{}), make(chan struct{})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "short", Task: fastmcp.TaskRequired}, func(ctx *fastmcp.Context, a struct {
+		I int `json:"i"`
+	}) (string, error) {
+		<-all
+		if ran.Add(1) == int64(n)+1 {
+			close(allRan)
+		}
+		return fmt.Sprintf("short %d", a.I), nil
+	})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	tr := &http.Transport{MaxIdleConnsPerHost: 256}
+	c := &tkRaw{url: htEndpoint(ts.URL, fastmcp.HTTP{}), hc: &http.Client{Transport: tr}}
+
+	// One task through its whole life first, so what is allocated once
+	// (pools, timers, the engine) is in the baseline.
+	warm, err := c.post("tools/call", map[string]any{"name": "short", "arguments": map[string]any{"i": -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(all)
+	var wk struct {
+		TaskID string `json:"taskId"`
+	}
+	json.Unmarshal(warm, &wk)
+	tkEventually(t, "the warm-up task to expire", ttl+testkit.Wait, func() bool {
+		_, err := c.post("tasks/get", map[string]any{"taskId": wk.TaskID})
+		return err != nil
+	})
+	all = make(chan struct{})
+	tr.CloseIdleConnections()
+	before := leakMeasure()
+
+	start := time.Now()
+	ids := make([]string, n)
+	var failures atomic.Int64
+	// 256 clients at a time create the tasks (a goroutine per task would
+	// leave 10,000 goroutine descriptors in the runtime's free list, which
+	// the heap measure counts).
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 256 {
+		wg.Go(func() {
+			for i := range next {
+				raw, err := c.post("tools/call", map[string]any{"name": "short", "arguments": map[string]any{"i": i}})
+				var k struct {
+					ResultType string `json:"resultType"`
+					TaskID     string `json:"taskId"`
+				}
+				if err != nil || json.Unmarshal(raw, &k) != nil || k.ResultType != "task" {
+					if failures.Add(1) < 5 {
+						t.Errorf("create %d: %v %s", i, err, raw)
+					}
+					continue
+				}
+				ids[i] = k.TaskID
+				created.Add(1)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	createdIn := time.Since(start)
+	if created.Load() != int64(n) {
+		t.Fatalf("%d of %d tasks created", created.Load(), n)
+	}
+	peak := leakMeasure()
+	close(all)
+	// Every task completes: the store says so, checked as they complete
+	// (polling 10,000 tasks over HTTP would take longer than their TTL on a
+	// busy machine); a sample is polled over HTTP too.
+	ctx := testkit.Context(t)
+	remaining := make(map[int]string, n)
+	for i, id := range ids {
+		remaining[i] = id
+	}
+	tkEventually(t, "every task to complete", 3*time.Minute, func() bool {
+		for i, id := range remaining {
+			rec, err := store.Get(ctx, id)
+			if err != nil {
+				t.Fatalf("task %d: %v", i, err)
+			}
+			if !rec.Status.Terminal() {
+				continue
+			}
+			if rec.Status != fastmcp.TaskCompleted || !bytes.Contains(rec.Result, []byte(fmt.Sprintf(`"short %d"`, i))) {
+				t.Fatalf("task %d: %s %s", i, rec.Status, rec.Result)
+			}
+			delete(remaining, i)
+		}
+		return len(remaining) == 0
+	})
+	<-allRan
+	doneIn := time.Since(start)
+	for i := 0; i < n; i += n / 100 {
+		raw, err := c.post("tasks/get", map[string]any{"taskId": ids[i]})
+		if err != nil || !bytes.Contains(raw, []byte(`"status":"completed"`)) || !bytes.Contains(raw, []byte(fmt.Sprintf(`"short %d"`, i))) {
+			t.Fatalf("tasks/get %d: %v %s", i, err, raw)
+		}
+	}
+	if failures.Load() > 0 {
+		t.Fatalf("%d failures", failures.Load())
+	}
+	tkEventually(t, "every task to expire", ttl+testkit.Wait, func() bool {
+		for _, id := range ids {
+			if _, err := store.Get(ctx, id); err == nil {
+				return false
+			}
+		}
+		return true
+	})
+	if _, err := c.post("tasks/get", map[string]any{"taskId": ids[0]}); err == nil {
+		t.Fatal("a task outlived its TTL")
+	}
+	ids = nil
+	tr.CloseIdleConnections()
+	after := leakSettle(before)
+	t.Logf("%d tasks: created in %v (%.0f/s), all completed after %v; heap %.1f MB before, %.1f MB with every task alive, %.1f MB after the TTL; goroutines %d, %d after",
+		n, createdIn.Round(time.Millisecond), float64(n)/createdIn.Seconds(), doneIn.Round(time.Millisecond),
+		float64(before.heap)/1e6, float64(peak.heap)/1e6, float64(after.heap)/1e6, before.goroutines, after.goroutines)
+	leakCheck(t, "tasks", n, before, after, doneIn)
+}
+
+// tkEventually waits until cond holds, checking it every 20ms, for at most d:
+// for state with no event to wait on, such as a TTL passing.
+func tkEventually(t testing.TB, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
