@@ -101,10 +101,12 @@ type TaskOptions struct {
 	// for a task created through one to be seen through the others.
 	Store TaskStore
 
-	// TTL is how long a task is kept: from its creation, and at least TTL
-	// after it ends (a task still running is kept while its worker renews
-	// its lease). tasks/get reports it as ttlMs; the task is never dropped
-	// earlier. Default DefaultTaskTTL (1 hour).
+	// TTL is how long a task is kept: TTL from its creation while it waits
+	// for a worker or for the client's input, as long as a worker holds it
+	// while it runs, and TTL from when it ended. tasks/get reports the
+	// time from creation to expiry as ttlMs (which grows as the task is
+	// kept longer); a task is never dropped before it. Default
+	// DefaultTaskTTL (1 hour).
 	TTL time.Duration
 
 	// PollInterval is the polling interval suggested to clients

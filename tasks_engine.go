@@ -1,6 +1,7 @@
 package fastmcp
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"maps"
 	"strconv"
 	"sync"
@@ -35,6 +37,8 @@ type taskEngine struct {
 	decodeAuth func([]byte) (any, error)
 	// worker names this process to the store, as the holder of leases.
 	worker string
+	// macs pool the HMACs of task ids, one pool per key of the ring.
+	macs []sync.Pool
 
 	mu sync.Mutex
 	// running are the runs this process holds leases for: running, or (in
@@ -89,6 +93,7 @@ func newTaskEngine(s *Server, o TaskOptions) *taskEngine {
 		decodeAuth: o.DecodeAuth,
 		worker:     "w" + rand.Text()[:16],
 		running:    map[string]*taskRun{},
+		macs:       make([]sync.Pool, len(s.keys.ring)),
 	}
 	if e.store == nil {
 		e.store = NewMemoryTaskStore(MemoryTaskStoreOptions{})
@@ -133,21 +138,31 @@ func (e *taskEngine) bus() Bus {
 
 const taskIDLen = 2 + 22 + 16
 
-func taskIDMAC(k *tokenKeys, random []byte, principal string) []byte {
-	m := hmac.New(sha256.New, k.mac[:])
+// taskIDMAC computes the MAC of a task id's random part and principal with
+// key i of the server's ring, into out (12 bytes).
+func (e *taskEngine) taskIDMAC(i int, random []byte, principal string, out []byte) {
+	m, _ := e.macs[i].Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, e.s.keys.ring[i].mac[:])
+	}
+	m.Reset()
 	m.Write([]byte("fastmcp/task-id\x00"))
 	m.Write(random)
 	m.Write([]byte(principal))
-	return m.Sum(nil)[:12]
+	var sum [sha256.Size]byte
+	copy(out, m.Sum(sum[:0]))
+	e.macs[i].Put(m)
 }
 
 func (e *taskEngine) newID(principal string) string {
 	var random [16]byte
 	rand.Read(random[:])
+	var mac [12]byte
+	e.taskIDMAC(0, random[:], principal, mac[:])
 	b := make([]byte, 0, taskIDLen)
 	b = append(b, "t1"...)
 	b = b64.AppendEncode(b, random[:])
-	return string(b64.AppendEncode(b, taskIDMAC(&e.s.keys.ring[0], random[:], principal)))
+	return string(b64.AppendEncode(b, mac[:]))
 }
 
 // validID reports whether id was minted by this server (any key of its ring)
@@ -156,13 +171,16 @@ func (e *taskEngine) validID(id, principal string) bool {
 	if len(id) != taskIDLen || id[:2] != "t1" {
 		return false
 	}
-	random, err1 := b64.DecodeString(id[2:24])
-	mac, err2 := b64.DecodeString(id[24:])
-	if err1 != nil || err2 != nil {
+	var random [16]byte
+	var mac, want [12]byte
+	n1, err1 := b64.Decode(random[:], []byte(id[2:24]))
+	n2, err2 := b64.Decode(mac[:], []byte(id[24:]))
+	if err1 != nil || err2 != nil || n1 != len(random) || n2 != len(mac) {
 		return false
 	}
-	for i := range e.s.keys.ring {
-		if hmac.Equal(mac, taskIDMAC(&e.s.keys.ring[i], random, principal)) {
+	for i := range e.macs {
+		e.taskIDMAC(i, random[:], principal, want[:])
+		if hmac.Equal(mac[:], want[:]) {
 			return true
 		}
 	}
@@ -238,7 +256,8 @@ func (e *taskEngine) call(c *Context, req *Request, t *toolEntry, next MethodHan
 	res, err := next(c, req)
 	st.mu.Lock()
 	start := st.startTask && st.failed == nil && len(st.pending) == 0 && !st.retry
-	answers, state := maps.Clone(st.used), st.app
+	// The answers may be slices of the request's body: copied.
+	answers, state := cloneRaws(st.used), bytes.Clone(st.app)
 	st.mu.Unlock()
 	if !start {
 		return res, err

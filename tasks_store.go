@@ -126,8 +126,8 @@ type TaskRecord struct {
 	StatusMessage string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
-	// TTL is how long the task is kept after it is created, and at least
-	// after it ends.
+	// TTL is how long the task is kept after it is created, and after it
+	// ends.
 	TTL time.Duration
 	// ExpiresAt is when the store may drop the task: CreatedAt+TTL at
 	// first, pushed back to the end of its lease while a worker holds it,
@@ -170,11 +170,23 @@ func (r *TaskRecord) clone() *TaskRecord {
 	c := *r
 	c.Result = slices.Clone(r.Result)
 	c.Error = slices.Clone(r.Error)
-	c.InputRequests = maps.Clone(r.InputRequests)
-	c.Answers = maps.Clone(r.Answers)
+	c.InputRequests = cloneRaws(r.InputRequests)
+	c.Answers = cloneRaws(r.Answers)
 	c.State = slices.Clone(r.State)
 	c.Run = slices.Clone(r.Run)
 	return &c
+}
+
+// cloneRaws returns a deep copy of m.
+func cloneRaws(m map[string]json.RawMessage) map[string]json.RawMessage {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		c[k] = slices.Clone(v)
+	}
+	return c
 }
 
 // TaskUpdate is what a run of a task did (TaskStore.Update):
@@ -438,7 +450,7 @@ func (m *memoryTaskStore) Update(_ context.Context, id, worker string, u TaskUpd
 	case u.Status == TaskInputRequired:
 		rec.Status, rec.UpdatedAt = TaskInputRequired, now
 		rec.StatusMessage = u.StatusMessage
-		rec.InputRequests = maps.Clone(u.InputRequests)
+		rec.InputRequests = cloneRaws(u.InputRequests)
 		rec.State = slices.Clone(u.State)
 		rec.Worker, rec.LeaseExpires = "", time.Time{}
 		delete(m.leased, id)
