@@ -503,6 +503,11 @@ func TestTasksInput(t *testing.T) {
 		if !strings.Contains(e.Message, "elicitation-1") {
 			t.Errorf("refusal %q names the key", e.Message)
 		}
+		huge := map[string]any{"action": "accept", "content": map[string]any{"name": strings.Repeat("x", 1<<20)}}
+		e = c.fails("tasks/update", map[string]any{"taskId": k.TaskID, "inputResponses": map[string]any{"elicitation-1": huge}}, 200, -32602)
+		if !strings.Contains(e.Message, "at most") {
+			t.Errorf("an oversized answer: %q", e.Message)
+		}
 		ack := c.ok("tasks/update", map[string]any{"taskId": k.TaskID, "inputResponses": map[string]any{"elicitation-9": mdAccepted}})
 		if strings.Contains(string(ack), "taskId") || c.get(k.TaskID).Status != "input_required" {
 			t.Errorf("an unknown key is ignored: %s", ack)

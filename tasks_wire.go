@@ -174,6 +174,10 @@ func (s *Server) getTask(c *Context, _ *Request) (any, error) {
 	return json.RawMessage(append(b, '}')), nil
 }
 
+// maxTaskAnswers bounds the answers a task keeps, in bytes: a client cannot
+// make the store hold more for one task.
+const maxTaskAnswers = 1 << 20
+
 // inputKinds are the kinds of input requests, by method.
 var inputKinds = map[string]string{
 	"sampling/createMessage": "sampling",
@@ -223,6 +227,16 @@ func (s *Server) updateTask(c *Context, _ *Request) (any, error) {
 	}
 	if len(answers) == 0 {
 		return emptyResult, nil
+	}
+	size := 0
+	for _, v := range rec.Answers {
+		size += len(v)
+	}
+	for _, v := range answers {
+		size += len(v)
+	}
+	if size > maxTaskAnswers {
+		return nil, NewError(CodeInvalidParams, "Invalid params: the answers to task %q would take %d bytes; a task keeps at most %d bytes of answers", id, size, maxTaskAnswers)
 	}
 	worker := e.worker
 	if e.queue {
