@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -342,7 +343,7 @@ func TestAuthHTTPFailures(t *testing.T) {
 		{"custom-challenge", 401, `Bearer realm="mcp", error="invalid_token"`, [2]string{}, "expired", ""},
 		{"plain-error", 401, "Bearer", [2]string{}, "Unauthorized", "hunter2"},
 		{"user-error", 401, "Bearer", [2]string{}, "your token was revoked", ""},
-		{"panic", 401, "Bearer", [2]string{}, "Unauthorized", "panics"},
+		{"panic", 500, "-", [2]string{}, "Internal error", "panics"},
 	} {
 		for _, path := range []struct{ method, url, body string }{
 			{http.MethodPost, srv.Endpoint, initBody},
@@ -403,6 +404,44 @@ func TestAuthHTTPFailures(t *testing.T) {
 	}
 	if ids := rec.IDs(); len(ids) != 0 {
 		t.Errorf("connect fired for refused requests: %v", ids)
+	}
+}
+
+// A panic in the authenticator is a server bug: 500, not 401 (the client's
+// credentials were never judged), logged once with its value, which the client
+// does not see; over stdio the initialize error does not show it either.
+func TestAuthPanicIs500AndLogged(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	s := testkit.NewServer(t, fastmcp.Options{
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Authenticate: fastmcp.AuthFunc[atUser](func(*http.Request) (atUser, error) {
+			panic("secret-panic-value")
+		}),
+	})
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	resp, err := testkit.HTTPClient(t).Post(srv.Endpoint, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", resp.StatusCode)
+	}
+	if ch := resp.Header.Get("WWW-Authenticate"); ch != "" {
+		t.Errorf("WWW-Authenticate %q on a server error", ch)
+	}
+	if strings.Contains(string(body), "secret-panic-value") {
+		t.Errorf("body leaks the panic value: %s", body)
+	}
+	if got := logs.String(); strings.Count(got, "secret-panic-value") != 1 || !strings.Contains(got, "level=ERROR") {
+		t.Errorf("log, want the panic logged once at ERROR:\n%s", got)
+	}
+	_, err = fastmcptest.Dial(testkit.Context(t), s, nil)
+	var e *fastmcp.Error
+	if !errors.As(err, &e) || strings.Contains(e.Message, "secret-panic-value") {
+		t.Errorf("stdio initialize error %v, want a JSON-RPC error without the panic value", err)
 	}
 }
 

@@ -52,6 +52,7 @@ var benchCall = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":
 func BenchmarkDispatchToolCall(b *testing.B) {
 	s := benchServer(b)
 	c := &benchConn{sess: benchSession(s)}
+	info := c.info()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -60,7 +61,7 @@ func BenchmarkDispatchToolCall(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
+		*buf, _ = s.serveOne(ctx, c, &info, &m, *buf, false)
 		if !bytes.Contains(*buf, []byte(`"3.5"`)) {
 			b.Fatalf("unexpected response %s", *buf)
 		}
@@ -76,6 +77,7 @@ func BenchmarkDispatchToolCallMiddleware(b *testing.B) {
 		return func(ctx *Context, req *Request) (any, error) { return next(ctx, req) }
 	})
 	c := &benchConn{sess: benchSession(s)}
+	info := c.info()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -84,7 +86,7 @@ func BenchmarkDispatchToolCallMiddleware(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
+		*buf, _ = s.serveOne(ctx, c, &info, &m, *buf, false)
 		if !bytes.Contains(*buf, []byte(`"3.5"`)) {
 			b.Fatalf("unexpected response %s", *buf)
 		}
@@ -96,6 +98,7 @@ func BenchmarkDispatchToolCallMiddleware(b *testing.B) {
 func BenchmarkDispatchToolsList(b *testing.B) {
 	s := benchServer(b)
 	c := &benchConn{sess: benchSession(s)}
+	info := c.info()
 	ctx := context.Background()
 	msg := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
 	b.ReportAllocs()
@@ -105,7 +108,7 @@ func BenchmarkDispatchToolsList(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
+		*buf, _ = s.serveOne(ctx, c, &info, &m, *buf, false)
 		putBuf(buf)
 	}
 }
@@ -214,6 +217,7 @@ var benchModernCall = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","pa
 func BenchmarkDispatchModernToolCall(b *testing.B) {
 	s := benchServer(b)
 	c := &benchConn{}
+	info := c.info()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -222,7 +226,7 @@ func BenchmarkDispatchModernToolCall(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
+		*buf, _ = s.serveOne(ctx, c, &info, &m, *buf, false)
 		if !bytes.Contains(*buf, []byte(`"3.5"`)) || !bytes.Contains(*buf, []byte(`"resultType":"complete"`)) {
 			b.Fatalf("unexpected response %s", *buf)
 		}

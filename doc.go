@@ -35,7 +35,9 @@
 //	minLength, maxLength, minItems, maxItems, pattern, format
 //
 // A field is required unless its json tag has omitempty or omitzero, or it has
-// a default. The handler's result type decides the result: a string is text,
+// a default. A required slice or map must be an array or object, never null,
+// so the handler never sees nil; an optional one may be null, read as left
+// out; a pointer field accepts null. The handler's result type decides the result: a string is text,
 // Content and []Content are blocks, *CallToolResult is sent as is, and any
 // other type is structured output with an inferred output schema. Errors are
 // tool results with isError: a *UserError shows its message, other errors are

@@ -92,16 +92,26 @@ func (s *Server) serveMessage(ctx context.Context, c conn, data []byte) {
 		// Requests run concurrently, except initialize, which is answered
 		// before the next message is read so that later messages see the
 		// negotiated session.
-		mc := m
-		if !c.async(func() { s.serveAndReply(ctx, c, info, &mc) }) {
-			c.reply(appendWireError(nil, m.ID, s.tooManyRequests()), answered)
-		}
+		s.serveConcurrently(ctx, c, &info, &m)
 		return
 	}
-	s.serveAndReply(ctx, c, info, &m)
+	s.serveAndReply(ctx, c, &info, &m)
 }
 
-func (s *Server) serveAndReply(ctx context.Context, c conn, info connInfo, m *jsonrpc.Message) {
+// serveConcurrently serves a request concurrently with the reading of later
+// messages (conn.async), or refuses it when the connection serves as many as
+// it may. It is kept out of serveMessage, whose frame stays small for the
+// inline path (an HTTP POST serves deep below it).
+//
+//go:noinline
+func (s *Server) serveConcurrently(ctx context.Context, c conn, info *connInfo, m *jsonrpc.Message) {
+	mc, ic := *m, *info
+	if !c.async(func() { s.serveAndReply(ctx, c, &ic, &mc) }) {
+		c.reply(appendWireError(nil, m.ID, s.tooManyRequests()), answered)
+	}
+}
+
+func (s *Server) serveAndReply(ctx context.Context, c conn, info *connInfo, m *jsonrpc.Message) {
 	finished := false
 	defer func() {
 		if !finished {
@@ -130,7 +140,7 @@ type goexiter interface{ goexit() }
 // serveOne serves one decoded message and appends its response, if any, to b.
 // inBatch: the message is an element of a batch, which only the handshake
 // era has.
-func (s *Server) serveOne(ctx context.Context, c conn, info connInfo, m *jsonrpc.Message, b []byte, inBatch bool) ([]byte, answer) {
+func (s *Server) serveOne(ctx context.Context, c conn, info *connInfo, m *jsonrpc.Message, b []byte, inBatch bool) ([]byte, answer) {
 	proto, perr := handshakeEra, (*Error)(nil)
 	if !inBatch {
 		proto, perr = chooseProtocol(m, info)
@@ -179,7 +189,7 @@ func (s *Server) serveOne(ctx context.Context, c conn, info connInfo, m *jsonrpc
 
 // serveRequest builds the request for m (the one place requests are built)
 // and serves it.
-func (s *Server) serveRequest(ctx context.Context, c conn, info connInfo, proto protocol, m *jsonrpc.Message, b []byte) ([]byte, answer) {
+func (s *Server) serveRequest(ctx context.Context, c conn, info *connInfo, proto protocol, m *jsonrpc.Message, b []byte) ([]byte, answer) {
 	r := &request{id: m.ID, conn: c, proto: proto, stop: info.stop}
 	r.Method, r.Params = m.Method, m.Params
 	var sess *Session
@@ -270,6 +280,14 @@ func (s *Server) serve(parent context.Context, sess *Session, r *request, b []by
 		// closing its HTTP stream (or the connection ending).
 		return b
 	}
+	return s.encodeResponse(b, r, result, err)
+}
+
+// encodeResponse appends the response of r: its result or its error. It is
+// kept out of serve, whose frame is on the stack while the handler runs.
+//
+//go:noinline
+func (s *Server) encodeResponse(b []byte, r *request, result any, err error) []byte {
 	if err != nil {
 		e := s.toWire(err, r)
 		r.errCode = e.Code
@@ -282,7 +300,7 @@ func (s *Server) serve(parent context.Context, sess *Session, r *request, b []by
 	resStart := len(b)
 	b, err = appendResultValue(b, result, r.version)
 	if err != nil {
-		s.logger.ErrorContext(&r.ctx, "fastmcp: encoding result", "method", r.Method, "error", err)
+		s.logger.ErrorContext(r.logContext(), "fastmcp: encoding result", "method", r.Method, "error", err)
 		b = b[:start]
 		r.errCode = CodeInternalError
 		return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
@@ -360,7 +378,7 @@ func (s *Server) serveBatch(ctx context.Context, c conn, data []byte) {
 			continue
 		}
 		if !m.IsRequest() {
-			s.serveOne(ctx, c, info, &m, nil, true)
+			s.serveOne(ctx, c, &info, &m, nil, true)
 			continue
 		}
 		select {
@@ -379,7 +397,7 @@ func (s *Server) serveBatch(ctx context.Context, c conn, data []byte) {
 				<-sem
 				wg.Done()
 			}()
-			responses[i], _ = s.serveOne(ctx, c, info, &m, nil, true)
+			responses[i], _ = s.serveOne(ctx, c, &info, &m, nil, true)
 			finished = true
 		}()
 	}
@@ -474,7 +492,7 @@ func (s *Server) toWire(err error, r *request) *Error {
 	e := wireError(err, s.opts.ShowErrorDetails)
 	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 && !errors.Is(err, ErrInputRequired) && !errors.Is(err, ErrCapability) {
 		if _, isUser := err.(*UserError); !isUser {
-			s.logger.ErrorContext(&r.ctx, "fastmcp: request failed", "method", r.Method, "error", err)
+			s.logger.ErrorContext(r.logContext(), "fastmcp: request failed", "method", r.Method, "error", err)
 		}
 	}
 	return e
@@ -485,7 +503,7 @@ func (s *Server) toWire(err error, r *request) *Error {
 func (s *Server) dispatchSafely(c *Context) (result any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = s.recoveredIn(c, c.req.Method, v)
+			err = s.recoveredIn(c.req.logContext(), c.req.Method, v)
 		}
 	}()
 	return s.dispatch(c)

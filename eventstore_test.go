@@ -367,3 +367,30 @@ func TestEventStorePluggable(t *testing.T) {
 		t.Error("the custom store was not asked for the replay")
 	}
 }
+
+// The memory store reports what it holds.
+func TestMemoryEventStoreStats(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	es := fastmcp.NewMemoryEventStore(nil)
+	st, ok := es.(interface {
+		Stats() fastmcp.EventStoreStats
+	})
+	if !ok {
+		t.Fatal("the memory store has no Stats method")
+	}
+	for i, s := range []string{"a", "a", "b"} {
+		if err := es.Append(ctx, s, "g"+s, int64(i), []byte("xyz")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := st.Stats(), (fastmcp.EventStoreStats{Sessions: 2, Streams: 2, Events: 3, Bytes: 9}); got != want {
+		t.Errorf("Stats = %+v, want %+v", got, want)
+	}
+	if err := es.SessionClosed(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Stats(), (fastmcp.EventStoreStats{Sessions: 1, Streams: 1, Events: 1, Bytes: 3}); got != want {
+		t.Errorf("after SessionClosed: Stats = %+v, want %+v", got, want)
+	}
+}

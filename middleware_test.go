@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
@@ -392,5 +394,117 @@ func TestContextTransportDetails(t *testing.T) {
 	_, msg := mwPost(t, srv.URL+"/mcp", hdr, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"where",`+mwModernMeta+`}}`)
 	if got := fmt.Sprint(msg["result"]); !strings.Contains(got, "streamable-http t-1 true") {
 		t.Errorf("http: %v", msg)
+	}
+}
+
+// Middleware tells FastMCP's refusals from the tool's own errors, and reads
+// one _meta member without decoding the rest.
+func TestMiddlewareRefusalsAndMetaString(t *testing.T) {
+	t.Parallel()
+	s := testkit.NewServer(t, fastmcp.Options{RateLimits: &fastmcp.RateLimits{
+		Tools: map[string]fastmcp.Rate{"limited": {Limit: 1, Per: time.Hour}},
+	}})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "slow", Timeout: 10 * time.Millisecond}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		<-ctx.Done()
+		return "", ctx.Err()
+	})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "limited"}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) { return "ok", nil })
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "fails"}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) {
+		return "", fastmcp.UserErrorf("no")
+	})
+	var mu sync.Mutex
+	seen := map[string]string{}
+	s.Use(func(next fastmcp.MethodHandler) fastmcp.MethodHandler {
+		return func(ctx *fastmcp.Context, req *fastmcp.Request) (any, error) {
+			res, err := next(ctx, req)
+			if r, ok := res.(*fastmcp.CallToolResult); ok {
+				tp, _ := ctx.MetaString("traceparent")
+				mu.Lock()
+				seen[req.Name] = fmt.Sprintf("%s|%v|%s|%s", r.Refusal(), r.IsError, tp, ctx.Session().Transport())
+				mu.Unlock()
+			}
+			return res, err
+		}
+	})
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
+	for _, call := range []string{"slow", "limited", "limited", "fails"} {
+		p := &fastmcp.CallToolParams{Name: call, Meta: fastmcp.Meta{"traceparent": "00-abc-def-01", "other": map[string]any{"x": 1}}}
+		if _, err := c.CallToolParams(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]string{
+		"slow":    "timeout|true|00-abc-def-01|stdio",
+		"limited": "rate_limit|true|00-abc-def-01|stdio",
+		"fails":   "|true|00-abc-def-01|stdio",
+	}
+	for tool, w := range want {
+		if seen[tool] != w {
+			t.Errorf("%s: middleware saw %q, want %q", tool, seen[tool], w)
+		}
+	}
+}
+
+// ctxLogHandler records a value of each log record's context.
+type ctxLogHandler struct {
+	mu   *sync.Mutex
+	seen *[]string
+	key  any
+}
+
+func (h ctxLogHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h ctxLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	v, _ := ctx.Value(h.key).(string)
+	h.mu.Lock()
+	*h.seen = append(*h.seen, r.Message+"|"+v)
+	h.mu.Unlock()
+	return nil
+}
+func (h ctxLogHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h ctxLogHandler) WithGroup(string) slog.Handler      { return h }
+
+// FastMCP's own log records about a request carry the context a middleware
+// derived (its span), also those written after the chain returned.
+func TestMiddlewareContextReachesServerLogs(t *testing.T) {
+	t.Parallel()
+	type key struct{}
+	var mu sync.Mutex
+	var seen []string
+	s := fastmcp.New(fastmcp.Options{Logger: slog.New(ctxLogHandler{&mu, &seen, key{}})})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "fails"}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) {
+		return "", errors.New("internal trouble")
+	})
+	s.Use(func(next fastmcp.MethodHandler) fastmcp.MethodHandler {
+		return func(ctx *fastmcp.Context, req *fastmcp.Request) (any, error) {
+			if req.Method == "prompts/get" {
+				// An error the engine logs after the chain returns.
+				next(ctx.WithContext(context.WithValue(ctx, key{}, "span-1")), req)
+				return nil, errors.New("masked failure")
+			}
+			return next(ctx.WithContext(context.WithValue(ctx, key{}, "span-1")), req)
+		}
+	})
+	c := testkit.Connect(t, s, nil)
+	if _, err := c.CallTool(testkit.Context(t), "fails", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetPrompt(testkit.Context(t), "none", nil); err == nil {
+		t.Fatal("prompts/get: want an error")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]bool{"fastmcp: tool failed|span-1": false, "fastmcp: request failed|span-1": false}
+	for _, l := range seen {
+		if _, ok := want[l]; ok {
+			want[l] = true
+		}
+	}
+	for l, ok := range want {
+		if !ok {
+			t.Errorf("no log record %q among %q", l, seen)
+		}
 	}
 }

@@ -151,7 +151,7 @@ type connInfo struct {
 // with Mcp-Session-Id and no 2026-07-28 header); over HTTP a
 // MCP-Protocol-Version header of 2026-07-28 selects it too, and a header
 // naming a revision FastMCP does not serve is refused.
-func chooseProtocol(m *jsonrpc.Message, info connInfo) (protocol, *Error) {
+func chooseProtocol(m *jsonrpc.Message, info *connInfo) (protocol, *Error) {
 	hv := parseProtocolVersion(info.header)
 	if hv != vUnknown && hv < v20260728 {
 		// A handshake-era header. Without a session, a request whose

@@ -194,6 +194,7 @@ func (s *Server) checkToolRate(c *Context, tool string) *CallToolResult {
 		if !ok {
 			res := errorResult(fmt.Sprintf("Rate limit exceeded for %s; retry in %s.", ch.scope, roundUp(retry)))
 			res.Meta = Meta{"fastmcp/retryAfterMs": retry.Milliseconds()}
+			res.refusal = RefusalRateLimit
 			return res
 		}
 	}

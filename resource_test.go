@@ -411,6 +411,52 @@ func TestResourceTemplateInvalidValue(t *testing.T) {
 	}
 }
 
+// enum means the same for template variables as for prompt arguments: the
+// allowed values, others refused.
+func TestResourceTemplateEnum(t *testing.T) {
+	t.Parallel()
+	type args struct {
+		Name  string   `json:"name" enum:"app,access"`
+		Level string   `json:"level" enum:"info,warn"`
+		Tags  []string `json:"tags" enum:"x,y"`
+	}
+	called := 0
+	s := testkit.NewServer(t, fastmcp.Options{})
+	fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: "logs://{name}{?level,tags}", Name: "logs"},
+		func(_ *fastmcp.Context, _ string, a args) ([]*fastmcp.ResourceContents, error) {
+			called++
+			return []*fastmcp.ResourceContents{{Text: a.Name + "/" + a.Level + "/" + strings.Join(a.Tags, "+")}}, nil
+		})
+	c := testkit.Connect(t, s, nil)
+	for _, tt := range []struct{ uri, want string }{
+		{"logs://nope", `name: "nope" is not one of app, access`},
+		{"logs://app?level=debug", `level: "debug" is not one of info, warn`},
+		{"logs://app?tags=x,z", `tags: "z" is not one of x, y`},
+	} {
+		_, err := c.ReadResource(testkit.Context(t), tt.uri)
+		e := requireErrCode(t, err, fastmcp.CodeInvalidParams)
+		if !strings.Contains(e.Message, tt.want) {
+			t.Errorf("%s: message %q, want it to say %q", tt.uri, e.Message, tt.want)
+		}
+	}
+	if called != 0 {
+		t.Errorf("handler called %d times with values outside the enum", called)
+	}
+	for uri, want := range map[string]string{"logs://app": "app//", "logs://access?level=warn&tags=y,x": "access/warn/y+x"} {
+		if got := readOne(t, c, uri)[0].Text; got != want {
+			t.Errorf("%s: %q, want %q", uri, got, want)
+		}
+	}
+	// The prompt side, for comparison: the same tag, the same refusal.
+	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "p"}, func(_ *fastmcp.Context, a struct {
+		Name string `json:"name" enum:"app,access"`
+	}) (string, error) {
+		return a.Name, nil
+	})
+	_, err := c.GetPrompt(testkit.Context(t), "p", map[string]string{"name": "nope"})
+	requireErrCode(t, err, fastmcp.CodeInvalidParams)
+}
+
 func TestResourceTemplateMapArgs(t *testing.T) {
 	t.Parallel()
 	s := testkit.NewServer(t, fastmcp.Options{})

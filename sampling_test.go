@@ -712,3 +712,27 @@ func TestStatelessSessionFeaturesFailAtOnce(t *testing.T) {
 		t.Errorf("a stateless server sent requests: %v", c.requests())
 	}
 }
+
+// In the handshake era, Ask's answers give the client's answer as it sent
+// it: a roots answer is the roots/list result object.
+func TestAskRawAnswersHandshakeEra(t *testing.T) {
+	t.Parallel()
+	s := testkit.NewServer(t, fastmcp.Options{DisableRoots: true})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "raw"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		res, err := ctx.Ask(fastmcp.RootsRequest())
+		if err != nil {
+			return "", err
+		}
+		return string(res[0].Raw()), nil
+	})
+	c := testkit.Connect(t, s, &fastmcptest.Options{
+		Capabilities: fastmcp.ClientCapabilities{Roots: &fastmcp.RootsCapability{}},
+		OnRequest: func(_ context.Context, method string, _ json.RawMessage) (any, error) {
+			return map[string]any{"roots": []fastmcp.Root{{URI: "file:///w", Name: "w"}}}, nil
+		},
+	})
+	res, err := c.CallTool(testkit.Context(t), "raw", nil)
+	if err != nil || fastmcptest.Text(res) != `{"roots":[{"uri":"file:///w","name":"w"}]}` {
+		t.Fatalf("raw roots answer: %q %v", fastmcptest.Text(res), err)
+	}
+}

@@ -3,6 +3,7 @@ package fastmcp_test
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func TestSchemaTags(t *testing.T) {
 		}], scObject(`"a":{"type":"number","enum":[0.5,1]}`, `"a"`)},
 		{"enum on []string constrains items", scInputSchema[struct {
 			A []string `json:"a" enum:"p,q"`
-		}], scObject(`"a":{"type":["null","array"],"items":{"type":"string","enum":["p","q"]}}`, `"a"`)},
+		}], scObject(`"a":{"type":"array","items":{"type":"string","enum":["p","q"]}}`, `"a"`)},
 		{"enum on []int constrains items", scInputSchema[struct {
 			A []int `json:"a,omitempty" enum:"3,4"`
 		}], scObject(`"a":{"type":["null","array"],"items":{"type":"integer","enum":[3,4]}}`, "")},
@@ -98,7 +99,7 @@ func TestSchemaTags(t *testing.T) {
 		}], scObject(`"a":{"type":"string","minLength":2,"maxLength":8,"pattern":"^[a-z,]+$","format":"email"}`, `"a"`)},
 		{"array bounds", scInputSchema[struct {
 			A []int `json:"a" minItems:"1" maxItems:"3"`
-		}], scObject(`"a":{"type":["null","array"],"items":{"type":"integer"},"minItems":1,"maxItems":3}`, `"a"`)},
+		}], scObject(`"a":{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":3}`, `"a"`)},
 		{"pointer field", scInputSchema[struct {
 			A *int `json:"a,omitempty" minimum:"0"`
 		}], scObject(`"a":{"type":["null","integer"],"minimum":0}`, "")},
@@ -110,20 +111,34 @@ func TestSchemaTags(t *testing.T) {
 			R json.RawMessage `json:"r"`
 			A any             `json:"a"`
 			L []any           `json:"l"`
-		}], scObject(`"r":{},"a":{},"l":{"type":["null","array"],"items":{}}`, `"r","a","l"`)},
+		}], scObject(`"r":{},"a":{},"l":{"type":"array","items":{}}`, `"r","a","l"`)},
 		{"map field", scInputSchema[struct {
 			M map[string]int `json:"m" description:"counts"`
-		}], scObject(`"m":{"type":["null","object"],"additionalProperties":{"type":"integer"},"description":"counts"}`, `"m"`)},
+		}], scObject(`"m":{"type":"object","additionalProperties":{"type":"integer"},"description":"counts"}`, `"m"`)},
+		{"required and optional slices, maps and bytes", scInputSchema[struct {
+			L  []string          `json:"l"`
+			M  map[string]string `json:"m"`
+			B  []byte            `json:"b"`
+			OL []string          `json:"ol,omitempty"`
+			OM map[string]string `json:"om,omitzero"`
+			OB []byte            `json:"ob,omitempty"`
+			PL *[]string         `json:"pl"`
+			DL []int             `json:"dl" default:"[1]"`
+		}], scObject(`"l":{"type":"array","items":{"type":"string"}},"m":{"type":"object","additionalProperties":{"type":"string"}},`+
+			`"b":{"type":"string","contentEncoding":"base64"},`+
+			`"ol":{"type":["null","array"],"items":{"type":"string"}},"om":{"type":["null","object"],"additionalProperties":{"type":"string"}},`+
+			`"ob":{"type":["null","string"],"contentEncoding":"base64"},"pl":{"type":["null","array"],"items":{"type":"string"}},`+
+			`"dl":{"type":["null","array"],"items":{"type":"integer"},"default":[1]}`, `"l","m","b","pl"`)},
 		{"tags inside a map's values", scInputSchema[struct {
 			M map[string]struct {
 				V string `json:"v" enum:"a,b"`
 			} `json:"m"`
-		}], scObject(`"m":{"type":["null","object"],"additionalProperties":`+scObject(`"v":{"type":"string","enum":["a","b"]}`, `"v"`)+`}`, `"m"`)},
+		}], scObject(`"m":{"type":"object","additionalProperties":`+scObject(`"v":{"type":"string","enum":["a","b"]}`, `"v"`)+`}`, `"m"`)},
 		{"tags inside a slice of pointers to structs", scInputSchema[struct {
 			L []*struct {
 				V int `json:"v" default:"1"`
 			} `json:"l"`
-		}], scObject(`"l":{"type":["null","array"],"items":{"type":["null","object"],"additionalProperties":false,"properties":{"v":{"type":"integer","default":1}}}}`, `"l"`)},
+		}], scObject(`"l":{"type":"array","items":{"type":["null","object"],"additionalProperties":false,"properties":{"v":{"type":"integer","default":1}}}}`, `"l"`)},
 		{"map argument type", scInputSchema[map[string]string], `{"type":"object","additionalProperties":{"type":"string"}}`},
 		{"pointer argument type", scInputSchema[*struct {
 			A string `json:"a" title:"A"`
@@ -376,5 +391,148 @@ func TestSchemaBugTaggedEmbeddedStruct(t *testing.T) {
 	c := testkit.Connect(t, s, nil)
 	if res := ttCall(t, c, "e", json.RawMessage(`{"named":{"n":"x"}}`)); res.IsError || fastmcptest.Text(res) != "x" {
 		t.Errorf("the shape encoding/json expects: isError=%v %q", res.IsError, fastmcptest.Text(res))
+	}
+}
+
+// ---- issue 12: required slices and maps, and how argument errors read ----
+
+type scStop struct {
+	City   string `json:"city" minLength:"1"`
+	Nights int    `json:"nights" minimum:"1"`
+}
+
+type scTraveler struct {
+	Name string `json:"name"`
+	Age  int    `json:"age" minimum:"0"`
+}
+
+type scTripArgs struct {
+	Traveler scTraveler        `json:"traveler"`
+	Stops    []scStop          `json:"stops" minItems:"1"`
+	Notes    map[string]string `json:"notes"`
+	Tags     []string          `json:"tags,omitempty"`
+}
+
+// A required slice or map reaches the handler as a value, never nil; an
+// optional one may be null. Every argument error names the value by its place
+// in the arguments, index included, and words the problem as the top-level
+// errors do.
+func TestSchemaRequiredCollectionsAndNestedErrors(t *testing.T) {
+	t.Parallel()
+	s := testkit.NewServer(t, fastmcp.Options{})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "trip"}, func(_ *fastmcp.Context, a scTripArgs) (string, error) {
+		if a.Stops == nil || a.Notes == nil {
+			return "", fastmcp.UserErrorf("handler saw nil: stops=%v notes=%v", a.Stops == nil, a.Notes == nil)
+		}
+		return fmt.Sprintf("%d stops, tags nil=%v", len(a.Stops), a.Tags == nil), nil
+	})
+	c := testkit.Connect(t, s, nil)
+
+	schema := ttTool(t, c, "trip")["inputSchema"].(map[string]any)["properties"].(map[string]any)
+	for name, want := range map[string]any{"stops": "array", "notes": "object", "tags": []any{"null", "array"}} {
+		if got := schema[name].(map[string]any)["type"]; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s type %v, want %v", name, got, want)
+		}
+	}
+
+	const ok = `"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2}],"notes":{}`
+	tests := []struct {
+		args string
+		want string // the whole result text; "" for "Invalid arguments..." omitted
+	}{
+		{`{` + ok + `}`, "1 stops, tags nil=true"},
+		{`{` + ok + `,"tags":null}`, "1 stops, tags nil=true"},
+		{`{"traveler":{"name":"Ann","age":30},"stops":null,"notes":{}}`, `stops: got null, want array`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2}],"notes":null}`, `notes: got null, want object`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[],"notes":{}}`, `stops: 0 items, fewer than 1`},
+		{`{"traveler":{"name":"Ann","age":-1},"stops":[{"city":"Oslo","nights":2}],"notes":{}}`, `traveler.age: -1 is less than the minimum 0`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2},{"city":"Bergen","nights":1.5}],"notes":{}}`, `stops[1].nights: 1.5 is not an integer`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"nights":2}],"notes":{}}`, `stops[0]: missing properties: ["city"]`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"","nights":2}],"notes":{}}`, `stops[0].city: length 0 is shorter than 1`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":"2"}],"notes":{}}`, `stops[0].nights: got string, want integer`},
+		{`{"traveler":{"name":"Ann","age":30,"x":1},"stops":[{"city":"Oslo","nights":2}],"notes":{}}`, `traveler: unexpected additional properties ["x"]`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2}],"notes":{"a b":1}}`, `notes["a b"]: got number, want string`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2}],"notes":{},"tags":[1]}`, `tags[0]: got number, want string`},
+		{`{"stops":[{"city":"Oslo","nights":2}]}`, `missing properties: ["traveler","notes"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			t.Parallel()
+			res := ttCall(t, c, "trip", json.RawMessage(tt.args))
+			want := tt.want
+			if !strings.Contains(want, "stops, tags") {
+				want = `Invalid arguments for tool "trip": ` + want
+			}
+			if got := fastmcptest.Text(res); got != want || res.IsError != strings.HasPrefix(want, "Invalid") {
+				t.Errorf("isError=%v %q\nwant %q", res.IsError, got, want)
+			}
+		})
+	}
+}
+
+// Hand-written schemas: members reached through $ref keep their names, and an
+// alternative (anyOf) that admits the value's type explains itself.
+func TestSchemaExplicitNestedErrors(t *testing.T) {
+	t.Parallel()
+	const input = `{
+		"type": "object",
+		"$defs": {"point": {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}},
+		"properties": {
+			"at": {"$ref": "#/$defs/point"},
+			"path": {"type": "array", "items": {"$ref": "#/$defs/point"}},
+			"maybe": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/point"}]},
+			"kind": {"enum": ["a", "b"]}
+		},
+		"required": ["at"]
+	}`
+	s := testkit.NewServer(t, fastmcp.Options{})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "geo", InputSchema: input}, func(_ *fastmcp.Context, a map[string]any) (string, error) {
+		return "ok", nil
+	})
+	fastmcp.AddTool(s, fastmcp.Tool{
+		Name:         "rows",
+		OutputSchema: `{"type":"object","properties":{"rows":{"type":"array","items":{"type":"object","properties":{"id":{"type":"integer"}}}}}}`,
+	}, func(_ *fastmcp.Context, _ fastmcp.NoArgs) (map[string]any, error) {
+		return map[string]any{"rows": []any{map[string]any{"id": 1}, map[string]any{"id": "two"}}}, nil
+	})
+	c := testkit.Connect(t, s, nil)
+	tests := []struct{ args, want string }{
+		{`{"at":{"x":"far"}}`, `at.x: got string, want number`},
+		{`{"at":{"x":1},"path":[{"x":1},{}]}`, `path[1]: missing properties: ["x"]`},
+		{`{"at":{"x":1},"maybe":{"x":true}}`, `maybe.x: got boolean, want number`},
+		{`{"at":{"x":1},"maybe":7}`, `maybe: does not match any of the allowed forms`},
+		{`{"at":{"x":1},"kind":"c"}`, `kind: "c" is not one of ["a","b"]`},
+	}
+	for _, tt := range tests {
+		res := ttCall(t, c, "geo", json.RawMessage(tt.args))
+		if want := `Invalid arguments for tool "geo": ` + tt.want; !res.IsError || fastmcptest.Text(res) != want {
+			t.Errorf("%s: isError=%v %q\nwant %q", tt.args, res.IsError, fastmcptest.Text(res), want)
+		}
+	}
+	res := ttCall(t, c, "rows", nil)
+	if want := `tool "rows": result does not match its output schema: rows[1].id: got string, want integer`; !res.IsError || fastmcptest.Text(res) != want {
+		t.Errorf("output: isError=%v %q\nwant %q", res.IsError, fastmcptest.Text(res), want)
+	}
+}
+
+// Structured output keeps null for a nil slice or map: encoding/json writes
+// one so.
+func TestSchemaOutputKeepsNilCollections(t *testing.T) {
+	t.Parallel()
+	type out struct {
+		L []string       `json:"l"`
+		M map[string]int `json:"m"`
+	}
+	s := testkit.NewServer(t, fastmcp.Options{})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "o"}, func(*fastmcp.Context, fastmcp.NoArgs) (out, error) { return out{}, nil })
+	c := testkit.Connect(t, s, nil)
+	if res := ttCall(t, c, "o", nil); res.IsError {
+		t.Errorf("nil slice and map in structured output refused: %s", fastmcptest.Text(res))
+	}
+	props := ttTool(t, c, "o")["outputSchema"].(map[string]any)["properties"].(map[string]any)
+	for _, name := range []string{"l", "m"} {
+		if typ := props[name].(map[string]any)["type"]; !reflect.DeepEqual(typ, []any{"null", map[string]string{"l": "array", "m": "object"}[name]}) {
+			t.Errorf("output %s type %v, want it to admit null", name, typ)
+		}
 	}
 }

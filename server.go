@@ -231,6 +231,15 @@ type Server struct {
 
 	// tasks runs the tasks of the tasks extension (tasks_engine.go).
 	tasks *taskEngine
+
+	// Composition: mounted servers and those mounting this one (mount.go),
+	// the rules of Disable and Enable (visibility.go), and what
+	// ResponseCache keys on besides lcSeq: the count of resource updates and
+	// of access changes.
+	mounts    mountState
+	vis       visibilityState
+	updSeq    atomic.Uint64
+	accessSeq atomic.Uint64
 }
 
 // New returns a server configured by opts.
@@ -322,6 +331,7 @@ func (s *Server) Serve(ctx context.Context, t Transport) error {
 	if t == nil {
 		t = Auto{}
 	}
+	s.warnOverridden(t)
 	defer s.tasks.serveWorkers(ctx)() // queued tasks run while serving (TaskOptions.Queue)
 	return t.serve(ctx, s)
 }
@@ -351,6 +361,7 @@ func (s *Server) removeSession(sess *Session) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
 	s.mu.Unlock()
+	s.vis.forget(sess)
 }
 
 // forEachSession calls f for every connected session, outside the lock.

@@ -57,6 +57,12 @@ type SessionStore interface {
 	Delete(ctx context.Context, id string) (bool, error)
 }
 
+// ErrStoreUnavailable is matched (errors.Is) by the errors of a store that
+// cannot serve now (its service is down or too slow): FastMCP answers the
+// requests that need it with 503 and Retry-After, and /ready reports not
+// ready, until it serves again.
+var ErrStoreUnavailable = errors.New("fastmcp: the shared store is unavailable")
+
 // ErrSessionNotFound is returned by a SessionStore for a session it does not
 // hold: never created, deleted, or expired.
 var ErrSessionNotFound = errors.New("fastmcp: session not found")
@@ -244,4 +250,4 @@ func (b *memoryBus) Subscribe(_ context.Context, topic string, f func(msg []byte
 
 // busTopic names a topic of the server's bus: FastMCP's topics are prefixed
 // so that servers sharing a bus (and applications using it) stay apart.
-func busTopic(parts ...string) string { return "fastmcp:" + strings.Join(parts, ":") }
+func busTopic(parts ...string) string { return "fastmcp/" + strings.Join(parts, "/") }

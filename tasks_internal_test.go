@@ -54,7 +54,7 @@ func tkCall(s *Server, user any, method string, params map[string]any) (json.Raw
 		panic(err)
 	}
 	c := &tkConn{user: user}
-	out, _ := s.serveOne(context.Background(), c, c.info(), &m, nil, false)
+	out, _ := s.serveOne(context.Background(), c, new(c.info()), &m, nil, false)
 	var resp struct {
 		Result json.RawMessage `json:"result"`
 		Error  *Error          `json:"error"`
@@ -416,7 +416,7 @@ func BenchmarkTaskCreate(b *testing.B) {
 			if err := jsonrpc.Decode(msg, &m); err != nil {
 				b.Fatal(err)
 			}
-			out, _ := s.serveOne(context.Background(), c, c.info(), &m, nil, false)
+			out, _ := s.serveOne(context.Background(), c, new(c.info()), &m, nil, false)
 			if !strings.Contains(string(out), `"resultType":"task"`) {
 				b.Fatalf("%s", out)
 			}
@@ -448,7 +448,7 @@ func BenchmarkTaskGet(b *testing.B) {
 			if err := jsonrpc.Decode(msg, &m); err != nil {
 				b.Fatal(err)
 			}
-			out, _ := s.serveOne(context.Background(), c, c.info(), &m, nil, false)
+			out, _ := s.serveOne(context.Background(), c, new(c.info()), &m, nil, false)
 			if !strings.Contains(string(out), `"status":"completed"`) {
 				b.Fatalf("%s", out)
 			}

@@ -90,9 +90,26 @@ func isTerminal(f *os.File) bool {
 // answers to pipelined requests go out in few writes.
 type streamOut struct {
 	waiting atomic.Int32
-	mu      sync.Mutex
-	w       *bufio.Writer
-	err     error
+	// hold is set while the reader has more complete lines to read: the
+	// answers to them will follow soon, so messages wait in the buffer
+	// until the reader runs out of input and calls release (or until a
+	// writer finds hold cleared).
+	hold atomic.Bool
+	mu   sync.Mutex
+	w    *bufio.Writer
+	err  error
+}
+
+// release clears hold and flushes what it held back.
+func (o *streamOut) release() {
+	o.hold.Store(false)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err == nil && o.w.Buffered() > 0 {
+		if err := o.w.Flush(); err != nil {
+			o.err = fmt.Errorf("fastmcp: writing to the client: %w", err)
+		}
+	}
 }
 
 func (o *streamOut) send(msg []byte) error {
@@ -104,8 +121,8 @@ func (o *streamOut) send(msg []byte) error {
 		return o.err
 	}
 	o.w.Write(msg)
-	if err := o.w.WriteByte('\n'); err == nil && o.waiting.Load() > 0 {
-		return nil // a waiting writer flushes
+	if err := o.w.WriteByte('\n'); err == nil && (o.waiting.Load() > 0 || o.hold.Load()) {
+		return nil // a waiting writer flushes, or the reader's release
 	}
 	if err := o.w.Flush(); err != nil {
 		o.err = fmt.Errorf("fastmcp: writing to the client: %w", err)
@@ -134,6 +151,11 @@ type stdioConn struct {
 	// gen numbers the reading goroutines: a reader that handed reading
 	// over sees a newer generation and stops.
 	gen atomic.Int64
+	// idle hands reading (its generation) to a goroutine that finished
+	// serving a request, so requests run on goroutines whose stacks have
+	// already grown to what serving needs: a new goroutine per request
+	// spent a third of the CPU of pipelined calls growing its stack.
+	idle chan int64
 	// handlers counts the requests being served.
 	handlers sync.WaitGroup
 	// ended is closed when reading ends, with the reason in readErr.
@@ -159,11 +181,13 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 		max:   max,
 		stop:  make(chan struct{}),
 		ended: make(chan struct{}),
+		idle:  make(chan int64),
 	}
 	if n := s.peerLimit(); n > 0 {
 		c.slots = make(chan struct{}, n)
 	}
 	c.sess = newSession(s, c.out)
+	c.sess.transport = TransportStdio
 	s.addSession(c.sess)
 	go c.read(c.gen.Load())
 
@@ -178,6 +202,7 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 	// Subscriptions end gracefully, whatever ended serving; other
 	// requests get the shutdown timeout to finish.
 	close(c.stop)
+	c.out.release() // answers held for requests that will not be read now
 	drained := waitTimeout(&c.handlers, s.opts.ShutdownTimeout)
 	if !drained {
 		s.logger.Warn("fastmcp: in-flight requests still running at shutdown; cancelling them", "timeout", s.opts.ShutdownTimeout)
@@ -205,9 +230,24 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 }
 
 // read reads and serves lines until reading ends or is handed to another
-// goroutine (async).
+// goroutine (async); then it waits to be handed reading again, until
+// serving ends.
 func (c *stdioConn) read(gen int64) {
+	for {
+		c.readLines(gen)
+		select {
+		case gen = <-c.idle:
+		case <-c.stop:
+			return
+		}
+	}
+}
+
+func (c *stdioConn) readLines(gen int64) {
 	for c.gen.Load() == gen {
+		if !c.lineBuffered() {
+			c.out.release() // before waiting for input
+		}
 		data, tooLong, err := readLine(c.br, c.max)
 		if c.gen.Load() != gen {
 			return // serving ended while this line was read
@@ -218,6 +258,11 @@ func (c *stdioConn) read(gen int64) {
 		case len(bytes.TrimSpace(data)) > 0:
 			if c.sess.isClosed() {
 				return // Session.Close raced the line: serve no more
+			}
+			if jsonrpc.IsBatch(data) {
+				// A batch is served on this goroutine and may wait for
+				// the client: hold nothing back meanwhile.
+				c.out.release()
 			}
 			c.s.serveMessage(c.ctx, c, data)
 		}
@@ -248,6 +293,13 @@ func (c *stdioConn) validate(*request) *Error { return nil }
 
 func (c *stdioConn) send(msg []byte) error { return c.out.send(msg) }
 
+// lineBuffered reports whether a complete line waits in the input buffer.
+// Only the reader calls it.
+func (c *stdioConn) lineBuffered() bool {
+	b, _ := c.br.Peek(c.br.Buffered())
+	return bytes.IndexByte(b, '\n') >= 0
+}
+
 // async serves f on this goroutine after handing reading to a new one. It
 // first takes a slot, held until the answer is written: with
 // Options.MaxInFlight requests in flight (running, or their answers waiting
@@ -259,11 +311,30 @@ func (c *stdioConn) async(f func()) bool {
 		select {
 		case c.slots <- struct{}{}:
 		default:
-			return false
+			c.out.release() // answers held back may be what the client waits for
+			select {
+			case c.slots <- struct{}{}:
+			default:
+				return false
+			}
 		}
 	}
+	// The reader holds answers back while more requests are buffered;
+	// once serving ends, nothing is held (serveStream releases after
+	// closing stop, so one of the two sees the other).
+	c.out.hold.Store(c.lineBuffered())
+	select {
+	case <-c.stop:
+		c.out.release()
+	default:
+	}
 	c.handlers.Add(1)
-	go c.read(c.gen.Add(1))
+	gen := c.gen.Add(1)
+	select {
+	case c.idle <- gen:
+	default:
+		go c.read(gen)
+	}
 	defer func() {
 		if c.slots != nil {
 			<-c.slots

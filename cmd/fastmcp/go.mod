@@ -10,7 +10,10 @@ require (
 	golang.org/x/term v0.40.0
 )
 
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+
 require (
+	github.com/fastmcp-go/fastmcp/proxy v0.0.0-00010101000000-000000000000
 	github.com/google/jsonschema-go v0.4.3 // indirect
 	github.com/segmentio/asm v1.1.3 // indirect
 	github.com/segmentio/encoding v0.5.4 // indirect
@@ -21,3 +24,5 @@ require (
 )
 
 replace github.com/fastmcp-go/fastmcp => ../../
+
+replace github.com/fastmcp-go/fastmcp/proxy => ../../proxy

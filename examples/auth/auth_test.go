@@ -478,8 +478,8 @@ var items = []item{
 }
 
 // TestUnauthenticated sends a request for every item, in the sessionless
-// era (where each request stands alone), without a key, with a wrong key and
-// with a wrong bearer token: each is answered 401 with a Bearer challenge
+// era (where each request stands alone), without a key, with a wrong key,
+// with a wrong bearer token and with two different keys: each is answered 401 with a Bearer challenge
 // naming the protected resource metadata, before any MCP processing.
 func TestUnauthenticated(t *testing.T) {
 	t.Parallel()
@@ -501,6 +501,11 @@ func TestUnauthenticated(t *testing.T) {
 		{"basic auth", []string{"Authorization", "Basic YWxpY2U6YWRtaW4ta2V5"},
 			`Bearer error="invalid_token", error_description="unsupported credentials: expected an API key in the X-API-Key or Authorization: Bearer header", ` + meta,
 			"unsupported credentials"},
+		// Two valid keys of different users: which one counts would be a
+		// guess, so neither does.
+		{"two different keys", []string{"X-API-Key", "user-key", "Authorization", "Bearer admin-key"},
+			`Bearer error="invalid_request", error_description="the request presents two different credentials (Authorization: Bearer and X-API-Key): send only one", ` + meta,
+			"two different credentials"},
 	}
 	for _, it := range items {
 		for _, c := range creds {

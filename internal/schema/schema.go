@@ -1,4 +1,8 @@
-package fastmcp
+// Package schema infers JSON Schemas from Go types, with FastMCP's struct
+// tags, and validates and decodes tool arguments against them. It depends on
+// nothing else in FastMCP but its JSON-RPC scanner, so the root package's tools,
+// prompts, resources and elicitation share one implementation.
+package schema
 
 import (
 	"bytes"
@@ -6,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,32 +42,49 @@ import (
 //
 // A malformed tag panics at registration, like any other programmer error.
 
+// RawMessageType is the type of json.RawMessage, which stands for any JSON
+// value.
+var RawMessageType = reflect.TypeFor[json.RawMessage]()
+
 var (
-	rawMessageType = reflect.TypeFor[json.RawMessage]()
-	timeType       = reflect.TypeFor[time.Time]()
-	durationType   = reflect.TypeFor[time.Duration]()
-	bytesType      = reflect.TypeFor[[]byte]()
+	timeType     = reflect.TypeFor[time.Time]()
+	durationType = reflect.TypeFor[time.Duration]()
+	bytesType    = reflect.TypeFor[[]byte]()
 )
 
 // typeSchemas are the schemas of types whose JSON form is not what their Go
 // structure suggests.
 func typeSchemas() map[reflect.Type]*jsonschema.Schema {
 	return map[reflect.Type]*jsonschema.Schema{
-		rawMessageType:                    {},
-		reflect.PointerTo(rawMessageType): {},
+		RawMessageType:                    {},
+		reflect.PointerTo(RawMessageType): {},
 		timeType:                          {Type: "string", Format: "date-time"},
 		durationType:                      {Type: "integer", Description: "duration in nanoseconds"},
 		bytesType:                         {Types: []string{"null", "string"}, ContentEncoding: "base64"},
 	}
 }
 
-// schemaFor infers the schema of t, with FastMCP's struct tags applied.
-func schemaFor(t reflect.Type) (*jsonschema.Schema, error) {
+// ForInput infers the schema of values clients send (tool arguments), with
+// FastMCP's struct tags applied. A required slice, []byte or map field (no
+// omitempty, omitzero or default) must be present and not null, so its type
+// is "array", "string" or "object": a handler never sees nil for it, and
+// clients that cannot send a union type ("type": ["null", "array"]) can send
+// it. An optional one also accepts null, which decodes as if it were left
+// out. A pointer field accepts null.
+func ForInput(t reflect.Type) (*jsonschema.Schema, error) { return infer(t, true) }
+
+// ForOutput infers the schema of values FastMCP sends (structured tool
+// results), with FastMCP's struct tags applied. encoding/json writes a nil
+// slice or map as null, so the type of a slice or map field includes "null".
+func ForOutput(t reflect.Type) (*jsonschema.Schema, error) { return infer(t, false) }
+
+func infer(t reflect.Type, input bool) (*jsonschema.Schema, error) {
 	s, err := jsonschema.ForType(t, &jsonschema.ForOptions{TypeSchemas: typeSchemas()})
 	if err != nil {
 		return nil, err
 	}
-	if err := applyTags(s, t, map[reflect.Type]bool{}); err != nil {
+	tg := tagger{input: input, seen: map[reflect.Type]bool{}}
+	if err := tg.apply(s, t); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -116,8 +138,15 @@ func checkTypeNames(s *jsonschema.Schema) error {
 	return walk(s, "#")
 }
 
-// applyTags walks t alongside its inferred schema s and applies FastMCP's tags.
-func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool) error {
+// tagger applies FastMCP's tags to an inferred schema.
+type tagger struct {
+	input bool // the schema describes arguments, not results
+	seen  map[reflect.Type]bool
+}
+
+// apply walks t alongside its inferred schema s and applies FastMCP's tags.
+func (tg *tagger) apply(s *jsonschema.Schema, t reflect.Type) error {
+	seen := tg.seen
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -126,11 +155,11 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 	}
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array:
-		if t != rawMessageType {
-			return applyTags(s.Items, t.Elem(), seen)
+		if t != RawMessageType {
+			return tg.apply(s.Items, t.Elem())
 		}
 	case reflect.Map:
-		return applyTags(s.AdditionalProperties, t.Elem(), seen)
+		return tg.apply(s.AdditionalProperties, t.Elem())
 	case reflect.Struct:
 		if t == timeType {
 			return nil
@@ -148,7 +177,7 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 			}
 			if f.Anonymous && name == "" {
 				// Embedded struct: its fields are promoted into s.
-				if err := applyTags(s, f.Type, seen); err != nil {
+				if err := tg.apply(s, f.Type); err != nil {
 					return err
 				}
 				continue
@@ -167,20 +196,16 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 			if prop == nil {
 				continue
 			}
-			if derefType(f.Type) == rawMessageType {
+			if DerefType(f.Type) == RawMessageType {
 				// Any JSON value, null included.
 				*prop = jsonschema.Schema{Description: prop.Description, Title: prop.Title}
 			}
 			if hasOption(opts, "string") {
 				// ",string" puts a number or boolean in a JSON string.
-				switch k := derefType(f.Type).Kind(); {
+				switch k := DerefType(f.Type).Kind(); {
 				case k == reflect.Bool || (k >= reflect.Int && k <= reflect.Float64):
 					*prop = jsonschema.Schema{Type: "string", Description: prop.Description, Title: prop.Title}
 				}
-			}
-			if k := derefType(f.Type).Kind(); k == reflect.Map && prop.Type == "object" {
-				// A nil map encodes as null.
-				prop.Type, prop.Types = "", []string{"null", "object"}
 			}
 			hasDefault, err := applyFieldTags(prop, f)
 			if err != nil {
@@ -189,7 +214,17 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 			if hasDefault {
 				s.Required = removeString(s.Required, name)
 			}
-			if err := applyTags(prop, f.Type, seen); err != nil {
+			switch k := f.Type.Kind(); {
+			case tg.input && (k == reflect.Slice || k == reflect.Map) && f.Type != RawMessageType && slices.Contains(s.Required, name):
+				// A required argument: null is not a value of it.
+				if len(prop.Types) == 2 && slices.Contains(prop.Types, "null") {
+					prop.Type, prop.Types = removeString(slices.Clone(prop.Types), "null")[0], nil
+				}
+			case DerefType(f.Type).Kind() == reflect.Map && prop.Type == "object":
+				// A nil map encodes as null.
+				prop.Type, prop.Types = "", []string{"null", "object"}
+			}
+			if err := tg.apply(prop, f.Type); err != nil {
 				return err
 			}
 		}
@@ -197,7 +232,8 @@ func applyTags(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool)
 	return nil
 }
 
-func derefType(t reflect.Type) reflect.Type {
+// DerefType returns t with its pointers removed.
+func DerefType(t reflect.Type) reflect.Type {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -219,7 +255,7 @@ func hasOption(opts, name string) bool {
 // flattened the embedded struct field f, to hold it as the nested property
 // name, as encoding/json encodes it.
 func nestEmbedded(s *jsonschema.Schema, t reflect.Type, f reflect.StructField, name, opts string) error {
-	inner, err := jsonschema.ForType(derefType(f.Type), &jsonschema.ForOptions{TypeSchemas: typeSchemas()})
+	inner, err := jsonschema.ForType(DerefType(f.Type), &jsonschema.ForOptions{TypeSchemas: typeSchemas()})
 	if err != nil {
 		return err
 	}
@@ -276,7 +312,7 @@ func applyFieldTags(p *jsonschema.Schema, f reflect.StructField) (hasDefault boo
 			target, et = p.Items, ft.Elem()
 		}
 		for _, item := range strings.Split(v, ",") {
-			val, err := parseTagValue(strings.TrimSpace(item), et)
+			val, err := ParseTagValue(strings.TrimSpace(item), et)
 			if err != nil {
 				return false, fmt.Errorf("enum: %w", err)
 			}
@@ -284,7 +320,7 @@ func applyFieldTags(p *jsonschema.Schema, f reflect.StructField) (hasDefault boo
 		}
 	}
 	if v, ok := tag.Lookup("default"); ok {
-		val, err := parseTagValue(v, ft)
+		val, err := ParseTagValue(v, ft)
 		if err != nil {
 			return false, fmt.Errorf("default: %w", err)
 		}
@@ -343,8 +379,8 @@ func applyFieldTags(p *jsonschema.Schema, f reflect.StructField) (hasDefault boo
 	return hasDefault, nil
 }
 
-// parseTagValue parses a tag's text as a value of Go type t.
-func parseTagValue(s string, t reflect.Type) (any, error) {
+// ParseTagValue parses a tag's text as a value of Go type t.
+func ParseTagValue(s string, t reflect.Type) (any, error) {
 	switch t.Kind() {
 	case reflect.String:
 		return s, nil
@@ -389,10 +425,10 @@ func hasDefaults(s *jsonschema.Schema) bool {
 	return hasDefaults(s.Items) || hasDefaults(s.AdditionalProperties)
 }
 
-// wireSchema encodes a schema for tools/list. Boolean subschemas under
+// Marshal encodes a schema for tools/list. Boolean subschemas under
 // "properties" and "items" become {} (the same meaning), because widely used
 // clients reject boolean property schemas.
-func wireSchema(s *jsonschema.Schema) (json.RawMessage, error) {
+func Marshal(s *jsonschema.Schema) (json.RawMessage, error) {
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return nil, err
@@ -442,12 +478,12 @@ func fixBooleanSchemas(v any) {
 	}
 }
 
-// schemaFromAny turns a schema given by the user (a *jsonschema.Schema, a
+// FromAny turns a schema given by the user (a *jsonschema.Schema, a
 // jsonschema.Schema, json.RawMessage, []byte, string or any JSON-encodable
 // value such as map[string]any) into its wire form and a parsed Schema. The
 // wire form is the user's JSON unchanged, so keywords such as $schema, $defs and
 // $ref pass through as written.
-func schemaFromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
+func FromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
 	var raw json.RawMessage
 	switch v := v.(type) {
 	case *jsonschema.Schema:
@@ -457,7 +493,7 @@ func schemaFromAny(v any) (json.RawMessage, *jsonschema.Schema, error) {
 		// jsonschema-go encodes an empty subschema as true; clients expect
 		// {} in properties, which means the same.
 		var err error
-		if raw, err = wireSchema(v); err != nil {
+		if raw, err = Marshal(v); err != nil {
 			return nil, nil, err
 		}
 	case json.RawMessage:

@@ -1,4 +1,4 @@
-package fastmcp
+package schema
 
 import (
 	"bytes"
@@ -39,10 +39,11 @@ const (
 	argRaw                   // json.RawMessage: the raw arguments
 )
 
-// argCodec validates and decodes a tool's arguments into In.
-type argCodec[In any] struct {
+// Args validates and decodes a tool's arguments into In.
+type Args[In any] struct {
+	// Wire is the input schema as tools/list shows it.
+	Wire        json.RawMessage
 	kind        argKind
-	wire        json.RawMessage
 	schema      *jsonschema.Schema
 	resolved    *jsonschema.Resolved
 	hasDefaults bool
@@ -51,11 +52,14 @@ type argCodec[In any] struct {
 
 var mapAnyType = reflect.TypeFor[map[string]any]()
 
-func newArgCodec[In any](explicit any) (*argCodec[In], error) {
+// NewArgs returns the codec of In. An explicit schema (any form FromAny
+// takes) replaces the one inferred from In; In must then still be a struct, a
+// map with string keys, an empty interface or json.RawMessage.
+func NewArgs[In any](explicit any) (*Args[In], error) {
 	t := reflect.TypeFor[In]()
-	c := &argCodec[In]{}
+	c := &Args[In]{}
 	switch {
-	case t == rawMessageType:
+	case t == RawMessageType:
 		c.kind = argRaw
 	case t == mapAnyType:
 		c.kind = argMap
@@ -76,7 +80,7 @@ func newArgCodec[In any](explicit any) (*argCodec[In], error) {
 	var schema *jsonschema.Schema
 	var err error
 	if explicit != nil {
-		c.wire, schema, err = schemaFromAny(explicit)
+		c.Wire, schema, err = FromAny(explicit)
 		if err != nil {
 			return nil, err
 		}
@@ -89,16 +93,19 @@ func newArgCodec[In any](explicit any) (*argCodec[In], error) {
 			for base.Kind() == reflect.Pointer {
 				base = base.Elem()
 			}
-			if schema, err = schemaFor(base); err != nil {
+			if schema, err = ForInput(base); err != nil {
 				return nil, err
 			}
 		}
-		if c.wire, err = wireSchema(schema); err != nil {
+		if c.Wire, err = Marshal(schema); err != nil {
 			return nil, err
 		}
 	}
 	if schema.Type != "object" {
 		return nil, fmt.Errorf(`input schema must have "type": "object"`)
+	}
+	if err := checkRefCycles(schema); err != nil {
+		return nil, err
 	}
 	if c.resolved, err = schema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true}); err != nil {
 		return nil, err
@@ -111,27 +118,37 @@ func newArgCodec[In any](explicit any) (*argCodec[In], error) {
 	return c, nil
 }
 
-// decode validates raw arguments (absent or null meaning {}) and decodes them.
-func (c *argCodec[In]) decode(raw json.RawMessage) (In, error) {
+// Decode validates raw arguments (absent or null meaning {}) and decodes them.
+func (c *Args[In]) Decode(raw json.RawMessage) (In, error) {
 	var in In
 	if len(raw) == 0 || string(raw) == "null" {
 		raw = json.RawMessage("{}")
 	}
 	if c.fast != nil {
 		err := c.fast.decode(raw, reflect.ValueOf(&in).Elem())
+		if err != nil {
+			// The general path words the error, so that both paths say
+			// the same; a refused call may cost a second look.
+			if _, gerr := c.decodeGeneral(raw); gerr != nil {
+				err = gerr
+			}
+		}
 		return in, err
 	}
 	return c.decodeGeneral(raw)
 }
 
 // decodeGeneral is the path that works for every schema.
-func (c *argCodec[In]) decodeGeneral(raw json.RawMessage) (In, error) {
+func (c *Args[In]) decodeGeneral(raw json.RawMessage) (In, error) {
 	var in In
 	if c.hasDefaults {
 		var err error
 		if raw, err = withDefaults(raw, c.schema); err != nil {
 			return in, err
 		}
+	}
+	if depth(raw, MaxArgumentDepth) > MaxArgumentDepth {
+		return in, fmt.Errorf("arguments nest more than %d levels deep", MaxArgumentDepth)
 	}
 	var inst any
 	if err := json.Unmarshal(raw, &inst); err != nil {
@@ -141,8 +158,8 @@ func (c *argCodec[In]) decodeGeneral(raw json.RawMessage) (In, error) {
 	if !ok {
 		return in, errors.New("arguments must be a JSON object")
 	}
-	if err := c.resolved.Validate(obj); err != nil {
-		return in, errors.New(formatValidationError(err))
+	if err := Validate(c.resolved, obj); err != nil {
+		return in, err
 	}
 	switch c.kind {
 	case argRaw:
@@ -235,7 +252,16 @@ func unmarshalError(err error) error {
 		if field == "" {
 			field = "arguments"
 		}
-		return fmt.Errorf("%s: got %s, want %s", field, te.Value, jsonTypeName(te.Type))
+		if n, ok := strings.CutPrefix(te.Value, "number "); ok {
+			// The schema admitted the number; the Go type cannot hold it.
+			switch k := DerefType(te.Type).Kind(); {
+			case k >= reflect.Int && k <= reflect.Uint64:
+				return fmt.Errorf("%s: %s does not fit a %d-bit integer", field, n, DerefType(te.Type).Bits())
+			case k == reflect.Float32 || k == reflect.Float64:
+				return fmt.Errorf("%s: %s does not fit a %d-bit number", field, n, DerefType(te.Type).Bits())
+			}
+		}
+		return errors.New(typeError(field, te.Value, jsonTypeName(te.Type)))
 	}
 	return err
 }
@@ -342,7 +368,7 @@ var (
 // does not call.
 func decodesItself(t reflect.Type) bool {
 	for {
-		if t != rawMessageType && (reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) ||
+		if t != RawMessageType && (reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) ||
 			t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType)) {
 			return true
 		}
@@ -381,7 +407,7 @@ func compileField(t reflect.Type, p *jsonschema.Schema) (argField, bool) {
 	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 	case reflect.Slice:
-		if base == rawMessageType {
+		if base == RawMessageType {
 			af.nullable = true
 			return af, p.Enum == nil
 		}
@@ -489,7 +515,7 @@ func (sa *structArgs) decode(raw []byte, v reflect.Value) error {
 
 // set decodes one raw JSON value into the field fv.
 func (f *argField) set(fv reflect.Value, value []byte) error {
-	if fv.Type() == rawMessageType {
+	if fv.Type() == RawMessageType {
 		// As encoding/json does: the raw text, null included.
 		fv.SetBytes(append([]byte(nil), value...))
 		return nil
@@ -617,14 +643,6 @@ func (f *argField) typeError(value []byte) error {
 		got = "array"
 	}
 	return fmt.Errorf("%s: got %s, want %s", f.name, got, jsonTypeName(f.typ))
-}
-
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return "[" + strings.Join(q, ",") + "]"
 }
 
 // check validates the constraints of a decoded value.

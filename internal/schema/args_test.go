@@ -1,4 +1,4 @@
-package fastmcp
+package schema
 
 import (
 	"encoding/json"
@@ -27,14 +27,20 @@ type diffScalars struct {
 	Req float32         `json:"req"`
 }
 
+// diffRequired has required slices, which refuse null.
+type diffRequired struct {
+	L []string `json:"l"`
+	N []int    `json:"n" minItems:"1"`
+}
+
 type diffPlain struct {
 	A float64 `json:"a"`
 	B float64 `json:"b"`
 }
 
-func diffCodecs[In any](t *testing.T) (*argCodec[In], *argCodec[In]) {
+func diffCodecs[In any](t *testing.T) (*Args[In], *Args[In]) {
 	t.Helper()
-	fast, err := newArgCodec[In](nil)
+	fast, err := NewArgs[In](nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,13 +52,16 @@ func diffCodecs[In any](t *testing.T) (*argCodec[In], *argCodec[In]) {
 	return fast, &general
 }
 
-func checkSame[In any](t *testing.T, fast, general *argCodec[In], raw string) {
+func checkSame[In any](t *testing.T, fast, general *Args[In], raw string) {
 	t.Helper()
-	fv, ferr := fast.decode(json.RawMessage(raw))
-	gv, gerr := general.decode(json.RawMessage(raw))
+	fv, ferr := fast.Decode(json.RawMessage(raw))
+	gv, gerr := general.Decode(json.RawMessage(raw))
 	if (ferr == nil) != (gerr == nil) {
 		t.Errorf("%s: compiled err = %v, general err = %v", raw, ferr, gerr)
 		return
+	}
+	if ferr != nil && ferr.Error() != gerr.Error() {
+		t.Errorf("%s: the paths word the error differently:\ncompiled %v\ngeneral  %v", raw, ferr, gerr)
 	}
 	if ferr == nil && !reflect.DeepEqual(fv, gv) {
 		t.Errorf("%s: compiled = %+v, general = %+v", raw, fv, gv)
@@ -75,6 +84,13 @@ func TestCompiledArgsMatchGeneralPath(t *testing.T) {
 	}
 	for _, c := range cases {
 		checkSame(t, fast, general, c)
+	}
+	rf, rg := diffCodecs[diffRequired](t)
+	for _, c := range []string{`{"l":[],"n":[1]}`, `{"l":null,"n":[1]}`, `{"l":[],"n":null}`, `{"l":[],"n":[]}`, `{"l":[null],"n":[1]}`, `{"n":[1]}`} {
+		checkSame(t, rf, rg, c)
+	}
+	if _, err := rf.Decode(json.RawMessage(`{"l":null,"n":[1]}`)); err == nil || err.Error() != "l: got null, want array" {
+		t.Errorf("null for a required slice: %v", err)
 	}
 	pf, pg := diffCodecs[diffPlain](t)
 	for _, c := range []string{`{"a":1,"b":2}`, `{"a":1}`, `{"a":"1","b":2}`, `{"a":1,"b":2,"c":3}`, `{"a":null,"b":2}`, `{}`} {
@@ -114,4 +130,29 @@ func randomArgs(rng *rand.Rand) string {
 		parts = append(parts, fmt.Sprintf("%q:%s", randomKeys[rng.IntN(len(randomKeys))], randomValues[rng.IntN(len(randomValues))]))
 	}
 	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// A number the schema admits but the Go type cannot hold is refused in the
+// same words as the compiled path uses.
+func TestArgsNumberTooLarge(t *testing.T) {
+	t.Parallel()
+	type inner struct {
+		N int     `json:"n"`
+		F float32 `json:"f,omitempty"`
+	}
+	type args struct {
+		In inner `json:"in"`
+	}
+	c, err := NewArgs[args](nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for raw, want := range map[string]string{
+		`{"in":{"n":1e20}}`:       "in.n: 1e20 does not fit a 64-bit integer",
+		`{"in":{"n":1,"f":1e39}}`: "in.f: 1e39 does not fit a 32-bit number",
+	} {
+		if _, err := c.Decode(json.RawMessage(raw)); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %q", raw, err, want)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package fastmcp
+package schema
 
 import (
 	"encoding/json"
@@ -164,13 +164,13 @@ func TestWireSchema(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			raw, err := wireSchema(tt.schema)
+			raw, err := Marshal(tt.schema)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got, want any
 			if err := json.Unmarshal(raw, &got); err != nil {
-				t.Fatalf("wireSchema produced invalid JSON %s: %v", raw, err)
+				t.Fatalf("Marshal produced invalid JSON %s: %v", raw, err)
 			}
 			if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
 				t.Fatal(err)
@@ -187,7 +187,7 @@ func TestWireSchema(t *testing.T) {
 	}
 }
 
-// applyTags reports malformed tags with the struct and field they are on.
+// ForInput reports malformed tags with the struct and field they are on.
 func TestApplyTagsErrors(t *testing.T) {
 	t.Parallel()
 	type badEnum struct {
@@ -226,7 +226,7 @@ func TestApplyTagsErrors(t *testing.T) {
 		{reflect.TypeFor[nestedBad](), []string{".N", "maximum"}},
 	}
 	for _, tt := range tests {
-		_, err := schemaFor(tt.typ)
+		_, err := ForInput(tt.typ)
 		if err == nil {
 			t.Errorf("%s: no error", tt.typ)
 			continue
@@ -255,13 +255,13 @@ func TestParseTagValue(t *testing.T) {
 		{`{"k":1}`, reflect.TypeFor[map[string]int](), map[string]any{"k": 1.0}},
 	}
 	for _, tt := range tests {
-		got, err := parseTagValue(tt.s, tt.typ)
+		got, err := ParseTagValue(tt.s, tt.typ)
 		if err != nil {
-			t.Errorf("parseTagValue(%q, %s): %v", tt.s, tt.typ, err)
+			t.Errorf("ParseTagValue(%q, %s): %v", tt.s, tt.typ, err)
 			continue
 		}
 		if diff := testdiff.Diff(tt.want, got); diff != "" {
-			t.Errorf("parseTagValue(%q, %s) (-want +got):\n%s", tt.s, tt.typ, diff)
+			t.Errorf("ParseTagValue(%q, %s) (-want +got):\n%s", tt.s, tt.typ, diff)
 		}
 	}
 	for _, bad := range []struct {
@@ -273,8 +273,8 @@ func TestParseTagValue(t *testing.T) {
 		{"x", reflect.TypeFor[float64]()},
 		{"[1,", reflect.TypeFor[[]int]()},
 	} {
-		if got, err := parseTagValue(bad.s, bad.typ); err == nil {
-			t.Errorf("parseTagValue(%q, %s) = %v, want an error", bad.s, bad.typ, got)
+		if got, err := ParseTagValue(bad.s, bad.typ); err == nil {
+			t.Errorf("ParseTagValue(%q, %s) = %v, want an error", bad.s, bad.typ, got)
 		}
 	}
 }
