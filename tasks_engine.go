@@ -642,7 +642,7 @@ func (e *taskEngine) execute(run *taskRun) {
 		}
 		r := e.newRequest(ctx, run, &spec, auth)
 		c := &r.ctx
-		if t == nil || !c.allowed(t.tool.CanAccess) {
+		if t == nil || !c.sees(t) { // removed, disabled (Server.Disable) or not for this caller
 			stop()
 			e.finish(run, TaskUpdate{Status: TaskFailed, StatusMessage: fmt.Sprintf("Unknown tool: %s", spec.Tool),
 				Error: encodeWireError(NewError(CodeInvalidParams, "Unknown tool: %s", spec.Tool))})
