@@ -36,13 +36,13 @@ import (
 // ids are unguessable and signed with Options.Secret, so a forged id is
 // refused before the store is asked.
 //
-// Tasks live in a TaskStore (TaskOptions.Store: in memory by default, shared
-// between replicas with a Redis store) for TaskOptions.TTL. A task runs on the
-// replica that created it, or, with TaskOptions.Queue, on any worker: every
-// replica serving with Serve, or a process running only RunTaskWorker. A
-// worker holds a lease on the task it runs and renews it; a task whose worker
-// died is failed when its lease lapses, or run again when its tool is
-// Idempotent.
+// Tasks live in a TaskStore (TaskOptions.Store: in memory by default; an
+// implementation of the interface over a shared database for replicas) for
+// TaskOptions.TTL. A task runs on the replica that created it, or, with
+// TaskOptions.Queue, on any worker: every replica serving with Serve, or a
+// process running only RunTaskWorker. A worker holds a lease on the task it
+// runs and renews it; a task whose worker died is failed when its lease
+// lapses, or run again when its tool is Idempotent.
 //
 // Handshake-era clients (2025-11-25 and earlier) are served as the extension
 // requires: as clients that did not declare it. A TaskOptional tool runs as a
@@ -97,8 +97,10 @@ func (t TaskSupport) String() string {
 // the defaults below.
 type TaskOptions struct {
 	// Store keeps the tasks. Default: a memory store with its default caps
-	// (NewMemoryTaskStore). Replicas must share one store (a Redis store)
-	// for a task created through one to be seen through the others.
+	// (NewMemoryTaskStore). Replicas must share one store (an
+	// implementation of TaskStore over a shared database; redisstore has
+	// none yet) for a task created through one to be seen through the
+	// others.
 	Store TaskStore
 
 	// TTL is how long a task is kept: TTL from its creation while it waits

@@ -13,9 +13,9 @@ import (
 
 // TaskStore keeps the tasks of the tasks extension where every process that
 // serves or runs them sees them: the in-memory default (NewMemoryTaskStore)
-// for one process, or a shared store (Redis) so that a task created through
-// one replica is polled, answered and cancelled through any other, and run by
-// any worker.
+// for one process, or a shared store (over Redis, say) so that a task created
+// through one replica is polled, answered and cancelled through any other,
+// and run by any worker.
 //
 // FastMCP calls the store; applications rarely do. Implementations must be
 // safe for concurrent use, and each method must be one atomic step (on Redis,
