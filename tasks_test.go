@@ -871,3 +871,36 @@ func TestTasksWorkerProcess(t *testing.T) {
 		t.Errorf("resumed by the worker: %q", got.text(t))
 	}
 }
+
+// TestTasksMountedAndDisabled: a mounted server's tool that runs as a task
+// does so through the server that mounts it (its task lives in the parent's
+// store), and a disabled tool is unknown to tools/call whether or not it would
+// run as a task.
+func TestTasksMountedAndDisabled(t *testing.T) {
+	t.Parallel()
+	s, c, _ := tkServer(t, fastmcp.Options{})
+	child := fastmcp.New(fastmcp.Options{Name: "reports"})
+	fastmcp.AddTool(child, fastmcp.Tool{Name: "build", Task: fastmcp.TaskRequired}, func(ctx *fastmcp.Context, a struct {
+		Q string `json:"q"`
+	}) (string, error) {
+		ctx.ReportProgress(fastmcp.Progress{Progress: 1, Total: 1, Message: "built"})
+		return "report " + a.Q + " in " + ctx.TaskID(), nil
+	})
+	s.Mount("reports", child, fastmcp.MountOptions{})
+
+	k := c.start("reports_build", map[string]any{"q": "Q3"})
+	done := c.await(k.TaskID, "completed")
+	if done.Status != "completed" || done.text(t) != "report Q3 in "+k.TaskID {
+		t.Fatalf("the mounted tool's task: %+v", done)
+	}
+
+	s.Disable(fastmcp.ByName("required"))
+	e := c.fails("tools/call", map[string]any{"name": "required"}, 200, -32602)
+	if !strings.Contains(e.Message, "Unknown tool") {
+		t.Errorf("a disabled task tool: %q", e.Message)
+	}
+	s.Enable(fastmcp.ByName("required"))
+	if k := c.start("required", nil); c.await(k.TaskID, "completed").Status != "completed" {
+		t.Errorf("enabled again, the tool runs as a task")
+	}
+}
