@@ -101,7 +101,8 @@ func (s *Server) handle(c *Context, req *Request) (any, error) {
 
 // FastMCP's own policies on tools/call, as middleware around the tool's
 // handler (built in newToolCall): access checks outermost (a hidden tool is
-// an unknown one), then the session's tool metrics, the rate limits, and the
+// an unknown one), then the session's tool metrics, the rate limits, the task
+// policy (a call that becomes a task returns here: tasks_engine.go), and the
 // tool's timeout.
 
 // newToolCall returns the tools/call handler: the tool run wrapped in the
@@ -110,6 +111,7 @@ func (s *Server) handle(c *Context, req *Request) (any, error) {
 func (s *Server) newToolCall() MethodHandler {
 	h := MethodHandler(s.runToolCall)
 	h = s.toolTimeout(h)
+	h = s.toolTask(h)
 	if rl := s.opts.RateLimits; rl != nil && (rl.PerUser.enabled() || rl.PerSession.enabled() || len(rl.Tools) > 0) {
 		h = s.toolRateLimit(h)
 	}

@@ -404,6 +404,9 @@ type inputState struct {
 	app     []byte // Context.SetRequestState
 	appSet  bool
 	retry   bool // RetryRequest was called
+	// Tasks (tasks_engine.go): taskable, the call of a TaskDeferred tool
+	// may become a task; startTask, the handler called Context.StartTask.
+	taskable, startTask bool
 }
 
 // stateClaims is the content of a requestState.

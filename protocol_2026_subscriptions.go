@@ -36,6 +36,10 @@ type listener struct {
 
 	tools, prompts, resources bool
 	uris                      []string
+	// tasks are the tasks whose status notifications the stream follows,
+	// with the time of the last state sent, under mu (the tasks extension:
+	// tasks_wire.go).
+	tasks map[string]int64
 	// seq is the server's registry change number when the listener
 	// opened: it is told of later changes only.
 	seq uint64
@@ -48,6 +52,8 @@ type subscriptionFilter struct {
 	PromptsListChanged    bool     `json:"promptsListChanged,omitempty"`
 	ResourcesListChanged  bool     `json:"resourcesListChanged,omitempty"`
 	ResourceSubscriptions []string `json:"resourceSubscriptions,omitempty"`
+	// TaskIDs: the tasks extension's status notifications.
+	TaskIDs []string `json:"taskIds,omitempty"`
 }
 
 func (ls *listeners) add(l *listener) {
@@ -174,6 +180,12 @@ func (s *Server) listen(c *Context, _ *Request) (any, error) {
 	if caps.Resources != nil && caps.Resources.Subscribe && len(f.ResourceSubscriptions) > 0 {
 		ack.ResourceSubscriptions = slices.Clone(f.ResourceSubscriptions)
 	}
+	if f.TaskIDs != nil {
+		var err error
+		if ack.TaskIDs, err = s.tasks.listenable(c, f.TaskIDs); err != nil {
+			return nil, err
+		}
+	}
 	l := &listener{
 		seq:       s.lcSeq.Load(),
 		id:        r.id,
@@ -182,6 +194,7 @@ func (s *Server) listen(c *Context, _ *Request) (any, error) {
 		prompts:   ack.PromptsListChanged,
 		resources: ack.ResourcesListChanged,
 		uris:      ack.ResourceSubscriptions,
+		tasks:     taskSet(ack.TaskIDs),
 	}
 	filter, err := json.Marshal(ack)
 	if err != nil {
@@ -196,6 +209,9 @@ func (s *Server) listen(c *Context, _ *Request) (any, error) {
 	defer s.listeners.remove(l)
 	if err != nil {
 		return nil, err
+	}
+	if l.tasks != nil {
+		defer s.tasks.follow(c, l, ack.TaskIDs)()
 	}
 	select {
 	case <-c.Done():

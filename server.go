@@ -149,6 +149,11 @@ type Options struct {
 	// revision 2025-03-26); a larger batch is refused whole. Default
 	// DefaultMaxBatchSize (100).
 	MaxBatchSize int
+	// Tasks configures the tasks extension: where tasks are kept, for how
+	// long, and where they run (see TaskOptions and Tool.Task). The zero
+	// value keeps them in memory and runs them in this process.
+	Tasks TaskOptions
+
 	// MaxInFlight caps the requests one client serves at once: per
 	// handshake-era session, and per stdio connection. A request beyond it
 	// is answered at once with an error asking the client to retry; on
@@ -224,6 +229,9 @@ type Server struct {
 	keys      keyRing
 	listeners listeners
 
+	// tasks runs the tasks of the tasks extension (tasks_engine.go).
+	tasks *taskEngine
+
 	// Composition: mounted servers and those mounting this one (mount.go),
 	// the rules of Disable and Enable (visibility.go), and what
 	// ResponseCache keys on besides lcSeq: the count of resource updates and
@@ -295,6 +303,7 @@ func New(opts Options) *Server {
 		s.stateStore = NewMemoryStateStore()
 	}
 	s.keys = newKeyRing(opts.Secret, opts.PreviousSecrets)
+	s.tasks = newTaskEngine(s, opts.Tasks)
 	s.methods = s.newMethodTables()
 	s.cluster = newCluster(s)
 	return s
@@ -329,6 +338,7 @@ func (s *Server) Serve(ctx context.Context, t Transport) error {
 		t = Auto{}
 	}
 	s.warnOverridden(t)
+	defer s.tasks.serveWorkers(ctx)() // queued tasks run while serving (TaskOptions.Queue)
 	return t.serve(ctx, s)
 }
 
@@ -383,6 +393,10 @@ func (s *Server) capabilities(v protocolVersion) ServerCapabilities {
 		// clients may still send completion/complete, and are answered.
 		c.Completions = &struct{}{}
 	}
+	if v >= v20260728 {
+		// The tasks extension (tasks.go) is defined from 2026-07-28 on.
+		c.Extensions = map[string]any{TasksExtension: map[string]any{}}
+	}
 	return c
 }
 
@@ -426,6 +440,10 @@ func (s *Server) newMethodTables() methodTables {
 	t.handshake["server/discover"] = s.serverDiscover
 	t.modern["server/discover"] = s.discoverModern
 	t.modern["subscriptions/listen"] = s.listen
+	// The tasks extension (tasks_wire.go).
+	t.modern["tasks/get"] = s.getTask
+	t.modern["tasks/update"] = s.updateTask
+	t.modern["tasks/cancel"] = s.cancelTask
 	return t
 }
 

@@ -210,6 +210,8 @@ func (h *HTTPHandler) checkModernHeaders(hr *http.Request, r *request) *Error {
 		member = "name"
 	case "resources/read":
 		member = "uri"
+	case "tasks/get", "tasks/update", "tasks/cancel":
+		return checkTaskName(hdr, r) // the tasks extension's routing header
 	default:
 		return nil
 	}

@@ -54,6 +54,25 @@ type Tool struct {
 	// shortest TTL of its tools) for 2026-07-28 clients. Default:
 	// Options.Cache.
 	Cache *Cache `json:"-"`
+
+	// Task says whether calls run as tasks (the tasks extension, see
+	// tasks.go): TaskNever (the default), TaskOptional (as a task for
+	// clients that declared the extension, a plain call for others) or
+	// TaskRequired. The handler is the same either way. Timeout bounds a
+	// task's handler too; Options.ToolTimeout does not.
+	Task TaskSupport `json:"-"`
+	// TaskDeferred runs a call in the request first, as a plain call whose
+	// input calls (Context.Elicit, Sample, Ask) are answered through multi
+	// round-trip requests; the call becomes a task when the handler calls
+	// Context.StartTask (and stays a plain call if it returns first).
+	// Default false: the task is created before the handler runs.
+	TaskDeferred bool `json:"-"`
+	// Idempotent says the handler may run again for the same call without
+	// harm: a task whose worker stopped before it ended is run again
+	// (up to TaskOptions.MaxReruns times) instead of failing. It is not
+	// sent to clients (see ToolAnnotations.IdempotentHint for that).
+	// Default false.
+	Idempotent bool `json:"-"`
 	// Tags label the tool for Server.Disable and Enable (see Selector).
 	// Clients never see them. Default: none.
 	Tags []string `json:"-"`
@@ -103,6 +122,7 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 	if h == nil {
 		panic(fmt.Sprintf("fastmcp: AddTool %q: nil handler", t.Name))
 	}
+	t.checkTask()
 	args, err := schema.NewArgs[In](t.InputSchema)
 	if err != nil {
 		panic(fmt.Sprintf("fastmcp: AddTool %q: input schema: %v", t.Name, err))
@@ -311,6 +331,12 @@ func (s *Server) invokeTool(c *Context, e *toolEntry, args json.RawMessage) (res
 	if err == nil {
 		return res, nil
 	}
+	return s.toolOutcome(c, e, err)
+}
+
+// toolOutcome turns the error a tool's handler returned into what the client
+// receives: an *Error as it is, anything else as a result with isError.
+func (s *Server) toolOutcome(c *Context, e *toolEntry, err error) (*CallToolResult, error) {
 	var pe *Error
 	if errors.As(err, &pe) {
 		return nil, pe
@@ -327,9 +353,10 @@ func (s *Server) invokeTool(c *Context, e *toolEntry, args json.RawMessage) (res
 		// Not an internal error: the model learns what the client lacks.
 		return errorResult(err.Error()), nil
 	}
-	if errors.Is(err, ErrInputRequired) {
-		// The request is answered with input_required (see mrtr.go), or
-		// in the handshake era, this is a handler's mistake.
+	if errors.Is(err, ErrInputRequired) || errors.Is(err, ErrTaskStarted) {
+		// The request is answered with input_required (see mrtr.go) or a
+		// task (tasks_engine.go); in the handshake era, this is a
+		// handler's mistake.
 		return errorResult(err.Error()), nil
 	}
 	if c.Err() != nil && errors.Is(err, c.Err()) {

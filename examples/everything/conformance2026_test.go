@@ -42,12 +42,19 @@ var required2026 = []string{
 var pending2026 = []string{"json-schema-2020-12", "http-header-validation", "http-custom-header-server-validation"}
 
 // tasks2026 are the scenarios of the io.modelcontextprotocol/tasks extension
-// (SEP-2663), not scored, which FastMCP does not implement yet: they may fail.
+// (SEP-2663), not scored by the requirement set. FastMCP implements the
+// extension (tasks.go): they must pass.
 var tasks2026 = []string{
 	"tasks-lifecycle", "tasks-capability-negotiation", "tasks-wire-fields", "tasks-request-state-removal",
 	"tasks-mrtr-input", "tasks-request-headers", "tasks-dispatch-and-envelope", "tasks-status-notifications",
 	"tasks-required-task-error", "tasks-mrtr-composition",
 }
+
+// skippedBySuite are the scenarios the suite itself skips whatever the
+// server does: tasks-status-notifications awaits a rewrite of its harness
+// for subscriptions/listen (notifications/tasks is tested in tasks_test.go
+// of the library instead). Any other skipped check is a failure.
+var skippedBySuite = []string{"tasks-status-notifications"}
 
 func TestConformance20260728AndHandshakeEraOnOneServer(t *testing.T) {
 	t.Parallel()
@@ -70,19 +77,30 @@ func TestConformance20260728AndHandshakeEraOnOneServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := slices.Concat(required2026, pending2026, tasks2026)
-		verify(t, results, want, func(name string) bool { return slices.Contains(tasks2026, name) })
+		verify(t, results, want, nil)
+		for _, name := range tasks2026 {
+			r := results[name]
+			if r == nil || slices.Contains(skippedBySuite, name) {
+				continue
+			}
+			ok := 0
+			for _, c := range r.checks {
+				switch c.Status {
+				case "SKIPPED":
+					t.Errorf("scenario %s: check %s was skipped: %s", name, c.ID, describe(c))
+				case "SUCCESS":
+					ok++
+				}
+			}
+			if ok == 0 {
+				t.Errorf("scenario %s: no check succeeded", name)
+			}
+		}
 		// The suite's own verdict on the requirement set: exit status 0
 		// means every scored scenario passed.
 		if !strings.Contains(string(output), "Not scored for 2026-07-28") {
 			t.Errorf("the suite printed no requirement-set summary:\n%s", output)
 		}
-		var failingTasks []string
-		for _, name := range tasks2026 {
-			if r := results[name]; r != nil && len(r.failures()) > 0 {
-				failingTasks = append(failingTasks, name)
-			}
-		}
-		t.Logf("tasks extension scenarios failing (the extension is not implemented): %v", failingTasks)
 	})
 	t.Run("2025-11-25 and earlier", func(t *testing.T) {
 		outDir := t.TempDir()

@@ -94,6 +94,7 @@ func newServer() *fastmcp.Server {
 	addResources(server)
 	addPrompts(server)
 	addModernFixtures(server)
+	addTaskFixtures(server)
 	return server
 }
 
