@@ -13,8 +13,11 @@ import (
 // server, separate processes sharing a redis-server (FASTMCP_REDIS_URL,
 // FASTMCP_SECRET), behind a round-robin proxy without affinity: each request
 // of a session may land on any replica. The handshake-era suite must pass
-// 32/32, the 2026-07-28 requirement set as on one server. It needs
-// redis-server (skipped without it unless FASTMCP_REDIS=1) and the suites.
+// 32/32, and every scored and pending scenario of the 2026-07-28 requirement
+// set. The tasks extension's scenarios may fail: a task lives in the
+// TaskStore of the replica that started it (in memory; no shared TaskStore
+// exists yet), and its tasks/get may land on another. It needs redis-server
+// (skipped without it unless FASTMCP_REDIS=1) and the suites.
 func TestConformanceCluster(t *testing.T) {
 	needSuite(t)
 	redis := redistest.Start(t)
@@ -39,7 +42,11 @@ func TestConformanceCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		verify(t, results, want, mayFail)
+		for _, r := range verify(t, results, want, mayFail) {
+			if r != nil && len(r.failures()) > 0 && mayFail != nil && mayFail(r.name) {
+				t.Logf("scenario %s failed, as allowed: %s", r.name, describe(r.failures()[0]))
+			}
+		}
 		if t.Failed() {
 			t.Logf("suite output:\n%s", output)
 		}
