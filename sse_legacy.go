@@ -2,7 +2,6 @@ package fastmcp
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 )
@@ -12,46 +11,25 @@ import (
 // (/messages?sessionId=...), and receives every response and notification on
 // the SSE stream. The session lives as long as that stream.
 
-// legacyStream is the outbound of a legacy session: its SSE stream.
+// legacyStream is the outbound of a legacy session: its SSE stream. Every
+// message (responses among them) waits in the stream's queue for the stream's
+// own goroutine to write it.
 type legacyStream struct {
-	mu    sync.Mutex
-	out   sse
-	ended bool
-	done  chan struct{}
+	h  *HTTPHandler
+	hs *httpSession
+	q  *outQueue
 }
 
 func (l *legacyStream) send(msg []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ended {
-		return errors.New("fastmcp: the SSE stream has ended")
+	err := l.q.push(appendEvent(nil, "", msg))
+	if err == errStreamStalled {
+		l.h.stalled(l.hs, "its SSE stream's backlog outgrew HTTP.MaxStreamBacklog")
 	}
-	if err := l.out.writeEvent("", msg); err != nil {
-		l.ended = true
-		close(l.done)
-		return err
-	}
-	return nil
+	return err
 }
 
 // end stops writing to the stream.
-func (l *legacyStream) end() {
-	l.mu.Lock()
-	if !l.ended {
-		l.ended = true
-		close(l.done)
-	}
-	l.mu.Unlock()
-}
-
-func (l *legacyStream) keepAlive() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ended {
-		return errors.New("ended")
-	}
-	return l.out.writeRaw([]byte(": keep-alive\n\n"))
-}
+func (l *legacyStream) end() { l.q.close() }
 
 // serveLegacySSE opens a legacy session and holds its stream.
 func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
@@ -70,34 +48,36 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	}
 	hs := h.newSession(true)
 	sess := hs.sess
-	sess.auth, sess.lastAuth = requestAuth(r), requestAuth(r)
-	if !h.admit(hs) {
+	auth := requestAuth(r)
+	sess.auth, sess.lastAuth = auth, auth
+	ls := &legacyStream{h: h, hs: hs, q: newOutQueue(h.opts.MaxStreamBacklog)}
+	// Once this handler returns, the response must not be written again.
+	defer ls.end()
+	hs.ls = ls // before admission: endSession may end it from then on
+	client := h.clientKey(r, auth)
+	if why := h.admit(hs, client); why != admitted {
 		sess.close(ErrSessionClosed)
-		writeJSONError(w, http.StatusServiceUnavailable, nil, CodeInternalError, "Service Unavailable: the server has reached its session limit; try again later")
+		h.refuseSession(w, why, client)
 		return
 	}
 	hs.active.Add(1)
 	defer hs.active.Add(-1)
-	ls := &legacyStream{out: startSSE(w, ""), done: make(chan struct{})}
-	// Once this handler returns, the response must not be written again.
-	defer ls.end()
-	hs.mu.Lock()
-	hs.ls = ls
-	hs.mu.Unlock()
 	if h.shutting.Load() {
-		return // shutdown began meanwhile: beginShutdown did not see ls
+		h.endSession(hs, ErrServerShutdown) // beginShutdown may not have seen it
+		return
 	}
 	sess.setOutbound(ls)
 	h.srv.addSession(sess)
 	defer h.endSession(hs, ErrSessionStreamLost)
+	out := startSSE(w, "", h.writeTimeout())
 	endpoint := h.opts.BasePath + "/messages?sessionId=" + sess.id
-	ls.mu.Lock()
-	err := ls.out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n"))
-	ls.mu.Unlock()
-	if err != nil {
-		return
+	err := out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n"))
+	if err == nil {
+		err = h.holdStream(r.Context(), sess, ls.q, out.writeFrames, func() error { return out.writeRaw(keepAliveComment) }, nil, true)
 	}
-	h.holdStream(r.Context(), sess, ls.done, ls.keepAlive, true)
+	if err != nil && isStall(err) {
+		h.stalled(hs, "a write to its SSE stream outlasted HTTP.StreamWriteTimeout")
+	}
 }
 
 // serveLegacyMessages accepts a message for a legacy session; the answer goes
@@ -154,7 +134,14 @@ func (c *legacyConn) info() connInfo {
 		transport: TransportSSE, remoteAddr: c.r.RemoteAddr}
 }
 
-func (c *legacyConn) session(bool) (*Session, bool) { return c.hs.sess, true }
+// session returns the legacy session; a message other than initialize
+// completes its handshake (see HTTPHandler.establish).
+func (c *legacyConn) session(init bool) (*Session, bool) {
+	if !init {
+		c.h.establish(c.hs)
+	}
+	return c.hs.sess, true
+}
 
 func (c *legacyConn) auth() (any, error) { return requestAuth(c.r), nil }
 

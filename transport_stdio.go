@@ -93,6 +93,9 @@ type streamOut struct {
 	mu      sync.Mutex
 	w       *bufio.Writer
 	err     error
+	// abandoned are the ids of requests answered by abandon: their
+	// handlers' own responses are dropped.
+	abandoned map[string]struct{}
 }
 
 func (o *streamOut) send(msg []byte) error {
@@ -102,6 +105,14 @@ func (o *streamOut) send(msg []byte) error {
 	defer o.mu.Unlock()
 	if o.err != nil {
 		return o.err
+	}
+	if o.abandoned != nil {
+		var m jsonrpc.Message
+		if jsonrpc.Decode(msg, &m) == nil && m.IsResponse() {
+			if _, ok := o.abandoned[jsonrpc.CompactID(m.ID)]; ok {
+				return nil // answered already, by abandon
+			}
+		}
 	}
 	o.w.Write(msg)
 	if err := o.w.WriteByte('\n'); err == nil && o.waiting.Load() > 0 {
@@ -163,8 +174,11 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 	if n := s.peerLimit(); n > 0 {
 		c.slots = make(chan struct{}, n)
 	}
-	c.sess = newSession(s, c.out)
+	own := &stdioSessionOut{c: c, q: newOutQueue(DefaultMaxStreamBacklog)}
+	c.sess = newSession(s, own)
 	s.addSession(c.sess)
+	go own.drain()
+	defer own.q.close()
 	go c.read(c.gen.Load())
 
 	eof := false
@@ -180,7 +194,8 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 	close(c.stop)
 	drained := waitTimeout(&c.handlers, s.opts.ShutdownTimeout)
 	if !drained {
-		s.logger.Warn("fastmcp: in-flight requests still running at shutdown; cancelling them", "timeout", s.opts.ShutdownTimeout)
+		s.logger.Warn("fastmcp: in-flight requests still running at shutdown; answering and cancelling them", "timeout", s.opts.ShutdownTimeout)
+		c.abandon()
 	}
 	if eof {
 		c.sess.close(ErrSessionInputClosed)
@@ -224,6 +239,42 @@ func (c *stdioConn) read(gen int64) {
 		if err != nil {
 			c.endOnce.Do(func() { c.readErr = err; close(c.ended) })
 			return
+		}
+	}
+}
+
+// stdioSessionOut is the stdio session's own channel, for messages that
+// belong to no request (list changes, resource updates, the server's
+// session-level requests): they wait in a queue that one goroutine writes, so
+// a broadcast to every session never waits on a client that stopped reading
+// its output. A client whose backlog outgrows DefaultMaxStreamBacklog has its
+// session ended.
+type stdioSessionOut struct {
+	c *stdioConn
+	q *outQueue
+}
+
+func (o *stdioSessionOut) send(msg []byte) error {
+	err := o.q.push(bytes.Clone(msg))
+	if err == errStreamStalled {
+		o.c.s.logger.Warn("fastmcp: ending the stdio session: the client does not read its output", "backlog", DefaultMaxStreamBacklog)
+		o.c.sess.end(ErrSessionStalled)
+	}
+	return err
+}
+
+// drain writes the queued messages until the queue closes.
+func (o *stdioSessionOut) drain() {
+	for {
+		select {
+		case <-o.q.done:
+			return
+		case <-o.q.wake:
+			for _, m := range o.q.take() {
+				if o.c.out.send(m) != nil {
+					return
+				}
+			}
 		}
 	}
 }
@@ -276,6 +327,35 @@ func (c *stdioConn) resumable() bool { return true }
 func (c *stdioConn) reply(resp []byte, _ answer) {
 	if len(resp) > 0 {
 		c.out.send(resp)
+	}
+}
+
+// abandon answers the requests still running with a JSON-RPC error saying
+// that the server is shutting down; their handlers' own answers, if they come,
+// are dropped.
+func (c *stdioConn) abandon() {
+	o := c.out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return
+	}
+	// A request is untracked before its answer is written: those answered
+	// from now on are running still, and must not be answered twice.
+	ids := c.sess.peer.running()
+	if len(ids) == 0 {
+		return
+	}
+	if o.abandoned == nil {
+		o.abandoned = make(map[string]struct{}, len(ids))
+	}
+	for _, id := range ids {
+		o.abandoned[jsonrpc.CompactID(id)] = struct{}{}
+		o.w.Write(jsonrpc.AppendError(nil, id, int64(CodeInternalError), shutdownMessage, nil))
+		o.w.WriteByte('\n')
+	}
+	if err := o.w.Flush(); err != nil {
+		o.err = fmt.Errorf("fastmcp: writing to the client: %w", err)
 	}
 }
 
