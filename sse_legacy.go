@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"sync"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 )
 
 // The legacy HTTP+SSE transport of protocol revision 2024-11-05: the client
@@ -18,10 +20,28 @@ type legacyStream struct {
 	h  *HTTPHandler
 	hs *httpSession
 	q  *outQueue
+	// held is closed when the stream's goroutine stops writing.
+	held chan struct{}
+
+	mu sync.Mutex
+	// abandoned are the ids of requests answered by abandon: their
+	// handlers' own responses are dropped.
+	abandoned map[string]struct{}
 }
 
 func (l *legacyStream) send(msg []byte) error {
+	l.mu.Lock()
+	if l.abandoned != nil {
+		var m jsonrpc.Message
+		if jsonrpc.Decode(msg, &m) == nil && m.IsResponse() {
+			if _, ok := l.abandoned[jsonrpc.CompactID(m.ID)]; ok {
+				l.mu.Unlock()
+				return nil // answered already, by abandon
+			}
+		}
+	}
 	err := l.q.push(appendEvent(nil, "", msg))
+	l.mu.Unlock()
 	if err == errStreamStalled {
 		l.h.stalled(l.hs, "its SSE stream's backlog outgrew HTTP.MaxStreamBacklog")
 	}
@@ -30,6 +50,33 @@ func (l *legacyStream) send(msg []byte) error {
 
 // end stops writing to the stream.
 func (l *legacyStream) end() { l.q.close() }
+
+// abandon answers the session's requests still running with a JSON-RPC error
+// saying that the server is shutting down; their handlers' own answers, if
+// they come, are dropped. It reports whether it queued answers, which the
+// stream's goroutine writes when the handler closes (see holdStream).
+func (l *legacyStream) abandon() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// Under l.mu: a request is untracked before its answer is sent, so
+	// those running now answer after this, and are dropped.
+	ids := l.hs.sess.peer.running()
+	if len(ids) == 0 {
+		return false
+	}
+	if l.abandoned == nil {
+		l.abandoned = make(map[string]struct{}, len(ids))
+	}
+	for _, id := range ids {
+		l.abandoned[jsonrpc.CompactID(id)] = struct{}{}
+		_ = l.q.push(appendEvent(nil, "", jsonrpc.AppendError(nil, id, int64(CodeInternalError), shutdownMessage, nil)))
+	}
+	return true
+}
+
+// draining reports whether the session has requests in flight: when shutdown
+// begins, its stream stays open for their answers.
+func (l *legacyStream) draining() bool { return len(l.hs.sess.peer.running()) > 0 }
 
 // serveLegacySSE opens a legacy session and holds its stream.
 func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +97,8 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	sess := hs.sess
 	auth := requestAuth(r)
 	sess.auth, sess.lastAuth = auth, auth
-	ls := &legacyStream{h: h, hs: hs, q: newOutQueue(h.opts.MaxStreamBacklog)}
+	ls := &legacyStream{h: h, hs: hs, q: newOutQueue(h.opts.MaxStreamBacklog), held: make(chan struct{})}
+	defer close(ls.held)
 	// Once this handler returns, the response must not be written again.
 	defer ls.end()
 	hs.ls = ls // before admission: endSession may end it from then on
@@ -73,7 +121,7 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	endpoint := h.opts.BasePath + "/messages?sessionId=" + sess.id
 	err := out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n"))
 	if err == nil {
-		err = h.holdStream(r.Context(), sess, ls.q, out.writeFrames, func() error { return out.writeRaw(keepAliveComment) }, nil, true)
+		err = h.holdStream(r.Context(), sess, ls.q, out.writeFrames, func() error { return out.writeRaw(keepAliveComment) }, nil, true, ls.draining)
 	}
 	if err != nil && isStall(err) {
 		h.stalled(hs, "a write to its SSE stream outlasted HTTP.StreamWriteTimeout")

@@ -167,7 +167,7 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 		err = out.writeFrames(frames)
 	}
 	if err == nil {
-		err = h.holdStream(r.Context(), sess, q, out.writeFrames, func() error { return out.writeRaw(keepAliveComment) }, nil, true)
+		err = h.holdStream(r.Context(), sess, q, out.writeFrames, func() error { return out.writeRaw(keepAliveComment) }, nil, true, nil)
 	}
 	if err != nil && isStall(err) {
 		h.stalled(st, "a write to its GET stream outlasted HTTP.StreamWriteTimeout")
@@ -185,8 +185,11 @@ func isStall(err error) bool {
 // stream ends (q or done closes), the session ends or the handler closes. It
 // writes what q holds (nil: nothing is queued for this stream) with write,
 // keep-alive comments with keepAlive, and, for GET streams with PingInterval
-// set, pings the client. It returns the error of a write that failed.
-func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, q *outQueue, write func([][]byte) error, keepAlive func() error, done <-chan struct{}, ping bool) error {
+// set, pings the client. When shutdown begins, a stream that carries answers
+// (drain set: the legacy SSE stream) stays open while drain reports requests
+// in flight; the messages queued when the handler closes are written before
+// it ends. It returns the error of a write that failed.
+func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, q *outQueue, write func([][]byte) error, keepAlive func() error, done <-chan struct{}, ping bool, drain func() bool) error {
 	var kaC, pingC <-chan time.Time
 	if d := h.opts.KeepAliveInterval; d > 0 {
 		t := time.NewTicker(d)
@@ -198,9 +201,22 @@ func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, q *outQueue
 		defer t.Stop()
 		pingC = t.C
 	}
-	var wake, qdone <-chan struct{}
+	var wake, qdone, stopping <-chan struct{}
 	if q != nil {
 		wake, qdone = q.wake, q.done
+	}
+	if drain != nil {
+		stopping = h.stopping
+	}
+	draining := false
+	flush := func() error {
+		if q == nil {
+			return nil
+		}
+		if msgs := q.take(); len(msgs) > 0 {
+			return write(msgs)
+		}
+		return nil
 	}
 	// A ping waits for the client's answer, which this goroutine may have
 	// to write (a ping goes out on this very stream): it runs apart, one
@@ -214,16 +230,27 @@ func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, q *outQueue
 		case <-done:
 			return nil
 		case <-qdone:
-			return nil
+			select {
+			case <-h.closed:
+				return flush() // the last answers (HTTPHandler.Close)
+			default:
+				return nil
+			}
 		case <-sess.done:
 			return nil
 		case <-h.closed:
-			return nil
+			return flush()
+		case <-stopping:
+			if !drain() {
+				return flush()
+			}
+			stopping, draining = nil, true
 		case <-wake:
-			if msgs := q.take(); len(msgs) > 0 {
-				if err := write(msgs); err != nil {
-					return err
-				}
+			if err := flush(); err != nil {
+				return err
+			}
+			if draining && !drain() {
+				return nil
 			}
 		case <-kaC:
 			if err := keepAlive(); err != nil {
@@ -302,7 +329,7 @@ func (h *HTTPHandler) resumePost(w http.ResponseWriter, r *http.Request, st *htt
 			return errors.New("superseded")
 		}
 		return out.writeRaw(keepAliveComment)
-	}, p.done, false)
+	}, p.done, false, nil)
 	p.mu.Lock()
 	if p.resumed == &out {
 		p.resumed = nil

@@ -187,10 +187,32 @@ func (h *HTTPHandler) Close() error {
 	h.closeOnce.Do(func() {
 		h.shutting.Store(true)
 		h.stop()
-		close(h.closed)
+		var flushing []*legacyStream
+		h.mu.RLock()
+		for _, hs := range h.sessions {
+			if hs.ls != nil && hs.ls.abandon() {
+				flushing = append(flushing, hs.ls)
+			}
+		}
+		h.mu.RUnlock()
+		close(h.closed) // legacy streams write what abandon queued, and end
 		for _, pc := range h.posts.all() {
 			pc.abandon()
 		}
+		// The connections may be closed once Close returns: the legacy
+		// streams' last answers must be out by then.
+		d := time.Second
+		if wt := h.writeTimeout(); wt > 0 {
+			d = min(d, wt)
+		}
+		wait := time.NewTimer(d)
+		for _, ls := range flushing {
+			select {
+			case <-ls.held:
+			case <-wait.C:
+			}
+		}
+		wait.Stop()
 		h.mu.Lock()
 		all := make([]*httpSession, 0, len(h.sessions))
 		for _, hs := range h.sessions {
@@ -221,9 +243,8 @@ func (h *HTTPHandler) beginShutdown() {
 		if hs.get != nil {
 			hs.get.end()
 		}
-		if hs.ls != nil {
-			hs.ls.end()
-		}
+		// A legacy stream carries its session's answers: it stays open
+		// while requests are in flight (see holdStream).
 		hs.mu.Unlock()
 	}
 	h.mu.RUnlock()

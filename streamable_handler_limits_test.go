@@ -509,3 +509,77 @@ func TestHTTPShutdownAnswersRunningCalls(t *testing.T) {
 		t.Fatal("Serve did not return")
 	}
 }
+
+// The legacy transport answers on its stream: when shutdown begins, a stream
+// with requests in flight stays open for their answers, and those still
+// running at the timeout are answered with an error before it closes.
+func TestHTTPShutdownLegacyStream(t *testing.T) {
+	t.Parallel()
+	s := limServer(t, fastmcp.Options{}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan net.Addr, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- s.Serve(ctx, fastmcp.HTTP{Host: "127.0.0.1", Port: -1, ShutdownTimeout: 400 * time.Millisecond,
+			OnListen: func(a net.Addr) { addr <- a }})
+	}()
+	base := "http://" + (<-addr).String()
+	resp, err := http.Get(base + "/sse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	var endpoint string
+	for endpoint == "" {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, ok := strings.CutPrefix(strings.TrimSpace(line), "data: "); ok {
+			endpoint = base + d
+		}
+	}
+	events := limReadEvents(br)
+	post := func(msg []byte) {
+		resp, err := http.Post(endpoint, "application/json", bytes.NewReader(msg))
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST: %v %v", err, resp)
+		}
+		resp.Body.Close()
+	}
+	post(limEncode(1, "initialize", map[string]any{"protocolVersion": fastmcp.ProtocolVersion20241105, "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "legacy", "version": "1"}}))
+	post(limEncode(0, "notifications/initialized", nil))
+	post(limEncode(2, "tools/call", map[string]any{"name": "wait", "arguments": map[string]any{"ms": 150}}))
+	post(limEncode(3, "tools/call", map[string]any{"name": "wait", "arguments": map[string]any{"ms": 5000, "deaf": true}}))
+	limEventually(t, "both calls to run", func() bool {
+		for _, sess := range s.Sessions() {
+			if sess.Metrics().ActiveOperations == 2 {
+				return true
+			}
+		}
+		return false
+	})
+	cancel()
+	got := map[string]limMsg{}
+	for m := range events.ch {
+		if m.Method == "" && m.ID != nil {
+			got[string(m.ID)] = m
+		}
+	}
+	if m := got["2"]; m.Error != nil || !strings.Contains(string(m.Result), "waited") {
+		t.Errorf("the call that finished within the timeout: %s %+v", m.Result, m.Error)
+	}
+	if m := got["3"]; m.Error == nil || m.Error.Code != -32603 || !strings.Contains(m.Error.Message, "shutting down") {
+		t.Errorf("the call still running at the timeout: %s %+v", m.Result, m.Error)
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(limWait):
+		t.Fatal("Serve did not return")
+	}
+}

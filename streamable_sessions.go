@@ -74,24 +74,20 @@ const (
 	refusedClient
 )
 
-// clientID names a client for MaxSessionsPerClient: by its principal's
-// subject, else by its address (an IPv6 address by its /64), else by the raw
-// remote address. A comparable value, so that naming a client allocates
-// nothing.
+// clientID names a client for MaxSessionsPerClient: by its address (an IPv6
+// address by its /64), or by name: its principal's subject, or its remote
+// address when that is not an IP address. A comparable value, so that naming
+// a client allocates nothing.
 type clientID struct {
-	sub  string
 	ip   netip.Addr
-	addr string
+	name string
 }
 
 func (c clientID) String() string {
-	switch {
-	case c.sub != "":
-		return "subject " + c.sub
-	case c.ip.IsValid():
+	if c.ip.IsValid() {
 		return c.ip.String()
 	}
-	return c.addr
+	return c.name
 }
 
 // admit registers a new session of client, in its handshake. At a cap it
@@ -271,12 +267,12 @@ func (h *HTTPHandler) reapIdle(cutoff int64) {
 func (h *HTTPHandler) clientKey(r *http.Request, auth any) clientID {
 	if id, ok := auth.(Identity); ok {
 		if sub := id.AuthSubject(); sub != "" {
-			return clientID{sub: sub}
+			return clientID{name: "subject " + sub}
 		}
 	}
 	addr, ok := remoteIP(r.RemoteAddr)
 	if !ok {
-		return clientID{addr: r.RemoteAddr}
+		return clientID{name: "address " + r.RemoteAddr}
 	}
 	if len(h.opts.TrustedProxies) > 0 && h.trusted(addr) {
 		if fwd, ok := h.forwardedFor(r); ok {

@@ -77,7 +77,7 @@ func (q *outQueue) take() [][]byte {
 }
 
 // close closes the queue: later pushes fail, and done is closed. Messages
-// still waiting are dropped by the drainer.
+// still waiting stay for take: the drainer decides whether to write them.
 func (q *outQueue) close() {
 	q.mu.Lock()
 	q.closeLocked()
@@ -89,6 +89,5 @@ func (q *outQueue) closeLocked() {
 		return
 	}
 	q.closed = true
-	q.msgs, q.spare, q.size = nil, nil, 0
 	close(q.done)
 }

@@ -143,8 +143,11 @@ type stdioConn struct {
 	// when unbounded. A reader that cannot take a slot stops reading.
 	slots chan struct{}
 	// gen numbers the reading goroutines: a reader that handed reading
-	// over sees a newer generation and stops.
-	gen atomic.Int64
+	// over sees a newer generation and stops, and so do all when serving
+	// ends. reading is the generation of the goroutine reading now, set
+	// and read by that goroutine only.
+	gen     atomic.Int64
+	reading int64
 	// handlers counts the requests being served.
 	handlers sync.WaitGroup
 	// ended is closed when reading ends, with the reason in readErr.
@@ -225,7 +228,13 @@ func (c *stdioConn) read(gen int64) {
 	for c.gen.Load() == gen {
 		data, tooLong, err := readLine(c.br, c.max)
 		if c.gen.Load() != gen {
-			return // serving ended while this line was read
+			// Serving ended while this line was read: a request is told
+			// so rather than left unanswered.
+			var m jsonrpc.Message
+			if !tooLong && jsonrpc.Decode(data, &m) == nil && m.IsRequest() {
+				c.out.send(jsonrpc.AppendError(nil, m.ID, int64(CodeInternalError), "Server shutting down: the request was not served", nil))
+			}
+			return
 		}
 		switch {
 		case tooLong:
@@ -234,6 +243,7 @@ func (c *stdioConn) read(gen int64) {
 			if c.sess.isClosed() {
 				return // Session.Close raced the line: serve no more
 			}
+			c.reading = gen
 			c.s.serveMessage(c.ctx, c, data)
 		}
 		if err != nil {
@@ -303,17 +313,24 @@ func (c *stdioConn) send(msg []byte) error { return c.out.send(msg) }
 // first takes a slot: while Options.MaxInFlight requests are in flight,
 // reading waits.
 func (c *stdioConn) async(f func()) {
-	if c.slots != nil {
+	slot := c.slots != nil
+	if slot {
 		select {
 		case c.slots <- struct{}{}:
 		case <-c.stop:
-			return
+			// Serving is ending and reading has stopped: this request,
+			// read already, is served without a slot (one at most).
+			slot = false
 		}
 	}
 	c.handlers.Add(1)
-	go c.read(c.gen.Add(1))
+	// Reading goes on in a new goroutine, unless serving ended meanwhile
+	// (the generation moved on).
+	if next := c.reading + 1; c.gen.CompareAndSwap(c.reading, next) {
+		go c.read(next)
+	}
 	defer func() {
-		if c.slots != nil {
+		if slot {
 			<-c.slots
 		}
 		c.handlers.Done()
