@@ -1,7 +1,6 @@
 package fastmcp
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -164,54 +163,33 @@ func (s *Server) authChanged(sess *Session, before, after any) {
 	if !s.reg.hasAccessChecks() {
 		return
 	}
+	changed := false
 	for _, lc := range listChangedMethods {
 		if !slices.Equal(s.visible(sess, before, lc.kind), s.visible(sess, after, lc.kind)) {
+			changed = true
 			sess.notifyIfReady(lc.method, nil)
 		}
 	}
-}
-
-// visible lists the names of the items of a list that a session with the
-// given auth data may see.
-func (s *Server) visible(sess *Session, auth any, kind listKinds) []string {
-	c := s.detachedContext(context.Background(), "access-check")
-	c.sess = sess
-	c.req.version, c.req.auth, c.req.hasAuth = sess.protocol(), auth, true
-	var out []string
-	switch kind {
-	case listTools:
-		for _, e := range s.reg.tools.all() {
-			if c.allowed(e.tool.CanAccess) {
-				out = append(out, e.tool.Name)
-			}
-		}
-	case listResources:
-		for _, e := range s.reg.resources.all() {
-			if c.allowed(e.res.CanAccess) {
-				out = append(out, e.res.URI)
-			}
-		}
-		for _, e := range s.reg.templates.all() {
-			if c.allowed(e.tmpl.CanAccess) {
-				out = append(out, "template:"+e.tmpl.URITemplate)
-			}
-		}
-	case listPrompts:
-		for _, e := range s.reg.prompts.all() {
-			if c.allowed(e.prompt.CanAccess) {
-				out = append(out, e.prompt.Name)
-			}
-		}
+	if changed {
+		// Cached private results (ResponseCache) were computed for the
+		// principal's old access.
+		s.accessSeq.Add(1)
 	}
-	return out
 }
 
-// filterVisible returns the entries of a sorted list the request may see. It
-// returns items itself when no entry has an access check.
-func filterVisible[E any](c *Context, items []E, check func(E) AccessCheck) []E {
+// visible lists the keys of the items of a list that a session with the
+// given auth data sees.
+func (s *Server) visible(sess *Session, auth any, kind listKinds) []string {
+	return s.visibleUnder(sess, auth, kind, s.vis.forSession(sess))
+}
+
+// filterVisible returns the entries of a sorted list the request may see (see
+// Context.sees). It returns items itself when it hides none.
+func filterVisible[E entry](c *Context, items []E) []E {
+	sv, ss := c.visRules()
 	var out []E
 	for i, e := range items {
-		if ch := check(e); ch != nil && !c.allowed(ch) {
+		if !c.seesUnder(sv, ss, e) {
 			if out == nil {
 				out = append(make([]E, 0, len(items)), items[:i]...)
 			}

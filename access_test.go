@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // acUser is auth data with a subject, a role and scopes.
@@ -37,7 +37,7 @@ var (
 // behind every kind of access check.
 func acServer(t *testing.T, who *atomic.Pointer[acUser]) *fastmcp.Server {
 	t.Helper()
-	s := newServer(t, fastmcp.Options{
+	s := testkit.NewServer(t, fastmcp.Options{
 		Authenticate: fastmcp.AuthFunc[acUser](func(*http.Request) (acUser, error) {
 			if u := who.Load(); u != nil {
 				return *u, nil
@@ -102,25 +102,25 @@ func TestAccessChecksHideItems(t *testing.T) {
 			var who atomic.Pointer[acUser]
 			u := tt.who
 			who.Store(&u)
-			c := connect(t, acServer(t, &who), nil)
-			ctx := testCtx(t)
+			c := testkit.Connect(t, acServer(t, &who), nil)
+			ctx := testkit.Context(t)
 			tools, err := c.ListTools(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.tools, acNames(tools, func(x *fastmcp.Tool) string { return x.Name })); diff != "" {
+			if diff := testdiff.Diff(tt.tools, acNames(tools, func(x *fastmcp.Tool) string { return x.Name })); diff != "" {
 				t.Errorf("tools (-want +got):\n%s", diff)
 			}
 			res, _ := c.ListResources(ctx)
-			if diff := cmp.Diff(tt.resources, acNames(res, func(x *fastmcp.Resource) string { return x.URI })); diff != "" {
+			if diff := testdiff.Diff(tt.resources, acNames(res, func(x *fastmcp.Resource) string { return x.URI })); diff != "" {
 				t.Errorf("resources (-want +got):\n%s", diff)
 			}
 			tmpls, _ := c.ListResourceTemplates(ctx)
-			if diff := cmp.Diff(tt.templates, acNames(tmpls, func(x *fastmcp.ResourceTemplate) string { return x.URITemplate })); diff != "" {
+			if diff := testdiff.Diff(tt.templates, acNames(tmpls, func(x *fastmcp.ResourceTemplate) string { return x.URITemplate })); diff != "" {
 				t.Errorf("templates (-want +got):\n%s", diff)
 			}
 			prompts, _ := c.ListPrompts(ctx)
-			if diff := cmp.Diff(tt.prompts, acNames(prompts, func(x *fastmcp.Prompt) string { return x.Name })); diff != "" {
+			if diff := testdiff.Diff(tt.prompts, acNames(prompts, func(x *fastmcp.Prompt) string { return x.Name })); diff != "" {
 				t.Errorf("prompts (-want +got):\n%s", diff)
 			}
 			// Every tool the caller sees works; every other is unknown,
@@ -170,8 +170,8 @@ func TestAccessReevaluatedOnAuthChange(t *testing.T) {
 	var who atomic.Pointer[acUser]
 	u := acBob
 	who.Store(&u)
-	c := connect(t, acServer(t, &who), nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, acServer(t, &who), nil)
+	ctx := testkit.Context(t)
 	if r, err := c.CallTool(ctx, "promote", nil); err != nil || r.IsError {
 		t.Fatalf("promote: %v %+v", err, r)
 	}
@@ -191,8 +191,8 @@ func TestAccessCheckPanicDenies(t *testing.T) {
 	var who atomic.Pointer[acUser]
 	u := acAlice
 	who.Store(&u)
-	c := connect(t, acServer(t, &who), nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, acServer(t, &who), nil)
+	ctx := testkit.Context(t)
 	if _, err := c.CallTool(ctx, "panicky", nil); fastmcp.ErrorCodeOf(err) != fastmcp.CodeInvalidParams {
 		t.Errorf("panicking check: %v", err)
 	}
@@ -221,7 +221,7 @@ func acGet(t *testing.T, url string, header http.Header) (*http.Response, []byte
 // every origin; and 401 challenges name the metadata.
 func TestOAuthDiscoveryDocuments(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{
+	s := testkit.NewServer(t, fastmcp.Options{
 		Authenticate: fastmcp.AuthFunc[acUser](func(r *http.Request) (acUser, error) {
 			return acUser{}, &fastmcp.HTTPError{Message: "no token"}
 		}),
@@ -241,8 +241,8 @@ func TestOAuthDiscoveryDocuments(t *testing.T) {
 			},
 		},
 	})
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{BasePath: "/api"})
-	base := strings.TrimSuffix(srv.endpoint, "/mcp") // the server's origin
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{BasePath: "/api"})
+	base := srv.URL // the server's origin
 	endpoint := base + "/api/mcp"
 	for _, path := range []string{"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/api/mcp"} {
 		resp, body := acGet(t, base+path, http.Header{"Origin": {"https://elsewhere.example"}})
@@ -259,7 +259,7 @@ func TestOAuthDiscoveryDocuments(t *testing.T) {
 			"scopes_supported":         []any{"read", "write"},
 			"bearer_methods_supported": []any{"header"},
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := testdiff.Diff(want, got); diff != "" {
 			t.Errorf("GET %s (-want +got):\n%s", path, diff)
 		}
 	}
@@ -277,7 +277,7 @@ func TestOAuthDiscoveryDocuments(t *testing.T) {
 			"response_types_supported":         []any{"code"},
 			"code_challenge_methods_supported": []any{"S256"},
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := testdiff.Diff(want, got); diff != "" {
 			t.Errorf("GET %s (-want +got):\n%s", path, diff)
 		}
 	}
@@ -287,7 +287,7 @@ func TestOAuthDiscoveryDocuments(t *testing.T) {
 	}
 	// A refused request names the metadata in its challenge.
 	c := ssNewRaw(t, nil, endpoint)
-	resp, err := c.post(ssEncode(1, "initialize", map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "c", "version": "1"}}))
+	resp, err := c.post(testkit.Encode(1, "initialize", map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "c", "version": "1"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,10 +304,10 @@ func TestRateLimits(t *testing.T) {
 	t.Parallel()
 	t.Run("per session", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, fastmcp.Options{RateLimits: &fastmcp.RateLimits{PerSession: fastmcp.Rate{Limit: 2, Per: 300 * time.Millisecond}}})
+		s := testkit.NewServer(t, fastmcp.Options{RateLimits: &fastmcp.RateLimits{PerSession: fastmcp.Rate{Limit: 2, Per: 300 * time.Millisecond}}})
 		fastmcp.AddTool(s, fastmcp.Tool{Name: "t"}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) { return "ok", nil })
-		c1, c2 := connect(t, s, nil), connect(t, s, nil)
-		ctx := testCtx(t)
+		c1, c2 := testkit.Connect(t, s, nil), testkit.Connect(t, s, nil)
+		ctx := testkit.Context(t)
 		for i := range 2 {
 			if r, err := c1.CallTool(ctx, "t", nil); err != nil || r.IsError {
 				t.Fatalf("call %d: %v %+v", i, err, r)
@@ -342,7 +342,7 @@ func TestRateLimits(t *testing.T) {
 		var who atomic.Pointer[acUser]
 		u := acBob
 		who.Store(&u)
-		s := newServer(t, fastmcp.Options{
+		s := testkit.NewServer(t, fastmcp.Options{
 			Authenticate: fastmcp.AuthFunc[acUser](func(*http.Request) (acUser, error) { return *who.Load(), nil }),
 			RateLimits: &fastmcp.RateLimits{
 				PerUser: fastmcp.Rate{Limit: 3, Per: time.Minute},
@@ -352,8 +352,8 @@ func TestRateLimits(t *testing.T) {
 		for _, n := range []string{"cheap", "costly"} {
 			fastmcp.AddTool(s, fastmcp.Tool{Name: n}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) { return "ok", nil })
 		}
-		c1, c2 := connect(t, s, nil), connect(t, s, nil) // two sessions of bob
-		ctx := testCtx(t)
+		c1, c2 := testkit.Connect(t, s, nil), testkit.Connect(t, s, nil) // two sessions of bob
+		ctx := testkit.Context(t)
 		if r, _ := c1.CallTool(ctx, "costly", nil); r.IsError {
 			t.Fatalf("first costly call: %+v", r)
 		}
@@ -370,12 +370,12 @@ func TestRateLimits(t *testing.T) {
 	})
 	t.Run("HTTP", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, fastmcp.Options{RateLimits: &fastmcp.RateLimits{HTTP: fastmcp.Rate{Limit: 2, Per: time.Minute}}})
-		srv := ssServeHTTP(t, s, fastmcp.HTTP{})
+		s := testkit.NewServer(t, fastmcp.Options{RateLimits: &fastmcp.RateLimits{HTTP: fastmcp.Rate{Limit: 2, Per: time.Minute}}})
+		srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 		var statuses []int
 		for range 3 {
-			c := ssNewRaw(t, nil, srv.endpoint)
-			resp, err := c.post(ssEncode(1, "initialize", map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "c", "version": "1"}}))
+			c := ssNewRaw(t, nil, srv.Endpoint)
+			resp, err := c.post(testkit.Encode(1, "initialize", map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "c", "version": "1"}}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -385,22 +385,22 @@ func TestRateLimits(t *testing.T) {
 				t.Error("429 without Retry-After")
 			}
 		}
-		if diff := cmp.Diff([]int{200, 200, 429}, statuses); diff != "" {
+		if diff := testdiff.Diff([]int{200, 200, 429}, statuses); diff != "" {
 			t.Errorf("statuses (-want +got):\n%s", diff)
 		}
 		// Probes are not MCP requests: not limited.
-		if resp, _ := acGet(t, strings.TrimSuffix(srv.endpoint, "/mcp")+"/health", nil); resp.StatusCode != 200 {
+		if resp, _ := acGet(t, srv.URL+"/health", nil); resp.StatusCode != 200 {
 			t.Errorf("/health over the limit: %d", resp.StatusCode)
 		}
 	})
 	t.Run("route", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, fastmcp.Options{}) // no RateLimits: the route's own limit still applies
+		s := testkit.NewServer(t, fastmcp.Options{}) // no RateLimits: the route's own limit still applies
 		s.RouteFunc("GET /api/register", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) },
 			fastmcp.RouteOptions{Public: true, RateLimit: fastmcp.Rate{Limit: 2, Per: time.Hour}})
 		s.RouteFunc("GET /api/free", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }, fastmcp.RouteOptions{Public: true})
-		srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-		base := strings.TrimSuffix(srv.endpoint, "/mcp")
+		srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+		base := srv.URL
 		var statuses []int
 		for range 3 {
 			resp, _ := acGet(t, base+"/api/register", nil)
@@ -409,7 +409,7 @@ func TestRateLimits(t *testing.T) {
 				t.Error("429 without Retry-After")
 			}
 		}
-		if diff := cmp.Diff([]int{201, 201, 429}, statuses); diff != "" {
+		if diff := testdiff.Diff([]int{201, 201, 429}, statuses); diff != "" {
 			t.Errorf("statuses (-want +got):\n%s", diff)
 		}
 		if resp, _ := acGet(t, base+"/api/free", nil); resp.StatusCode != 200 {

@@ -140,11 +140,20 @@ func (s *Server) authenticate(r *http.Request) (*http.Request, any, error) {
 	return r, data, err
 }
 
-// safeAuthenticate calls the authenticator, turning a panic into an error.
+// errAuthPanicked marks the error of an authenticator that panicked.
+var errAuthPanicked = errors.New("fastmcp: the authenticator panicked")
+
+// safeAuthenticate calls the authenticator. A panic is a bug in the server,
+// not bad credentials: it is logged with its stack and answered 500, its
+// value kept from the client.
 func safeAuthenticate(s *Server, a Authenticator, r *http.Request) (data any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			data, err = nil, s.recovered("authenticate", v)
+			data, err = nil, &HTTPError{
+				Status:  http.StatusInternalServerError,
+				Message: "Internal error: authentication could not complete",
+				Err:     fmt.Errorf("%w: %w", errAuthPanicked, s.recovered("authenticate", v)),
+			}
 		}
 	}()
 	return a.Authenticate(r)
@@ -160,9 +169,10 @@ func (s *Server) writeAuthError(w http.ResponseWriter, err error, metadataURL st
 	if errors.As(err, &he) {
 		status = he.status()
 		msg = he.Error() // its message, its cause's, or the status text
-		if status >= 500 {
+		if status >= 500 && !errors.Is(err, errAuthPanicked) {
 			// The credentials could not be checked (a JWKS or
-			// introspection endpoint down): the operator must know.
+			// introspection endpoint down): the operator must know. (A
+			// panic was logged where it was recovered.)
 			s.logger.Warn("fastmcp: authentication could not complete", "status", status, "error", err)
 		}
 		for k, vs := range he.Header {

@@ -10,16 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // atUser is the application's auth data in these tests.
@@ -82,7 +82,7 @@ func atServer(t testing.TB, a *atAuth) *fastmcp.Server {
 	if a != nil {
 		opts.Authenticate = fastmcp.AuthFunc[atUser](a.authenticate)
 	}
-	s := ssNewServer(t, opts)
+	s := testkit.NewServer(t, opts)
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "whoami"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		u, err := fastmcp.AuthSession[atUser](ctx)
 		if err != nil {
@@ -175,8 +175,8 @@ func atServer(t testing.TB, a *atAuth) *fastmcp.Server {
 // atCheckHandlers checks that every kind of handler sees the user, in-process.
 func atCheckHandlers(t *testing.T, c *fastmcptest.Client, want string) {
 	t.Helper()
-	ctx := testCtx(t)
-	if got := ssCall(t, c, "whoami", nil, false); got != want {
+	ctx := testkit.Context(t)
+	if got := testkit.CallText(t, c, "whoami", nil, false); got != want {
 		t.Errorf("tool: %q, want %q", got, want)
 	}
 	id, _, _ := strings.Cut(want, "/")
@@ -202,7 +202,7 @@ func atCheckHandlers(t *testing.T, c *fastmcptest.Client, want string) {
 	if err != nil || len(cr.Completion.Values) != 1 || cr.Completion.Values[0] != "template-completion:"+id {
 		t.Errorf("template completer: %v %+v", err, cr)
 	}
-	if got := ssCall(t, c, "derived", nil, false); got != id {
+	if got := testkit.CallText(t, c, "derived", nil, false); got != id {
 		t.Errorf("derived context: %q", got)
 	}
 }
@@ -211,15 +211,15 @@ func TestAuthStdioCalledOnceWithNilRequest(t *testing.T) {
 	t.Parallel()
 	a := &atAuth{}
 	s := atServer(t, a)
-	rec := ssRecord(s)
-	c := connect(t, s, nil)
+	rec := testkit.Record(s)
+	c := testkit.Connect(t, s, nil)
 	atCheckHandlers(t, c, "local/guest")
 	var probe map[string]any
-	json.Unmarshal([]byte(ssCall(t, c, "probe", nil, false)), &probe)
+	json.Unmarshal([]byte(testkit.CallText(t, c, "probe", nil, false)), &probe)
 	want := map[string]any{"user": "local/guest", "ok": true, "otherOK": false, "otherErrIsUnauth": true,
 		"otherErr":      probe["otherErr"],
 		"ctxAuthIsUser": "fastmcp_test.atUser", "sessionAuth": "local/guest"}
-	if diff := cmp.Diff(want, probe); diff != "" {
+	if diff := testdiff.Diff(want, probe); diff != "" {
 		t.Errorf("probe (-want +got):\n%s", diff)
 	}
 	if !strings.Contains(probe["otherErr"].(string), "fastmcp_test.atOther") {
@@ -228,7 +228,7 @@ func TestAuthStdioCalledOnceWithNilRequest(t *testing.T) {
 	if n, nn := a.calls.Load(), a.nilCalls.Load(); n != 1 || nn != 1 {
 		t.Errorf("authenticator called %d times (%d with a nil request), want once with nil", n, nn)
 	}
-	sess := rec.waitConnected(t, 1)
+	sess := rec.WaitConnected(t, 1)
 	if u, _ := sess.Auth().(atUser); u.ID != "local" {
 		t.Errorf("Session.Auth %#v", sess.Auth())
 	}
@@ -236,11 +236,11 @@ func TestAuthStdioCalledOnceWithNilRequest(t *testing.T) {
 
 func TestAuthStdioFailureRefusesInitialize(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[atUser](func(r *http.Request) (atUser, error) {
+	s := testkit.NewServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[atUser](func(r *http.Request) (atUser, error) {
 		return atUser{}, errors.New("FASTMCP user not configured")
 	})})
-	rec := ssRecord(s)
-	_, err := fastmcptest.Dial(testCtx(t), s, nil)
+	rec := testkit.Record(s)
+	_, err := fastmcptest.Dial(testkit.Context(t), s, nil)
 	if err == nil {
 		t.Fatal("initialize succeeded though authentication failed")
 	}
@@ -248,12 +248,12 @@ func TestAuthStdioFailureRefusesInitialize(t *testing.T) {
 	if !errors.As(err, &e) || !strings.Contains(e.Message, "authentication failed") {
 		t.Errorf("initialize error %v, want a JSON-RPC error saying authentication failed", err)
 	}
-	if ids := rec.ids(); len(ids) != 0 {
+	if ids := rec.IDs(); len(ids) != 0 {
 		t.Errorf("a refused client fired connect for %v", ids)
 	}
 	// A panicking authenticator refuses too.
-	s2 := ssNewServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[atUser](func(*http.Request) (atUser, error) { panic("boom") })})
-	if _, err := fastmcptest.Dial(testCtx(t), s2, nil); err == nil {
+	s2 := testkit.NewServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[atUser](func(*http.Request) (atUser, error) { panic("boom") })})
+	if _, err := fastmcptest.Dial(testkit.Context(t), s2, nil); err == nil {
 		t.Error("initialize succeeded though the authenticator panicked")
 	}
 }
@@ -263,12 +263,12 @@ func TestAuthStdioFailureRefusesInitialize(t *testing.T) {
 func TestAuthWithoutAuthenticator(t *testing.T) {
 	t.Parallel()
 	s := atServer(t, nil)
-	c := connect(t, s, nil)
-	got := ssCall(t, c, "whoami", nil, true)
+	c := testkit.Connect(t, s, nil)
+	got := testkit.CallText(t, c, "whoami", nil, true)
 	if !strings.Contains(got, fastmcp.ErrUnauthenticated.Error()) || !strings.Contains(got, "atUser") {
 		t.Errorf("whoami without auth: %q", got)
 	}
-	if _, err := c.ReadResource(testCtx(t), "auth://me"); err == nil || !strings.Contains(err.Error(), "unauthenticated") {
+	if _, err := c.ReadResource(testkit.Context(t), "auth://me"); err == nil || !strings.Contains(err.Error(), "unauthenticated") {
 		t.Errorf("resource without auth: %v", err)
 	}
 }
@@ -277,16 +277,16 @@ func TestAuthHTTPEveryRequestAuthenticated(t *testing.T) {
 	t.Parallel()
 	a := &atAuth{}
 	s := atServer(t, a)
-	rec := ssRecord(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	c := ssNewRaw(t, nil, srv.endpoint)
+	rec := testkit.Record(s)
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	c := ssNewRaw(t, nil, srv.Endpoint)
 	c.header.Set("Authorization", "Bearer tok-ada-admin")
 	c.initialize(fastmcp.ClientCapabilities{}) // initialize + initialized
 	if n := a.calls.Load(); n != 2 {
 		t.Errorf("after the handshake: %d authentications, want 2", n)
 	}
 	res := c.call("tools/call", map[string]any{"name": "whoami"})
-	if txt, isErr := ssToolText(t, res); isErr || txt != "ada/admin" {
+	if txt, isErr := testkit.ToolText(t, res); isErr || txt != "ada/admin" {
 		t.Errorf("whoami: %q (isError %v)", txt, isErr)
 	}
 	c.openGET()
@@ -299,7 +299,7 @@ func TestAuthHTTPEveryRequestAuthenticated(t *testing.T) {
 	}
 	// A valid session id does not stand in for credentials.
 	c.header.Set("Authorization", "Bearer nonsense")
-	resp, err := c.post(ssEncode(9, "tools/call", map[string]any{"name": "whoami"}))
+	resp, err := c.post(testkit.Encode(9, "tools/call", map[string]any{"name": "whoami"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestAuthHTTPEveryRequestAuthenticated(t *testing.T) {
 	if st := c.delete(); st != http.StatusUnauthorized {
 		t.Errorf("DELETE with a bad token: %d, want 401", st)
 	}
-	sess := rec.waitConnected(t, 1)
+	sess := rec.WaitConnected(t, 1)
 	if u, _ := sess.Auth().(atUser); u.ID != "ada" {
 		t.Errorf("a refused request changed the session's auth to %#v", sess.Auth())
 	}
@@ -323,10 +323,10 @@ func TestAuthHTTPEveryRequestAuthenticated(t *testing.T) {
 func TestAuthHTTPFailures(t *testing.T) {
 	t.Parallel()
 	s := atServer(t, &atAuth{})
-	rec := ssRecord(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	hc := ssHTTPClient(t)
-	initBody := string(ssEncode(1, "initialize", map[string]any{"protocolVersion": fastmcp.LatestHandshakeProtocolVersion,
+	rec := testkit.Record(s)
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	hc := testkit.HTTPClient(t)
+	initBody := string(testkit.Encode(1, "initialize", map[string]any{"protocolVersion": fastmcp.LatestHandshakeProtocolVersion,
 		"capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "x", "version": "1"}}))
 	for _, tc := range []struct {
 		token      string // "" sends no Authorization header
@@ -343,16 +343,16 @@ func TestAuthHTTPFailures(t *testing.T) {
 		{"custom-challenge", 401, `Bearer realm="mcp", error="invalid_token"`, [2]string{}, "expired", ""},
 		{"plain-error", 401, "Bearer", [2]string{}, "Unauthorized", "hunter2"},
 		{"user-error", 401, "Bearer", [2]string{}, "your token was revoked", ""},
-		{"panic", 401, "Bearer", [2]string{}, "Unauthorized", "panics"},
+		{"panic", 500, "-", [2]string{}, "Internal error", "panics"},
 	} {
 		for _, path := range []struct{ method, url, body string }{
-			{http.MethodPost, srv.endpoint, initBody},
-			{http.MethodGet, srv.endpoint, ""},
-			{http.MethodDelete, srv.endpoint, ""},
-			{http.MethodGet, srv.ts.URL + "/sse", ""},
-			{http.MethodPost, srv.ts.URL + "/messages?sessionId=x", initBody},
+			{http.MethodPost, srv.Endpoint, initBody},
+			{http.MethodGet, srv.Endpoint, ""},
+			{http.MethodDelete, srv.Endpoint, ""},
+			{http.MethodGet, srv.Server.URL + "/sse", ""},
+			{http.MethodPost, srv.Server.URL + "/messages?sessionId=x", initBody},
 		} {
-			name := fmt.Sprintf("%s %s token %q", path.method, path.url[len(srv.ts.URL):], tc.token)
+			name := fmt.Sprintf("%s %s token %q", path.method, path.url[len(srv.Server.URL):], tc.token)
 			req, _ := http.NewRequest(path.method, path.url, strings.NewReader(path.body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept", "application/json, text/event-stream")
@@ -399,11 +399,49 @@ func TestAuthHTTPFailures(t *testing.T) {
 			}
 		}
 	}
-	if n := srv.h.SessionCount(); n != 0 {
+	if n := srv.Handler.SessionCount(); n != 0 {
 		t.Errorf("%d sessions created by refused requests", n)
 	}
-	if ids := rec.ids(); len(ids) != 0 {
+	if ids := rec.IDs(); len(ids) != 0 {
 		t.Errorf("connect fired for refused requests: %v", ids)
+	}
+}
+
+// A panic in the authenticator is a server bug: 500, not 401 (the client's
+// credentials were never judged), logged once with its value, which the client
+// does not see; over stdio the initialize error does not show it either.
+func TestAuthPanicIs500AndLogged(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	s := testkit.NewServer(t, fastmcp.Options{
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Authenticate: fastmcp.AuthFunc[atUser](func(*http.Request) (atUser, error) {
+			panic("secret-panic-value")
+		}),
+	})
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	resp, err := testkit.HTTPClient(t).Post(srv.Endpoint, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", resp.StatusCode)
+	}
+	if ch := resp.Header.Get("WWW-Authenticate"); ch != "" {
+		t.Errorf("WWW-Authenticate %q on a server error", ch)
+	}
+	if strings.Contains(string(body), "secret-panic-value") {
+		t.Errorf("body leaks the panic value: %s", body)
+	}
+	if got := logs.String(); strings.Count(got, "secret-panic-value") != 1 || !strings.Contains(got, "level=ERROR") {
+		t.Errorf("log, want the panic logged once at ERROR:\n%s", got)
+	}
+	_, err = fastmcptest.Dial(testkit.Context(t), s, nil)
+	var e *fastmcp.Error
+	if !errors.As(err, &e) || strings.Contains(e.Message, "secret-panic-value") {
+		t.Errorf("stdio initialize error %v, want a JSON-RPC error without the panic value", err)
 	}
 }
 
@@ -418,10 +456,10 @@ func TestAuthHTTPErrorWithoutMessage(t *testing.T) {
 		t.Errorf("zero HTTPError.Error() = %q", got)
 	}
 	s := atServer(t, &atAuth{})
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	req, _ := http.NewRequest(http.MethodGet, srv.endpoint, nil)
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	req, _ := http.NewRequest(http.MethodGet, srv.Endpoint, nil)
 	req.Header.Set("Authorization", "Bearer ratelimited")
-	resp, err := ssHTTPClient(t).Do(req)
+	resp, err := testkit.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,44 +474,6 @@ func TestAuthHTTPErrorWithoutMessage(t *testing.T) {
 	}
 }
 
-// Typed auth data in every kind of handler, over HTTP with the Go SDK client.
-func TestAuthHTTPHandlersGoSDK(t *testing.T) {
-	t.Parallel()
-	s := atServer(t, &atAuth{})
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	c := ssConnectGoSDK(t, srv.endpoint, "tok-bob-user", nil)
-	ctx := testCtx(t)
-	if got := ssSDKCall(t, c.ClientSession, "whoami", nil, false); got != "bob/user" {
-		t.Errorf("tool: %q", got)
-	}
-	rr, err := c.ReadResource(ctx, &mcp.ReadResourceParams{URI: "auth://me"})
-	if err != nil || rr.Contents[0].Text != "resource:bob" {
-		t.Errorf("resource: %v %+v", err, rr)
-	}
-	rr, err = c.ReadResource(ctx, &mcp.ReadResourceParams{URI: "auth://users/7"})
-	if err != nil || rr.Contents[0].Text != "template:7:by:bob" {
-		t.Errorf("template: %v %+v", err, rr)
-	}
-	pr, err := c.GetPrompt(ctx, &mcp.GetPromptParams{Name: "greet", Arguments: map[string]string{"tone": "dry"}})
-	if err != nil || pr.Messages[0].Content.(*mcp.TextContent).Text != "prompt:bob:dry" {
-		t.Errorf("prompt: %v %+v", err, pr)
-	}
-	cr, err := c.Complete(ctx, &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/prompt", Name: "greet"},
-		Argument: mcp.CompleteParamsArgument{Name: "tone", Value: ""}})
-	if err != nil || len(cr.Completion.Values) != 1 || cr.Completion.Values[0] != "prompt-completion:bob" {
-		t.Errorf("completion: %v %+v", err, cr)
-	}
-	cr, err = c.Complete(ctx, &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/resource", URI: "auth://users/{id}"},
-		Argument: mcp.CompleteParamsArgument{Name: "id", Value: ""}})
-	if err != nil || len(cr.Completion.Values) != 1 || cr.Completion.Values[0] != "template-completion:bob" {
-		t.Errorf("template completion: %v %+v", err, cr)
-	}
-	// A token the authenticator refuses: the SDK reports the failure.
-	if _, err := ssDialGoSDK(t, srv.endpoint, "tok-nope", nil, nil); err == nil {
-		t.Error("the Go SDK connected with a refused token")
-	}
-}
-
 // UpdateAuth changes what later requests see, and survives later requests
 // with the same credentials; a refreshed credential with different data
 // replaces it.
@@ -482,8 +482,8 @@ func TestAuthUpdateAuth(t *testing.T) {
 	t.Run("stdio", func(t *testing.T) {
 		t.Parallel()
 		s := atServer(t, &atAuth{})
-		c := connect(t, s, nil)
-		ssCall(t, c, "promote", map[string]any{"role": "admin"}, false)
+		c := testkit.Connect(t, s, nil)
+		testkit.CallText(t, c, "promote", map[string]any{"role": "admin"}, false)
 		for range 3 {
 			atCheckHandlers(t, c, "local/admin")
 		}
@@ -492,13 +492,13 @@ func TestAuthUpdateAuth(t *testing.T) {
 		t.Parallel()
 		a := &atAuth{}
 		s := atServer(t, a)
-		rec := ssRecord(s)
-		srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-		c := ssNewRaw(t, nil, srv.endpoint)
+		rec := testkit.Record(s)
+		srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+		c := ssNewRaw(t, nil, srv.Endpoint)
 		c.header.Set("Authorization", "Bearer tok-ada-user")
 		c.initialize(fastmcp.ClientCapabilities{})
 		whoami := func() string {
-			txt, _ := ssToolText(t, c.call("tools/call", map[string]any{"name": "whoami"}))
+			txt, _ := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "whoami"}))
 			return txt
 		}
 		if got := whoami(); got != "ada/user" {
@@ -511,7 +511,7 @@ func TestAuthUpdateAuth(t *testing.T) {
 			}
 		}
 		// Server-side UpdateAuth from outside any request.
-		sess := rec.waitConnected(t, 1)
+		sess := rec.WaitConnected(t, 1)
 		sess.UpdateAuth(atUser{ID: "ada", Role: "auditor"})
 		if got := whoami(); got != "ada/auditor" {
 			t.Errorf("whoami after Session.UpdateAuth: %q", got)
@@ -533,7 +533,7 @@ func TestAuthUpdateAuth(t *testing.T) {
 		// Another user's token on ada's session: refused, and the session
 		// keeps ada.
 		c.header.Set("Authorization", "Bearer tok-bob-admin")
-		resp, err := c.post(ssEncode(99, "tools/call", map[string]any{"name": "whoami"}))
+		resp, err := c.post(testkit.Encode(99, "tools/call", map[string]any{"name": "whoami"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -562,10 +562,10 @@ func TestAuthCustomRoutes(t *testing.T) {
 		_, ok := fastmcp.AuthFromRequest[atUser](r)
 		fmt.Fprintf(w, "public %v", ok)
 	}, fastmcp.RouteOptions{Public: true})
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	hc := ssHTTPClient(t)
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	hc := testkit.HTTPClient(t)
 	get := func(path, token string) (int, string, http.Header) {
-		req, _ := http.NewRequest(http.MethodGet, srv.ts.URL+path, nil)
+		req, _ := http.NewRequest(http.MethodGet, srv.Server.URL+path, nil)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
@@ -608,11 +608,11 @@ func TestAuthCustomRoutes(t *testing.T) {
 func TestAuthStateless(t *testing.T) {
 	t.Parallel()
 	s := atServer(t, &atAuth{})
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{Stateless: true})
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{Stateless: true})
 	for _, tok := range []string{"tok-dee-a", "tok-eve-b", "tok-dee-c"} {
-		c := ssNewRaw(t, nil, srv.endpoint)
+		c := ssNewRaw(t, nil, srv.Endpoint)
 		c.header.Set("Authorization", "Bearer "+tok)
-		txt, isErr := ssToolText(t, c.call("tools/call", map[string]any{"name": "whoami"}))
+		txt, isErr := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "whoami"}))
 		want := strings.Replace(strings.TrimPrefix(tok, "tok-"), "-", "/", 1)
 		if isErr || txt != want {
 			t.Errorf("stateless whoami with %s: %q, want %q", tok, txt, want)

@@ -34,7 +34,7 @@ func (c *benchConn) session(bool) (*Session, bool) { return c.sess, true }
 func (c *benchConn) auth() (any, error)            { return nil, nil }
 func (c *benchConn) validate(*request) *Error      { return nil }
 func (c *benchConn) send([]byte) error             { return errNoChannel }
-func (c *benchConn) async(f func())                { f() }
+func (c *benchConn) async(f func()) bool           { f(); return true }
 func (c *benchConn) resumable() bool               { return false }
 func (c *benchConn) reply([]byte, answer)          {}
 
@@ -52,6 +52,7 @@ var benchCall = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":
 func BenchmarkDispatchToolCall(b *testing.B) {
 	s := benchServer(b)
 	c := &benchConn{sess: benchSession(s)}
+	info := c.info()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -60,7 +61,32 @@ func BenchmarkDispatchToolCall(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
+		*buf, _ = s.serveOne(ctx, c, &info, &m, *buf, false)
+		if !bytes.Contains(*buf, []byte(`"3.5"`)) {
+			b.Fatalf("unexpected response %s", *buf)
+		}
+		putBuf(buf)
+	}
+}
+
+// BenchmarkDispatchToolCallMiddleware is BenchmarkDispatchToolCall with one
+// no-op middleware installed: the chain costs at most one allocation.
+func BenchmarkDispatchToolCallMiddleware(b *testing.B) {
+	s := benchServer(b)
+	s.Use(func(next MethodHandler) MethodHandler {
+		return func(ctx *Context, req *Request) (any, error) { return next(ctx, req) }
+	})
+	c := &benchConn{sess: benchSession(s)}
+	info := c.info()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var m jsonrpc.Message
+		if err := jsonrpc.Decode(benchCall, &m); err != nil {
+			b.Fatal(err)
+		}
+		buf := getBuf()
+		*buf, _ = s.serveOne(ctx, c, &info, &m, *buf, false)
 		if !bytes.Contains(*buf, []byte(`"3.5"`)) {
 			b.Fatalf("unexpected response %s", *buf)
 		}
@@ -72,6 +98,7 @@ func BenchmarkDispatchToolCall(b *testing.B) {
 func BenchmarkDispatchToolsList(b *testing.B) {
 	s := benchServer(b)
 	c := &benchConn{sess: benchSession(s)}
+	info := c.info()
 	ctx := context.Background()
 	msg := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
 	b.ReportAllocs()
@@ -81,7 +108,7 @@ func BenchmarkDispatchToolsList(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
+		*buf, _ = s.serveOne(ctx, c, &info, &m, *buf, false)
 		putBuf(buf)
 	}
 }
@@ -101,7 +128,10 @@ func BenchmarkHTTPToolCall(b *testing.B) {
 		b.Fatalf("no session: %d %s", rec.Code, rec.Body)
 	}
 	body := bytes.NewReader(benchCall)
-	req := httptest.NewRequest(http.MethodPost, "/mcp", body)
+	// A cancellable context, as net/http gives every request.
+	cctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := httptest.NewRequestWithContext(cctx, http.MethodPost, "/mcp", body)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("Mcp-Session-Id", sid)
@@ -187,6 +217,7 @@ var benchModernCall = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","pa
 func BenchmarkDispatchModernToolCall(b *testing.B) {
 	s := benchServer(b)
 	c := &benchConn{}
+	info := c.info()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -195,7 +226,7 @@ func BenchmarkDispatchModernToolCall(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf := getBuf()
-		*buf, _ = s.serveOne(ctx, c, c.info(), &m, *buf, false)
+		*buf, _ = s.serveOne(ctx, c, &info, &m, *buf, false)
 		if !bytes.Contains(*buf, []byte(`"3.5"`)) || !bytes.Contains(*buf, []byte(`"resultType":"complete"`)) {
 			b.Fatalf("unexpected response %s", *buf)
 		}

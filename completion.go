@@ -198,42 +198,9 @@ func (s *Server) complete(c *Context, _ *Request) (any, error) {
 	if err := decodeParams(c.req, &p); err != nil {
 		return nil, err
 	}
-	var completer Completer
-	switch p.Ref.Type {
-	case RefPrompt:
-		e := s.reg.prompts.get(p.Ref.Name)
-		if e == nil || !c.allowed(e.prompt.CanAccess) {
-			return nil, NewError(CodeInvalidParams, "Unknown prompt: %s", p.Ref.Name)
-		}
-		for _, a := range e.prompt.Arguments {
-			if a.Name == p.Argument.Name {
-				completer = a.Complete
-				if completer == nil && len(a.Enum) > 0 {
-					completer = EnumCompleter(a.Enum...)
-				}
-				break
-			}
-		}
-	case RefResource:
-		if t := s.reg.templates.get(p.Ref.URI); t != nil && c.allowed(t.tmpl.CanAccess) {
-			completer = t.complete[p.Argument.Name]
-		} else if r := s.reg.resources.get(p.Ref.URI); r == nil || !c.allowed(r.res.CanAccess) {
-			return nil, NewError(CodeInvalidParams, "Unknown resource template: %s", p.Ref.URI)
-		}
-	default:
-		return nil, NewError(CodeInvalidParams, "unknown completion reference type %q", p.Ref.Type)
-	}
-	var values []string
-	if completer != nil {
-		var args map[string]string
-		if p.Context != nil {
-			args = p.Context.Arguments
-		}
-		var err error
-		values, err = safeComplete(s, completer, c, p.Argument.Value, args)
-		if err != nil {
-			return nil, s.toWire(err, c.req)
-		}
+	values, err := s.completeValues(c, p.Ref, p.Argument, p.Context)
+	if err != nil {
+		return nil, err
 	}
 	res := &CompleteResult{Completion: Completion{Values: values}}
 	if res.Completion.Values == nil {
@@ -243,6 +210,48 @@ func (s *Server) complete(c *Context, _ *Request) (any, error) {
 		res.Completion = Completion{Values: values[:MaxCompletionValues], Total: n, HasMore: true}
 	}
 	return res, nil
+}
+
+// completeValues returns every suggestion for the argument of the reference
+// the request may see.
+func (s *Server) completeValues(c *Context, ref CompleteReference, arg CompleteArgument, cctx *CompleteContext) ([]string, error) {
+	var completer Completer
+	switch ref.Type {
+	case RefPrompt:
+		e := s.reg.prompts.get(ref.Name)
+		if e == nil || !c.sees(e) {
+			return nil, NewError(CodeInvalidParams, "Unknown prompt: %s", ref.Name)
+		}
+		for _, a := range e.prompt.Arguments {
+			if a.Name == arg.Name {
+				completer = a.Complete
+				if completer == nil && len(a.Enum) > 0 {
+					completer = EnumCompleter(a.Enum...)
+				}
+				break
+			}
+		}
+	case RefResource:
+		if t := s.reg.templates.get(ref.URI); t != nil && c.sees(t) {
+			completer = t.complete[arg.Name]
+		} else if r := s.reg.resources.get(ref.URI); r == nil || !c.sees(r) {
+			return nil, NewError(CodeInvalidParams, "Unknown resource template: %s", ref.URI)
+		}
+	default:
+		return nil, NewError(CodeInvalidParams, "unknown completion reference type %q", ref.Type)
+	}
+	if completer == nil {
+		return nil, nil
+	}
+	var args map[string]string
+	if cctx != nil {
+		args = cctx.Arguments
+	}
+	values, err := safeComplete(s, completer, c, arg.Value, args)
+	if err != nil {
+		return nil, s.toWire(err, c.req)
+	}
+	return values, nil
 }
 
 func safeComplete(s *Server, f Completer, c *Context, value string, args map[string]string) (out []string, err error) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
 )
 
 func TestMatchScoreTiers(t *testing.T) {
@@ -87,10 +87,10 @@ func TestRankCompletions(t *testing.T) {
 			if got == nil {
 				got = []string{}
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := testdiff.Diff(tt.want, got); diff != "" {
 				t.Errorf("RankCompletions(%q, %q) (-want +got):\n%s", tt.values, tt.input, diff)
 			}
-			if diff := cmp.Diff(tt.values, in); diff != "" {
+			if diff := testdiff.Diff(tt.values, in); diff != "" {
 				t.Errorf("input modified (-before +after):\n%s", diff)
 			}
 		})
@@ -112,7 +112,7 @@ func TestEnumCompleterCopiesValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"red", "green"}, got); diff != "" {
+	if diff := testdiff.Diff([]string{"red", "green"}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	got[1] = "changed"

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 func promptRef(name string) fastmcp.CompleteReference {
@@ -23,7 +23,7 @@ func resourceRef(uri string) fastmcp.CompleteReference {
 
 func completeValues(t testing.TB, c *fastmcptest.Client, ref fastmcp.CompleteReference, arg, value string, resolved map[string]string) fastmcp.Completion {
 	t.Helper()
-	res, err := c.Complete(testCtx(t), ref, arg, value, resolved)
+	res, err := c.Complete(testkit.Context(t), ref, arg, value, resolved)
 	if err != nil {
 		t.Fatalf("complete %s=%q: %v", arg, value, err)
 	}
@@ -33,14 +33,14 @@ func completeValues(t testing.TB, c *fastmcptest.Client, ref fastmcp.CompleteRef
 func TestCompletePromptEnumRanking(t *testing.T) {
 	t.Parallel()
 	values := []string{"algo", "Go-Fast", "gopher", "go", "django", "my-go", "g-o", "ago-x", "rust"}
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "p", Arguments: []fastmcp.PromptArgument{{Name: "lang", Enum: values}, {Name: "free"}}},
 		func(*fastmcp.Context, map[string]string) (string, error) { return "", nil })
 	type enumArgs struct {
 		Env string `json:"env" enum:"staging,prod,dev"`
 	}
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "tagged"}, func(*fastmcp.Context, enumArgs) (string, error) { return "", nil })
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	tests := []struct {
 		name, prompt, arg, input string
 		want                     []string
@@ -66,7 +66,7 @@ func TestCompletePromptEnumRanking(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := completeValues(t, c, promptRef(tt.prompt), tt.arg, tt.input, nil)
-			if diff := cmp.Diff(fastmcp.Completion{Values: tt.want}, got); diff != "" {
+			if diff := testdiff.Diff(fastmcp.Completion{Values: tt.want}, got); diff != "" {
 				t.Errorf("completion of %q (-want +got):\n%s", tt.input, diff)
 			}
 		})
@@ -80,7 +80,7 @@ func TestCompleteCustomCompleter(t *testing.T) {
 		args          map[string]string
 	}
 	calls := make(chan call, 10)
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "p", Arguments: []fastmcp.PromptArgument{
 		{Name: "country"},
 		{Name: "city", Enum: []string{"enum-value"}, Complete: func(ctx *fastmcp.Context, value string, args map[string]string) ([]string, error) {
@@ -91,21 +91,21 @@ func TestCompleteCustomCompleter(t *testing.T) {
 			return []string{"Paris"}, nil
 		}},
 	}}, func(*fastmcp.Context, map[string]string) (string, error) { return "", nil })
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 
 	got := completeValues(t, c, promptRef("p"), "city", "enum", map[string]string{"country": "NO"})
-	if diff := cmp.Diff(fastmcp.Completion{Values: []string{"Oslo", "Bergen"}}, got); diff != "" {
+	if diff := testdiff.Diff(fastmcp.Completion{Values: []string{"Oslo", "Bergen"}}, got); diff != "" {
 		t.Errorf("completion (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(call{"completion/complete", "enum", map[string]string{"country": "NO"}}, received(t, calls), cmp.AllowUnexported(call{})); diff != "" {
+	if diff := testdiff.Diff(call{"completion/complete", "enum", map[string]string{"country": "NO"}}, testkit.Received(t, calls)); diff != "" {
 		t.Errorf("completer call (-want +got):\n%s", diff)
 	}
 
 	got = completeValues(t, c, promptRef("p"), "city", "", nil)
-	if diff := cmp.Diff(fastmcp.Completion{Values: []string{"Paris"}}, got); diff != "" {
+	if diff := testdiff.Diff(fastmcp.Completion{Values: []string{"Paris"}}, got); diff != "" {
 		t.Errorf("completion without context (-want +got):\n%s", diff)
 	}
-	if cl := received(t, calls); len(cl.args) != 0 {
+	if cl := testkit.Received(t, calls); len(cl.args) != 0 {
 		t.Errorf("completer got arguments %v without context", cl.args)
 	}
 }
@@ -119,7 +119,7 @@ func TestCompleteResourceTemplate(t *testing.T) {
 		Env    string `json:"env" enum:"dev,prod"`
 	}
 	noop := func(*fastmcp.Context, string, repoArgs) ([]*fastmcp.ResourceContents, error) { return nil, nil }
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{
 		URITemplate: "test://repos/{owner}/{repo}/{branch}{?env}", Name: "repo",
 		Complete: map[string]fastmcp.Completer{
@@ -136,7 +136,7 @@ func TestCompleteResourceTemplate(t *testing.T) {
 			return nil, nil
 		})
 	s.AddResource(fastmcp.Resource{URI: "test://static", Name: "static", Load: fastmcp.StaticText("x")})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	const tmpl = "test://repos/{owner}/{repo}/{branch}{?env}"
 	tests := []struct {
 		name, uri, arg, value string
@@ -155,7 +155,7 @@ func TestCompleteResourceTemplate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := completeValues(t, c, resourceRef(tt.uri), tt.arg, tt.value, tt.resolved)
-			if diff := cmp.Diff(fastmcp.Completion{Values: tt.want}, got); diff != "" {
+			if diff := testdiff.Diff(fastmcp.Completion{Values: tt.want}, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -173,13 +173,13 @@ func TestCompleteTruncatedAt100(t *testing.T) {
 			return out, nil
 		}
 	}
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "p", Arguments: []fastmcp.PromptArgument{
 		{Name: "many", Complete: gen(150)},
 		{Name: "exact", Complete: gen(100)},
 		{Name: "none", Complete: gen(0)},
 	}}, func(*fastmcp.Context, map[string]string) (string, error) { return "", nil })
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	for _, tt := range []struct {
 		arg      string
 		wantLen  int
@@ -216,7 +216,7 @@ func TestCompleteTruncatedAt100(t *testing.T) {
 
 func TestCompleteErrors(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fail := func(err error) fastmcp.Completer {
 		return func(*fastmcp.Context, string, map[string]string) ([]string, error) { return nil, err }
 	}
@@ -232,8 +232,8 @@ func TestCompleteErrors(t *testing.T) {
 		func(*fastmcp.Context, string, map[string]string) ([]*fastmcp.ResourceContents, error) {
 			return nil, nil
 		})
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	tests := []struct {
 		name     string
 		params   any
@@ -263,22 +263,22 @@ func TestCompleteErrors(t *testing.T) {
 	}
 	// Still serving after the panic.
 	got := completeValues(t, c, promptRef("p"), "ok", "f", nil)
-	if diff := cmp.Diff([]string{"fine"}, got.Values); diff != "" {
+	if diff := testdiff.Diff([]string{"fine"}, got.Values); diff != "" {
 		t.Errorf("after errors (-want +got):\n%s", diff)
 	}
 }
 
 func TestCompleteEveryRevision(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "p", Arguments: []fastmcp.PromptArgument{{Name: "a", Enum: []string{"x1", "x2"}}}},
 		func(*fastmcp.Context, map[string]string) (string, error) { return "", nil })
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
 			got := completeValues(t, c, promptRef("p"), "a", "X", nil)
-			if diff := cmp.Diff([]string{"x1", "x2"}, got.Values); diff != "" {
+			if diff := testdiff.Diff([]string{"x1", "x2"}, got.Values); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})

@@ -3,16 +3,21 @@ package fastmcp_test
 // Auto: the transport chosen by command-line flags and the environment.
 
 import (
+	"bufio"
 	"context"
+	"flag"
+	"io"
 	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // cfgHTTP is the part of an HTTP value Auto fills, for comparison.
@@ -71,16 +76,23 @@ func TestConfigAutoResolve(t *testing.T) {
 		{name: "boolean =false", args: []string{"--transport", "http", "--stateless=false"}, want: &cfgHTTP{}},
 		{name: "boolean =true", args: []string{"--transport", "http", "--json-response=true"}, want: &cfgHTTP{JSONResponse: true}},
 		{name: "boolean followed by false", args: []string{"--transport", "http", "--stateless", "false"}, want: &cfgHTTP{}},
-		{name: "boolean followed by a non-boolean word", args: []string{"--transport", "http", "--stateless", "serve"}, want: &cfgHTTP{Stateless: true}},
+		{name: "boolean followed by another flag's value", args: []string{"--transport", "http", "--stateless", "--port", "1"}, want: &cfgHTTP{Stateless: true, Port: 1}},
 		{name: "boolean flag false beats env true", args: []string{"--transport", "http", "--stateless=false"},
 			env: map[string]string{"FASTMCP_STATELESS": "true"}, want: &cfgHTTP{}},
 		{name: "env boolean false", env: map[string]string{"FASTMCP_TRANSPORT": "http", "FASTMCP_STATELESS": "false"}, want: &cfgHTTP{}},
-		{name: "unknown flags ignored", args: []string{"--verbose", "--config", "x.json", "-v", "--transport", "http", "positional", "--port", "8081", "--other=1"},
-			want: &cfgHTTP{Port: 8081}},
-		{name: "flags after -- are not read", args: []string{"--transport", "http", "--", "--port", "1"}, want: &cfgHTTP{}},
+		{name: "arguments after -- are the program's", args: []string{"--transport", "http", "--", "--port", "1", "positional"}, want: &cfgHTTP{}},
 		{name: "flags ignored for stdio", args: []string{"--port", "9000", "--stateless"}},
-		{name: "flag without a value at the end is ignored", args: []string{"--transport", "http", "--port"},
-			env: map[string]string{"FASTMCP_PORT": "7003"}, want: &cfgHTTP{Port: 7003}},
+
+		{name: "unknown flag", args: []string{"--transport", "http", "--verbose"}, wantErr: "fastmcp: unknown flag --verbose"},
+		{name: "unknown single-dash flag", args: []string{"-v"}, wantErr: "fastmcp: unknown flag -v"},
+		{name: "unknown flag with a value", args: []string{"--config=x.json"}, wantErr: "fastmcp: unknown flag --config=x.json"},
+		{name: "positional argument", args: []string{"serve", "--transport", "http"}, wantErr: `fastmcp: unexpected argument "serve"`},
+		{name: "boolean followed by a non-boolean word", args: []string{"--transport", "http", "--stateless", "serve"}, wantErr: `unexpected argument "serve"`},
+		{name: "flag without a value at the end", args: []string{"--transport", "http", "--port"},
+			env: map[string]string{"FASTMCP_PORT": "7003"}, wantErr: "fastmcp: flag --port needs a value"},
+		{name: "help", args: []string{"--transport", "http", "--help"}, wantErr: flag.ErrHelp.Error()},
+		{name: "-h", args: []string{"-h"}, wantErr: flag.ErrHelp.Error()},
+		{name: "-help", args: []string{"-help"}, wantErr: flag.ErrHelp.Error()},
 
 		{name: "invalid transport flag", args: []string{"--transport", "carrier-pigeon"}, wantErr: "carrier-pigeon"},
 		{name: "invalid transport env", env: map[string]string{"FASTMCP_TRANSPORT": "sse"}, wantErr: "sse"},
@@ -118,7 +130,7 @@ func TestConfigAutoResolve(t *testing.T) {
 				if tc.want == nil {
 					t.Fatalf("got HTTP %+v, want stdio", cfgOf(got))
 				}
-				if diff := cmp.Diff(*tc.want, cfgOf(got)); diff != "" {
+				if diff := testdiff.Diff(*tc.want, cfgOf(got)); diff != "" {
 					t.Errorf("HTTP (-want +got):\n%s", diff)
 				}
 			default:
@@ -154,7 +166,7 @@ func TestConfigAutoServesHTTP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a := fastmcp.Auto{
-		Args:   []string{"serve", "--transport", "http", "--port", "0", "--host", "127.0.0.1", "--endpoint", "/rpc", "--stateless"},
+		Args:   []string{"--transport", "http", "--port", "0", "--host", "127.0.0.1", "--endpoint", "/rpc", "--stateless"},
 		Getenv: func(string) string { return "" },
 		HTTP:   fastmcp.HTTP{OnListen: func(a net.Addr) { addrc <- a }},
 	}
@@ -165,14 +177,14 @@ func TestConfigAutoServesHTTP(t *testing.T) {
 	case addr = <-addrc:
 	case err := <-errc:
 		t.Fatalf("Serve: %v", err)
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		t.Fatal("not listening")
 	}
 	if port := addr.(*net.TCPAddr).Port; port == 0 || port == fastmcp.DefaultHTTPPort {
 		t.Errorf("listening on port %d, want a free one", port)
 	}
 	c := htNewClient(t, "http://"+addr.String()+"/rpc", "")
-	if got := htToolText(t, c.call("tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 1, "b": 1}})); got != "2" {
+	if got, isErr := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 1, "b": 1}})); isErr || got != "2" {
 		t.Errorf("add = %q", got)
 	}
 	// Stateless: GET is not served.
@@ -186,7 +198,7 @@ func TestConfigAutoServesHTTP(t *testing.T) {
 		if err != nil {
 			t.Errorf("Serve: %v", err)
 		}
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		t.Fatal("Serve did not return")
 	}
 }
@@ -194,8 +206,136 @@ func TestConfigAutoServesHTTP(t *testing.T) {
 // A bad configuration makes Serve fail at once.
 func TestConfigAutoServeError(t *testing.T) {
 	t.Parallel()
-	err := htTestServer(t).Serve(testCtx(t), fastmcp.Auto{Args: []string{"--transport", "smoke-signals"}, Getenv: func(string) string { return "" }})
+	err := htTestServer(t).Serve(testkit.Context(t), fastmcp.Auto{Args: []string{"--transport", "smoke-signals"}, Getenv: func(string) string { return "" }})
 	if err == nil || !strings.Contains(err.Error(), "smoke-signals") {
 		t.Errorf("Serve: %v", err)
+	}
+}
+
+// A program with flags of its own defines Auto's on its flag set: one parse
+// reads them all, -help lists them all, an unknown flag is the flag set's
+// error, and the environment still fills what the command line left out.
+func TestConfigAutoRegisterFlags(t *testing.T) {
+	t.Parallel()
+	newSet := func() (*flag.FlagSet, *fastmcp.Auto, *string, *strings.Builder) {
+		var out strings.Builder
+		fs := flag.NewFlagSet("server", flag.ContinueOnError)
+		fs.SetOutput(&out)
+		a := &fastmcp.Auto{Getenv: func(k string) string { return map[string]string{"FASTMCP_HOST": "10.0.0.2"}[k] }}
+		a.RegisterFlags(fs)
+		keys := fs.String("keys", "", "key file")
+		return fs, a, keys, &out
+	}
+
+	fs, a, keys, _ := newSet()
+	if err := fs.Parse([]string{"--keys", "k.json", "--transport", "http", "--port=9005", "--stateless"}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := a.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok := tr.(fastmcp.HTTP)
+	if want := (cfgHTTP{Host: "10.0.0.2", Port: 9005, Stateless: true}); !ok || cfgOf(h) != want || *keys != "k.json" {
+		t.Errorf("Resolve = %#v, keys %q; want HTTP %+v and keys k.json", tr, *keys, want)
+	}
+
+	fs, _, _, out := newSet()
+	if err := fs.Parse([]string{"-help"}); err != flag.ErrHelp {
+		t.Errorf("-help: %v", err)
+	}
+	for _, want := range []string{"-transport name", "FASTMCP_TRANSPORT", "-port n", "-stateless", "-json-response", "-keys"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("usage lacks %q:\n%s", want, out)
+		}
+	}
+
+	fs, _, _, _ = newSet()
+	if err := fs.Parse([]string{"--transprot", "http"}); err == nil || !strings.Contains(err.Error(), "transprot") {
+		t.Errorf("misspelt flag: %v", err)
+	}
+
+	// Nothing given: stdio, and os.Args (the test binary's flags) is not
+	// read.
+	fs, a, _, _ = newSet()
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if tr, err := a.Resolve(); err != nil || tr == nil {
+		t.Errorf("Resolve = %v, %v", tr, err)
+	} else if _, ok := tr.(fastmcp.Stdio); !ok {
+		t.Errorf("Resolve = %T, want Stdio", tr)
+	}
+}
+
+// The examples read their command line as Auto does: -h prints the flags
+// and exits 0, an unknown flag or argument exits 2 with the usage, and
+// --transport http serves HTTP (the quickstart used to serve stdio whatever
+// the command line said).
+func TestConfigAutoCommandLine(t *testing.T) {
+	skipUnlessUnix(t)
+	bins := exampleBinaries(t)
+	t.Parallel()
+	for _, tc := range []struct {
+		bin    string
+		args   []string
+		code   int
+		stderr []string
+	}{
+		{bins.quickstart, []string{"--help"}, 0, []string{"Usage: quickstart [flags]", "--transport name", "FASTMCP_TRANSPORT", "--json-response"}},
+		{bins.everything, []string{"-h"}, 0, []string{"Usage: everything [flags]", "--port n"}},
+		{bins.everything, []string{"--bogus"}, 2, []string{"fastmcp: unknown flag --bogus", "Usage: everything [flags]"}},
+		{bins.quickstart, []string{"--transport", "http", "extra"}, 2, []string{`fastmcp: unexpected argument "extra"`, "Usage:"}},
+	} {
+		cmd := exec.Command(tc.bin, tc.args...)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		cmd.Stdin = strings.NewReader("") // were it to serve stdio, it would end at once
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(tc.bin) + " " + strings.Join(tc.args, " ")
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d\nstderr: %s", name, code, tc.code, stderr.String())
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("%s: wrote to stdout: %q", name, stdout.String())
+		}
+		for _, want := range tc.stderr {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", name, want, stderr.String())
+			}
+		}
+	}
+
+	// The quickstart honours --transport http.
+	cmd := exec.Command(bins.quickstart, "--transport", "http", "--port", "0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stderr)
+	url := ""
+	for url == "" && sc.Scan() {
+		if _, u, ok := strings.Cut(sc.Text(), "url="); ok && strings.Contains(sc.Text(), "serving MCP over HTTP") {
+			url = u
+		}
+	}
+	if url == "" {
+		t.Fatal("the quickstart did not serve HTTP")
+	}
+	go io.Copy(io.Discard, stderr)
+	c := htNewClient(t, url, "")
+	c.initialize()
+	if got, _ := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 2, "b": 3}})); got != "5" {
+		t.Errorf("add over HTTP = %q", got)
 	}
 }

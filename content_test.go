@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // Sample media: real magic numbers followed by filler.
@@ -64,7 +64,7 @@ func TestContentMarshalJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(ttJSON(t, tt.want), ttJSON(t, string(got))); diff != "" {
+			if diff := testdiff.Diff(ttJSON(t, tt.want), ttJSON(t, string(got))); diff != "" {
 				t.Errorf("JSON (-want +got):\n%s\ngot %s", diff, got)
 			}
 		})
@@ -124,7 +124,7 @@ func TestContentRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("decoding %s: %v", raw, err)
 	}
-	if diff := cmp.Diff(in, &out); diff != "" {
+	if diff := testdiff.Diff(in, &out); diff != "" {
 		t.Errorf("round trip (-in +out):\n%s", diff)
 	}
 	// The empty blob stays a blob, not text.
@@ -146,7 +146,7 @@ func TestContentRoundTrip(t *testing.T) {
 		if err := json.Unmarshal(raw, &got); err != nil {
 			t.Fatalf("decoding %s: %v", raw, err)
 		}
-		if diff := cmp.Diff(rc, &got); diff != "" {
+		if diff := testdiff.Diff(rc, &got); diff != "" {
 			t.Errorf("round trip of %s (-in +out):\n%s", raw, diff)
 		}
 	}
@@ -190,7 +190,7 @@ func TestContentDecodeErrors(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"role":"assistant","content":{"type":"text","text":"hi"}}`), &m); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(fastmcp.PromptMessage{Role: fastmcp.RoleAssistant, Content: fastmcp.Text("hi")}, m); diff != "" {
+	if diff := testdiff.Diff(fastmcp.PromptMessage{Role: fastmcp.RoleAssistant, Content: fastmcp.Text("hi")}, m); diff != "" {
 		t.Errorf("prompt message (-want +got):\n%s", diff)
 	}
 }
@@ -220,7 +220,7 @@ func TestContentHelpers(t *testing.T) {
 		{"Link", fastmcp.Link("file:///a", "a"), &fastmcp.ResourceLink{URI: "file:///a", Name: "a"}},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, tt.got); diff != "" {
+		if diff := testdiff.Diff(tt.want, tt.got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
 		}
 	}
@@ -254,16 +254,16 @@ func TestContentDowngradePerRevision(t *testing.T) {
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, fastmcp.Options{})
+			s := testkit.NewServer(t, fastmcp.Options{})
 			fastmcp.AddTool(s, fastmcp.Tool{Name: "media"}, func(*fastmcp.Context, fastmcp.NoArgs) ([]fastmcp.Content, error) {
 				return blocks, nil
 			})
 			fastmcp.AddTool(s, fastmcp.Tool{Name: "one audio"}, func(*fastmcp.Context, fastmcp.NoArgs) (fastmcp.Content, error) {
 				return fastmcp.Audio(nil, "audio/ogg"), nil
 			})
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
 			res := ttCall(t, c, "media", nil)
-			if diff := cmp.Diff(want[rev], res.Content); diff != "" {
+			if diff := testdiff.Diff(want[rev], res.Content); diff != "" {
 				t.Errorf("content (-want +got):\n%s", diff)
 			}
 			one := ttCall(t, c, "one audio", nil)

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 )
 
 // Context is what a handler receives: a context.Context for the request (it is
@@ -54,6 +57,9 @@ func (c *Context) Value(key any) any {
 func (c *Context) WithContext(ctx context.Context) *Context {
 	cp := *c
 	cp.Context = ctx
+	// FastMCP's own log records about the request carry the innermost
+	// derived context (its span), even after the chain returned.
+	c.req.scope = &cp
 	return &cp
 }
 
@@ -81,6 +87,17 @@ func (c *Context) RemoteAddr() string {
 		return ""
 	}
 	return c.req.conn.info().remoteAddr
+}
+
+// HTTPRequest returns the HTTP request that carried the request (the POST;
+// for a legacy HTTP+SSE session, the POST to its messages endpoint), or nil on
+// stdio and outside a request. Its body has been read: use it for headers and
+// connection details. Do not keep it after the handler returns.
+func (c *Context) HTTPRequest() *http.Request {
+	if c.req.conn == nil {
+		return nil
+	}
+	return c.req.conn.info().httpRequest
 }
 
 // Server returns the server serving the request.
@@ -117,6 +134,22 @@ func (c *Context) RequestID() string {
 // ClientRequestID returns _meta.requestId when the client sent one (a FastMCP
 // convention for correlating calls across hops), or "".
 func (c *Context) ClientRequestID() string { return c.req.clientReqID }
+
+// MetaString returns the string member key of the request's _meta, reading
+// only that member (cheaper than Meta for one value, such as a traceparent).
+// ok is false when the member is absent or not a string.
+func (c *Context) MetaString(key string) (value string, ok bool) {
+	if len(c.req.meta) == 0 {
+		return "", false
+	}
+	jsonrpc.ObjectEachRaw(c.req.meta, func(k []byte, escaped bool, v []byte) error {
+		if !ok && !escaped && string(k) == key {
+			value, ok = jsonrpc.UnquoteString(v)
+		}
+		return nil
+	})
+	return value, ok
+}
 
 // Meta returns the request's _meta, or nil when it had none.
 func (c *Context) Meta() Meta {

@@ -11,10 +11,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // notesOf returns the notifications with the method received so far.
@@ -31,18 +31,17 @@ func notesOf(c *fastmcptest.Client, method string) []fastmcptest.Notification {
 // callText calls a tool and returns the text of its only content block.
 func callText(t testing.TB, c *fastmcptest.Client, p *fastmcp.CallToolParams) string {
 	t.Helper()
-	res, err := c.CallToolParams(testCtx(t), p)
+	res, err := c.CallToolParams(testkit.Context(t), p)
 	if err != nil {
 		t.Fatalf("call %s: %v", p.Name, err)
 	}
 	if res.IsError || len(res.Content) != 1 {
 		t.Fatalf("call %s: %+v", p.Name, res)
 	}
-	tc, ok := res.Content[0].(*fastmcp.TextContent)
-	if !ok {
+	if _, ok := res.Content[0].(*fastmcp.TextContent); !ok {
 		t.Fatalf("call %s: content %T", p.Name, res.Content[0])
 	}
-	return tc.Text
+	return fastmcptest.Text(res)
 }
 
 // wireLog is a notifications/message as sent.
@@ -116,7 +115,7 @@ func (r *orderRecorder) snapshot() ([]string, map[string]string) {
 
 func TestContextReportProgress(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "work"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		for i, msg := range []string{"one", "two", "three"} {
 			if err := ctx.ReportProgress(fastmcp.Progress{Progress: float64(i + 1), Total: 3, Message: msg}); err != nil {
@@ -165,7 +164,7 @@ func TestContextReportProgress(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var rec orderRecorder
-			c := connect(t, s, rec.options(&fastmcptest.Options{ProtocolVersion: tt.rev}))
+			c := testkit.Connect(t, s, rec.options(&fastmcptest.Options{ProtocolVersion: tt.rev}))
 			got := callText(t, c, &fastmcp.CallToolParams{Name: "work", Meta: fastmcp.Meta{"progressToken": json.RawMessage(tt.token)}})
 			if got != "done" {
 				t.Fatalf("tool returned %q", got)
@@ -185,7 +184,7 @@ func TestContextReportProgress(t *testing.T) {
 					want[i].Message = nil
 				}
 			}
-			if diff := cmp.Diff(want, gotP); diff != "" {
+			if diff := testdiff.Diff(want, gotP); diff != "" {
 				t.Errorf("progress notifications (-want +got):\n%s", diff)
 			}
 			// Every progress notification precedes the response.
@@ -206,7 +205,7 @@ func TestContextReportProgress(t *testing.T) {
 
 func TestContextReportProgressRules(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "rules"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		var out []string
 		for _, p := range []float64{1, 1, 0.5, 2, -1} {
@@ -222,7 +221,7 @@ func TestContextReportProgressRules(t *testing.T) {
 		}
 		return strings.Join(out, ","), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 
 	t.Run("with token", func(t *testing.T) {
 		got := callText(t, c, &fastmcp.CallToolParams{Name: "rules", Meta: fastmcp.Meta{"progressToken": "tok"}})
@@ -235,7 +234,7 @@ func TestContextReportProgressRules(t *testing.T) {
 			json.Unmarshal(n.Params, &p)
 			values = append(values, p.Progress)
 		}
-		if diff := cmp.Diff([]float64{1, 2}, values); diff != "" {
+		if diff := testdiff.Diff([]float64{1, 2}, values); diff != "" {
 			t.Errorf("sent progress (-want +got):\n%s", diff)
 		}
 	})
@@ -255,7 +254,7 @@ func TestContextReportProgressRules(t *testing.T) {
 
 func TestContextLog(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "log"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		ctx.Debug("plain")
 		ctx.Info("hello", "user", "ann", "n", 3)
@@ -268,7 +267,7 @@ func TestContextLog(t *testing.T) {
 		ctx.Info("odd", "dangling")
 		return "ok", nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	callText(t, c, &fastmcp.CallToolParams{Name: "log"})
 	want := []wireLog{
 		{Level: "debug", Data: "plain"},
@@ -281,14 +280,14 @@ func TestContextLog(t *testing.T) {
 		{Level: "emergency", Data: map[string]any{"message": "emergency", "code": true}},
 		{Level: "info", Data: map[string]any{"message": "odd", "!BADKEY": "dangling"}},
 	}
-	if diff := cmp.Diff(want, logsOf(t, c)); diff != "" {
+	if diff := testdiff.Diff(want, logsOf(t, c)); diff != "" {
 		t.Errorf("log messages (-want +got):\n%s", diff)
 	}
 }
 
 func TestContextLogLevelFiltering(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "log"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		ctx.Debug("debug")
 		ctx.Info("info")
@@ -327,24 +326,24 @@ func TestContextLogLevelFiltering(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.level), func(t *testing.T) {
 			t.Parallel()
-			c := connect(t, s, nil)
+			c := testkit.Connect(t, s, nil)
 			if tt.level != "" {
-				if err := c.SetLoggingLevel(testCtx(t), tt.level); err != nil {
+				if err := c.SetLoggingLevel(testkit.Context(t), tt.level); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if got := callText(t, c, &fastmcp.CallToolParams{Name: "log"}); got != tt.enabled {
 				t.Errorf("Logger().Enabled(info, error) = %s, want %s", got, tt.enabled)
 			}
-			if diff := cmp.Diff(tt.want, messages(c)); diff != "" {
+			if diff := testdiff.Diff(tt.want, messages(c)); diff != "" {
 				t.Errorf("delivered (-want +got):\n%s", diff)
 			}
 		})
 	}
 	t.Run("levels are per session", func(t *testing.T) {
 		t.Parallel()
-		quiet, loud := connect(t, s, nil), connect(t, s, nil)
-		if err := quiet.SetLoggingLevel(testCtx(t), fastmcp.LevelError); err != nil {
+		quiet, loud := testkit.Connect(t, s, nil), testkit.Connect(t, s, nil)
+		if err := quiet.SetLoggingLevel(testkit.Context(t), fastmcp.LevelError); err != nil {
 			t.Fatal(err)
 		}
 		callText(t, quiet, &fastmcp.CallToolParams{Name: "log"})
@@ -358,9 +357,9 @@ func TestContextLogLevelFiltering(t *testing.T) {
 	})
 	t.Run("invalid level", func(t *testing.T) {
 		t.Parallel()
-		c := connect(t, s, nil)
+		c := testkit.Connect(t, s, nil)
 		for _, level := range []string{"verbose", "", "WARNING"} {
-			err := c.Call(testCtx(t), "logging/setLevel", map[string]any{"level": level}, nil)
+			err := c.Call(testkit.Context(t), "logging/setLevel", map[string]any{"level": level}, nil)
 			requireErrCode(t, err, fastmcp.CodeInvalidParams)
 		}
 	})
@@ -368,7 +367,7 @@ func TestContextLogLevelFiltering(t *testing.T) {
 
 func TestContextSlogLogger(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "slog"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		l := ctx.Logger()
 		l.Debug("d", "a", 1)
@@ -388,7 +387,7 @@ func TestContextSlogLogger(t *testing.T) {
 		l.With("", "dropped").Info("empty key")
 		return "ok", nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	callText(t, c, &fastmcp.CallToolParams{Name: "slog"})
 	msg := func(m string, kv ...any) map[string]any {
 		d := map[string]any{"message": m}
@@ -414,50 +413,50 @@ func TestContextSlogLogger(t *testing.T) {
 		{Level: "info", Logger: "db.pool", Data: msg("pool", "size", float64(4), "ok", true)},
 		{Level: "info", Data: msg("empty key")},
 	}
-	if diff := cmp.Diff(want, logsOf(t, c)); diff != "" {
+	if diff := testdiff.Diff(want, logsOf(t, c)); diff != "" {
 		t.Errorf("slog records (-want +got):\n%s", diff)
 	}
 }
 
 func TestContextLogErrorValues(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "values"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		ctx.Error("ctx error", "err", errors.New("disk full"))
 		ctx.Logger().Error("slog error", "err", errors.New("disk full"))
 		return "ok", nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	callText(t, c, &fastmcp.CallToolParams{Name: "values"})
 	want := []wireLog{
 		{Level: "error", Data: map[string]any{"message": "ctx error", "err": "disk full"}},
 		{Level: "error", Data: map[string]any{"message": "slog error", "err": "disk full"}},
 	}
-	if diff := cmp.Diff(want, logsOf(t, c)); diff != "" {
+	if diff := testdiff.Diff(want, logsOf(t, c)); diff != "" {
 		t.Errorf("log data (-want +got):\n%s", diff)
 	}
 }
 
 func TestContextSlogGroupAttr(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "group"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		ctx.Logger().Info("group", slog.Group("req", slog.Int("id", 1), slog.String("path", "/x")))
 		return "ok", nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	callText(t, c, &fastmcp.CallToolParams{Name: "group"})
 	want := []wireLog{
 		{Level: "info", Data: map[string]any{"message": "group", "req": map[string]any{"id": float64(1), "path": "/x"}}},
 	}
-	if diff := cmp.Diff(want, logsOf(t, c)); diff != "" {
+	if diff := testdiff.Diff(want, logsOf(t, c)); diff != "" {
 		t.Errorf("log data (-want +got):\n%s", diff)
 	}
 }
 
 func TestContextStreamContent(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "streamer"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		if err := ctx.StreamContent(); err != nil {
 			return "", err
@@ -488,7 +487,7 @@ func TestContextStreamContent(t *testing.T) {
 		t.Run(tt.rev, func(t *testing.T) {
 			t.Parallel()
 			var rec orderRecorder
-			c := connect(t, s, rec.options(&fastmcptest.Options{ProtocolVersion: tt.rev}))
+			c := testkit.Connect(t, s, rec.options(&fastmcptest.Options{ProtocolVersion: tt.rev}))
 			if got := callText(t, c, &fastmcp.CallToolParams{Name: "streamer"}); got != "done" {
 				t.Fatalf("tool returned %q", got)
 			}
@@ -508,7 +507,7 @@ func TestContextStreamContent(t *testing.T) {
 				json.Unmarshal(raw, &b)
 				types = append(types, b.Type)
 			}
-			if diff := cmp.Diff([]string{"text", tt.linkType, "text"}, types); diff != "" {
+			if diff := testdiff.Diff([]string{"text", tt.linkType, "text"}, types); diff != "" {
 				t.Errorf("content types (-want +got):\n%s", diff)
 			}
 			events, sent := rec.snapshot()
@@ -520,8 +519,8 @@ func TestContextStreamContent(t *testing.T) {
 	}
 	t.Run("outside a tool", func(t *testing.T) {
 		t.Parallel()
-		c := connect(t, s, nil)
-		if _, err := c.GetPrompt(testCtx(t), "p", nil); err != nil {
+		c := testkit.Connect(t, s, nil)
+		if _, err := c.GetPrompt(testkit.Context(t), "p", nil); err != nil {
 			t.Fatal(err)
 		}
 		notes := notesOf(c, "notifications/tool/streamContent")
@@ -538,19 +537,19 @@ func TestContextStreamContent(t *testing.T) {
 
 func TestContextRequestID(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "id"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		return ctx.RequestID(), nil
 	})
 	// Responses to ids the test client did not allocate are dropped by the
 	// client, so they are captured from the wire.
 	responses := make(chan []byte, 64)
-	c := connect(t, s, &fastmcptest.Options{OnReceive: func(m []byte) {
+	c := testkit.Connect(t, s, &fastmcptest.Options{OnReceive: func(m []byte) {
 		if !strings.Contains(string(m), `"method"`) {
 			responses <- slices.Clone(m)
 		}
 	}})
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 
 	// The client's own ids are numbers.
 	got := callText(t, c, &fastmcp.CallToolParams{Name: "id"})
@@ -598,7 +597,7 @@ func TestContextRequestID(t *testing.T) {
 
 func TestContextMetaAndClientRequestID(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	type seen struct {
 		ClientRequestID string
 		Meta            fastmcp.Meta
@@ -608,7 +607,7 @@ func TestContextMetaAndClientRequestID(t *testing.T) {
 		b, err := json.Marshal(seen{ctx.ClientRequestID(), ctx.Meta(), ctx.Method()})
 		return string(b), err
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	for _, tt := range []struct {
 		name string
 		meta fastmcp.Meta
@@ -627,16 +626,16 @@ func TestContextMetaAndClientRequestID(t *testing.T) {
 			if err := json.Unmarshal([]byte(callText(t, c, &fastmcp.CallToolParams{Name: "meta", Meta: tt.meta})), &got); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := testdiff.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}
-	_, err := c.CallToolParams(testCtx(t), &fastmcp.CallToolParams{Name: "meta", Meta: nil})
+	_, err := c.CallToolParams(testkit.Context(t), &fastmcp.CallToolParams{Name: "meta", Meta: nil})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.Call(testCtx(t), "tools/call", map[string]any{"name": "meta", "_meta": "not an object"}, nil)
+	err = c.Call(testkit.Context(t), "tools/call", map[string]any{"name": "meta", "_meta": "not an object"}, nil)
 	requireErrCode(t, err, fastmcp.CodeInvalidParams)
 }
 
@@ -652,7 +651,7 @@ func TestContextClientAndSession(t *testing.T) {
 		SameServer      bool
 		SessionVersion  string
 	}
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "who"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		sess := ctx.Session()
 		v := seen{
@@ -675,7 +674,7 @@ func TestContextClientAndSession(t *testing.T) {
 	ids := map[string]bool{}
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev, ClientInfo: info, Capabilities: caps})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev, ClientInfo: info, Capabilities: caps})
 			var got seen
 			if err := json.Unmarshal([]byte(callText(t, c, &fastmcp.CallToolParams{Name: "who"})), &got); err != nil {
 				t.Fatal(err)
@@ -695,7 +694,7 @@ func TestContextClientAndSession(t *testing.T) {
 				ClientInfo: info, Capabilities: caps, ProtocolVersion: rev, SessionID: got.SessionID,
 				HasSession: true, SessionIDsMatch: true, SameServer: true, SessionVersion: rev,
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := testdiff.Diff(want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -705,7 +704,7 @@ func TestContextClientAndSession(t *testing.T) {
 func TestContextFrom(t *testing.T) {
 	t.Parallel()
 	type key struct{}
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "from"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		valued := context.WithValue(ctx, key{}, "v")
 		cancelled, cancel := context.WithCancel(valued)
@@ -729,7 +728,7 @@ func TestContextFrom(t *testing.T) {
 		}
 		return strings.Join(append(out, "done"), "; "), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	if got := callText(t, c, &fastmcp.CallToolParams{Name: "from"}); got != "done" {
 		t.Error(got)
 	}

@@ -35,7 +35,9 @@
 //	minLength, maxLength, minItems, maxItems, pattern, format
 //
 // A field is required unless its json tag has omitempty or omitzero, or it has
-// a default. The handler's result type decides the result: a string is text,
+// a default. A required slice or map must be an array or object, never null,
+// so the handler never sees nil; an optional one may be null, read as left
+// out; a pointer field accepts null. The handler's result type decides the result: a string is text,
 // Content and []Content are blocks, *CallToolResult is sent as is, and any
 // other type is structured output with an inferred output schema. Errors are
 // tool results with isError: a *UserError shows its message, other errors are
@@ -80,4 +82,49 @@
 // are the same in both eras: Sample, Elicit, Roots and Ask become multi
 // round-trip requests for a 2026-07-28 client (see ErrInputRequired), and
 // handles (Context.NewHandle) keep state across its requests.
+//
+// # Middleware
+//
+// Server.Use wraps every request the server serves, in both eras and on every
+// transport, with a Middleware: a function around a MethodHandler that sees the
+// method, the tool, prompt or resource it names and its arguments (Request),
+// the Context, and the result or error, and may change any of them or answer
+// by itself. FastMCP's own policies on tool calls (access checks, rate limits,
+// timeouts, session metrics) run inside the chain, so middleware sees their
+// refusals.
+//
+// # How a request flows
+//
+// The package has four layers, named by their file prefixes:
+//
+//   - Transports frame bytes: transport_stdio.go (newline-delimited JSON),
+//     streamable_*.go (Streamable HTTP: the handler and its session table, POSTs,
+//     GET streams, SSE framing, event store, 2026-07-28 headers), sse_legacy.go
+//     (the 2024-11-05 HTTP+SSE transport), http*.go (options and listener,
+//     security checks, custom routes, OAuth metadata). Each hands every message
+//     it reads to the engine, with a conn: its view of the connection.
+//   - The engine (engine*.go) decodes the message, tells requests from
+//     notifications and responses, fans out batches, asks the protocol to
+//     choose the era, builds the request, and tracks it on its peer (in-flight
+//     requests for cancellation, the server's pending requests to the client).
+//   - The two protocol eras (protocol.go, protocol_handshake.go,
+//     protocol_2026*.go) prepare a request (its revision, client info and
+//     capabilities: from the session or from its own _meta), pick the method's
+//     handler, shape the result, and ask the client for input (a server request,
+//     or an input_required answer).
+//   - The features (tool.go, resource.go, prompt.go, completion.go, content.go,
+//     registry.go) hold what the server offers and serve the methods; session*.go
+//     holds the handshake era's sessions, their events and state.
+//
+// One tools/call over Streamable HTTP: HTTPHandler.ServeHTTP checks the Host,
+// Origin, CORS, rate limit and credentials, servePost reads the body and calls
+// Server.serveMessage with a postConn; serveOne sees a request, chooseProtocol
+// picks the handshake era (the Mcp-Session-Id header), serveRequest resolves the
+// session through the postConn and builds the request; serve tracks it on the
+// session's peer, the era's prepare reads the tool name and arguments once, and
+// dispatch runs the middleware chain around the tools/call handler: access
+// check, session metrics, rate limit, timeout, then the tool's handler with its
+// decoded arguments. The result is encoded into the response buffer, shaped to
+// the session's revision, and postConn.reply answers the POST with JSON (or
+// ends the SSE stream the handler's progress opened).
 package fastmcp

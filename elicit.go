@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/fastmcp-go/fastmcp/internal/schema"
 )
 
 // Elicitation forms are a restricted JSON Schema: an object of primitive
@@ -154,7 +156,7 @@ func formProperty(f reflect.StructField) (map[string]any, error) {
 			}
 			p["default"] = d
 		} else {
-			d, err := parseTagValue(v, t)
+			d, err := schema.ParseTagValue(v, t)
 			if err != nil {
 				return nil, fmt.Errorf("default: %w", err)
 			}

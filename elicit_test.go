@@ -12,11 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // elJSON round-trips v through JSON, to compare schemas as JSON values.
@@ -133,7 +132,7 @@ func TestFormSchemaExact(t *testing.T) {
 			A string `json:"a,omitempty"`
 		}](t), `{"type": "object", "properties": {"a": {"type": "string"}}}`},
 	} {
-		if diff := cmp.Diff(elWant(t, tc.want), tc.got); diff != "" {
+		if diff := testdiff.Diff(elWant(t, tc.want), tc.got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
 	}
@@ -204,27 +203,27 @@ func elAddTools(s *fastmcp.Server) {
 
 func TestElicitActions(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	elAddTools(s)
 	var answer func() (any, error)
 	c := smConnect(t, s, fastmcp.ClientCapabilities{Elicitation: &fastmcp.ElicitationCapability{Form: &struct{}{}}},
 		func(_ *smClient, method string, _ json.RawMessage) (any, error) { return answer() })
 	call := func() map[string]any {
 		var out map[string]any
-		json.Unmarshal([]byte(ssCall(t, c.Client, "form", nil, false)), &out)
+		json.Unmarshal([]byte(testkit.CallText(t, c.Client, "form", nil, false)), &out)
 		return out
 	}
 	answer = func() (any, error) {
 		return map[string]any{"action": "accept", "content": map[string]any{"name": "Ada", "age": 36, "size": "s", "tags": []string{"x"}, "agree": true}}, nil
 	}
 	want := map[string]any{"action": "accept", "content": map[string]any{"name": "Ada", "age": 36.0, "size": "s", "tags": []any{"x"}, "agree": true}}
-	if diff := cmp.Diff(want, call()); diff != "" {
+	if diff := testdiff.Diff(want, call()); diff != "" {
 		t.Errorf("accept (-want +got):\n%s", diff)
 	}
 	zero := map[string]any{"name": "", "age": 0.0, "size": "", "agree": false}
 	for _, action := range []string{"decline", "cancel"} {
 		answer = func() (any, error) { return map[string]any{"action": action}, nil }
-		if diff := cmp.Diff(map[string]any{"action": action, "content": zero}, call()); diff != "" {
+		if diff := testdiff.Diff(map[string]any{"action": action, "content": zero}, call()); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", action, diff)
 		}
 	}
@@ -252,7 +251,7 @@ func TestElicitActions(t *testing.T) {
 	if p["mode"] == nil {
 		delete(wantParams, "mode") // form is the default; omitting it is fine
 	}
-	if diff := cmp.Diff(wantParams, p); diff != "" {
+	if diff := testdiff.Diff(wantParams, p); diff != "" {
 		t.Errorf("elicitation params (-want +got):\n%s", diff)
 	}
 }
@@ -264,11 +263,11 @@ func TestElicitURLMode(t *testing.T) {
 	}
 	t.Run("form-only client", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
+		s := testkit.NewServer(t, fastmcp.Options{})
 		elAddTools(s)
 		c := smConnect(t, s, fastmcp.ClientCapabilities{Elicitation: &fastmcp.ElicitationCapability{}}, answer)
 		var got map[string]any
-		json.Unmarshal([]byte(ssCall(t, c.Client, "url", nil, false)), &got)
+		json.Unmarshal([]byte(testkit.CallText(t, c.Client, "url", nil, false)), &got)
 		if got["isCap"] != true || !strings.Contains(got["err"].(string), "url") {
 			t.Errorf("URL mode without the url capability: %v", got)
 		}
@@ -276,28 +275,28 @@ func TestElicitURLMode(t *testing.T) {
 			t.Errorf("%d requests sent", n)
 		}
 		// Form mode works for the same client.
-		json.Unmarshal([]byte(ssCall(t, c.Client, "form", nil, false)), &got)
+		json.Unmarshal([]byte(testkit.CallText(t, c.Client, "form", nil, false)), &got)
 		if got["action"] != "accept" {
 			t.Errorf("form mode: %v", got)
 		}
 	})
 	t.Run("url client", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
+		s := testkit.NewServer(t, fastmcp.Options{})
 		elAddTools(s)
 		c := smConnect(t, s, fastmcp.ClientCapabilities{Elicitation: &fastmcp.ElicitationCapability{URL: &struct{}{}}}, answer)
 		var got map[string]any
-		json.Unmarshal([]byte(ssCall(t, c.Client, "url", nil, false)), &got)
+		json.Unmarshal([]byte(testkit.CallText(t, c.Client, "url", nil, false)), &got)
 		if got["action"] != "accept" {
 			t.Errorf("URL mode: %v", got)
 		}
 		var p map[string]any
 		json.Unmarshal(c.requests("elicitation/create")[0].Params, &p)
 		want := map[string]any{"mode": "url", "message": "Sign in", "url": "https://example.com/auth", "elicitationId": "e-1"}
-		if diff := cmp.Diff(want, p); diff != "" {
+		if diff := testdiff.Diff(want, p); diff != "" {
 			t.Errorf("URL elicitation params (-want +got):\n%s", diff)
 		}
-		n, err := c.WaitNotification(testCtx(t), "notifications/elicitation/complete", 1)
+		n, err := c.WaitNotification(testkit.Context(t), "notifications/elicitation/complete", 1)
 		if err != nil || !strings.Contains(string(n.Params), `"e-1"`) {
 			t.Errorf("elicitation/complete: %v %s", err, n.Params)
 		}
@@ -307,7 +306,7 @@ func TestElicitURLMode(t *testing.T) {
 // Before 2025-11-25 the mode member does not exist: it is left out.
 func TestElicitOlderRevisionOmitsMode(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "ask"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		res, err := ctx.Elicit(&fastmcp.ElicitParams{Mode: "form", Message: "ok?", RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{}}})
 		if err != nil {
@@ -316,7 +315,7 @@ func TestElicitOlderRevisionOmitsMode(t *testing.T) {
 		return res.Action, nil
 	})
 	params := make(chan json.RawMessage, 1)
-	c := connect(t, s, &fastmcptest.Options{
+	c := testkit.Connect(t, s, &fastmcptest.Options{
 		ProtocolVersion: fastmcp.ProtocolVersion20250618,
 		Capabilities:    fastmcp.ClientCapabilities{Elicitation: &fastmcp.ElicitationCapability{}},
 		OnRequest: func(_ context.Context, _ string, p json.RawMessage) (any, error) {
@@ -324,47 +323,10 @@ func TestElicitOlderRevisionOmitsMode(t *testing.T) {
 			return map[string]any{"action": "decline"}, nil
 		},
 	})
-	if got := ssCall(t, c, "ask", nil, false); got != "decline" {
+	if got := testkit.CallText(t, c, "ask", nil, false); got != "decline" {
 		t.Errorf("action %q", got)
 	}
 	if p := <-params; strings.Contains(string(p), `"mode"`) {
 		t.Errorf("2025-06-18 elicitation carries mode: %s", p)
-	}
-}
-
-// Elicitation answered by the Go SDK client over HTTP.
-func TestElicitGoSDKHTTP(t *testing.T) {
-	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	elAddTools(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	var action string
-	var schema json.RawMessage
-	c := ssConnectGoSDK(t, srv.endpoint, "", &mcp.ClientOptions{
-		ElicitationHandler: func(_ context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
-			schema, _ = json.Marshal(r.Params.RequestedSchema)
-			if action != "accept" {
-				return &mcp.ElicitResult{Action: action}, nil
-			}
-			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"name": "Bo", "age": 5, "size": "l", "agree": false}}, nil
-		},
-	})
-	for _, a := range []string{"accept", "decline", "cancel"} {
-		action = a
-		var got map[string]any
-		json.Unmarshal([]byte(ssSDKCall(t, c.ClientSession, "form", nil, false)), &got)
-		if got["action"] != a {
-			t.Errorf("%s: %v", a, got)
-		}
-		if a == "accept" {
-			want := map[string]any{"name": "Bo", "age": 5.0, "size": "l", "agree": false}
-			if diff := cmp.Diff(want, got["content"]); diff != "" {
-				t.Errorf("accepted content (-want +got):\n%s", diff)
-			}
-		}
-	}
-	want, _ := fastmcp.FormSchema[elForm]()
-	if diff := cmp.Diff(elJSON(t, want), elJSON(t, schema)); diff != "" {
-		t.Errorf("schema the Go SDK received (-want +got):\n%s", diff)
 	}
 }

@@ -43,9 +43,11 @@ type conn interface {
 	// (progress, a log message, a server-to-client request): on the
 	// request's own stream when there is one.
 	send(msg []byte) error
-	// async runs f concurrently with the reading of later messages. Only
-	// called when info().concurrent is set.
-	async(f func())
+	// async runs f concurrently with the reading of later messages, or
+	// reports false when the connection already serves as many requests as
+	// it may (the request is then refused). Only called when
+	// info().concurrent is set.
+	async(f func()) bool
 	// resumable reports whether a session's request being served may
 	// outlive the end of the context the transport passed: its answer can
 	// still reach the client (a resumable SSE stream, a session's own
@@ -90,14 +92,26 @@ func (s *Server) serveMessage(ctx context.Context, c conn, data []byte) {
 		// Requests run concurrently, except initialize, which is answered
 		// before the next message is read so that later messages see the
 		// negotiated session.
-		mc := m
-		c.async(func() { s.serveAndReply(ctx, c, info, &mc) })
+		s.serveConcurrently(ctx, c, &info, &m)
 		return
 	}
-	s.serveAndReply(ctx, c, info, &m)
+	s.serveAndReply(ctx, c, &info, &m)
 }
 
-func (s *Server) serveAndReply(ctx context.Context, c conn, info connInfo, m *jsonrpc.Message) {
+// serveConcurrently serves a request concurrently with the reading of later
+// messages (conn.async), or refuses it when the connection serves as many as
+// it may. It is kept out of serveMessage, whose frame stays small for the
+// inline path (an HTTP POST serves deep below it).
+//
+//go:noinline
+func (s *Server) serveConcurrently(ctx context.Context, c conn, info *connInfo, m *jsonrpc.Message) {
+	mc, ic := *m, *info
+	if !c.async(func() { s.serveAndReply(ctx, c, &ic, &mc) }) {
+		c.reply(appendWireError(nil, m.ID, s.tooManyRequests()), answered)
+	}
+}
+
+func (s *Server) serveAndReply(ctx context.Context, c conn, info *connInfo, m *jsonrpc.Message) {
 	finished := false
 	defer func() {
 		if !finished {
@@ -126,7 +140,7 @@ type goexiter interface{ goexit() }
 // serveOne serves one decoded message and appends its response, if any, to b.
 // inBatch: the message is an element of a batch, which only the handshake
 // era has.
-func (s *Server) serveOne(ctx context.Context, c conn, info connInfo, m *jsonrpc.Message, b []byte, inBatch bool) ([]byte, answer) {
+func (s *Server) serveOne(ctx context.Context, c conn, info *connInfo, m *jsonrpc.Message, b []byte, inBatch bool) ([]byte, answer) {
 	proto, perr := handshakeEra, (*Error)(nil)
 	if !inBatch {
 		proto, perr = chooseProtocol(m, info)
@@ -175,7 +189,7 @@ func (s *Server) serveOne(ctx context.Context, c conn, info connInfo, m *jsonrpc
 
 // serveRequest builds the request for m (the one place requests are built)
 // and serves it.
-func (s *Server) serveRequest(ctx context.Context, c conn, info connInfo, proto protocol, m *jsonrpc.Message, b []byte) ([]byte, answer) {
+func (s *Server) serveRequest(ctx context.Context, c conn, info *connInfo, proto protocol, m *jsonrpc.Message, b []byte) ([]byte, answer) {
 	r := &request{id: m.ID, conn: c, proto: proto, stop: info.stop}
 	r.Method, r.Params = m.Method, m.Params
 	var sess *Session
@@ -196,11 +210,7 @@ func (s *Server) serveRequest(ctx context.Context, c conn, info connInfo, proto 
 		auth, err := c.auth()
 		if err != nil {
 			s.logger.Warn("fastmcp: authentication failed", "error", err)
-			e := NewError(CodeInvalidRequest, "authentication failed: %v", err)
-			if sess != nil {
-				sess.end(ErrSessionClosed)
-			}
-			return appendWireError(b, m.ID, e), answered
+			r.prepErr = NewError(CodeInvalidRequest, "authentication failed: %v", err)
 		}
 		r.auth, r.hasAuth = auth, true
 	}
@@ -217,12 +227,6 @@ func (s *Server) serveRequest(ctx context.Context, c conn, info connInfo, proto 
 		}
 	}
 	b = s.serve(ctx, sess, r, b)
-	if m.Method == "initialize" && sess != nil && (sess.ephemeral || sess.protocol() == vUnknown) {
-		// initialize failed, or there are no sessions here: nothing to
-		// keep.
-		sess.ephemeral = true
-		sess.end(ErrSessionClosed)
-	}
 	if len(b) == 0 {
 		return b, accepted
 	}
@@ -257,9 +261,9 @@ func (s *Server) serve(parent context.Context, sess *Session, r *request, b []by
 	}
 	if r.peer != nil {
 		if err := r.peer.track(r); err != nil {
-			r.errCode = CodeInternalError
-			return appendWireError(b, r.id, &Error{Code: CodeInternalError,
-				Message: fmt.Sprintf("Too many requests in flight: at most %d at a time; retry when earlier requests are answered", r.peer.limit)})
+			e := s.tooManyRequests()
+			r.errCode = e.Code
+			return appendWireError(b, r.id, e)
 		}
 		defer r.peer.untrack(r)
 	}
@@ -276,6 +280,14 @@ func (s *Server) serve(parent context.Context, sess *Session, r *request, b []by
 		// closing its HTTP stream (or the connection ending).
 		return b
 	}
+	return s.encodeResponse(b, r, result, err)
+}
+
+// encodeResponse appends the response of r: its result or its error. It is
+// kept out of serve, whose frame is on the stack while the handler runs.
+//
+//go:noinline
+func (s *Server) encodeResponse(b []byte, r *request, result any, err error) []byte {
 	if err != nil {
 		e := s.toWire(err, r)
 		r.errCode = e.Code
@@ -288,13 +300,19 @@ func (s *Server) serve(parent context.Context, sess *Session, r *request, b []by
 	resStart := len(b)
 	b, err = appendResultValue(b, result, r.version)
 	if err != nil {
-		s.logger.ErrorContext(&r.ctx, "fastmcp: encoding result", "method", r.Method, "error", err)
+		s.logger.ErrorContext(r.logContext(), "fastmcp: encoding result", "method", r.Method, "error", err)
 		b = b[:start]
 		r.errCode = CodeInternalError
 		return appendWireError(b, r.id, &Error{Code: CodeInternalError, Message: "Internal error: result could not be encoded"})
 	}
 	b = r.proto.finish(s, b, resStart, r)
 	return append(b, '}')
+}
+
+// tooManyRequests refuses a request beyond Options.MaxInFlight.
+func (s *Server) tooManyRequests() *Error {
+	return &Error{Code: CodeInternalError,
+		Message: fmt.Sprintf("Too many requests in flight: at most %d at a time (Options.MaxInFlight); retry when earlier requests are answered", s.opts.MaxInFlight)}
 }
 
 // maxBatchConcurrency bounds the goroutines serving one batch's requests.
@@ -360,7 +378,7 @@ func (s *Server) serveBatch(ctx context.Context, c conn, data []byte) {
 			continue
 		}
 		if !m.IsRequest() {
-			s.serveOne(ctx, c, info, &m, nil, true)
+			s.serveOne(ctx, c, &info, &m, nil, true)
 			continue
 		}
 		select {
@@ -379,7 +397,7 @@ func (s *Server) serveBatch(ctx context.Context, c conn, data []byte) {
 				<-sem
 				wg.Done()
 			}()
-			responses[i], _ = s.serveOne(ctx, c, info, &m, nil, true)
+			responses[i], _ = s.serveOne(ctx, c, &info, &m, nil, true)
 			finished = true
 		}()
 	}
@@ -474,7 +492,7 @@ func (s *Server) toWire(err error, r *request) *Error {
 	e := wireError(err, s.opts.ShowErrorDetails)
 	if e.Code == CodeInternalError && ErrorCodeOf(err) == 0 && !errors.Is(err, ErrInputRequired) && !errors.Is(err, ErrCapability) {
 		if _, isUser := err.(*UserError); !isUser {
-			s.logger.ErrorContext(&r.ctx, "fastmcp: request failed", "method", r.Method, "error", err)
+			s.logger.ErrorContext(r.logContext(), "fastmcp: request failed", "method", r.Method, "error", err)
 		}
 	}
 	return e
@@ -485,7 +503,7 @@ func (s *Server) toWire(err error, r *request) *Error {
 func (s *Server) dispatchSafely(c *Context) (result any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = s.recoveredIn(c, c.req.Method, v)
+			err = s.recoveredIn(c.req.logContext(), c.req.Method, v)
 		}
 	}()
 	return s.dispatch(c)

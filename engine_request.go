@@ -108,8 +108,19 @@ type request struct {
 	tool     *toolEntry
 	toolName string
 
-	// ctx is the handler's Context, allocated with the request.
-	ctx Context
+	// ctx is the handler's Context, allocated with the request; scope is
+	// the innermost Context a middleware derived from it (WithContext), for
+	// FastMCP's own log records about the request.
+	ctx   Context
+	scope *Context
+}
+
+// logContext is the context FastMCP's log records about the request carry.
+func (r *request) logContext() context.Context {
+	if r.scope != nil {
+		return r.scope
+	}
+	return &r.ctx
 }
 
 // paramMembers are the raw members of a request's params that the engine

@@ -21,18 +21,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 func TestEventsOrderManySessionsStdio(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	ssSessionTool(s)
-	rec := ssRecord(s)
+	rec := testkit.Record(s)
 	const n = 20
 	var wg sync.WaitGroup
 	for i := range n {
@@ -58,103 +57,34 @@ func TestEventsOrderManySessionsStdio(t *testing.T) {
 			// ready has no ready event (TestSessionWaitForReady).
 			var got struct{ SessionID string }
 			json.Unmarshal([]byte(res.Content[0].(*fastmcp.TextContent).Text), &got)
-			if err := waitReadyByID(rec, got.SessionID); err != nil {
+			if _, err := rec.Await(got.SessionID, "ready"); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	rec.waitFor(t, "every session to disconnect", func() bool {
-		ids := rec.ids()
+	rec.WaitFor(t, "every session to disconnect", func() bool {
+		ids := rec.IDs()
 		if len(ids) < n {
 			return false
 		}
 		for _, id := range ids {
-			if k := rec.kinds(id); len(k) == 0 || k[len(k)-1] != "disconnect" {
+			if k := rec.Kinds(id); len(k) == 0 || k[len(k)-1] != "disconnect" {
 				return false
 			}
 		}
 		return true
 	})
-	if len(rec.ids()) != n {
-		t.Fatalf("%d sessions connected, want %d", len(rec.ids()), n)
+	if len(rec.IDs()) != n {
+		t.Fatalf("%d sessions connected, want %d", len(rec.IDs()), n)
 	}
-	for _, id := range rec.ids() {
-		life := ssCheckLifecycle(t, rec, id)
+	for _, id := range rec.IDs() {
+		life := rec.CheckLifecycle(t, id)
 		if len(life) == 3 && len(life[1].Roots) != 1 {
 			t.Errorf("session %s: OnReady saw roots %v, want the client's one", id, life[1].Roots)
 		}
 		if len(life) == 3 {
-			ssCauseIs(t, life[2].Cause, "closed its input")
-		}
-	}
-}
-
-func TestEventsOrderManySessionsHTTPGoSDK(t *testing.T) {
-	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	ssSessionTool(s)
-	rec := ssRecord(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	const n = 8
-	var wg sync.WaitGroup
-	ids := make(chan string, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := ssDialGoSDK(t, srv.endpoint, "", nil, []*mcp.Root{{URI: fmt.Sprintf("file:///h%d", i)}})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			ids <- c.ID()
-			ctx, cancel := context.WithTimeout(context.Background(), ssWait)
-			defer cancel()
-			if _, err := c.CallTool(ctx, &mcp.CallToolParams{Name: "session", Arguments: map[string]any{}}); err != nil {
-				t.Error(err)
-			}
-			if err := waitReadyByID(rec, c.ID()); err != nil {
-				t.Error(err)
-			}
-			if err := c.Close(); err != nil {
-				t.Logf("close: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(ids)
-	for id := range ids {
-		rec.wait(t, id, "disconnect")
-		life := ssCheckLifecycle(t, rec, id)
-		if len(life) == 3 {
-			ssCauseIs(t, life[2].Cause, "client ended")
-		}
-	}
-	if srv.h.SessionCount() != 0 {
-		t.Errorf("SessionCount %d after every client closed", srv.h.SessionCount())
-	}
-}
-
-// waitReadyByID waits for the session with the id to have recorded its
-// ready event. (Session.WaitForReady returns once the session is ready,
-// possibly before the ready handlers ran.)
-func waitReadyByID(rec *ssRecorder, id string) error {
-	timer := time.NewTimer(ssWait)
-	defer timer.Stop()
-	for {
-		rec.mu.Lock()
-		ch := rec.changed
-		rec.mu.Unlock()
-		for _, e := range rec.of(id) {
-			if e.Kind == "ready" {
-				return nil
-			}
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			return fmt.Errorf("session %s: no ready event within %v", id, ssWait)
+			testkit.CauseIs(t, life[2].Cause, "closed its input")
 		}
 	}
 }
@@ -163,19 +93,19 @@ func waitReadyByID(rec *ssRecorder, id string) error {
 // connect event.
 func TestEventsConnectOnceOnReinitialize(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	rec := ssRecord(s)
-	c := connect(t, s, nil)
-	sess := rec.waitConnected(t, 1)
-	rec.wait(t, sess.ID(), "ready")
-	err := c.Call(testCtx(t), "initialize", fastmcp.InitializeParams{ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion}, nil)
+	s := testkit.NewServer(t, fastmcp.Options{})
+	rec := testkit.Record(s)
+	c := testkit.Connect(t, s, nil)
+	sess := rec.WaitConnected(t, 1)
+	rec.Wait(t, sess.ID(), "ready")
+	err := c.Call(testkit.Context(t), "initialize", fastmcp.InitializeParams{ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion}, nil)
 	if err == nil {
 		t.Error("a second initialize was accepted")
 	}
 	c.Notify("notifications/initialized", nil)
 	c.Close()
-	rec.wait(t, sess.ID(), "disconnect")
-	ssCheckLifecycle(t, rec, sess.ID())
+	rec.Wait(t, sess.ID(), "disconnect")
+	rec.CheckLifecycle(t, sess.ID())
 }
 
 // ssLegacyOpen opens a legacy SSE session (GET /sse), runs the 2024-11-05
@@ -183,19 +113,19 @@ func TestEventsConnectOnceOnReinitialize(t *testing.T) {
 // id.
 func ssLegacyOpen(t testing.TB, base string) (*http.Response, string) {
 	t.Helper()
-	hc := ssHTTPClient(t)
+	hc := testkit.HTTPClient(t)
 	req, _ := http.NewRequest(http.MethodGet, base+"/sse", nil)
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sr := ssNewSSE(resp.Body)
-	ev, err := sr.next()
-	if err != nil || ev.event != "endpoint" {
+	sr := testkit.NewSSEReader(resp.Body)
+	ev, err := sr.Next()
+	if err != nil || ev.Event != "endpoint" {
 		t.Fatalf("first event %+v (%v), want endpoint", ev, err)
 	}
-	endpoint := ev.data
+	endpoint := ev.Data
 	_, sid, _ := strings.Cut(endpoint, "sessionId=")
 	post := func(msg []byte) {
 		r, err := hc.Post(base+endpoint, "application/json", bytes.NewReader(msg))
@@ -208,19 +138,19 @@ func ssLegacyOpen(t testing.TB, base string) (*http.Response, string) {
 			t.Fatalf("POST /messages: %d", r.StatusCode)
 		}
 	}
-	post(ssEncode(1, "initialize", map[string]any{"protocolVersion": fastmcp.ProtocolVersion20241105,
+	post(testkit.Encode(1, "initialize", map[string]any{"protocolVersion": fastmcp.ProtocolVersion20241105,
 		"capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "legacy", "version": "1"}}))
 	for {
-		ev, err := sr.next()
+		ev, err := sr.Next()
 		if err != nil {
 			t.Fatalf("legacy stream: %v", err)
 		}
 		var m ssMsg
-		if json.Unmarshal([]byte(ev.data), &m) == nil && string(m.ID) == "1" {
+		if json.Unmarshal([]byte(ev.Data), &m) == nil && string(m.ID) == "1" {
 			break
 		}
 	}
-	post(ssEncode(0, "notifications/initialized", nil))
+	post(testkit.Encode(0, "notifications/initialized", nil))
 	return resp, sid
 }
 
@@ -229,18 +159,18 @@ func ssLegacyOpen(t testing.TB, base string) (*http.Response, string) {
 func TestEventsDisconnectCauses(t *testing.T) {
 	t.Parallel()
 	type run struct {
-		rec  *ssRecorder
+		rec  *testkit.Recorder
 		sess *fastmcp.Session
 	}
 	// httpSession starts a server and a raw client session on it.
-	httpSession := func(t *testing.T, opts fastmcp.HTTP) (*ssHTTPServer, *ssRaw, run) {
-		s := ssNewServer(t, fastmcp.Options{})
-		rec := ssRecord(s)
-		srv := ssServeHTTP(t, s, opts)
-		c := ssNewRaw(t, nil, srv.endpoint)
+	httpSession := func(t *testing.T, opts fastmcp.HTTP) (*testkit.HTTPServer, *ssRaw, run) {
+		s := testkit.NewServer(t, fastmcp.Options{})
+		rec := testkit.Record(s)
+		srv := testkit.ServeHTTP(t, s, opts)
+		c := ssNewRaw(t, nil, srv.Endpoint)
 		c.initialize(fastmcp.ClientCapabilities{})
-		sess := rec.waitConnected(t, 1)
-		rec.wait(t, sess.ID(), "ready")
+		sess := rec.WaitConnected(t, 1)
+		rec.Wait(t, sess.ID(), "ready")
 		return srv, c, run{rec, sess}
 	}
 	for _, tc := range []struct {
@@ -258,25 +188,25 @@ func TestEventsDisconnectCauses(t *testing.T) {
 		{"HTTP idle reap", "idle", func(t *testing.T) run {
 			// A session with an open GET stream is not reaped; once it
 			// closes, the session is.
-			s := ssNewServer(t, fastmcp.Options{})
-			rec := ssRecord(s)
-			srv := ssServeHTTP(t, s, fastmcp.HTTP{SessionIdleTimeout: 300 * time.Millisecond})
-			c := ssNewRaw(t, nil, srv.endpoint)
+			s := testkit.NewServer(t, fastmcp.Options{})
+			rec := testkit.Record(s)
+			srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{SessionIdleTimeout: 300 * time.Millisecond})
+			c := ssNewRaw(t, nil, srv.Endpoint)
 			c.initialize(fastmcp.ClientCapabilities{})
 			c.openGET()
-			sess := rec.waitConnected(t, 1)
-			rec.wait(t, sess.ID(), "ready")
+			sess := rec.WaitConnected(t, 1)
+			rec.Wait(t, sess.ID(), "ready")
 			c.closeGET()
 			return run{rec, sess}
 		}},
 		{"HTTP handler Close", "shut down", func(t *testing.T) run {
 			srv, _, r := httpSession(t, fastmcp.HTTP{})
-			srv.h.Close()
+			srv.Handler.Close()
 			return r
 		}},
 		{"HTTP Serve shutdown", "shut down", func(t *testing.T) run {
-			s := ssNewServer(t, fastmcp.Options{})
-			rec := ssRecord(s)
+			s := testkit.NewServer(t, fastmcp.Options{})
+			rec := testkit.Record(s)
 			addr := make(chan net.Addr, 1)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
@@ -292,15 +222,15 @@ func TestEventsDisconnectCauses(t *testing.T) {
 			c := ssNewRaw(t, nil, "http://"+a.String()+"/mcp")
 			c.initialize(fastmcp.ClientCapabilities{})
 			c.openGET()
-			sess := rec.waitConnected(t, 1)
-			rec.wait(t, sess.ID(), "ready")
+			sess := rec.WaitConnected(t, 1)
+			rec.Wait(t, sess.ID(), "ready")
 			cancel()
 			select {
 			case err := <-done:
 				if err != nil {
 					t.Errorf("Serve returned %v", err)
 				}
-			case <-time.After(ssWait):
+			case <-time.After(testkit.Wait):
 				t.Fatal("Serve did not return after its context ended")
 			}
 			return run{rec, sess}
@@ -311,30 +241,30 @@ func TestEventsDisconnectCauses(t *testing.T) {
 			return r
 		}},
 		{"legacy SSE stream loss", "stream was lost", func(t *testing.T) run {
-			s := ssNewServer(t, fastmcp.Options{})
-			rec := ssRecord(s)
-			srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-			resp, sid := ssLegacyOpen(t, srv.ts.URL)
-			sess := rec.waitConnected(t, 1)
+			s := testkit.NewServer(t, fastmcp.Options{})
+			rec := testkit.Record(s)
+			srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+			resp, sid := ssLegacyOpen(t, srv.Server.URL)
+			sess := rec.WaitConnected(t, 1)
 			if sess.ID() != sid {
 				t.Errorf("legacy session id %q, endpoint says %q", sess.ID(), sid)
 			}
-			rec.wait(t, sess.ID(), "ready")
+			rec.Wait(t, sess.ID(), "ready")
 			resp.Body.Close()
 			return run{rec, sess}
 		}},
 		{"stdio EOF", "closed its input", func(t *testing.T) run {
-			s := ssNewServer(t, fastmcp.Options{})
-			rec := ssRecord(s)
-			c := connect(t, s, nil)
-			sess := rec.waitConnected(t, 1)
-			rec.wait(t, sess.ID(), "ready")
+			s := testkit.NewServer(t, fastmcp.Options{})
+			rec := testkit.Record(s)
+			c := testkit.Connect(t, s, nil)
+			sess := rec.WaitConnected(t, 1)
+			rec.Wait(t, sess.ID(), "ready")
 			c.Close()
 			return run{rec, sess}
 		}},
 		{"stdio Serve context cancelled", "shut down", func(t *testing.T) run {
-			s := ssNewServer(t, fastmcp.Options{})
-			rec := ssRecord(s)
+			s := testkit.NewServer(t, fastmcp.Options{})
+			rec := testkit.Record(s)
 			inR, inW := io.Pipe()
 			outR, outW := io.Pipe()
 			ctx, cancel := context.WithCancel(context.Background())
@@ -342,24 +272,24 @@ func TestEventsDisconnectCauses(t *testing.T) {
 			go func() { done <- s.Serve(ctx, fastmcp.Stdio{Reader: inR, Writer: outW}) }()
 			go io.Copy(io.Discard, outR)
 			t.Cleanup(func() { inW.Close(); outR.Close() })
-			fmt.Fprintf(inW, "%s\n", ssEncode(1, "initialize", map[string]any{"protocolVersion": fastmcp.LatestHandshakeProtocolVersion, "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "x", "version": "1"}}))
-			fmt.Fprintf(inW, "%s\n", ssEncode(0, "notifications/initialized", nil))
-			sess := rec.waitConnected(t, 1)
-			rec.wait(t, sess.ID(), "ready")
+			fmt.Fprintf(inW, "%s\n", testkit.Encode(1, "initialize", map[string]any{"protocolVersion": fastmcp.LatestHandshakeProtocolVersion, "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "x", "version": "1"}}))
+			fmt.Fprintf(inW, "%s\n", testkit.Encode(0, "notifications/initialized", nil))
+			sess := rec.WaitConnected(t, 1)
+			rec.Wait(t, sess.ID(), "ready")
 			cancel()
 			select {
 			case <-done:
-			case <-time.After(ssWait):
+			case <-time.After(testkit.Wait):
 				t.Fatal("Serve did not return")
 			}
 			return run{rec, sess}
 		}},
 		{"stdio Session.Close", "closed by the server", func(t *testing.T) run {
-			s := ssNewServer(t, fastmcp.Options{})
-			rec := ssRecord(s)
-			connect(t, s, nil)
-			sess := rec.waitConnected(t, 1)
-			rec.wait(t, sess.ID(), "ready")
+			s := testkit.NewServer(t, fastmcp.Options{})
+			rec := testkit.Record(s)
+			testkit.Connect(t, s, nil)
+			sess := rec.WaitConnected(t, 1)
+			rec.Wait(t, sess.ID(), "ready")
 			sess.Close()
 			return run{rec, sess}
 		}},
@@ -367,11 +297,11 @@ func TestEventsDisconnectCauses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := tc.end(t)
-			ev := r.rec.wait(t, r.sess.ID(), "disconnect")
-			ssWaitClosed(t, r.sess)
-			ssCauseIs(t, ev.Cause, tc.cause)
-			ssCauseIs(t, r.sess.CloseCause(), tc.cause)
-			ssCheckLifecycle(t, r.rec, r.sess.ID())
+			ev := r.rec.Wait(t, r.sess.ID(), "disconnect")
+			testkit.WaitClosed(t, r.sess)
+			testkit.CauseIs(t, ev.Cause, tc.cause)
+			testkit.CauseIs(t, r.sess.CloseCause(), tc.cause)
+			r.rec.CheckLifecycle(t, r.sess.ID())
 		})
 	}
 }
@@ -381,7 +311,7 @@ func TestEventsDisconnectCauses(t *testing.T) {
 // keeps serving.
 func TestEventsPanickingHandler(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	ssSessionTool(s)
 	readyAfter := make(chan struct{}, 1)
 	disconnectAfter := make(chan struct{}, 1)
@@ -390,22 +320,22 @@ func TestEventsPanickingHandler(t *testing.T) {
 		sess.OnReady(func() { readyAfter <- struct{}{} })
 		panic("connect handler panics")
 	})
-	rec := ssRecord(s) // registered after the panicking handlers
+	rec := testkit.Record(s) // registered after the panicking handlers
 	s.OnDisconnect(func(*fastmcp.Session) { panic("disconnect handler panics") })
 	s.OnDisconnect(func(*fastmcp.Session) { disconnectAfter <- struct{}{} })
-	c := connect(t, s, nil)
-	sess := rec.waitConnected(t, 1)
-	rec.wait(t, sess.ID(), "ready")
+	c := testkit.Connect(t, s, nil)
+	sess := rec.WaitConnected(t, 1)
+	rec.Wait(t, sess.ID(), "ready")
 	for range 3 {
-		ssCall(t, c, "session", nil, false)
+		testkit.CallText(t, c, "session", nil, false)
 	}
 	c.Close()
-	rec.wait(t, sess.ID(), "disconnect")
-	ssCheckLifecycle(t, rec, sess.ID())
+	rec.Wait(t, sess.ID(), "disconnect")
+	rec.CheckLifecycle(t, sess.ID())
 	for _, ch := range []chan struct{}{readyAfter, disconnectAfter} {
 		select {
 		case <-ch:
-		case <-time.After(ssWait):
+		case <-time.After(testkit.Wait):
 			t.Fatal("a handler registered after a panicking one did not run")
 		}
 	}
@@ -415,7 +345,7 @@ func TestEventsPanickingHandler(t *testing.T) {
 // session's requests are served meanwhile, and other sessions' events fire.
 func TestEventsSlowHandlerDoesNotBlock(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	ssSessionTool(s)
 	release := make(chan struct{})
 	var first atomic.Bool
@@ -426,7 +356,7 @@ func TestEventsSlowHandlerDoesNotBlock(t *testing.T) {
 			<-release
 		}
 	})
-	rec := ssRecord(s)
+	rec := testkit.Record(s)
 	defer func() {
 		select {
 		case <-release:
@@ -434,11 +364,11 @@ func TestEventsSlowHandlerDoesNotBlock(t *testing.T) {
 			close(release)
 		}
 	}()
-	c1 := connect(t, s, nil)
+	c1 := testkit.Connect(t, s, nil)
 	slowID := <-blocked
 	// The blocked session serves requests and becomes ready.
 	for range 5 {
-		ssCall(t, c1, "session", nil, false)
+		testkit.CallText(t, c1, "session", nil, false)
 	}
 	var slow *fastmcp.Session
 	for _, x := range s.Sessions() {
@@ -449,31 +379,31 @@ func TestEventsSlowHandlerDoesNotBlock(t *testing.T) {
 	if slow == nil {
 		t.Fatal("the slow session is not listed")
 	}
-	if err := slow.WaitForReady(testCtx(t)); err != nil {
+	if err := slow.WaitForReady(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	// Another session's events are not held up.
-	c2 := connect(t, s, nil)
-	other := rec.waitConnected(t, 1)
+	c2 := testkit.Connect(t, s, nil)
+	other := rec.WaitConnected(t, 1)
 	if other.ID() == slowID {
 		t.Fatal("the slow session's events ran before its handler returned")
 	}
-	rec.wait(t, other.ID(), "ready")
+	rec.Wait(t, other.ID(), "ready")
 	c2.Close()
-	rec.wait(t, other.ID(), "disconnect")
-	if k := rec.kinds(slowID); len(k) != 0 {
+	rec.Wait(t, other.ID(), "disconnect")
+	if k := rec.Kinds(slowID); len(k) != 0 {
 		t.Errorf("slow session events before its first handler returned: %v", k)
 	}
 	close(release)
 	c1.Close()
-	rec.wait(t, slowID, "disconnect")
-	ssCheckLifecycle(t, rec, slowID)
-	ssCheckLifecycle(t, rec, other.ID())
+	rec.Wait(t, slowID, "disconnect")
+	rec.CheckLifecycle(t, slowID)
+	rec.CheckLifecycle(t, other.ID())
 }
 
 func TestEventsRemoveHandler(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	var removedCalls atomic.Int32
 	remove := s.OnConnect(func(*fastmcp.Session) { removedCalls.Add(1) })
 	removeD := s.OnDisconnect(func(*fastmcp.Session) { removedCalls.Add(1) })
@@ -488,9 +418,9 @@ func TestEventsRemoveHandler(t *testing.T) {
 		r2()
 		r3()
 	})
-	rec := ssRecord(s)
+	rec := testkit.Record(s)
 	var failRoots atomic.Bool
-	c := connect(t, s, &fastmcptest.Options{
+	c := testkit.Connect(t, s, &fastmcptest.Options{
 		Capabilities: fastmcp.ClientCapabilities{Roots: &fastmcp.RootsCapability{ListChanged: true}},
 		OnRequest: func(_ context.Context, method string, _ json.RawMessage) (any, error) {
 			if failRoots.Load() {
@@ -499,15 +429,15 @@ func TestEventsRemoveHandler(t *testing.T) {
 			return fastmcp.ListRootsResult{Roots: []fastmcp.Root{{URI: "file:///a"}}}, nil
 		},
 	})
-	sess := rec.waitConnected(t, 1)
-	rec.wait(t, sess.ID(), "ready")
+	sess := rec.WaitConnected(t, 1)
+	rec.Wait(t, sess.ID(), "ready")
 	c.Notify("notifications/roots/list_changed", nil)
-	rec.wait(t, sess.ID(), "rootsChanged")
+	rec.Wait(t, sess.ID(), "rootsChanged")
 	failRoots.Store(true)
 	c.Notify("notifications/roots/list_changed", nil)
-	rec.wait(t, sess.ID(), "error")
+	rec.Wait(t, sess.ID(), "error")
 	c.Close()
-	rec.wait(t, sess.ID(), "disconnect")
+	rec.Wait(t, sess.ID(), "disconnect")
 	if n := removedCalls.Load(); n != 0 {
 		t.Errorf("removed handlers ran %d times", n)
 	}
@@ -517,9 +447,9 @@ func TestEventsRemoveHandler(t *testing.T) {
 // and go: run under -race.
 func TestEventsConcurrentRegistration(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	ssSessionTool(s)
-	rec := ssRecord(s)
+	rec := testkit.Record(s)
 	stop := make(chan struct{})
 	var regs sync.WaitGroup
 	var calls atomic.Int64
@@ -569,7 +499,7 @@ func TestEventsConcurrentRegistration(t *testing.T) {
 				} else {
 					var got struct{ SessionID string }
 					json.Unmarshal([]byte(res.Content[0].(*fastmcp.TextContent).Text), &got)
-					if err := waitReadyByID(rec, got.SessionID); err != nil {
+					if _, err := rec.Await(got.SessionID, "ready"); err != nil {
 						t.Error(err)
 					}
 				}
@@ -580,13 +510,13 @@ func TestEventsConcurrentRegistration(t *testing.T) {
 	clients.Wait()
 	close(stop)
 	regs.Wait()
-	ids := rec.ids()
+	ids := rec.IDs()
 	if len(ids) != 40 {
 		t.Errorf("%d sessions recorded, want 40", len(ids))
 	}
 	for _, id := range ids {
-		rec.wait(t, id, "disconnect")
-		ssCheckLifecycle(t, rec, id)
+		rec.Wait(t, id, "disconnect")
+		rec.CheckLifecycle(t, id)
 	}
 	t.Logf("%d calls of handlers registered concurrently", calls.Load())
 }
@@ -594,17 +524,17 @@ func TestEventsConcurrentRegistration(t *testing.T) {
 // OnReady registered on a session that is already ready runs once.
 func TestEventsOnReadyAfterReady(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	rec := ssRecord(s)
-	c := connect(t, s, nil)
-	sess := rec.waitConnected(t, 1)
-	rec.wait(t, sess.ID(), "ready")
+	s := testkit.NewServer(t, fastmcp.Options{})
+	rec := testkit.Record(s)
+	c := testkit.Connect(t, s, nil)
+	sess := rec.WaitConnected(t, 1)
+	rec.Wait(t, sess.ID(), "ready")
 	var n atomic.Int32
 	sess.OnReady(func() { n.Add(1) })
 	// Events of a session run in order: once disconnect has fired, a ready
 	// handler queued before it has run.
 	c.Close()
-	rec.wait(t, sess.ID(), "disconnect")
+	rec.Wait(t, sess.ID(), "disconnect")
 	if got := n.Load(); got != 1 {
 		t.Errorf("OnReady registered after ready ran %d times, want 1", got)
 	}
@@ -614,29 +544,29 @@ func TestEventsOnReadyAfterReady(t *testing.T) {
 // without roots.
 func TestEventsOnErrorFromRootsFetch(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	rec := ssRecord(s)
-	c := connect(t, s, &fastmcptest.Options{
+	s := testkit.NewServer(t, fastmcp.Options{})
+	rec := testkit.Record(s)
+	c := testkit.Connect(t, s, &fastmcptest.Options{
 		Capabilities: fastmcp.ClientCapabilities{Roots: &fastmcp.RootsCapability{}},
 		OnRequest: func(context.Context, string, json.RawMessage) (any, error) {
 			return nil, &fastmcp.Error{Code: fastmcp.CodeInternalError, Message: "roots unavailable"}
 		},
 	})
-	sess := rec.waitConnected(t, 1)
-	ready := rec.wait(t, sess.ID(), "ready")
+	sess := rec.WaitConnected(t, 1)
+	ready := rec.Wait(t, sess.ID(), "ready")
 	if ready.Roots != nil {
 		t.Errorf("roots %v after a failed fetch", ready.Roots)
 	}
 	c.Close()
-	rec.wait(t, sess.ID(), "disconnect")
+	rec.Wait(t, sess.ID(), "disconnect")
 	var kinds []string
-	for _, e := range rec.of(sess.ID()) {
+	for _, e := range rec.Events(sess.ID()) {
 		kinds = append(kinds, e.Kind)
 		if e.Kind == "error" && !strings.Contains(e.Err.Error(), "roots unavailable") {
 			t.Errorf("error event %v does not carry the client's error", e.Err)
 		}
 	}
-	if diff := cmp.Diff([]string{"connect", "error", "ready", "disconnect"}, kinds); diff != "" {
+	if diff := testdiff.Diff([]string{"connect", "error", "ready", "disconnect"}, kinds); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
@@ -648,10 +578,10 @@ func TestEventsOnErrorFromRootsFetch(t *testing.T) {
 // disconnect.)
 func TestEventsReadyHandlerFromConnectAfterClose(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	release := make(chan struct{})
 	s.OnConnect(func(*fastmcp.Session) { <-release }) // a slow handler first
-	rec := ssRecord(s)
+	rec := testkit.Record(s)
 	c, err := fastmcptest.Dial(context.Background(), s, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -660,14 +590,14 @@ func TestEventsReadyHandlerFromConnectAfterClose(t *testing.T) {
 	for _, x := range s.Sessions() {
 		sess = x
 	}
-	if err := sess.WaitForReady(testCtx(t)); err != nil {
+	if err := sess.WaitForReady(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	c.Close() // returns once the session has ended and queued its disconnect
 	close(release)
-	rec.wait(t, sess.ID(), "disconnect")
-	rec.wait(t, sess.ID(), "ready")
-	if k := rec.kinds(sess.ID()); !slices.Equal(k, []string{"connect", "ready", "disconnect"}) {
+	rec.Wait(t, sess.ID(), "disconnect")
+	rec.Wait(t, sess.ID(), "ready")
+	if k := rec.Kinds(sess.ID()); !slices.Equal(k, []string{"connect", "ready", "disconnect"}) {
 		t.Errorf("events of a session whose connect handler registered OnReady late arrive as %v, want connect, ready, disconnect", k)
 	}
 }
@@ -679,11 +609,11 @@ func TestEventsNoPhantomSessions(t *testing.T) {
 	t.Parallel()
 	var phantoms []string
 	t.Run("stateless initialize", func(t *testing.T) {
-		s := ssNewServer(t, fastmcp.Options{})
-		rec := ssRecord(s)
-		srv := ssServeHTTP(t, s, fastmcp.HTTP{Stateless: true})
+		s := testkit.NewServer(t, fastmcp.Options{})
+		rec := testkit.Record(s)
+		srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{Stateless: true})
 		for range 3 {
-			c := ssNewRaw(t, nil, srv.endpoint)
+			c := ssNewRaw(t, nil, srv.Endpoint)
 			resp, msgs, err := c.roundTrip(1, "initialize", map[string]any{"protocolVersion": fastmcp.LatestHandshakeProtocolVersion,
 				"capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "x", "version": "1"}})
 			if err != nil || resp.StatusCode != http.StatusOK || len(msgs) != 1 || msgs[0].Error != nil {
@@ -693,29 +623,29 @@ func TestEventsNoPhantomSessions(t *testing.T) {
 		if len(s.Sessions()) != 0 {
 			t.Errorf("a stateless server lists %d sessions", len(s.Sessions()))
 		}
-		if ids := rec.ids(); len(ids) > 0 {
-			rec.wait(t, ids[len(ids)-1], "disconnect")
+		if ids := rec.IDs(); len(ids) > 0 {
+			rec.Wait(t, ids[len(ids)-1], "disconnect")
 			phantoms = append(phantoms, fmt.Sprintf("stateless: %d connect events, kinds %v, cause %v",
-				len(ids), rec.kinds(ids[0]), rec.of(ids[0])[len(rec.of(ids[0]))-1].Cause))
+				len(ids), rec.Kinds(ids[0]), rec.Events(ids[0])[len(rec.Events(ids[0]))-1].Cause))
 		}
 	})
 	t.Run("initialize refused by MaxSessions", func(t *testing.T) {
-		s := ssNewServer(t, fastmcp.Options{})
-		rec := ssRecord(s)
-		srv := ssServeHTTP(t, s, fastmcp.HTTP{MaxSessions: 1})
-		busy := ssNewRaw(t, nil, srv.endpoint)
+		s := testkit.NewServer(t, fastmcp.Options{})
+		rec := testkit.Record(s)
+		srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{MaxSessions: 1})
+		busy := ssNewRaw(t, nil, srv.Endpoint)
 		busy.initialize(fastmcp.ClientCapabilities{})
 		busy.openGET() // an open stream: the session cannot be evicted
-		rec.wait(t, rec.waitConnected(t, 1).ID(), "ready")
-		c := ssNewRaw(t, nil, srv.endpoint)
+		rec.Wait(t, rec.WaitConnected(t, 1).ID(), "ready")
+		c := ssNewRaw(t, nil, srv.Endpoint)
 		resp, _, err := c.roundTrip(1, "initialize", map[string]any{"protocolVersion": fastmcp.LatestHandshakeProtocolVersion,
 			"capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "x", "version": "1"}})
 		if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
 			t.Fatalf("initialize on a full server: %v, status %v", err, resp.StatusCode)
 		}
-		if ids := rec.ids(); len(ids) > 1 {
-			rec.wait(t, ids[1], "disconnect")
-			phantoms = append(phantoms, fmt.Sprintf("refused by MaxSessions: events %v", rec.kinds(ids[1])))
+		if ids := rec.IDs(); len(ids) > 1 {
+			rec.Wait(t, ids[1], "disconnect")
+			phantoms = append(phantoms, fmt.Sprintf("refused by MaxSessions: events %v", rec.Kinds(ids[1])))
 		}
 	})
 	if len(phantoms) > 0 {
@@ -760,11 +690,11 @@ func (h *ssProbeHandler) Handle(_ context.Context, r slog.Record) error {
 func TestServeReturnsAfterSessionGoroutines(t *testing.T) {
 	t.Parallel()
 	probe := &ssProbeHandler{returned: make(chan struct{}), late: make(chan string, 1)}
-	s := ssNewServer(t, fastmcp.Options{Logger: slog.New(probe)})
+	s := testkit.NewServer(t, fastmcp.Options{Logger: slog.New(probe)})
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	asked := make(chan struct{}, 1)
-	c, err := fastmcptest.Dial(testCtx(t), s, &fastmcptest.Options{
+	c, err := fastmcptest.Dial(testkit.Context(t), s, &fastmcptest.Options{
 		Capabilities: fastmcp.ClientCapabilities{Roots: &fastmcp.RootsCapability{}},
 		OnRequest: func(context.Context, string, json.RawMessage) (any, error) {
 			asked <- struct{}{}

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // esAppend appends the events to a stream, starting at index from.
@@ -59,7 +59,7 @@ func TestEventStoreAfter(t *testing.T) {
 		if err != nil {
 			t.Errorf("After(%s, %s, %d): %v", tc.session, tc.stream, tc.index, err)
 		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
+		if diff := testdiff.Diff(tc.want, got); diff != "" {
 			t.Errorf("After(%s, %s, %d) (-want +got):\n%s", tc.session, tc.stream, tc.index, diff)
 		}
 	}
@@ -74,7 +74,7 @@ func TestEventStoreCopiesData(t *testing.T) {
 	}
 	copy(buf, "MUTATED!")
 	got, _ := esAfter(es, "s", "p", -1)
-	if diff := cmp.Diff([]string{"original"}, got); diff != "" {
+	if diff := testdiff.Diff([]string{"original"}, got); diff != "" {
 		t.Errorf("the store kept the caller's buffer (-want +got):\n%s", diff)
 	}
 }
@@ -104,7 +104,7 @@ func TestEventStoreMaxEventsPerStream(t *testing.T) {
 		if err != nil && !tc.expired {
 			t.Errorf("After(%s, %d): %v", tc.stream, tc.index, err)
 		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
+		if diff := testdiff.Diff(tc.want, got); diff != "" {
 			t.Errorf("After(%s, %d) (-want +got):\n%s", tc.stream, tc.index, diff)
 		}
 	}
@@ -147,7 +147,7 @@ func TestEventStoreMaxBytesPerSession(t *testing.T) {
 		if expired != errors.Is(err, fastmcp.ErrEventsExpired) {
 			t.Errorf("After(%s, %s, %d): %v, want expired=%v", session, stream, index, err, expired)
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
+		if diff := testdiff.Diff(want, got); diff != "" {
 			t.Errorf("After(%s, %s, %d) (-want +got):\n%s", session, stream, index, diff)
 		}
 	}
@@ -343,7 +343,7 @@ func TestEventStorePluggable(t *testing.T) {
 	t.Parallel()
 	store := &htCountingStore{EventStore: fastmcp.NewMemoryEventStore(nil)}
 	opts := fastmcp.HTTP{EventStore: store}
-	ts, _ := htHandlerServer(t, htTestServer(t), opts)
+	ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 	c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 	c.initialize()
 	_, resp := c.request("tools/call", map[string]any{"name": "chatty", "arguments": map[string]any{}, "_meta": map[string]any{"progressToken": 1}})
@@ -365,5 +365,32 @@ func TestEventStorePluggable(t *testing.T) {
 	defer store.mu.Unlock()
 	if store.afters == 0 {
 		t.Error("the custom store was not asked for the replay")
+	}
+}
+
+// The memory store reports what it holds.
+func TestMemoryEventStoreStats(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	es := fastmcp.NewMemoryEventStore(nil)
+	st, ok := es.(interface {
+		Stats() fastmcp.EventStoreStats
+	})
+	if !ok {
+		t.Fatal("the memory store has no Stats method")
+	}
+	for i, s := range []string{"a", "a", "b"} {
+		if err := es.Append(ctx, s, "g"+s, int64(i), []byte("xyz")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := st.Stats(), (fastmcp.EventStoreStats{Sessions: 2, Streams: 2, Events: 3, Bytes: 9}); got != want {
+		t.Errorf("Stats = %+v, want %+v", got, want)
+	}
+	if err := es.SessionClosed(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Stats(), (fastmcp.EventStoreStats{Sessions: 1, Streams: 1, Events: 1, Bytes: 3}); got != want {
+		t.Errorf("after SessionClosed: Stats = %+v, want %+v", got, want)
 	}
 }

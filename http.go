@@ -110,8 +110,9 @@ type HTTP struct {
 	MaxStreamBacklog int
 
 	// EventStore keeps SSE events so a client can resume a dropped stream with
-	// Last-Event-ID. Default: a bounded in-memory store (see
-	// NewMemoryEventStore). Set DisableResumability to turn it off.
+	// Last-Event-ID. Default: Options.Store.Events, else a bounded in-memory
+	// store (see NewMemoryEventStore). Set DisableResumability to turn it
+	// off.
 	EventStore EventStore
 	// DisableResumability turns off event ids and replay. Default false.
 	DisableResumability bool
@@ -298,6 +299,9 @@ func (h HTTP) withDefaults(s *Server) HTTP {
 	}
 	if h.KeepAliveInterval == 0 {
 		h.KeepAliveInterval = DefaultKeepAliveInterval
+	}
+	if h.EventStore == nil && !h.DisableResumability && s.opts.Store != nil {
+		h.EventStore = s.opts.Store.Events
 	}
 	if h.EventStore == nil && !h.DisableResumability {
 		h.EventStore = NewMemoryEventStore(nil)

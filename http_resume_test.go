@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // htResumeFixture is a server whose "resumable" tool reports progress, then
@@ -71,42 +72,42 @@ func (f *htResumeFixture) callResumable(t *testing.T, c *htClient, steps int) (i
 	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || ct != "text/event-stream" {
 		t.Fatalf("POST: %d %q", resp.StatusCode, ct)
 	}
-	sr := htNewSSE(resp.Body)
+	sr := testkit.NewSSEReader(resp.Body)
 	for n := 0; n < steps; {
-		ev, err := sr.next()
+		ev, err := sr.Next()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.data == "" {
-			if ev.hasID {
-				primingID = ev.id
+		if ev.Data == "" {
+			if ev.HasID {
+				primingID = ev.ID
 			}
 			continue
 		}
-		c.received([]byte(ev.data))
-		if m := htDecode(t, []byte(ev.data)); m.Method != "notifications/progress" {
-			t.Fatalf("want progress, got %s", ev.data)
+		c.received([]byte(ev.Data))
+		if m := htDecode(t, []byte(ev.Data)); m.Method != "notifications/progress" {
+			t.Fatalf("want progress, got %s", ev.Data)
 		}
-		lastID = ev.id
+		lastID = ev.ID
 		n++
 	}
 	return id, primingID, lastID, resp
 }
 
 // readAll reads a resumed stream to its end and returns its message events.
-func htReadAllEvents(t *testing.T, c *htClient, sr *htSSE) []htEvent {
+func htReadAllEvents(t *testing.T, c *htClient, sr *testkit.SSEReader) []testkit.SSEEvent {
 	t.Helper()
-	var out []htEvent
+	var out []testkit.SSEEvent
 	for {
-		ev, err := sr.next()
+		ev, err := sr.Next()
 		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.data != "" {
-			c.received([]byte(ev.data))
+		if ev.Data != "" {
+			c.received([]byte(ev.Data))
 			out = append(out, ev)
 		}
 	}
@@ -145,7 +146,7 @@ func TestResumePOSTStream(t *testing.T) {
 			if tc.fromPriming {
 				lastSeen = primingID
 			}
-			var sr *htSSE
+			var sr *testkit.SSEReader
 			if tc.resumeRunning {
 				<-f.progressed
 				resp, s := c.openGET(map[string]string{"Last-Event-ID": lastSeen})
@@ -166,19 +167,23 @@ func TestResumePOSTStream(t *testing.T) {
 			var kinds []string
 			ids := map[string]bool{lastSeen: true, primingID: true}
 			for _, ev := range events {
-				m := htDecode(t, []byte(ev.data))
+				m := htDecode(t, []byte(ev.Data))
 				switch {
 				case m.Method != "":
 					kinds = append(kinds, m.Method)
 				case string(m.ID) == strconv.FormatInt(reqID, 10):
-					kinds = append(kinds, "response:"+htToolText(t, m.Result))
+					text, isErr := testkit.ToolText(t, m.Result)
+					if isErr {
+						text = "ERROR: " + text
+					}
+					kinds = append(kinds, "response:"+text)
 				default:
-					kinds = append(kinds, "other:"+ev.data)
+					kinds = append(kinds, "other:"+ev.Data)
 				}
-				if !ev.hasID || ids[ev.id] {
+				if !ev.HasID || ids[ev.ID] {
 					t.Errorf("replayed event has a missing or already-seen id: %+v", ev)
 				}
-				ids[ev.id] = true
+				ids[ev.ID] = true
 			}
 			want := []string{"response:resumed-ok"}
 			if tc.fromPriming {
@@ -188,7 +193,7 @@ func TestResumePOSTStream(t *testing.T) {
 				t.Errorf("resumed stream delivered %q, want %q", kinds, want)
 			}
 			// Resuming again from the last id delivers nothing more.
-			last := events[len(events)-1].id
+			last := events[len(events)-1].ID
 			_, again := c.openGET(map[string]string{"Last-Event-ID": last})
 			if extra := htReadAllEvents(t, c, again); len(extra) != 0 {
 				t.Errorf("resuming after the last event delivered %d more", len(extra))
@@ -213,7 +218,7 @@ func TestResumeIsolation(t *testing.T) {
 		resp, sr := thief.openGET(map[string]string{"Last-Event-ID": primingID})
 		if resp.StatusCode == http.StatusOK {
 			for _, ev := range htReadAllEvents(t, thief, sr) {
-				t.Errorf("another session received %s", ev.data)
+				t.Errorf("another session received %s", ev.Data)
 			}
 		}
 	})
@@ -264,7 +269,7 @@ func TestResumeExpiredEvents(t *testing.T) {
 	f.unblock()
 	// The events after the priming event are partly gone: the resumed stream
 	// ends rather than hanging, and delivers nothing out of order.
-	done := make(chan []htEvent, 1)
+	done := make(chan []testkit.SSEEvent, 1)
 	go func() {
 		_, sr := c.openGET(map[string]string{"Last-Event-ID": primingID})
 		done <- htReadAllEvents(t, c, sr)
@@ -273,11 +278,11 @@ func TestResumeExpiredEvents(t *testing.T) {
 	case evs := <-done:
 		t.Logf("resuming past expired events delivered %d events", len(evs))
 		for i, ev := range evs {
-			if i > 0 && ev.id <= evs[i-1].id {
+			if i > 0 && ev.ID <= evs[i-1].ID {
 				t.Errorf("events out of order: %v", evs)
 			}
 		}
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		t.Fatal("resuming past expired events hung")
 	}
 }
@@ -294,16 +299,16 @@ func htWatch(t *testing.T, f *htResumeFixture) *htClient {
 
 // htUpdates reads n resources/updated notifications from a GET stream
 // (skipping list_changed ones) and returns their events.
-func htUpdates(t *testing.T, c *htClient, sr *htSSE, n int) []htEvent {
+func htUpdates(t *testing.T, c *htClient, sr *testkit.SSEReader, n int) []testkit.SSEEvent {
 	t.Helper()
-	var out []htEvent
+	var out []testkit.SSEEvent
 	for len(out) < n {
-		ev := sr.nextMessage(t)
-		c.received([]byte(ev.data))
-		if htDecode(t, []byte(ev.data)).Method != "notifications/resources/updated" {
+		ev := sr.NextMessage(t)
+		c.received([]byte(ev.Data))
+		if htDecode(t, []byte(ev.Data)).Method != "notifications/resources/updated" {
 			continue
 		}
-		if !ev.hasID {
+		if !ev.HasID {
 			t.Fatalf("GET stream event without an id: %+v", ev)
 		}
 		out = append(out, ev)
@@ -315,7 +320,7 @@ func htUpdates(t *testing.T, c *htClient, sr *htSSE, n int) []htEvent {
 func (f *htResumeFixture) dropGET(t *testing.T, resp *http.Response) {
 	t.Helper()
 	resp.Body.Close()
-	htEventually(t, "the server to notice the dropped stream", func() bool { return f.gets.Load() == 0 })
+	testkit.Eventually(t, "the server to notice the dropped stream", func() bool { return f.gets.Load() == 0 })
 }
 
 func TestResumeGETStream(t *testing.T) {
@@ -330,13 +335,13 @@ func TestResumeGETStream(t *testing.T) {
 	first := htUpdates(t, c, sr, 3)
 	// The client processed only the first event when the stream dropped.
 	f.dropGET(t, resp)
-	resp, sr = c.openGET(map[string]string{"Last-Event-ID": first[0].id})
+	resp, sr = c.openGET(map[string]string{"Last-Event-ID": first[0].ID})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("reconnect: %d", resp.StatusCode)
 	}
 	replayed := htUpdates(t, c, sr, 2)
 	for i, ev := range replayed {
-		if ev.id != first[i+1].id || ev.data != first[i+1].data {
+		if ev.ID != first[i+1].ID || ev.Data != first[i+1].Data {
 			t.Errorf("replayed event %d: %+v, want %+v", i, ev, first[i+1])
 		}
 	}
@@ -345,8 +350,8 @@ func TestResumeGETStream(t *testing.T) {
 	f.srv.ResourceUpdated("test://watched")
 	live := htUpdates(t, c, sr, 1)[0]
 	for _, ev := range first {
-		if live.id == ev.id {
-			t.Errorf("live event reuses id %s", ev.id)
+		if live.ID == ev.ID {
+			t.Errorf("live event reuses id %s", ev.ID)
 		}
 	}
 }
@@ -364,15 +369,15 @@ func TestResumeGETStreamNotificationWhileDisconnected(t *testing.T) {
 	seen := htUpdates(t, c, sr, 1)[0]
 	f.dropGET(t, resp)
 	f.srv.ResourceUpdated("test://watched") // while disconnected
-	_, sr = c.openGET(map[string]string{"Last-Event-ID": seen.id})
-	done := make(chan htEvent, 1)
+	_, sr = c.openGET(map[string]string{"Last-Event-ID": seen.ID})
+	done := make(chan testkit.SSEEvent, 1)
 	go func() {
 		for {
-			ev, err := sr.next()
+			ev, err := sr.Next()
 			if err != nil {
 				return
 			}
-			if ev.data != "" && strings.Contains(ev.data, "resources/updated") {
+			if ev.Data != "" && strings.Contains(ev.Data, "resources/updated") {
 				done <- ev
 				return
 			}
@@ -380,8 +385,8 @@ func TestResumeGETStreamNotificationWhileDisconnected(t *testing.T) {
 	}()
 	select {
 	case ev := <-done:
-		if ev.id == seen.id {
-			t.Errorf("the missed notification reuses id %s", ev.id)
+		if ev.ID == seen.ID {
+			t.Errorf("the missed notification reuses id %s", ev.ID)
 		}
 	case <-time.After(time.Second):
 		t.Fatal("the notification sent while disconnected was not replayed")
@@ -401,10 +406,10 @@ func TestResumeGETStreamIDsUniqueAcrossStreams(t *testing.T) {
 		htWaitKeepAlive(t, sr)
 		f.srv.ResourceUpdated("test://watched")
 		ev := htUpdates(t, c, sr, 1)[0]
-		if ids[ev.id] {
-			t.Fatalf("round %d: event id %s was already used in this session", round, ev.id)
+		if ids[ev.ID] {
+			t.Fatalf("round %d: event id %s was already used in this session", round, ev.ID)
 		}
-		ids[ev.id] = true
+		ids[ev.ID] = true
 		f.dropGET(t, resp)
 	}
 	// Resuming past expired events must not reuse ids either.
@@ -418,13 +423,13 @@ func TestResumeGETStreamIDsUniqueAcrossStreams(t *testing.T) {
 	}
 	evs := htUpdates(t, c, sr, 5)
 	g.dropGET(t, resp)
-	_, sr = c.openGET(map[string]string{"Last-Event-ID": evs[0].id})
+	_, sr = c.openGET(map[string]string{"Last-Event-ID": evs[0].ID})
 	htWaitKeepAlive(t, sr)
 	g.srv.ResourceUpdated("test://watched")
 	for _, ev := range htUpdates(t, c, sr, 1) {
 		for _, old := range evs {
-			if ev.id == old.id {
-				t.Fatalf("a live event reuses id %s", ev.id)
+			if ev.ID == old.ID {
+				t.Fatalf("a live event reuses id %s", ev.ID)
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 const htInitBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sec","version":"1"}}}`
@@ -80,7 +81,7 @@ func TestDNSRebindingProtection(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ts, _ := htHandlerServer(t, htTestServer(t), tc.opts)
+			ts := testkit.ServeHTTP(t, htTestServer(t), tc.opts)
 			u, _ := url.Parse(ts.URL)
 			port := u.Port()
 			method, path := tc.method, tc.path
@@ -109,7 +110,7 @@ func TestDNSRebindingProtection(t *testing.T) {
 			if tc.origin != "" {
 				r.Header.Set("Origin", strings.ReplaceAll(tc.origin, "$PORT", port))
 			}
-			resp, err := htHTTPClient(t).Do(r)
+			resp, err := testkit.HTTPClient(t).Do(r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +178,7 @@ func TestCORS(t *testing.T) {
 		r.Header.Set("Origin", origin)
 		r.Header.Set("Access-Control-Request-Method", "POST")
 		r.Header.Set("Access-Control-Request-Headers", "content-type, mcp-session-id, mcp-protocol-version, mcp-param-region, x-evil")
-		resp, err := htHTTPClient(t).Do(r)
+		resp, err := testkit.HTTPClient(t).Do(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +191,7 @@ func TestCORS(t *testing.T) {
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("Accept", "application/json, text/event-stream")
 		r.Header.Set("Origin", origin)
-		resp, err := htHTTPClient(t).Do(r)
+		resp, err := testkit.HTTPClient(t).Do(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +212,7 @@ func TestCORS(t *testing.T) {
 
 	t.Run("preflight", func(t *testing.T) {
 		t.Parallel()
-		ts, _ := htHandlerServer(t, htTestServer(t), fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, htTestServer(t), fastmcp.HTTP{})
 		resp := preflight(t, ts.URL, origin)
 		if resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("status %d, want 204", resp.StatusCode)
@@ -243,7 +244,7 @@ func TestCORS(t *testing.T) {
 	})
 	t.Run("actual response exposes the session id", func(t *testing.T) {
 		t.Parallel()
-		ts, _ := htHandlerServer(t, htTestServer(t), fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, htTestServer(t), fastmcp.HTTP{})
 		resp := initialize(t, ts.URL, origin)
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" && got != origin {
 			t.Errorf("Allow-Origin %q", got)
@@ -254,7 +255,7 @@ func TestCORS(t *testing.T) {
 	})
 	t.Run("no Origin, no CORS headers", func(t *testing.T) {
 		t.Parallel()
-		ts, _ := htHandlerServer(t, htTestServer(t), fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, htTestServer(t), fastmcp.HTTP{})
 		c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 		_, resp := c.request("initialize", map[string]any{"protocolVersion": c.rev, "capabilities": map[string]any{},
 			"clientInfo": map[string]any{"name": "x", "version": "1"}})
@@ -266,7 +267,7 @@ func TestCORS(t *testing.T) {
 	t.Run("AllowOrigins restricts", func(t *testing.T) {
 		t.Parallel()
 		opts := fastmcp.HTTP{CORS: &fastmcp.CORS{AllowOrigins: []string{origin}, AllowHeaders: []string{"X-Custom"}, ExposeHeaders: []string{"X-Trace"}}}
-		ts, _ := htHandlerServer(t, htTestServer(t), opts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 		resp := preflight(t, ts.URL, origin)
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != origin {
 			t.Errorf("listed origin: Allow-Origin %q, want %q", got, origin)
@@ -294,7 +295,7 @@ func TestCORS(t *testing.T) {
 	t.Run("credentials echo the origin", func(t *testing.T) {
 		t.Parallel()
 		opts := fastmcp.HTTP{CORS: &fastmcp.CORS{AllowCredentials: true}}
-		ts, _ := htHandlerServer(t, htTestServer(t), opts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 		resp := preflight(t, ts.URL, origin)
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != origin {
 			t.Errorf("Allow-Origin %q, want %q (never * with credentials)", got, origin)
@@ -306,7 +307,7 @@ func TestCORS(t *testing.T) {
 	t.Run("disabled", func(t *testing.T) {
 		t.Parallel()
 		opts := fastmcp.HTTP{CORS: &fastmcp.CORS{Disabled: true}}
-		ts, _ := htHandlerServer(t, htTestServer(t), opts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 		resp := preflight(t, ts.URL, origin)
 		for _, h := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers"} {
 			if got := resp.Header.Get(h); got != "" {
@@ -324,10 +325,10 @@ func TestCORS(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		s.RouteFunc("GET /api/ping", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pong") }, fastmcp.RouteOptions{})
-		ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 		r, _ := http.NewRequest(http.MethodGet, ts.URL+"/api/ping", nil)
 		r.Header.Set("Origin", origin)
-		resp, err := htHTTPClient(t).Do(r)
+		resp, err := testkit.HTTPClient(t).Do(r)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // htAlive reports whether the session with the id is still live.
@@ -29,14 +30,14 @@ func htAlive(s *fastmcp.Server, sid string) bool {
 
 // htWaitKeepAlive reads the GET stream until its first keep-alive comment,
 // which shows the stream is registered with its session.
-func htWaitKeepAlive(t testing.TB, sr *htSSE) {
+func htWaitKeepAlive(t testing.TB, sr *testkit.SSEReader) {
 	t.Helper()
 	for {
-		ev, err := sr.next()
+		ev, err := sr.Next()
 		if err != nil {
 			t.Fatalf("GET stream: %v", err)
 		}
-		if len(ev.comments) > 0 {
+		if len(ev.Comments) > 0 {
 			return
 		}
 	}
@@ -49,11 +50,12 @@ func TestHTTPSessionReaper(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{SessionIdleTimeout: idle}
-		ts, h := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
+		h := ts.Handler
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		start := time.Now()
 		c.initializeOnly()
-		htEventually(t, "the idle session to be reaped", func() bool { return h.SessionCount() == 0 })
+		testkit.Eventually(t, "the idle session to be reaped", func() bool { return h.SessionCount() == 0 })
 		if d := time.Since(start); d < idle {
 			t.Errorf("reaped after %v, before the idle timeout %v", d, idle)
 		}
@@ -67,7 +69,8 @@ func TestHTTPSessionReaper(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{SessionIdleTimeout: 300 * time.Millisecond}
-		ts, h := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
+		h := ts.Handler
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		c.initialize()
 		// Requests every 20ms for longer than the timeout.
@@ -84,15 +87,15 @@ func TestHTTPSessionReaper(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{SessionIdleTimeout: idle, KeepAliveInterval: 5 * time.Millisecond}
-		ts, _ := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
 		// The session may be reaped before its stream opens on a slow
 		// machine: try again then.
 		var a *htClient
 		var resp *http.Response
-		htEventually(t, "a session with an open GET stream", func() bool {
+		testkit.Eventually(t, "a session with an open GET stream", func() bool {
 			a = htNewClient(t, htEndpoint(ts.URL, opts), "")
 			a.initializeOnly()
-			var sr *htSSE
+			var sr *testkit.SSEReader
 			resp, sr = a.openGET(nil)
 			if resp.StatusCode != http.StatusOK {
 				return false
@@ -104,13 +107,13 @@ func TestHTTPSessionReaper(t *testing.T) {
 		// is gone, a (older) session without protection would be gone too.
 		b := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		b.initializeOnly()
-		htEventually(t, "the idle session to be reaped", func() bool { return !htAlive(s, b.sid) })
+		testkit.Eventually(t, "the idle session to be reaped", func() bool { return !htAlive(s, b.sid) })
 		if !htAlive(s, a.sid) {
 			t.Fatal("the session with an open GET stream was reaped")
 		}
 		// Once the stream closes, the session is reaped like any other.
 		resp.Body.Close()
-		htEventually(t, "the session to be reaped after its stream closed", func() bool { return !htAlive(s, a.sid) })
+		testkit.Eventually(t, "the session to be reaped after its stream closed", func() bool { return !htAlive(s, a.sid) })
 	})
 	t.Run("in-flight request protects a session", func(t *testing.T) {
 		t.Parallel()
@@ -129,16 +132,16 @@ func TestHTTPSessionReaper(t *testing.T) {
 			}
 		})
 		opts := fastmcp.HTTP{SessionIdleTimeout: idle}
-		ts, _ := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
 		// The session may be reaped before its call starts on a slow
 		// machine: try again then.
 		var a *htClient
 		var answer chan string
-		htEventually(t, "a call in flight", func() bool {
+		testkit.Eventually(t, "a call in flight", func() bool {
 			a = htNewClient(t, htEndpoint(ts.URL, opts), "")
 			a.initializeOnly()
 			res := make(chan string, 1)
-			body := htEncode(1, "tools/call", map[string]any{"name": "slow", "arguments": map[string]any{}})
+			body := testkit.Encode(1, "tools/call", map[string]any{"name": "slow", "arguments": map[string]any{}})
 			r := a.newRequest(http.MethodPost, body)
 			go func() {
 				resp, err := a.hc.Do(r)
@@ -164,7 +167,7 @@ func TestHTTPSessionReaper(t *testing.T) {
 		<-started
 		b := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		b.initializeOnly()
-		htEventually(t, "the idle session to be reaped", func() bool { return !htAlive(s, b.sid) })
+		testkit.Eventually(t, "the idle session to be reaped", func() bool { return !htAlive(s, b.sid) })
 		if !htAlive(s, a.sid) {
 			t.Fatal("the session with a request in flight was reaped")
 		}
@@ -177,7 +180,8 @@ func TestHTTPSessionReaper(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{SessionIdleTimeout: -1}
-		ts, h := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
+		h := ts.Handler
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		c.initialize()
 		// Nothing to wait for: give a would-be reaper many periods.
@@ -195,7 +199,8 @@ func TestHTTPMaxSessions(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{MaxSessions: 2}
-		ts, h := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
+		h := ts.Handler
 		url := htEndpoint(ts.URL, opts)
 		a, b, c := htNewClient(t, url, ""), htNewClient(t, url, ""), htNewClient(t, url, "")
 		a.initialize()
@@ -213,7 +218,8 @@ func TestHTTPMaxSessions(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{MaxSessions: 2, KeepAliveInterval: 5 * time.Millisecond}
-		ts, h := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
+		h := ts.Handler
 		url := htEndpoint(ts.URL, opts)
 		a, b := htNewClient(t, url, ""), htNewClient(t, url, "")
 		a.initialize()
@@ -241,7 +247,7 @@ func TestHTTPMaxSessions(t *testing.T) {
 		if resp := a.do(a.newRequest(http.MethodDelete, nil)); resp.StatusCode != http.StatusOK {
 			t.Fatalf("DELETE: %d", resp.StatusCode)
 		}
-		htEventually(t, "room for a new session", func() bool {
+		testkit.Eventually(t, "room for a new session", func() bool {
 			_, resp := c.request("initialize", map[string]any{"protocolVersion": c.rev, "capabilities": map[string]any{},
 				"clientInfo": map[string]any{"name": "third", "version": "1"}})
 			defer resp.Body.Close()
@@ -255,19 +261,19 @@ func TestHTTPMaxSessions(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{MaxSessions: 1}
-		ts, _ := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
 		resp, err := http.Get(ts.URL + "/sse")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		ev, err := htNewSSE(resp.Body).next()
+		ev, err := testkit.NewSSEReader(resp.Body).Next()
 		if err != nil {
 			t.Fatal(err)
 		}
 		// A message completes the legacy session's handshake: it is then
 		// in use, and not ended to make room.
-		pr, err := http.Post(ts.URL+ev.data, "application/json", strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+		pr, err := http.Post(ts.URL+ev.Data, "application/json", strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -281,7 +287,8 @@ func TestHTTPMaxSessions(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{MaxSessions: -1}
-		ts, h := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
+		h := ts.Handler
 		for range 5 {
 			htNewClient(t, htEndpoint(ts.URL, opts), "").initialize()
 		}
@@ -294,7 +301,8 @@ func TestHTTPMaxSessions(t *testing.T) {
 func TestHTTPSessionCountsAgree(t *testing.T) {
 	t.Parallel()
 	s := htTestServer(t)
-	ts, h := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	h := ts.Handler
 	check := func(want int) {
 		t.Helper()
 		_, body := htReady(t, ts.URL+"/ready")
@@ -318,12 +326,12 @@ func TestHTTPSessionCountsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := htNewSSE(resp.Body).next(); err != nil {
+	if _, err := testkit.NewSSEReader(resp.Body).Next(); err != nil {
 		t.Fatal(err)
 	}
 	check(3)
 	resp.Body.Close()
-	htEventually(t, "the legacy session to end", func() bool { return h.SessionCount() == 2 })
+	testkit.Eventually(t, "the legacy session to end", func() bool { return h.SessionCount() == 2 })
 	check(2)
 	// Every session is ended when the handler closes.
 	h.Close()
@@ -355,7 +363,7 @@ func TestHTTPSessionEndForgetsEvents(t *testing.T) {
 	store := &htRecordingStore{EventStore: fastmcp.NewMemoryEventStore(nil)}
 	s := htTestServer(t)
 	opts := fastmcp.HTTP{EventStore: store, SessionIdleTimeout: 30 * time.Millisecond}
-	ts, _ := htHandlerServer(t, s, opts)
+	ts := testkit.ServeHTTP(t, s, opts)
 	deleted := htNewClient(t, htEndpoint(ts.URL, opts), "")
 	deleted.initializeOnly()
 	deleted.do(deleted.newRequest(http.MethodDelete, nil)).Body.Close()
@@ -364,5 +372,5 @@ func TestHTTPSessionEndForgetsEvents(t *testing.T) {
 	}
 	reaped := htNewClient(t, htEndpoint(ts.URL, opts), "")
 	reaped.initializeOnly()
-	htEventually(t, "the reaped session's events to be forgotten", func() bool { return store.wasClosed(reaped.sid) })
+	testkit.Eventually(t, "the reaped session's events to be forgotten", func() bool { return store.wasClosed(reaped.sid) })
 }

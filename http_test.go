@@ -3,15 +3,15 @@ package fastmcp_test
 // Tests of the Streamable HTTP transport over real HTTP on 127.0.0.1: status
 // codes and headers, answer formats, stateless and JSON-response modes, health
 // and readiness, custom routes, keep-alives and pings, concurrent clients and
-// graceful shutdown. The helpers here (a raw JSON-RPC-over-HTTP client, an SSE
-// reader, server starters) are shared by the other http_*_test.go files.
+// graceful shutdown. The helpers here (a raw JSON-RPC-over-HTTP client, a
+// server starter) are shared by the other http_*_test.go files; the SSE reader
+// and the JSON-RPC encoder are internal/testkit's.
 //
 // Every JSON-RPC message the raw client receives is validated against the
 // official schema of the revision the client negotiated; error bodies that are
 // not tied to a session are validated against the newest schema.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,7 +20,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,15 +28,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/spectest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
-
-// htWait bounds every wait for something the server must do.
-const htWait = 10 * time.Second
 
 // ---------------------------------------------------------------------------
 // Servers
@@ -80,7 +75,7 @@ func htServe(t testing.TB, s *fastmcp.Server, opts fastmcp.HTTP) *htRunning {
 	case err := <-r.done:
 		cancel()
 		t.Fatalf("Serve returned before listening: %v", err)
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		cancel()
 		t.Fatal("the server did not start listening")
 	}
@@ -104,22 +99,11 @@ func (r *htRunning) stop() error {
 		r.cancel()
 		select {
 		case r.err = <-r.done:
-		case <-time.After(2 * htWait):
+		case <-time.After(2 * testkit.Wait):
 			r.err = errors.New("Serve did not return after its context was cancelled")
 		}
 	})
 	return r.err
-}
-
-// htHandlerServer serves s.Handler(opts) with httptest (on 127.0.0.1). The
-// handler is closed before the server, so open streams end.
-func htHandlerServer(t testing.TB, s *fastmcp.Server, opts fastmcp.HTTP) (*httptest.Server, *fastmcp.HTTPHandler) {
-	t.Helper()
-	h := s.Handler(opts)
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	t.Cleanup(func() { h.Close() })
-	return ts, h
 }
 
 // htEndpoint returns the endpoint URL of a handler served at base.
@@ -131,14 +115,6 @@ func htEndpoint(base string, opts fastmcp.HTTP) string {
 	return base + strings.TrimRight(opts.BasePath, "/") + ep
 }
 
-// htHTTPClient returns an HTTP client with its own connection pool, closed
-// when the test ends.
-func htHTTPClient(t testing.TB) *http.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: 16, ForceAttemptHTTP2: false}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr}
-}
-
 // htTestServer returns a server with the tools the HTTP tests use:
 //
 //   - add: a + b
@@ -146,7 +122,7 @@ func htHTTPClient(t testing.TB) *http.Client {
 //   - session-needs: calls ctx.Sample, ctx.Elicit and ctx.Roots, and reports
 //     what each returned.
 func htTestServer(t testing.TB) *fastmcp.Server {
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	type addArgs struct {
 		A float64 `json:"a"`
 		B float64 `json:"b"`
@@ -213,24 +189,8 @@ func htNewClient(t testing.TB, url, rev string) *htClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &htClient{t: t, url: url, hc: htHTTPClient(t), ctx: testCtx(t), rev: rev, caps: map[string]any{},
+	return &htClient{t: t, url: url, hc: testkit.HTTPClient(t), ctx: testkit.Context(t), rev: rev, caps: map[string]any{},
 		conv: spectest.NewConversation(v)}
-}
-
-// message encodes a request (id > 0) or notification (id == 0).
-func htEncode(id int64, method string, params any) []byte {
-	m := map[string]any{"jsonrpc": "2.0", "method": method}
-	if id > 0 {
-		m["id"] = id
-	}
-	if params != nil {
-		m["params"] = params
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // newRequest builds an HTTP request to the endpoint with the session headers.
@@ -281,7 +241,7 @@ func (c *htClient) post(msg []byte) *http.Response {
 func (c *htClient) request(method string, params any) (int64, *http.Response) {
 	c.t.Helper()
 	id := c.next.Add(1)
-	return id, c.post(htEncode(id, method, params))
+	return id, c.post(testkit.Encode(id, method, params))
 }
 
 // received validates a message the server sent.
@@ -308,20 +268,20 @@ func (c *htClient) messages(resp *http.Response) []json.RawMessage {
 		return []json.RawMessage{body}
 	case strings.HasPrefix(ct, "text/event-stream"):
 		var out []json.RawMessage
-		sr := htNewSSE(resp.Body)
+		sr := testkit.NewSSEReader(resp.Body)
 		for {
-			ev, err := sr.next()
+			ev, err := sr.Next()
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
 					c.t.Fatalf("reading the SSE answer: %v", err)
 				}
 				return out
 			}
-			if ev.data == "" {
+			if ev.Data == "" {
 				continue
 			}
-			c.received([]byte(ev.data))
-			out = append(out, json.RawMessage(ev.data))
+			c.received([]byte(ev.Data))
+			out = append(out, json.RawMessage(ev.Data))
 		}
 	}
 	body, _ := io.ReadAll(resp.Body)
@@ -353,7 +313,7 @@ func (c *htClient) call(method string, params any) json.RawMessage {
 func (c *htClient) initialize() {
 	c.t.Helper()
 	c.initializeOnly()
-	resp := c.post(htEncode(0, "notifications/initialized", nil))
+	resp := c.post(testkit.Encode(0, "notifications/initialized", nil))
 	if resp.StatusCode != http.StatusAccepted {
 		c.t.Fatalf("notifications/initialized: status %d", resp.StatusCode)
 	}
@@ -388,33 +348,14 @@ func (c *htClient) initializeOnly() {
 }
 
 // openGET opens the session's standalone SSE stream.
-func (c *htClient) openGET(hdr map[string]string) (*http.Response, *htSSE) {
+func (c *htClient) openGET(hdr map[string]string) (*http.Response, *testkit.SSEReader) {
 	c.t.Helper()
 	r := c.newRequest(http.MethodGet, nil)
 	for k, v := range hdr {
 		r.Header.Set(k, v)
 	}
 	resp := c.do(r)
-	return resp, htNewSSE(resp.Body)
-}
-
-// toolText returns the text of the first content block of a CallToolResult.
-func htToolText(t testing.TB, result json.RawMessage) string {
-	t.Helper()
-	var res struct {
-		Content []struct {
-			Type string `json:"type"`
-			Text string `json:"text"`
-		} `json:"content"`
-		IsError bool `json:"isError"`
-	}
-	if err := json.Unmarshal(result, &res); err != nil || len(res.Content) == 0 {
-		t.Fatalf("not a CallToolResult with content: %v %s", err, result)
-	}
-	if res.IsError {
-		return "ERROR: " + res.Content[0].Text
-	}
-	return res.Content[0].Text
+	return resp, testkit.NewSSEReader(resp.Body)
 }
 
 // htWantError checks an HTTP error answer: status, a JSON body holding a
@@ -451,87 +392,17 @@ func htWantError(t testing.TB, resp *http.Response, status int, code int64) htMs
 // ---------------------------------------------------------------------------
 // SSE
 
-// htEvent is one server-sent event; comment-only blocks are events too, with
-// only comments.
-type htEvent struct {
-	id, event, data, retry string
-	hasID, hasData         bool
-	comments               []string
-}
-
-type htSSE struct{ br *bufio.Reader }
-
-func htNewSSE(r io.Reader) *htSSE { return &htSSE{br: bufio.NewReader(r)} }
-
-// next reads the next event or comment block.
-func (s *htSSE) next() (htEvent, error) {
-	var ev htEvent
-	seen := false
-	for {
-		line, err := s.br.ReadString('\n')
-		if err != nil {
-			if err == io.EOF && (seen || line != "") {
-				err = io.ErrUnexpectedEOF
-			}
-			return ev, err
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			if seen {
-				return ev, nil
-			}
-			continue
-		}
-		seen = true
-		if strings.HasPrefix(line, ":") {
-			ev.comments = append(ev.comments, line)
-			continue
-		}
-		name, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch name {
-		case "id":
-			ev.id, ev.hasID = value, true
-		case "event":
-			ev.event = value
-		case "data":
-			if ev.hasData {
-				ev.data += "\n"
-			}
-			ev.data += value
-			ev.hasData = true
-		case "retry":
-			ev.retry = value
-		}
-	}
-}
-
-// nextMessage reads events until one carries data (skipping comments and
-// priming events).
-func (s *htSSE) nextMessage(t testing.TB) htEvent {
-	t.Helper()
-	for {
-		ev, err := s.next()
-		if err != nil {
-			t.Fatalf("reading the SSE stream: %v", err)
-		}
-		if ev.data != "" {
-			return ev
-		}
-	}
-}
-
-// nextRequest reads messages until a server request arrives, skipping
+// htNextRequest reads messages until a server request arrives, skipping
 // notifications (such as a list_changed for registrations made just before the
 // session started).
-func (s *htSSE) nextRequest(t testing.TB, c *htClient) htMsg {
+func htNextRequest(t testing.TB, s *testkit.SSEReader, c *htClient) htMsg {
 	t.Helper()
 	for {
-		ev := s.nextMessage(t)
+		ev := s.NextMessage(t)
 		if c != nil {
-			c.received([]byte(ev.data))
+			c.received([]byte(ev.Data))
 		}
-		m := htDecode(t, []byte(ev.data))
+		m := htDecode(t, []byte(ev.Data))
 		if m.Method != "" && m.ID != nil {
 			return m
 		}
@@ -553,18 +424,6 @@ func htReady(t testing.TB, url string) (int, map[string]any) {
 	return resp.StatusCode, body
 }
 
-// htEventually polls cond until it holds or htWait passes.
-func htEventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(htWait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // ---------------------------------------------------------------------------
 // Tests
 
@@ -573,7 +432,7 @@ var htSessionIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 func TestHTTPInitializeSessionIDs(t *testing.T) {
 	t.Parallel()
 	s := htTestServer(t)
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	url := htEndpoint(ts.URL, fastmcp.HTTP{})
 	seen := map[string]bool{}
 	for i := range 100 {
@@ -614,13 +473,13 @@ func TestHTTPInitializeSessionIDs(t *testing.T) {
 func TestHTTPInitializeNegotiatesEachRevision(t *testing.T) {
 	t.Parallel()
 	s := htTestServer(t)
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	for _, rev := range []string{fastmcp.ProtocolVersion20250326, fastmcp.ProtocolVersion20250618, fastmcp.ProtocolVersion20251125} {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
 			c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), rev)
 			c.initialize()
-			if got := htToolText(t, c.call("tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 2, "b": 3}})); got != "5" {
+			if got, isErr := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 2, "b": 3}})); isErr || got != "5" {
 				t.Errorf("add = %q, want 5", got)
 			}
 			c.call("tools/list", nil)
@@ -725,7 +584,7 @@ func TestHTTPStatusCodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := htTestServer(t)
-			ts, _ := htHandlerServer(t, s, tc.opts)
+			ts := testkit.ServeHTTP(t, s, tc.opts)
 			c := htNewClient(t, htEndpoint(ts.URL, tc.opts), "")
 			if !tc.noSession {
 				c.initialize()
@@ -768,7 +627,7 @@ func htPadded(n int) string {
 func TestHTTPBatch20250326(t *testing.T) {
 	t.Parallel()
 	s := htTestServer(t)
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), fastmcp.ProtocolVersion20250326)
 	c.initialize()
 	batch := `[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/roots/list_changed"},` +
@@ -797,7 +656,8 @@ func TestHTTPBatch20250326(t *testing.T) {
 func TestHTTPDeleteEndsSession(t *testing.T) {
 	t.Parallel()
 	s := htTestServer(t)
-	ts, h := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	h := ts.Handler
 	c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 	c.initialize()
 	other := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
@@ -824,11 +684,11 @@ func TestHTTPDeleteEndsSession(t *testing.T) {
 	}
 	// The session's GET stream ends with it.
 	for {
-		ev, err := gsr.next()
+		ev, err := gsr.Next()
 		if err != nil {
 			break
 		}
-		if ev.data != "" && !strings.HasSuffix(htDecode(t, []byte(ev.data)).Method, "/list_changed") {
+		if ev.Data != "" && !strings.HasSuffix(htDecode(t, []byte(ev.Data)).Method, "/list_changed") {
 			t.Errorf("unexpected event %+v", ev)
 		}
 	}
@@ -853,7 +713,7 @@ func TestHTTPDeleteEndsSession(t *testing.T) {
 func TestHTTPSecondGETStreamConflicts(t *testing.T) {
 	t.Parallel()
 	s := htTestServer(t)
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 	c.initialize()
 	first, _ := c.openGET(nil)
@@ -867,7 +727,7 @@ func TestHTTPSecondGETStreamConflicts(t *testing.T) {
 	htWantError(t, second, http.StatusConflict, -32600)
 	// Once the first stream is closed, a new one may open.
 	first.Body.Close()
-	htEventually(t, "a new GET stream to be accepted", func() bool {
+	testkit.Eventually(t, "a new GET stream to be accepted", func() bool {
 		resp := c.do(c.newRequest(http.MethodGet, nil))
 		defer resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
@@ -883,7 +743,7 @@ func TestHTTPAnswerFormat(t *testing.T) {
 	}
 	t.Run("plain call answers JSON", func(t *testing.T) {
 		t.Parallel()
-		ts, _ := htHandlerServer(t, htTestServer(t), fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, htTestServer(t), fastmcp.HTTP{})
 		c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 		c.initialize()
 		_, resp := c.request("tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 1, "b": 2}})
@@ -894,13 +754,16 @@ func TestHTTPAnswerFormat(t *testing.T) {
 			t.Errorf("Mcp-Session-Id %q on a session answer, want %q", got, c.sid)
 		}
 		msgs := c.messages(resp)
-		if len(msgs) != 1 || htToolText(t, htDecode(t, msgs[0]).Result) != "3" {
+		if len(msgs) != 1 {
+			t.Fatalf("answer %s", msgs)
+		}
+		if got, isErr := testkit.ToolText(t, htDecode(t, msgs[0]).Result); isErr || got != "3" {
 			t.Fatalf("answer %s", msgs)
 		}
 	})
 	t.Run("progress and logs upgrade to SSE before the response", func(t *testing.T) {
 		t.Parallel()
-		ts, _ := htHandlerServer(t, htTestServer(t), fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, htTestServer(t), fastmcp.HTTP{})
 		c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 		c.initialize()
 		resp := callChatty(c)
@@ -914,23 +777,23 @@ func TestHTTPAnswerFormat(t *testing.T) {
 				kinds = append(kinds, m.Method)
 			} else {
 				kinds = append(kinds, "response")
-				if got := htToolText(t, m.Result); got != "done" {
+				if got, isErr := testkit.ToolText(t, m.Result); isErr || got != "done" {
 					t.Errorf("result %q", got)
 				}
 			}
 		}
 		want := []string{"notifications/progress", "notifications/message", "response"}
-		if diff := cmp.Diff(want, kinds); diff != "" {
+		if diff := testdiff.Diff(want, kinds); diff != "" {
 			t.Errorf("SSE messages (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("progress without a token stays JSON", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, fastmcp.Options{})
+		s := testkit.NewServer(t, fastmcp.Options{})
 		fastmcp.AddTool(s, fastmcp.Tool{Name: "quiet-progress"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 			return "ok", ctx.ReportProgress(fastmcp.Progress{Progress: 1})
 		})
-		ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 		c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 		c.initialize()
 		_, resp := c.request("tools/call", map[string]any{"name": "quiet-progress", "arguments": map[string]any{}})
@@ -942,7 +805,7 @@ func TestHTTPAnswerFormat(t *testing.T) {
 	t.Run("JSONResponse answers JSON even with progress", func(t *testing.T) {
 		t.Parallel()
 		opts := fastmcp.HTTP{JSONResponse: true}
-		ts, _ := htHandlerServer(t, htTestServer(t), opts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		c.initialize()
 		resp := callChatty(c)
@@ -950,14 +813,17 @@ func TestHTTPAnswerFormat(t *testing.T) {
 			t.Fatalf("status %d Content-Type %q, want 200 application/json", resp.StatusCode, ct)
 		}
 		msgs := c.messages(resp)
-		if len(msgs) != 1 || htToolText(t, htDecode(t, msgs[0]).Result) != "done" {
+		if len(msgs) != 1 {
+			t.Fatalf("answer %s", msgs)
+		}
+		if got, isErr := testkit.ToolText(t, htDecode(t, msgs[0]).Result); isErr || got != "done" {
 			t.Fatalf("answer %s", msgs)
 		}
 	})
 	t.Run("JSONResponse sends related messages on the GET stream", func(t *testing.T) {
 		t.Parallel()
 		opts := fastmcp.HTTP{JSONResponse: true, KeepAliveInterval: 5 * time.Millisecond}
-		ts, _ := htHandlerServer(t, htTestServer(t), opts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		c.initialize()
 		get, sr := c.openGET(nil)
@@ -966,11 +832,11 @@ func TestHTTPAnswerFormat(t *testing.T) {
 		}
 		// The first keep-alive shows the stream is registered.
 		for {
-			ev, err := sr.next()
+			ev, err := sr.Next()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(ev.comments) > 0 {
+			if len(ev.Comments) > 0 {
 				break
 			}
 		}
@@ -981,11 +847,11 @@ func TestHTTPAnswerFormat(t *testing.T) {
 		c.messages(resp)
 		var got []string
 		for len(got) < 2 {
-			ev := sr.nextMessage(t)
-			c.received([]byte(ev.data))
-			got = append(got, htDecode(t, []byte(ev.data)).Method)
+			ev := sr.NextMessage(t)
+			c.received([]byte(ev.Data))
+			got = append(got, htDecode(t, []byte(ev.Data)).Method)
 		}
-		if diff := cmp.Diff([]string{"notifications/progress", "notifications/message"}, got); diff != "" {
+		if diff := testdiff.Diff([]string{"notifications/progress", "notifications/message"}, got); diff != "" {
 			t.Errorf("GET stream messages (-want +got):\n%s", diff)
 		}
 	})
@@ -993,10 +859,10 @@ func TestHTTPAnswerFormat(t *testing.T) {
 		// The specification wants both types in Accept; a client naming
 		// only SSE is still served (today with a JSON answer).
 		t.Parallel()
-		ts, _ := htHandlerServer(t, htTestServer(t), fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, htTestServer(t), fastmcp.HTTP{})
 		c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 		c.initialize()
-		body := htEncode(1, "tools/list", nil)
+		body := testkit.Encode(1, "tools/list", nil)
 		c.conv.Sent(body)
 		r := c.newRequest(http.MethodPost, body)
 		r.Header.Set("Accept", "text/event-stream")
@@ -1018,69 +884,69 @@ func TestHTTPAnswerFormat(t *testing.T) {
 	} {
 		t.Run("priming event "+tc.rev, func(t *testing.T) {
 			t.Parallel()
-			ts, _ := htHandlerServer(t, htTestServer(t), fastmcp.HTTP{})
+			ts := testkit.ServeHTTP(t, htTestServer(t), fastmcp.HTTP{})
 			c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), tc.rev)
 			c.initialize()
 			resp := callChatty(c)
 			if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 				t.Fatalf("Content-Type %q", ct)
 			}
-			sr := htNewSSE(resp.Body)
-			first, err := sr.next()
+			sr := testkit.NewSSEReader(resp.Body)
+			first, err := sr.Next()
 			if err != nil {
 				t.Fatal(err)
 			}
-			isPriming := first.hasID && first.id != "" && first.data == "" && first.retry != ""
+			isPriming := first.HasID && first.ID != "" && first.Data == "" && first.Retry != ""
 			if isPriming != tc.priming {
 				t.Fatalf("first event %+v: priming %v, want %v", first, isPriming, tc.priming)
 			}
 			if !tc.priming {
-				c.received([]byte(first.data))
+				c.received([]byte(first.Data))
 			}
 			// Every message event carries an id (resumability is on by
 			// default), and ids are distinct.
-			ids := map[string]bool{first.id: true}
+			ids := map[string]bool{first.ID: true}
 			for {
-				ev, err := sr.next()
+				ev, err := sr.Next()
 				if errors.Is(err, io.EOF) {
 					break
 				}
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ev.data == "" {
+				if ev.Data == "" {
 					continue
 				}
-				c.received([]byte(ev.data))
-				if !ev.hasID || ids[ev.id] {
+				c.received([]byte(ev.Data))
+				if !ev.HasID || ids[ev.ID] {
 					t.Errorf("event %+v: missing or repeated id", ev)
 				}
-				ids[ev.id] = true
+				ids[ev.ID] = true
 			}
 		})
 	}
 	t.Run("no event ids without resumability", func(t *testing.T) {
 		t.Parallel()
 		opts := fastmcp.HTTP{DisableResumability: true}
-		ts, _ := htHandlerServer(t, htTestServer(t), opts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		c.initialize()
 		resp := callChatty(c)
-		sr := htNewSSE(resp.Body)
+		sr := testkit.NewSSEReader(resp.Body)
 		n := 0
 		for {
-			ev, err := sr.next()
+			ev, err := sr.Next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ev.hasID {
+			if ev.HasID {
 				t.Errorf("event with an id although resumability is off: %+v", ev)
 			}
-			if ev.data != "" {
-				c.received([]byte(ev.data))
+			if ev.Data != "" {
+				c.received([]byte(ev.Data))
 				n++
 			}
 		}
@@ -1122,7 +988,8 @@ func TestHTTPStateless(t *testing.T) {
 		return "checked", nil
 	})
 	opts := fastmcp.HTTP{Stateless: true}
-	ts, h := htHandlerServer(t, s, opts)
+	ts := testkit.ServeHTTP(t, s, opts)
+	h := ts.Handler
 	c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 
 	t.Run("initialize has no session id", func(t *testing.T) {
@@ -1140,7 +1007,7 @@ func TestHTTPStateless(t *testing.T) {
 			t.Fatalf("status %d Mcp-Session-Id %q", resp.StatusCode, resp.Header.Get("Mcp-Session-Id"))
 		}
 		msgs := c.messages(resp)
-		if got := htToolText(t, htDecode(t, msgs[len(msgs)-1]).Result); got != "42" {
+		if got, isErr := testkit.ToolText(t, htDecode(t, msgs[len(msgs)-1]).Result); isErr || got != "42" {
 			t.Errorf("add = %q", got)
 		}
 	})
@@ -1156,15 +1023,15 @@ func TestHTTPStateless(t *testing.T) {
 	})
 	t.Run("sampling, elicitation and roots fail at once", func(t *testing.T) {
 		start := time.Now()
-		got := htToolText(t, c.call("tools/call", map[string]any{"name": "needs-session", "arguments": map[string]any{}}))
-		if got != "checked" {
+		got, isErr := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "needs-session", "arguments": map[string]any{}}))
+		if isErr || got != "checked" {
 			t.Fatalf("tool answered %q", got)
 		}
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("the call took %v", d)
 		}
 		want := []string{"sample: ErrNoSession", "elicit: ErrNoSession", "roots: ErrNoSession"}
-		if diff := cmp.Diff(want, <-errs); diff != "" {
+		if diff := testdiff.Diff(want, <-errs); diff != "" {
 			t.Errorf("errors (-want +got):\n%s", diff)
 		}
 	})
@@ -1181,9 +1048,9 @@ func TestHTTPStateless(t *testing.T) {
 		}
 	})
 	t.Run("an Mcp-Session-Id header is ignored", func(t *testing.T) {
-		r := c.newRequest(http.MethodPost, htEncode(1, "ping", nil))
+		r := c.newRequest(http.MethodPost, testkit.Encode(1, "ping", nil))
 		r.Header.Set("Mcp-Session-Id", "whatever")
-		c.conv.Sent(htEncode(1, "ping", nil))
+		c.conv.Sent(testkit.Encode(1, "ping", nil))
 		resp := c.do(r)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("status %d", resp.StatusCode)
@@ -1197,7 +1064,7 @@ func TestHTTPStateless(t *testing.T) {
 // for the request timeout.
 func TestHTTPSamplingWithoutChannelFailsFast(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "sample"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		_, err := ctx.Sample(&fastmcp.CreateMessageParams{MaxTokens: 5, Messages: []*fastmcp.SamplingMessage{{Role: "user", Content: fastmcp.Text("hi")}}})
 		if err == nil {
@@ -1210,13 +1077,13 @@ func TestHTTPSamplingWithoutChannelFailsFast(t *testing.T) {
 		return fmt.Sprint(errors.Is(err, fastmcp.ErrCapability)), nil
 	})
 	opts := fastmcp.HTTP{JSONResponse: true}
-	ts, _ := htHandlerServer(t, s, opts)
+	ts := testkit.ServeHTTP(t, s, opts)
 	c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 	c.caps = map[string]any{"sampling": map[string]any{}}
 	c.initialize()
 	start := time.Now()
-	got := htToolText(t, c.call("tools/call", map[string]any{"name": "sample", "arguments": map[string]any{}}))
-	if !strings.HasPrefix(got, "error: ") {
+	got, isErr := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "sample", "arguments": map[string]any{}}))
+	if isErr || !strings.HasPrefix(got, "error: ") {
 		t.Fatalf("tool answered %q, want an error", got)
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -1225,7 +1092,7 @@ func TestHTTPSamplingWithoutChannelFailsFast(t *testing.T) {
 	// Without the capability: ErrCapability, at once.
 	c2 := htNewClient(t, htEndpoint(ts.URL, opts), "")
 	c2.initialize()
-	if got := htToolText(t, c2.call("tools/call", map[string]any{"name": "sample-nocap", "arguments": map[string]any{}})); got != "true" {
+	if got, isErr := testkit.ToolText(t, c2.call("tools/call", map[string]any{"name": "sample-nocap", "arguments": map[string]any{}})); isErr || got != "true" {
 		t.Errorf("errors.Is(err, ErrCapability) = %s", got)
 	}
 }
@@ -1234,7 +1101,7 @@ func TestHTTPSamplingWithoutChannelFailsFast(t *testing.T) {
 // client answers with a POST, and the tool gets the result.
 func TestHTTPSamplingOnRequestStream(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "sample"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		res, err := ctx.Sample(&fastmcp.CreateMessageParams{MaxTokens: 5, Messages: []*fastmcp.SamplingMessage{{Role: "user", Content: fastmcp.Text("hi")}}})
 		if err != nil {
@@ -1242,7 +1109,7 @@ func TestHTTPSamplingOnRequestStream(t *testing.T) {
 		}
 		return res.Model, nil
 	})
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 	c.caps = map[string]any{"sampling": map[string]any{}}
 	c.initialize()
@@ -1250,23 +1117,24 @@ func TestHTTPSamplingOnRequestStream(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type %q", ct)
 	}
-	sr := htNewSSE(resp.Body)
-	ev := sr.nextMessage(t)
-	c.received([]byte(ev.data))
-	req := htDecode(t, []byte(ev.data))
+	sr := testkit.NewSSEReader(resp.Body)
+	ev := sr.NextMessage(t)
+	c.received([]byte(ev.Data))
+	req := htDecode(t, []byte(ev.Data))
 	if req.Method != "sampling/createMessage" {
-		t.Fatalf("want sampling/createMessage, got %s", ev.data)
+		t.Fatalf("want sampling/createMessage, got %s", ev.Data)
 	}
 	answer, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": map[string]any{
 		"role": "assistant", "content": map[string]any{"type": "text", "text": "hello"}, "model": "test-model"}})
 	if r := c.post(answer); r.StatusCode != http.StatusAccepted {
 		t.Fatalf("posting the sampling result: %d", r.StatusCode)
 	}
-	ev = sr.nextMessage(t)
-	c.received([]byte(ev.data))
-	m := htDecode(t, []byte(ev.data))
-	if string(m.ID) != strconv.FormatInt(id, 10) || htToolText(t, m.Result) != "test-model" {
-		t.Fatalf("response %s", ev.data)
+	ev = sr.NextMessage(t)
+	c.received([]byte(ev.Data))
+	m := htDecode(t, []byte(ev.Data))
+	got, isErr := testkit.ToolText(t, m.Result)
+	if string(m.ID) != strconv.FormatInt(id, 10) || isErr || got != "test-model" {
+		t.Fatalf("response %s", ev.Data)
 	}
 }
 
@@ -1288,7 +1156,7 @@ func TestHTTPHealthReady(t *testing.T) {
 	}
 	t.Run("defaults", func(t *testing.T) {
 		t.Parallel()
-		ts, _ := htHandlerServer(t, htTestServer(t), fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, htTestServer(t), fastmcp.HTTP{})
 		code, ct, body := get(t, ts.URL+"/health", "")
 		if code != http.StatusOK || !strings.HasPrefix(ct, "text/plain") || body != "✓ Ok" {
 			t.Errorf("health: %d %q %q", code, ct, body)
@@ -1320,7 +1188,7 @@ func TestHTTPHealthReady(t *testing.T) {
 	t.Run("custom", func(t *testing.T) {
 		t.Parallel()
 		opts := fastmcp.HTTP{Health: fastmcp.Health{Path: "/healthz", Body: "fine", Status: http.StatusAccepted, ReadyPath: "/readyz"}}
-		ts, _ := htHandlerServer(t, htTestServer(t), opts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 		if code, _, body := get(t, ts.URL+"/healthz", ""); code != http.StatusAccepted || body != "fine" {
 			t.Errorf("healthz: %d %q", code, body)
 		}
@@ -1336,7 +1204,7 @@ func TestHTTPHealthReady(t *testing.T) {
 	t.Run("base path", func(t *testing.T) {
 		t.Parallel()
 		opts := fastmcp.HTTP{BasePath: "/api/v1/", Endpoint: "rpc"}
-		ts, _ := htHandlerServer(t, htTestServer(t), opts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 		if code, _, _ := get(t, ts.URL+"/api/v1/health", ""); code != http.StatusOK {
 			t.Errorf("/api/v1/health: %d", code)
 		}
@@ -1355,7 +1223,7 @@ func TestHTTPHealthReady(t *testing.T) {
 	t.Run("disabled", func(t *testing.T) {
 		t.Parallel()
 		opts := fastmcp.HTTP{Health: fastmcp.Health{Disabled: true}}
-		ts, _ := htHandlerServer(t, htTestServer(t), opts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 		for _, p := range []string{"/health", "/ready"} {
 			if code, _, _ := get(t, ts.URL+p, ""); code != http.StatusNotFound {
 				t.Errorf("%s: %d, want 404", p, code)
@@ -1374,13 +1242,13 @@ func TestHTTPCustomRoutes(t *testing.T) {
 	s.Route("GET /files/{path...}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "file:"+r.PathValue("path"))
 	}), fastmcp.RouteOptions{Public: true})
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	// Added after the handler was created.
 	s.RouteFunc("POST /api/echo", func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(w, r.Body)
 	}, fastmcp.RouteOptions{})
 
-	hc := htHTTPClient(t)
+	hc := testkit.HTTPClient(t)
 	for _, tc := range []struct {
 		method, path, body string
 		status             int
@@ -1425,7 +1293,7 @@ func TestHTTPCustomRoutes(t *testing.T) {
 func TestHTTPKeepAliveComments(t *testing.T) {
 	t.Parallel()
 	opts := fastmcp.HTTP{KeepAliveInterval: 20 * time.Millisecond}
-	ts, _ := htHandlerServer(t, htTestServer(t), opts)
+	ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 	c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 	c.initialize()
 	resp, sr := c.openGET(nil)
@@ -1433,16 +1301,16 @@ func TestHTTPKeepAliveComments(t *testing.T) {
 		t.Fatalf("GET: %d", resp.StatusCode)
 	}
 	for n := 0; n < 2; {
-		ev, err := sr.next()
+		ev, err := sr.Next()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.data != "" && !strings.HasSuffix(htDecode(t, []byte(ev.data)).Method, "/list_changed") {
+		if ev.Data != "" && !strings.HasSuffix(htDecode(t, []byte(ev.Data)).Method, "/list_changed") {
 			// (A list_changed for the tools registered just before the
 			// session started may arrive; nothing else should.)
 			t.Fatalf("unexpected event on an idle stream: %+v", ev)
 		}
-		for _, cm := range ev.comments {
+		for _, cm := range ev.Comments {
 			if cm != ": keep-alive" {
 				t.Fatalf("comment %q", cm)
 			}
@@ -1457,12 +1325,13 @@ func TestHTTPPing(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{PingInterval: 250 * time.Millisecond, PingFailureLimit: 3, KeepAliveInterval: -1}
-		ts, h := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
+		h := ts.Handler
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		c.initialize()
 		_, sr := c.openGET(nil)
 		for range 3 {
-			m := sr.nextRequest(t, c)
+			m := htNextRequest(t, sr, c)
 			if m.Method != "ping" {
 				t.Fatalf("want a ping request, got %+v", m)
 			}
@@ -1480,16 +1349,17 @@ func TestHTTPPing(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{PingInterval: 30 * time.Millisecond, PingFailureLimit: 1, KeepAliveInterval: -1}
-		ts, h := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
+		h := ts.Handler
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		c.initialize()
 		resp, sr := c.openGET(nil)
-		if m := sr.nextRequest(t, c); m.Method != "ping" {
+		if m := htNextRequest(t, sr, c); m.Method != "ping" {
 			t.Fatalf("want a ping, got %+v", m)
 		}
 		// The stream ends with the session.
 		_, _ = io.Copy(io.Discard, resp.Body)
-		htEventually(t, "the session to end", func() bool { return h.SessionCount() == 0 && len(s.Sessions()) == 0 })
+		testkit.Eventually(t, "the session to end", func() bool { return h.SessionCount() == 0 && len(s.Sessions()) == 0 })
 		_, r := c.request("tools/list", nil)
 		htWantError(t, r, http.StatusNotFound, -32001)
 	})
@@ -1497,12 +1367,13 @@ func TestHTTPPing(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{PingInterval: 20 * time.Millisecond, KeepAliveInterval: -1}
-		ts, h := htHandlerServer(t, s, opts)
+		ts := testkit.ServeHTTP(t, s, opts)
+		h := ts.Handler
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		c.initialize()
 		_, sr := c.openGET(nil)
 		for range 3 {
-			if m := sr.nextRequest(t, c); m.Method != "ping" {
+			if m := htNextRequest(t, sr, c); m.Method != "ping" {
 				t.Fatalf("want a ping, got %+v", m)
 			}
 		}
@@ -1510,54 +1381,6 @@ func TestHTTPPing(t *testing.T) {
 			t.Fatal("the session ended after failed pings without a PingFailureLimit")
 		}
 	})
-}
-
-// 100 clients of the official Go SDK, each running a whole session at once.
-func TestHTTPConcurrentClients(t *testing.T) {
-	t.Parallel()
-	s := htTestServer(t)
-	ts, h := htHandlerServer(t, s, fastmcp.HTTP{})
-	tr := &http.Transport{MaxIdleConns: 200, MaxIdleConnsPerHost: 200}
-	t.Cleanup(tr.CloseIdleConnections)
-	hc := &http.Client{Transport: tr}
-	ctx := testCtx(t)
-	const clients = 100
-	var wg sync.WaitGroup
-	errc := make(chan error, clients)
-	for i := range clients {
-		wg.Go(func() {
-			client := mcp.NewClient(&mcp.Implementation{Name: "load", Version: "1"}, nil)
-			cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: htEndpoint(ts.URL, fastmcp.HTTP{}), HTTPClient: hc}, nil)
-			if err != nil {
-				errc <- fmt.Errorf("client %d: connect: %w", i, err)
-				return
-			}
-			defer cs.Close()
-			tools, err := cs.ListTools(ctx, nil)
-			if err != nil || len(tools.Tools) != 2 {
-				errc <- fmt.Errorf("client %d: list tools: %v %v", i, tools, err)
-				return
-			}
-			for j := range 5 {
-				res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": i, "b": j}})
-				if err != nil {
-					errc <- fmt.Errorf("client %d call %d: %w", i, j, err)
-					return
-				}
-				txt, ok := res.Content[0].(*mcp.TextContent)
-				if !ok || res.IsError || txt.Text != strconv.Itoa(i+j) {
-					errc <- fmt.Errorf("client %d call %d: %+v", i, j, res.Content[0])
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		t.Error(err)
-	}
-	htEventually(t, "every session to end", func() bool { return h.SessionCount() == 0 })
 }
 
 func TestHTTPGracefulShutdown(t *testing.T) {
@@ -1587,7 +1410,7 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 		}
 		answers := make(chan answer, 1)
 		go func() {
-			body := htEncode(100, "tools/call", map[string]any{"name": "slow", "arguments": map[string]any{}})
+			body := testkit.Encode(100, "tools/call", map[string]any{"name": "slow", "arguments": map[string]any{}})
 			c.conv.Sent(body)
 			r, _ := http.NewRequest(http.MethodPost, run.endpoint, bytes.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")
@@ -1621,12 +1444,12 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 		}()
 		select {
 		case <-started:
-		case <-time.After(htWait):
+		case <-time.After(testkit.Wait):
 			t.Fatal("the slow tool did not start")
 		}
 		run.cancel()
 		// The server stops accepting: /ready says 503, or the listener is gone.
-		htEventually(t, "the server to stop accepting", func() bool {
+		testkit.Eventually(t, "the server to stop accepting", func() bool {
 			tr := &http.Transport{DisableKeepAlives: true}
 			defer tr.CloseIdleConnections()
 			resp, err := (&http.Client{Transport: tr, Timeout: time.Second}).Get(run.base + "/ready")
@@ -1638,7 +1461,7 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 		})
 		// The GET stream is closed by the shutdown.
 		for {
-			if _, err := gsr.next(); err != nil {
+			if _, err := gsr.Next(); err != nil {
 				break
 			}
 		}
@@ -1653,7 +1476,7 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 			if a.err != nil || a.text != "finished" {
 				t.Fatalf("in-flight call: %q %v", a.text, a.err)
 			}
-		case <-time.After(htWait):
+		case <-time.After(testkit.Wait):
 			t.Fatal("the in-flight call got no answer")
 		}
 		start := time.Now()
@@ -1679,7 +1502,7 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 		c := htNewClient(t, run.endpoint, "")
 		c.initialize()
 		go func() {
-			r := c.newRequest(http.MethodPost, htEncode(1, "tools/call", map[string]any{"name": "stuck", "arguments": map[string]any{}}))
+			r := c.newRequest(http.MethodPost, testkit.Encode(1, "tools/call", map[string]any{"name": "stuck", "arguments": map[string]any{}}))
 			if resp, err := c.hc.Do(r); err == nil {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
@@ -1707,7 +1530,7 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 			if err != nil {
 				t.Errorf("Serve: %v", err)
 			}
-		case <-time.After(htWait):
+		case <-time.After(testkit.Wait):
 			t.Fatal("Serve did not return")
 		}
 	})
@@ -1719,7 +1542,7 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 		}
 		defer ln.Close()
 		port := ln.Addr().(*net.TCPAddr).Port
-		err = htTestServer(t).Serve(testCtx(t), fastmcp.HTTP{Host: "127.0.0.1", Port: port})
+		err = htTestServer(t).Serve(testkit.Context(t), fastmcp.HTTP{Host: "127.0.0.1", Port: port})
 		if err == nil {
 			t.Fatal("Serve on a busy port succeeded")
 		}
@@ -1731,13 +1554,13 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 // session, all answered 2xx.
 func TestHTTPConcurrentPOSTsOnOneSession(t *testing.T) {
 	t.Parallel()
-	ts, _ := htHandlerServer(t, htTestServer(t), fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, htTestServer(t), fastmcp.HTTP{})
 	c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 	c.initialize()
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
-			body := htEncode(int64(1000+i), "tools/list", nil)
+			body := testkit.Encode(int64(1000+i), "tools/list", nil)
 			r, _ := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")
 			r.Header.Set("Accept", "text/event-stream, application/json")
@@ -1761,7 +1584,8 @@ func TestHTTPConcurrentPOSTsOnOneSession(t *testing.T) {
 func TestHTTPHandlerClose(t *testing.T) {
 	t.Parallel()
 	s := htTestServer(t)
-	ts, h := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	h := ts.Handler
 	c := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 	c.initialize()
 	sess := s.Sessions()[0]
@@ -1802,7 +1626,7 @@ func TestHTTPGracefulShutdownLegacyStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if _, err := htNewSSE(resp.Body).next(); err != nil {
+	if _, err := testkit.NewSSEReader(resp.Body).Next(); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

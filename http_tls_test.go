@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // htPKI is a test certificate authority with a server and a client
@@ -139,7 +140,7 @@ func htGeneratePKI() (*htPKI, error) {
 func htTLSClient(t testing.TB, p *htPKI, certs ...tls.Certificate) *http.Client {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.caPool, Certificates: certs}}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: htWait}
+	return &http.Client{Transport: tr, Timeout: testkit.Wait}
 }
 
 // htTLSInitialize runs an initialize over hc and reports the error, if any.
@@ -264,7 +265,7 @@ func TestTLSConfigErrors(t *testing.T) {
 			listened := false
 			tc.opts.OnListen = func(net.Addr) { listened = true }
 			errc := make(chan error, 1)
-			go func() { errc <- htTestServer(t).Serve(testCtx(t), tc.opts) }()
+			go func() { errc <- htTestServer(t).Serve(testkit.Context(t), tc.opts) }()
 			select {
 			case err := <-errc:
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -273,7 +274,7 @@ func TestTLSConfigErrors(t *testing.T) {
 				if listened {
 					t.Error("the server listened despite the error")
 				}
-			case <-time.After(htWait):
+			case <-time.After(testkit.Wait):
 				t.Fatal("Serve did not fail")
 			}
 		})

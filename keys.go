@@ -15,9 +15,41 @@ import (
 )
 
 // tokenKeys are the keys of the tokens a server mints for clients to hand
-// back (requestState, handles), derived from Options.Secret.
+// back (requestState, handles), derived from one secret.
 type tokenKeys struct {
 	mac, enc, handle [32]byte
+}
+
+// keyRing holds the keys derived from Options.Secret (ring[0], which mints)
+// and Options.PreviousSecrets (which still verify), so secrets rotate without
+// refusing the tokens clients hold.
+type keyRing struct {
+	ring []tokenKeys
+}
+
+// newKeyRing derives the ring from the current secret and the previous ones.
+func newKeyRing(secret []byte, previous [][]byte) keyRing {
+	r := keyRing{ring: []tokenKeys{deriveKeys(secret)}}
+	for i, p := range previous {
+		if p == nil {
+			panic(fmt.Sprintf("fastmcp: Options.PreviousSecrets[%d] is nil", i))
+		}
+		r.ring = append(r.ring, deriveKeys(p))
+	}
+	return r
+}
+
+// seal protects payload with the current keys (see tokenKeys.seal).
+func (r *keyRing) seal(payload []byte, encrypt bool) string { return r.ring[0].seal(payload, encrypt) }
+
+// open verifies a token with each key of the ring, newest first.
+func (r *keyRing) open(token string) ([]byte, error) {
+	for i := range r.ring {
+		if payload, err := r.ring[i].open(token); err == nil {
+			return payload, nil
+		}
+	}
+	return nil, errBadToken
 }
 
 // minSecretLen is the shortest Options.Secret accepted.

@@ -6,19 +6,16 @@ package fastmcp_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/spectest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // htLegacy is a raw legacy client: its SSE stream and its message URL.
@@ -26,7 +23,7 @@ type htLegacy struct {
 	t        testing.TB
 	base     string
 	resp     *http.Response
-	sse      *htSSE
+	sse      *testkit.SSEReader
 	endpoint string // as announced, relative to base
 	conv     *spectest.Conversation
 	hc       *http.Client
@@ -38,8 +35,8 @@ var htLegacyOpts = fastmcp.HTTP{KeepAliveInterval: 5 * time.Millisecond}
 // htLegacyConnect opens GET {base}{basePath}/sse and reads the endpoint event.
 func htLegacyConnect(t testing.TB, base, basePath string) *htLegacy {
 	t.Helper()
-	hc := htHTTPClient(t)
-	r, _ := http.NewRequestWithContext(testCtx(t), http.MethodGet, base+basePath+"/sse", nil)
+	hc := testkit.HTTPClient(t)
+	r, _ := http.NewRequestWithContext(testkit.Context(t), http.MethodGet, base+basePath+"/sse", nil)
 	r.Header.Set("Accept", "text/event-stream")
 	resp, err := hc.Do(r)
 	if err != nil {
@@ -53,15 +50,15 @@ func htLegacyConnect(t testing.TB, base, basePath string) *htLegacy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &htLegacy{t: t, base: base, resp: resp, sse: htNewSSE(resp.Body), conv: spectest.NewConversation(v), hc: hc}
-	ev, err := l.sse.next()
+	l := &htLegacy{t: t, base: base, resp: resp, sse: testkit.NewSSEReader(resp.Body), conv: spectest.NewConversation(v), hc: hc}
+	ev, err := l.sse.Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.event != "endpoint" || !strings.HasPrefix(ev.data, basePath+"/messages?sessionId=") {
+	if ev.Event != "endpoint" || !strings.HasPrefix(ev.Data, basePath+"/messages?sessionId=") {
 		t.Fatalf("first event %+v, want an endpoint event", ev)
 	}
-	l.endpoint = ev.data
+	l.endpoint = ev.Data
 	t.Cleanup(func() { l.close() })
 	return l
 }
@@ -93,20 +90,20 @@ func (l *htLegacy) post(msg []byte) int {
 // next reads the next message from the stream, validated in 2024-11-05.
 func (l *htLegacy) next() htMsg {
 	l.t.Helper()
-	ev := l.sse.nextMessage(l.t)
-	if ev.event != "message" {
-		l.t.Errorf("event type %q, want message", ev.event)
+	ev := l.sse.NextMessage(l.t)
+	if ev.Event != "message" {
+		l.t.Errorf("event type %q, want message", ev.Event)
 	}
-	if err := l.conv.Received([]byte(ev.data)); err != nil {
-		l.t.Errorf("invalid 2024-11-05 message: %v\n%s", err, ev.data)
+	if err := l.conv.Received([]byte(ev.Data)); err != nil {
+		l.t.Errorf("invalid 2024-11-05 message: %v\n%s", err, ev.Data)
 	}
-	return htDecode(l.t, []byte(ev.data))
+	return htDecode(l.t, []byte(ev.Data))
 }
 
 // call posts a request and reads messages until its response.
 func (l *htLegacy) call(id int, method string, params any) (htMsg, []htMsg) {
 	l.t.Helper()
-	if st := l.post(htEncode(int64(id), method, params)); st != http.StatusAccepted {
+	if st := l.post(testkit.Encode(int64(id), method, params)); st != http.StatusAccepted {
 		l.t.Fatalf("POST %s: %d, want 202", method, st)
 	}
 	var before []htMsg
@@ -126,7 +123,7 @@ func (l *htLegacy) initialize() {
 	if m.Error != nil || !strings.Contains(string(m.Result), `"2024-11-05"`) {
 		l.t.Fatalf("initialize: %+v %s", m.Error, m.Result)
 	}
-	if st := l.post(htEncode(0, "notifications/initialized", nil)); st != http.StatusAccepted {
+	if st := l.post(testkit.Encode(0, "notifications/initialized", nil)); st != http.StatusAccepted {
 		l.t.Fatalf("notifications/initialized: %d", st)
 	}
 }
@@ -134,7 +131,8 @@ func (l *htLegacy) initialize() {
 func TestLegacySSERaw(t *testing.T) {
 	t.Parallel()
 	s := htTestServer(t)
-	ts, h := htHandlerServer(t, s, htLegacyOpts)
+	ts := testkit.ServeHTTP(t, s, htLegacyOpts)
+	h := ts.Handler
 	l := htLegacyConnect(t, ts.URL, "")
 	if !htSessionIDPattern.MatchString(l.sessionID()) {
 		t.Errorf("session id %q", l.sessionID())
@@ -144,7 +142,7 @@ func TestLegacySSERaw(t *testing.T) {
 	}
 	l.initialize()
 	m, _ := l.call(2, "tools/call", map[string]any{"name": "add", "arguments": map[string]any{"a": 4, "b": 5}})
-	if got := htToolText(t, m.Result); got != "9" {
+	if got, isErr := testkit.ToolText(t, m.Result); isErr || got != "9" {
 		t.Errorf("add = %q", got)
 	}
 	m, before := l.call(3, "tools/call", map[string]any{"name": "chatty", "arguments": map[string]any{}, "_meta": map[string]any{"progressToken": 1}})
@@ -152,7 +150,7 @@ func TestLegacySSERaw(t *testing.T) {
 	for _, b := range before {
 		methods = append(methods, b.Method)
 	}
-	if htToolText(t, m.Result) != "done" || !strings.Contains(strings.Join(methods, ","), "notifications/progress,notifications/message") {
+	if got, isErr := testkit.ToolText(t, m.Result); isErr || got != "done" || !strings.Contains(strings.Join(methods, ","), "notifications/progress,notifications/message") {
 		t.Errorf("chatty: %s after %v", m.Result, methods)
 	}
 	// Errors come back on the stream too.
@@ -170,9 +168,9 @@ func TestLegacySSERaw(t *testing.T) {
 	// The session ends with its stream.
 	sess := s.Sessions()[0]
 	l.close()
-	htEventually(t, "the legacy session to end", func() bool { return h.SessionCount() == 0 && len(s.Sessions()) == 0 })
+	testkit.Eventually(t, "the legacy session to end", func() bool { return h.SessionCount() == 0 && len(s.Sessions()) == 0 })
 	<-sess.Done()
-	if st := l.post(htEncode(9, "ping", nil)); st != http.StatusNotFound {
+	if st := l.post(testkit.Encode(9, "ping", nil)); st != http.StatusNotFound {
 		t.Errorf("POST after the stream closed: %d, want 404", st)
 	}
 }
@@ -180,7 +178,7 @@ func TestLegacySSERaw(t *testing.T) {
 func TestLegacySSEErrors(t *testing.T) {
 	t.Parallel()
 	s := htTestServer(t)
-	ts, _ := htHandlerServer(t, s, htLegacyOpts)
+	ts := testkit.ServeHTTP(t, s, htLegacyOpts)
 	post := func(url, body string) *http.Response {
 		resp, err := http.Post(url, "application/json", strings.NewReader(body))
 		if err != nil {
@@ -232,7 +230,7 @@ func TestLegacySSEErrors(t *testing.T) {
 func TestLegacySSEBasePath(t *testing.T) {
 	t.Parallel()
 	opts := fastmcp.HTTP{BasePath: "/svc", KeepAliveInterval: htLegacyOpts.KeepAliveInterval}
-	ts, _ := htHandlerServer(t, htTestServer(t), opts)
+	ts := testkit.ServeHTTP(t, htTestServer(t), opts)
 	l := htLegacyConnect(t, ts.URL, "/svc")
 	l.initialize()
 	if m, _ := l.call(2, "ping", nil); m.Error != nil {
@@ -260,7 +258,8 @@ func TestLegacySSENotServed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := htTestServer(t)
-			ts, h := htHandlerServer(t, s, tc.opts)
+			ts := testkit.ServeHTTP(t, s, tc.opts)
+			h := ts.Handler
 			resp, err := http.Get(ts.URL + "/sse")
 			if err != nil {
 				t.Fatal(err)
@@ -284,63 +283,13 @@ func TestLegacySSENotServed(t *testing.T) {
 	}
 }
 
-func TestLegacySSEGoSDK(t *testing.T) {
-	t.Parallel()
-	s := htTestServer(t)
-	ts, h := htHandlerServer(t, s, htLegacyOpts)
-	ctx := testCtx(t)
-	var mu sync.Mutex
-	var progress []float64
-	client := mcp.NewClient(&mcp.Implementation{Name: "sdk-legacy", Version: "1"}, &mcp.ClientOptions{
-		ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
-			mu.Lock()
-			progress = append(progress, r.Params.Progress)
-			mu.Unlock()
-		},
-	})
-	cs, err := client.Connect(ctx, &mcp.SSEClientTransport{Endpoint: ts.URL + "/sse", HTTPClient: htHTTPClient(t)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("the Go SDK negotiated %s over legacy SSE", cs.InitializeResult().ProtocolVersion)
-	tools, err := cs.ListTools(ctx, nil)
-	if err != nil || len(tools.Tools) != 2 {
-		t.Fatalf("ListTools: %v %v", tools, err)
-	}
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1.5, "b": 2}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if txt, ok := res.Content[0].(*mcp.TextContent); !ok || txt.Text != "3.5" {
-		t.Errorf("add: %+v", res.Content[0])
-	}
-	params := &mcp.CallToolParams{Name: "chatty", Arguments: map[string]any{}}
-	params.SetProgressToken("p1")
-	if res, err := cs.CallTool(ctx, params); err != nil || res.IsError {
-		t.Fatalf("chatty: %v %v", res, err)
-	}
-	if err := cs.Ping(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if h.SessionCount() != 1 {
-		t.Errorf("SessionCount %d", h.SessionCount())
-	}
-	if err := cs.Close(); err != nil {
-		t.Logf("close: %v", err)
-	}
-	htEventually(t, "the session to end after the client closed", func() bool { return h.SessionCount() == 0 })
-	mu.Lock()
-	t.Logf("progress received: %v", progress)
-	mu.Unlock()
-}
-
 // A client that POSTs as soon as it reads the endpoint event must not race
 // with the server finishing that write (run with -race). Regression test: the
 // endpoint event used to be written without the stream's lock.
 func TestLegacySSEEndpointEventRace(t *testing.T) {
 	t.Parallel()
 	for range 20 {
-		ts, _ := htHandlerServer(t, htTestServer(t), htLegacyOpts)
+		ts := testkit.ServeHTTP(t, htTestServer(t), htLegacyOpts)
 		l := htLegacyConnect(t, ts.URL, "")
 		l.initialize() // POSTs at once; the answer is written on the stream concurrently
 	}
@@ -360,15 +309,16 @@ func TestLegacySSEResponseAfterStreamClosed(t *testing.T) {
 		<-ctx.Done()
 		return "late", nil
 	})
-	ts, h := htHandlerServer(t, s, htLegacyOpts)
+	ts := testkit.ServeHTTP(t, s, htLegacyOpts)
+	h := ts.Handler
 	l := htLegacyConnect(t, ts.URL, "")
 	l.initialize()
-	if st := l.post(htEncode(2, "tools/call", map[string]any{"name": "wait", "arguments": map[string]any{}})); st != http.StatusAccepted {
+	if st := l.post(testkit.Encode(2, "tools/call", map[string]any{"name": "wait", "arguments": map[string]any{}})); st != http.StatusAccepted {
 		t.Fatalf("POST: %d", st)
 	}
 	<-started
 	l.close()
-	htEventually(t, "the session to end", func() bool { return h.SessionCount() == 0 })
+	testkit.Eventually(t, "the session to end", func() bool { return h.SessionCount() == 0 })
 	<-returned
 	// The answer is sent after the tool returns; make more requests so a
 	// recycled buffer is reused.

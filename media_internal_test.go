@@ -3,7 +3,7 @@ package fastmcp
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
 )
 
 func TestSniffMIME(t *testing.T) {
@@ -129,7 +129,7 @@ func TestContentsFor(t *testing.T) {
 	}
 	for v, w := range want {
 		got := contentsFor(in, v)
-		if diff := cmp.Diff(w, got); diff != "" {
+		if diff := testdiff.Diff(w, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", v, diff)
 		}
 		// Blocks that need no change are kept as they are (same pointers).
@@ -143,7 +143,7 @@ func TestContentsFor(t *testing.T) {
 	if rc := contentsFor([]Content{emptyAudio}, v20241105)[0].(*EmbeddedResource).Resource; rc.Blob == nil {
 		t.Error("empty audio downgraded to a nil blob")
 	}
-	if diff := cmp.Diff(orig, in); diff != "" {
+	if diff := testdiff.Diff(orig, in); diff != "" {
 		t.Errorf("contentsFor modified its input (-before +after):\n%s", diff)
 	}
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 var (
@@ -251,7 +252,7 @@ func TestMediaFromURL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ctx := testCtx(t)
+			ctx := testkit.Context(t)
 			var mimeType string
 			var data []byte
 			if tt.audio {
@@ -299,8 +300,8 @@ func TestMediaFromURLErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			for _, fetch := range []func() error{
-				func() error { _, err := fastmcp.ImageFromURL(testCtx(t), srv.URL+tt.path, tt.opts); return err },
-				func() error { _, err := fastmcp.AudioFromURL(testCtx(t), srv.URL+tt.path, tt.opts); return err },
+				func() error { _, err := fastmcp.ImageFromURL(testkit.Context(t), srv.URL+tt.path, tt.opts); return err },
+				func() error { _, err := fastmcp.AudioFromURL(testkit.Context(t), srv.URL+tt.path, tt.opts); return err },
 			} {
 				err := fetch()
 				if err == nil {
@@ -319,7 +320,7 @@ func TestMediaFromURLErrors(t *testing.T) {
 	}
 	t.Run("body of exactly the cap", func(t *testing.T) {
 		t.Parallel()
-		img, err := fastmcp.ImageFromURL(testCtx(t), srv.URL+"/exact-chunked", capped)
+		img, err := fastmcp.ImageFromURL(testkit.Context(t), srv.URL+"/exact-chunked", capped)
 		if err != nil || len(img.Data) != limit {
 			t.Errorf("got %v, %v; want %d bytes", img, err, limit)
 		}
@@ -334,7 +335,7 @@ func TestMediaFromURLTimeout(t *testing.T) {
 		t.Run(path, func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
-			_, err := fastmcp.ImageFromURL(testCtx(t), srv.URL+path, &fastmcp.FetchOptions{Timeout: 30 * time.Millisecond})
+			_, err := fastmcp.ImageFromURL(testkit.Context(t), srv.URL+path, &fastmcp.FetchOptions{Timeout: 30 * time.Millisecond})
 			if err == nil {
 				t.Fatal("no error from a server that never finishes")
 			}
@@ -348,7 +349,7 @@ func TestMediaFromURLTimeout(t *testing.T) {
 	}
 	t.Run("caller context", func(t *testing.T) {
 		t.Parallel()
-		ctx, cancel := context.WithCancel(testCtx(t))
+		ctx, cancel := context.WithCancel(testkit.Context(t))
 		cancel()
 		_, err := fastmcp.AudioFromURL(ctx, srv.URL+"/hang", nil)
 		if !errors.Is(err, context.Canceled) {
@@ -367,7 +368,7 @@ func (c *mtCountingTransport) RoundTrip(r *http.Request) (*http.Response, error)
 func TestMediaFromURLClientAndSchemes(t *testing.T) {
 	t.Parallel()
 	srv, hits := mtServer(t)
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 
 	tr := &mtCountingTransport{}
 	img, err := fastmcp.ImageFromURL(ctx, srv.URL+"/png", &fastmcp.FetchOptions{Client: &http.Client{Transport: tr}})

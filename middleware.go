@@ -125,7 +125,7 @@ func (s *Server) toolFor(c *Context, req *Request) (*toolEntry, error) {
 		return r.tool, nil
 	}
 	e := s.reg.tools.get(req.Name)
-	if e == nil || !c.allowed(e.tool.CanAccess) {
+	if e == nil || c.hidden(e) || !c.allowed(e.tool.CanAccess) {
 		return nil, NewError(CodeInvalidParams, "Unknown tool: %s", req.Name)
 	}
 	r.tool, r.toolName = e, req.Name
@@ -235,5 +235,7 @@ func (s *Server) withToolTimeout(c *Context, req *Request, e *toolEntry, timeout
 
 func (s *Server) timedOut(ctx context.Context, e *toolEntry, d time.Duration) *CallToolResult {
 	s.logger.WarnContext(ctx, "fastmcp: tool timed out", "tool", e.tool.Name, "timeout", d)
-	return errorResult(fmt.Sprintf("Tool %q timed out after %v.", e.tool.Name, d))
+	res := errorResult(fmt.Sprintf("Tool %q timed out after %v.", e.tool.Name, d))
+	res.refusal = RefusalTimeout
+	return res
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // Multi round-trip requests (2026-07-28) over raw HTTP.
@@ -18,7 +19,7 @@ import (
 // declaring every input capability.
 func mrtrServer(t testing.TB, opts fastmcp.Options) (*fastmcp.Server, *mdClient) {
 	t.Helper()
-	s := newServer(t, opts)
+	s := testkit.NewServer(t, opts)
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "sample"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		res, err := ctx.Sample(&fastmcp.CreateMessageParams{
 			Messages:  []*fastmcp.SamplingMessage{{Role: fastmcp.RoleUser, Content: fastmcp.Text("Capital of France?")}},
@@ -100,7 +101,7 @@ func mrtrServer(t testing.TB, opts fastmcp.Options) (*fastmcp.Server, *mdClient)
 		}
 		return fmt.Sprintf("%s with %d roots", args["topic"], len(roots)), nil
 	})
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
 	c.caps = map[string]any{"sampling": map[string]any{}, "elicitation": map[string]any{"form": map[string]any{}, "url": map[string]any{}}, "roots": map[string]any{}}
 	return s, c
@@ -315,14 +316,14 @@ func TestMRTRRefusals(t *testing.T) {
 		})
 	}
 	t.Run("same arguments in another order", func(t *testing.T) {
-		s := newServer(t, fastmcp.Options{})
+		s := testkit.NewServer(t, fastmcp.Options{})
 		fastmcp.AddTool(s, fastmcp.Tool{Name: "ab"}, func(ctx *fastmcp.Context, a map[string]any) (string, error) {
 			if _, err := ctx.Roots(); err != nil {
 				return "", err
 			}
 			return "ok", nil
 		})
-		ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+		ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 		c2 := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
 		c2.caps = map[string]any{"roots": map[string]any{}}
 		r := c2.round("ab", json.RawMessage(`{"a":1,"b":{"x":1,"y":2}}`), nil, "")
@@ -452,7 +453,7 @@ func TestSecretTooShortPanics(t *testing.T) {
 // masking it as an internal error.
 func TestCapabilityErrorsShown(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "sample"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		_, err := ctx.Sample(&fastmcp.CreateMessageParams{MaxTokens: 1})
 		return "", err
@@ -461,13 +462,37 @@ func TestCapabilityErrorsShown(t *testing.T) {
 		_, err := ctx.Roots()
 		return "", err
 	})
-	c := connect(t, s, nil)
-	res, err := c.CallTool(testCtx(t), "sample", nil)
+	c := testkit.Connect(t, s, nil)
+	res, err := c.CallTool(testkit.Context(t), "sample", nil)
 	if err != nil || !res.IsError || !strings.Contains(fastmcptest.Text(res), "sampling capability") {
 		t.Errorf("tool: %+v %v", res, err)
 	}
-	_, err = c.GetPrompt(testCtx(t), "roots", nil)
+	_, err = c.GetPrompt(testkit.Context(t), "roots", nil)
 	if code := fastmcp.ErrorCodeOf(err); code != fastmcp.CodeInvalidRequest || !strings.Contains(err.Error(), "roots capability") {
 		t.Errorf("prompt: %v (code %d)", err, code)
 	}
+}
+
+// Secrets rotate without refusing what clients hold: a server whose
+// PreviousSecrets hold the old secret accepts requestState and handles the
+// old secret minted, and mints new ones with its new Secret, which a server
+// with only the old secret refuses.
+func TestMRTRSecretRotation(t *testing.T) {
+	t.Parallel()
+	oldSecret, newSecret := []byte(strings.Repeat("o", 32)), []byte(strings.Repeat("n", 32))
+	before := func() *mdClient { _, c := mrtrServer(t, fastmcp.Options{Secret: oldSecret}); return c }()
+	rotated := func() *mdClient {
+		_, c := mrtrServer(t, fastmcp.Options{Secret: newSecret, PreviousSecrets: [][]byte{oldSecret}})
+		return c
+	}()
+	ok := map[string]any{"elicitation-1": mdAccepted}
+	r1 := before.round("form", nil, nil, "")
+	if r := rotated.round("form", nil, ok, r1.RequestState); r.text() != "accept: Ada" {
+		t.Errorf("state minted with the previous secret: %q", r.text())
+	}
+	r2 := rotated.round("form", nil, nil, "")
+	if r := rotated.round("form", nil, ok, r2.RequestState); r.text() != "accept: Ada" {
+		t.Errorf("state minted with the new secret: %q", r.text())
+	}
+	before.send(mdReq{method: "tools/call", params: map[string]any{"name": "form", "inputResponses": ok, "requestState": r2.RequestState}}).wantError(t, 200, -32602)
 }

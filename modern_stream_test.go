@@ -13,20 +13,21 @@ import (
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/spectest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // subscriptions/listen, stdio, handles, and both eras on one server.
 
 // mdListen opens a subscriptions/listen stream and returns its reader, after
 // checking the acknowledgement.
-func mdListen(t testing.TB, c *mdClient, filter map[string]any, wantAck string) (*htSSE, *http.Response, string) {
+func mdListen(t testing.TB, c *mdClient, filter map[string]any, wantAck string) (*testkit.SSEReader, *http.Response, string) {
 	t.Helper()
 	resp := c.open(mdReq{method: "subscriptions/listen", params: map[string]any{"notifications": filter}})
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		body, _ := io.ReadAll(resp.Body)
 		t.Fatalf("listen: status %d %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
-	sr := htNewSSE(resp.Body)
+	sr := testkit.NewSSEReader(resp.Body)
 	ack := mdNext(t, c, sr)
 	if ack.Method != "notifications/subscriptions/acknowledged" {
 		t.Fatalf("first message %+v, want the acknowledgement", ack)
@@ -44,11 +45,11 @@ func mdListen(t testing.TB, c *mdClient, filter map[string]any, wantAck string) 
 }
 
 // mdNext reads the next message of a stream, validated.
-func mdNext(t testing.TB, c *mdClient, sr *htSSE) mdMsg {
+func mdNext(t testing.TB, c *mdClient, sr *testkit.SSEReader) mdMsg {
 	t.Helper()
-	ev := sr.nextMessage(t)
-	c.received([]byte(ev.data))
-	return mdDecode(t, []byte(ev.data))
+	ev := sr.NextMessage(t)
+	c.received([]byte(ev.Data))
+	return mdDecode(t, []byte(ev.Data))
 }
 
 // mdTagged checks that a notification is method, tagged with subscription id.
@@ -97,7 +98,7 @@ func TestModernSubscriptions(t *testing.T) {
 
 	// Shutting down ends the subscriptions gracefully.
 	h.Close()
-	for _, sr := range []*htSSE{tools, prompts} {
+	for _, sr := range []*testkit.SSEReader{tools, prompts} {
 		end := mdNext(t, c, sr)
 		var r struct {
 			ResultType string                     `json:"resultType"`
@@ -108,7 +109,7 @@ func TestModernSubscriptions(t *testing.T) {
 			t.Errorf("end of subscription %s", end.Result)
 		}
 	}
-	if _, err := tools.next(); err != io.EOF {
+	if _, err := tools.Next(); err != io.EOF {
 		t.Errorf("stream not closed after the final result: %v", err)
 	}
 	resp1.Body.Close()
@@ -157,7 +158,7 @@ func mdStdio(t testing.TB, s *fastmcp.Server) *stdioConn {
 		cancel()
 		select {
 		case <-c.done:
-		case <-time.After(htWait):
+		case <-time.After(testkit.Wait):
 			t.Error("the stdio server did not stop")
 		}
 	})
@@ -207,7 +208,7 @@ func (c *stdioConn) read(modern bool) mdMsg {
 			}
 		}
 		return mdDecode(c.t, []byte(l.s))
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		c.t.Fatal("no message from the stdio server")
 	}
 	return mdMsg{}
@@ -215,7 +216,7 @@ func (c *stdioConn) read(modern bool) mdMsg {
 
 func TestModernStdio(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	mdTools(s)
 	started := make(chan struct{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "block"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
@@ -287,7 +288,7 @@ func TestModernStdio(t *testing.T) {
 
 func TestHandles(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[string](func(r *http.Request) (string, error) {
+	s := testkit.NewServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[string](func(r *http.Request) (string, error) {
 		return r.Header.Get("X-User"), nil
 	})})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "open_cart"}, func(ctx *fastmcp.Context, a struct {
@@ -328,7 +329,7 @@ func TestHandles(t *testing.T) {
 		}
 		return "closed", nil
 	})
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
 	c.header.Set("X-User", "ann")
 	var r toolResult
@@ -379,7 +380,7 @@ func TestHandles(t *testing.T) {
 	hc := htNewClient(t, htEndpoint(ts.URL, fastmcp.HTTP{}), "")
 	hc.initialize()
 	res := hc.call("tools/call", map[string]any{"name": "add_item", "arguments": map[string]any{"cart": cart, "item": "fig"}})
-	if got := htToolText(t, res); got != "ERROR: fastmcp: invalid or expired handle" {
+	if got, isErr := testkit.ToolText(t, res); !isErr || got != "fastmcp: invalid or expired handle" {
 		// The session has no X-User header: another (empty) principal.
 		t.Errorf("handshake era, another principal: %q", got)
 	}
@@ -398,7 +399,7 @@ func TestBothErasOnOneEndpoint(t *testing.T) {
 	// Calls of both eras, interleaved, each answered in its own revision.
 	for i := 0; i < 3; i++ {
 		res := legacy.call("tools/call", map[string]any{"name": "who"})
-		if got := htToolText(t, res); !strings.HasPrefix(got, "2025-06-18|") || strings.Contains(string(res), "resultType") {
+		if got, isErr := testkit.ToolText(t, res); isErr || !strings.HasPrefix(got, "2025-06-18|") || strings.Contains(string(res), "resultType") {
 			t.Errorf("handshake-era call: %s", res)
 		}
 		var r toolResult
@@ -410,9 +411,9 @@ func TestBothErasOnOneEndpoint(t *testing.T) {
 	// A change reaches the session's GET stream and the subscription.
 	s.ToolsListChanged()
 	mdTagged(t, mdNext(t, c, sr), "notifications/tools/list_changed", id)
-	ev := get.nextMessage(t)
-	legacy.received([]byte(ev.data))
-	if m := htDecode(t, []byte(ev.data)); m.Method != "notifications/tools/list_changed" || strings.Contains(ev.data, "subscriptionId") {
-		t.Errorf("session notification %s", ev.data)
+	ev := get.NextMessage(t)
+	legacy.received([]byte(ev.Data))
+	if m := htDecode(t, []byte(ev.Data)); m.Method != "notifications/tools/list_changed" || strings.Contains(ev.Data, "subscriptionId") {
+		t.Errorf("session notification %s", ev.Data)
 	}
 }

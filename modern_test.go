@@ -18,6 +18,7 @@ import (
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/spectest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // Tests of the 2026-07-28 revision over raw HTTP: a client that speaks it
@@ -43,7 +44,7 @@ func mdNew(t testing.TB, url string) *mdClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &mdClient{t: t, url: url, hc: htHTTPClient(t), conv: spectest.NewConversation(v),
+	return &mdClient{t: t, url: url, hc: testkit.HTTPClient(t), conv: spectest.NewConversation(v),
 		caps: map[string]any{}, header: http.Header{}}
 }
 
@@ -191,7 +192,7 @@ func (c *mdClient) open(r mdReq) *http.Response {
 	id := c.next.Add(1)
 	body := c.body(id, r)
 	c.conv.Sent(body)
-	req, err := http.NewRequestWithContext(testCtx(c.t), http.MethodPost, c.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(testkit.Context(c.t), http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -236,23 +237,23 @@ func (c *mdClient) read(resp *http.Response) mdAnswer {
 	a := mdAnswer{status: resp.StatusCode, ct: resp.Header.Get("Content-Type")}
 	switch {
 	case strings.HasPrefix(a.ct, "text/event-stream"):
-		sr := htNewSSE(resp.Body)
+		sr := testkit.NewSSEReader(resp.Body)
 		for {
-			ev, err := sr.next()
+			ev, err := sr.Next()
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
 					c.t.Fatalf("reading the SSE answer: %v", err)
 				}
 				return a
 			}
-			if ev.hasID {
-				c.t.Errorf("2026-07-28 streams are not resumable, but an event has id %q", ev.id)
+			if ev.HasID {
+				c.t.Errorf("2026-07-28 streams are not resumable, but an event has id %q", ev.ID)
 			}
-			if ev.data == "" {
+			if ev.Data == "" {
 				continue
 			}
-			c.received([]byte(ev.data))
-			a.msgs = append(a.msgs, json.RawMessage(ev.data))
+			c.received([]byte(ev.Data))
+			a.msgs = append(a.msgs, json.RawMessage(ev.Data))
 		}
 	default:
 		body, err := io.ReadAll(resp.Body)
@@ -333,9 +334,10 @@ func (r toolResult) text() string {
 // over HTTP, and a client of it.
 func mdServer(t testing.TB, opts fastmcp.Options, http fastmcp.HTTP) (*fastmcp.Server, *mdClient, *fastmcp.HTTPHandler) {
 	t.Helper()
-	s := newServer(t, opts)
+	s := testkit.NewServer(t, opts)
 	mdTools(s)
-	ts, h := htHandlerServer(t, s, http)
+	ts := testkit.ServeHTTP(t, s, http)
+	h := ts.Handler
 	return s, mdNew(t, htEndpoint(ts.URL, http)), h
 }
 
@@ -560,7 +562,7 @@ func TestModernInvalidHeaderAnnotationsPanic(t *testing.T) {
 	}
 	for name, schema := range cases {
 		t.Run(name, func(t *testing.T) {
-			s := newServer(t, fastmcp.Options{})
+			s := testkit.NewServer(t, fastmcp.Options{})
 			defer func() {
 				if recover() == nil {
 					t.Errorf("AddTool accepted %s", schema)
@@ -665,7 +667,7 @@ func TestModernDiscoverAndResults(t *testing.T) {
 func TestModernCacheHints(t *testing.T) {
 	t.Parallel()
 	adminOnly := fastmcp.RequireRole("admin")
-	s := newServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[string](func(r *http.Request) (string, error) {
+	s := testkit.NewServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[string](func(r *http.Request) (string, error) {
 		return r.Header.Get("X-User"), nil
 	})})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "a", Cache: &fastmcp.Cache{TTL: time.Minute}},
@@ -682,7 +684,7 @@ func TestModernCacheHints(t *testing.T) {
 		Load: func(ctx *fastmcp.Context) ([]*fastmcp.ResourceContents, error) {
 			return []*fastmcp.ResourceContents{{Text: fmt.Sprint(ctx.Auth())}}, nil
 		}})
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
 	c.header.Set("X-User", "ann")
 	type hint struct {
@@ -766,7 +768,7 @@ func TestModernLoggingOnlyWhenAsked(t *testing.T) {
 
 func TestModernClosingTheStreamCancels(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	started, cancelled := make(chan struct{}), make(chan error, 1)
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "wait"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		_ = ctx.ReportProgress(fastmcp.Progress{Progress: 1})
@@ -775,11 +777,11 @@ func TestModernClosingTheStreamCancels(t *testing.T) {
 		cancelled <- context.Cause(ctx)
 		return "", ctx.Err()
 	})
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
 	resp := c.open(mdReq{method: "tools/call", params: map[string]any{"name": "wait", "_meta": map[string]any{"progressToken": 1}}})
-	sr := htNewSSE(resp.Body)
-	sr.nextMessage(t) // the progress notification
+	sr := testkit.NewSSEReader(resp.Body)
+	sr.NextMessage(t) // the progress notification
 	<-started
 	resp.Body.Close()
 	select {
@@ -787,7 +789,7 @@ func TestModernClosingTheStreamCancels(t *testing.T) {
 		if err == nil {
 			t.Error("handler context ended without a cause")
 		}
-	case <-time.After(htWait):
+	case <-time.After(testkit.Wait):
 		t.Fatal("closing the response stream did not cancel the request")
 	}
 }
@@ -812,12 +814,12 @@ func TestModernGETAndDELETE(t *testing.T) {
 
 func TestModernRateLimitPerPrincipal(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{
+	s := testkit.NewServer(t, fastmcp.Options{
 		Authenticate: fastmcp.AuthFunc[string](func(r *http.Request) (string, error) { return r.Header.Get("X-User"), nil }),
 		RateLimits:   &fastmcp.RateLimits{PerUser: fastmcp.Rate{Limit: 2, Per: time.Hour}},
 	})
 	mdTools(s)
-	ts, _ := htHandlerServer(t, s, fastmcp.HTTP{})
+	ts := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	c := mdNew(t, htEndpoint(ts.URL, fastmcp.HTTP{}))
 	call := func(user string) toolResult {
 		c.header.Set("X-User", user)

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/fastmcp-go/fastmcp/internal/schema"
 )
 
 // Prompt is a reusable prompt template a client can fill in and get. Register
@@ -32,6 +34,9 @@ type Prompt struct {
 	// the shortest TTL of its prompts) for 2026-07-28 clients. Default:
 	// Options.Cache.
 	Cache *Cache `json:"-"`
+	// Tags label the prompt for Server.Disable and Enable (see Selector).
+	// Clients never see them. Default: none.
+	Tags []string `json:"-"`
 }
 
 // PromptArgument is an argument of a prompt. Prompt arguments are strings.
@@ -122,7 +127,14 @@ func AddPrompt[Args any, R PromptResult](s *Server, p Prompt, h PromptHandler[Ar
 		}
 		panic("unreachable")
 	}
-	e.wire = encodeByVersion(func(v protocolVersion) any {
+	e.wire = promptWire(p)
+	s.reg.prompts.add(e)
+	s.listChanged(listPrompts)
+}
+
+// promptWire encodes p's list entry for each revision.
+func promptWire(p Prompt) [numVersions]json.RawMessage {
+	return encodeByVersion(func(v protocolVersion) any {
 		w := p
 		if v < v20250618 {
 			w.Title, w.Meta = "", nil
@@ -136,8 +148,6 @@ func AddPrompt[Args any, R PromptResult](s *Server, p Prompt, h PromptHandler[Ar
 		}
 		return &w
 	})
-	s.reg.prompts.add(e)
-	s.listChanged(listPrompts)
 }
 
 func (e *promptEntry) key() string         { return e.prompt.Name }
@@ -180,7 +190,7 @@ func newPromptBinder[Args any](declared []PromptArgument) (func(map[string]strin
 		if name == "" {
 			name = f.Name
 		}
-		switch derefType(f.Type).Kind() {
+		switch schema.DerefType(f.Type).Kind() {
 		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 		default:
@@ -236,7 +246,7 @@ func (s *Server) getPrompt(c *Context, req *Request) (any, error) {
 		}
 	}
 	e := s.reg.prompts.get(p.Name)
-	if e == nil || !c.allowed(e.prompt.CanAccess) {
+	if e == nil || !c.sees(e) {
 		return nil, NewError(CodeInvalidParams, "Unknown prompt: %s", p.Name)
 	}
 	for _, a := range e.prompt.Arguments {
@@ -290,7 +300,7 @@ func (s *Server) listPrompts(c *Context, _ *Request) (any, error) {
 		return nil, err
 	}
 	registered := s.reg.prompts.all()
-	all := filterVisible(c, registered, func(e *promptEntry) AccessCheck { return e.prompt.CanAccess })
+	all := filterVisible(c, registered)
 	page, next, err := paginate(all, func(e *promptEntry) string { return e.prompt.Name }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err

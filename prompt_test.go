@@ -7,15 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 func TestPromptResultKinds(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "string", Description: "from the prompt"},
 		func(_ *fastmcp.Context, a map[string]string) (string, error) { return "hello " + a["who"], nil })
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "messages"},
@@ -66,14 +66,14 @@ func TestPromptResultKinds(t *testing.T) {
 		}},
 		{"empty", nil, &fastmcp.GetPromptResult{Messages: []*fastmcp.PromptMessage{}}},
 	}
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := c.GetPrompt(testCtx(t), tt.name, tt.args)
+			got, err := c.GetPrompt(testkit.Context(t), tt.name, tt.args)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := testdiff.Diff(tt.want, got); diff != "" {
 				t.Errorf("prompts/get (-want +got):\n%s", diff)
 			}
 		})
@@ -93,7 +93,7 @@ func TestPromptInferredArguments(t *testing.T) {
 		hidden  string
 	}
 	got := make(chan args, 10)
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	icons := []fastmcp.Icon{{Src: "https://example.com/p.png"}}
 	meta := fastmcp.Meta{"k": "v"}
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "inferred", Title: "Inferred", Icons: icons, Meta: meta}, func(_ *fastmcp.Context, a args) (string, error) {
@@ -110,8 +110,8 @@ func TestPromptInferredArguments(t *testing.T) {
 	}
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run("list/"+rev, func(t *testing.T) {
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
-			prompts, err := c.ListPrompts(testCtx(t))
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			prompts, err := c.ListPrompts(testkit.Context(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +124,7 @@ func TestPromptInferredArguments(t *testing.T) {
 				want.Arguments = append([]fastmcp.PromptArgument(nil), full...)
 				want.Arguments[3].Title = ""
 			}
-			if diff := cmp.Diff([]*fastmcp.Prompt{want}, prompts); diff != "" {
+			if diff := testdiff.Diff([]*fastmcp.Prompt{want}, prompts); diff != "" {
 				t.Errorf("prompts/list (-want +got):\n%s", diff)
 			}
 			// The raw argument carries "title" only from 2025-06-18.
@@ -136,8 +136,8 @@ func TestPromptInferredArguments(t *testing.T) {
 		})
 	}
 
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	t.Run("parsed", func(t *testing.T) {
 		if _, err := c.GetPrompt(ctx, "inferred", map[string]string{
 			"lang": "rust", "count": "3", "verbose": "true", "topic": "t", "ratio": "0.25", "Plain": "p", "Skipped": "no",
@@ -145,7 +145,7 @@ func TestPromptInferredArguments(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := args{Lang: "rust", Count: 3, Verbose: true, Topic: "t", Ratio: 0.25, Plain: "p"}
-		if diff := cmp.Diff(want, received(t, got), cmp.AllowUnexported(args{})); diff != "" {
+		if diff := testdiff.Diff(want, testkit.Received(t, got)); diff != "" {
 			t.Errorf("handler args (-want +got):\n%s", diff)
 		}
 	})
@@ -181,7 +181,7 @@ func TestPromptInferredArguments(t *testing.T) {
 func TestPromptExplicitArgumentsWithMap(t *testing.T) {
 	t.Parallel()
 	got := make(chan map[string]string, 10)
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	declared := []fastmcp.PromptArgument{
 		{Name: "city", Title: "City", Description: "Where", Required: true},
 		{Name: "unit", Description: "c or f", Enum: []string{"c", "f"}},
@@ -191,8 +191,8 @@ func TestPromptExplicitArgumentsWithMap(t *testing.T) {
 			got <- a
 			return "weather in " + a["city"], nil
 		})
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	prompts, err := c.ListPrompts(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ func TestPromptExplicitArgumentsWithMap(t *testing.T) {
 		{Name: "city", Title: "City", Description: "Where", Required: true},
 		{Name: "unit", Description: "c or f"},
 	}}}
-	if diff := cmp.Diff(want, prompts); diff != "" {
+	if diff := testdiff.Diff(want, prompts); diff != "" {
 		t.Errorf("prompts/list (-want +got):\n%s", diff)
 	}
 
@@ -216,7 +216,7 @@ func TestPromptExplicitArgumentsWithMap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(tt.want, received(t, got)); diff != "" {
+		if diff := testdiff.Diff(tt.want, testkit.Received(t, got)); diff != "" {
 			t.Errorf("handler args (-want +got):\n%s", diff)
 		}
 		if res.Description != "Weather report" {
@@ -239,7 +239,7 @@ func TestPromptExplicitArgumentsWithMap(t *testing.T) {
 	if _, err := c.GetPrompt(ctx, "weather", map[string]string{"city": ""}); err != nil {
 		t.Errorf("empty required argument refused: %v", err)
 	} else {
-		received(t, got)
+		testkit.Received(t, got)
 	}
 	if len(got) != 0 {
 		t.Errorf("handler ran for invalid requests")
@@ -252,19 +252,19 @@ func TestPromptExplicitArgumentsWithStruct(t *testing.T) {
 		Q     string `json:"q"`
 		Limit int    `json:"limit"`
 	}
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	// Declared arguments replace the inferred ones (here: limit optional).
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "search", Arguments: []fastmcp.PromptArgument{{Name: "q", Required: true}, {Name: "limit"}}},
 		func(_ *fastmcp.Context, a args) (string, error) { return fmt.Sprintf("%s/%d", a.Q, a.Limit), nil })
-	c := connect(t, s, nil)
-	res, err := c.GetPrompt(testCtx(t), "search", map[string]string{"q": "x"})
+	c := testkit.Connect(t, s, nil)
+	res, err := c.GetPrompt(testkit.Context(t), "search", map[string]string{"q": "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := res.Messages[0].Content.(*fastmcp.TextContent).Text; got != "x/0" {
 		t.Errorf("got %q", got)
 	}
-	_, err = c.GetPrompt(testCtx(t), "search", map[string]string{"q": "x", "limit": "many"})
+	_, err = c.GetPrompt(testkit.Context(t), "search", map[string]string{"q": "x", "limit": "many"})
 	requireErrCode(t, err, fastmcp.CodeInvalidParams)
 }
 
@@ -348,11 +348,11 @@ func TestPromptErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := newSafeServer(t, fastmcp.Options{ShowErrorDetails: tt.show})
+			s := testkit.NewServer(t, fastmcp.Options{ShowErrorDetails: tt.show})
 			tt.add(s)
 			fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "ok"}, func(*fastmcp.Context, map[string]string) (string, error) { return "fine", nil })
-			c := connect(t, s, nil)
-			_, err := c.GetPrompt(testCtx(t), "p", nil)
+			c := testkit.Connect(t, s, nil)
+			_, err := c.GetPrompt(testkit.Context(t), "p", nil)
 			e := requireErrCode(t, err, tt.wantCode)
 			if tt.contains {
 				if !strings.Contains(e.Message, tt.wantMsg) {
@@ -364,10 +364,10 @@ func TestPromptErrors(t *testing.T) {
 			if !tt.show && strings.Contains(e.Message, "s3cr3t") {
 				t.Errorf("secret leaked: %q", e.Message)
 			}
-			if diff := cmp.Diff(tt.wantData, errDataMap(t, e)); diff != "" {
+			if diff := testdiff.Diff(tt.wantData, errDataMap(t, e)); diff != "" {
 				t.Errorf("data (-want +got):\n%s", diff)
 			}
-			if res, err := c.GetPrompt(testCtx(t), "ok", nil); err != nil || len(res.Messages) != 1 {
+			if res, err := c.GetPrompt(testkit.Context(t), "ok", nil); err != nil || len(res.Messages) != 1 {
 				t.Errorf("server stopped serving prompts: %v", err)
 			}
 		})
@@ -375,8 +375,8 @@ func TestPromptErrors(t *testing.T) {
 
 	t.Run("unknown prompt", func(t *testing.T) {
 		t.Parallel()
-		c := connect(t, newSafeServer(t, fastmcp.Options{}), nil)
-		_, err := c.GetPrompt(testCtx(t), "nope", nil)
+		c := testkit.Connect(t, testkit.NewServer(t, fastmcp.Options{}), nil)
+		_, err := c.GetPrompt(testkit.Context(t), "nope", nil)
 		if e := requireErrCode(t, err, fastmcp.CodeInvalidParams); !strings.Contains(e.Message, "nope") {
 			t.Errorf("message %q does not name the prompt", e.Message)
 		}
@@ -386,7 +386,7 @@ func TestPromptErrors(t *testing.T) {
 func TestPromptContentByRevision(t *testing.T) {
 	t.Parallel()
 	audio := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "media"}, func(*fastmcp.Context, map[string]string) ([]*fastmcp.PromptMessage, error) {
 		return []*fastmcp.PromptMessage{
 			fastmcp.UserMessage(fastmcp.Text("t")),
@@ -412,8 +412,8 @@ func TestPromptContentByRevision(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.rev, func(t *testing.T) {
 			t.Parallel()
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: tt.rev})
-			res, err := c.GetPrompt(testCtx(t), "media", nil)
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: tt.rev})
+			res, err := c.GetPrompt(testkit.Context(t), "media", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -423,10 +423,10 @@ func TestPromptContentByRevision(t *testing.T) {
 				got = append(got, m.Content)
 				roles = append(roles, m.Role)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := testdiff.Diff(tt.want, got); diff != "" {
 				t.Errorf("contents (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]fastmcp.Role{"user", "user", "assistant", "assistant"}, roles); diff != "" {
+			if diff := testdiff.Diff([]fastmcp.Role{"user", "user", "assistant", "assistant"}, roles); diff != "" {
 				t.Errorf("roles (-want +got):\n%s", diff)
 			}
 		})
@@ -466,7 +466,7 @@ func TestPromptRegistrationPanics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			msg := recoverPanic(t, func() { tt.f(newSafeServer(t, fastmcp.Options{})) })
+			msg := recoverPanic(t, func() { tt.f(testkit.NewServer(t, fastmcp.Options{})) })
 			if !strings.Contains(msg, tt.want) {
 				t.Errorf("panic %q does not mention %q", msg, tt.want)
 			}
@@ -476,12 +476,12 @@ func TestPromptRegistrationPanics(t *testing.T) {
 
 func TestPromptRemoveAndReplace(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	for _, n := range []string{"c", "a", "b"} {
 		fastmcp.AddPrompt(s, fastmcp.Prompt{Name: n}, func(*fastmcp.Context, map[string]string) (string, error) { return n, nil })
 	}
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	names := func() []string {
 		t.Helper()
 		ps, err := c.ListPrompts(ctx)
@@ -494,11 +494,11 @@ func TestPromptRemoveAndReplace(t *testing.T) {
 		}
 		return out
 	}
-	if diff := cmp.Diff([]string{"a", "b", "c"}, names()); diff != "" {
+	if diff := testdiff.Diff([]string{"a", "b", "c"}, names()); diff != "" {
 		t.Errorf("sorted list (-want +got):\n%s", diff)
 	}
 	s.RemovePrompts("b", "zzz")
-	if diff := cmp.Diff([]string{"a", "c"}, names()); diff != "" {
+	if diff := testdiff.Diff([]string{"a", "c"}, names()); diff != "" {
 		t.Errorf("after removal (-want +got):\n%s", diff)
 	}
 	_, err := c.GetPrompt(ctx, "b", nil)
@@ -511,7 +511,7 @@ func TestPromptRemoveAndReplace(t *testing.T) {
 	if got := res.Messages[0].Content.(*fastmcp.TextContent).Text; got != "new a" || res.Description != "new" {
 		t.Errorf("replaced prompt served %q %q", got, res.Description)
 	}
-	if diff := cmp.Diff([]string{"a", "c"}, names()); diff != "" {
+	if diff := testdiff.Diff([]string{"a", "c"}, names()); diff != "" {
 		t.Errorf("after replacement (-want +got):\n%s", diff)
 	}
 }
@@ -519,12 +519,12 @@ func TestPromptRemoveAndReplace(t *testing.T) {
 // TestPromptArgumentWireForm checks that Enum and Complete never travel.
 func TestPromptArgumentWireForm(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "p", Arguments: []fastmcp.PromptArgument{{
 		Name: "x", Enum: []string{"a"},
 		Complete: func(*fastmcp.Context, string, map[string]string) ([]string, error) { return nil, nil },
 	}}}, func(*fastmcp.Context, map[string]string) (string, error) { return "", nil })
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	res := callRawObject(t, c, "prompts/list", nil)
 	var prompts []struct {
 		Arguments []json.RawMessage `json:"arguments"`
@@ -532,14 +532,14 @@ func TestPromptArgumentWireForm(t *testing.T) {
 	if err := json.Unmarshal(res["prompts"], &prompts); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"name"}, objectKeys(t, prompts[0].Arguments[0])); diff != "" {
+	if diff := testdiff.Diff([]string{"name"}, objectKeys(t, prompts[0].Arguments[0])); diff != "" {
 		t.Errorf("argument members (-want +got):\n%s", diff)
 	}
 }
 
 func TestPromptContentMetaShapedByRevision(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "meta"}, func(*fastmcp.Context, map[string]string) ([]*fastmcp.PromptMessage, error) {
 		return []*fastmcp.PromptMessage{fastmcp.UserMessage(&fastmcp.TextContent{
 			Text: "t", Meta: fastmcp.Meta{"k": "v"},
@@ -549,7 +549,7 @@ func TestPromptContentMetaShapedByRevision(t *testing.T) {
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
 			res := callRawObject(t, c, "prompts/get", map[string]any{"name": "meta"})
 			var msgs []struct {
 				Content json.RawMessage `json:"content"`
@@ -567,10 +567,10 @@ func TestPromptContentMetaShapedByRevision(t *testing.T) {
 				wantKeys = []string{"annotations", "text", "type"}
 				wantAnn = []string{"audience"}
 			}
-			if diff := cmp.Diff(wantKeys, objectKeys(t, msgs[0].Content)); diff != "" {
+			if diff := testdiff.Diff(wantKeys, objectKeys(t, msgs[0].Content)); diff != "" {
 				t.Errorf("content members (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(wantAnn, objectKeys(t, block.Annotations)); diff != "" {
+			if diff := testdiff.Diff(wantAnn, objectKeys(t, block.Annotations)); diff != "" {
 				t.Errorf("annotation members (-want +got):\n%s", diff)
 			}
 		})
@@ -579,7 +579,7 @@ func TestPromptContentMetaShapedByRevision(t *testing.T) {
 
 func TestPromptMessageRole(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "system"}, func(*fastmcp.Context, map[string]string) ([]*fastmcp.PromptMessage, error) {
 		return []*fastmcp.PromptMessage{{Role: "system", Content: fastmcp.Text("x")}}, nil
 	})
@@ -588,9 +588,9 @@ func TestPromptMessageRole(t *testing.T) {
 	})
 	// A role MCP does not define is the handler's mistake: it must not
 	// reach the client as a result the schema rejects (connect checks).
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	for _, name := range []string{"system", "empty"} {
-		_, err := c.GetPrompt(testCtx(t), name, nil)
+		_, err := c.GetPrompt(testkit.Context(t), name, nil)
 		requireErrCode(t, err, fastmcp.CodeInternalError)
 	}
 }

@@ -1,6 +1,7 @@
 package fastmcp
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -136,6 +137,9 @@ type connInfo struct {
 	// transport names the transport (Context.Transport); remoteAddr is
 	// the client's network address, "" when there is none (stdio).
 	transport, remoteAddr string
+	// httpRequest is the HTTP request that carried the message, nil on
+	// stdio (Context.HTTPRequest).
+	httpRequest *http.Request
 }
 
 // chooseProtocol decides the era of a request from its _meta and what the
@@ -147,7 +151,7 @@ type connInfo struct {
 // with Mcp-Session-Id and no 2026-07-28 header); over HTTP a
 // MCP-Protocol-Version header of 2026-07-28 selects it too, and a header
 // naming a revision FastMCP does not serve is refused.
-func chooseProtocol(m *jsonrpc.Message, info connInfo) (protocol, *Error) {
+func chooseProtocol(m *jsonrpc.Message, info *connInfo) (protocol, *Error) {
 	hv := parseProtocolVersion(info.header)
 	if hv != vUnknown && hv < v20260728 {
 		// A handshake-era header. Without a session, a request whose

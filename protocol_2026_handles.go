@@ -51,11 +51,16 @@ func (c *Context) NewHandle(ttl time.Duration) (string, *State, error) {
 	if _, err := rand.Read(id[:]); err != nil {
 		return "", nil, fmt.Errorf("fastmcp: minting a handle: %w", err)
 	}
-	exp := time.Now().Add(ttl).Truncate(time.Second)
+	// Expiry travels in whole seconds, rounded up: a handle never expires
+	// before its TTL.
+	exp := time.Now().Add(ttl)
+	if t := exp.Truncate(time.Second); t.Before(exp) {
+		exp = t.Add(time.Second)
+	}
 	var body [24]byte
 	copy(body[:16], id[:])
 	binary.BigEndian.PutUint64(body[16:], uint64(exp.Unix()))
-	mac := c.srv.handleMAC(body[:], principalOf(c.Auth()))
+	mac := c.srv.handleMAC(&c.srv.keys.ring[0], body[:], principalOf(c.Auth()))
 	h := handlePrefix + b64.EncodeToString(body[:]) + "." + b64.EncodeToString(mac)
 	return h, c.srv.handleState(id, exp), nil
 }
@@ -95,7 +100,11 @@ func (s *Server) verifyHandle(handle, principal string) (id [16]byte, exp time.T
 	if err1 != nil || err2 != nil || len(body) != 24 {
 		return id, exp, ErrInvalidHandle
 	}
-	if !hmac.Equal(mac, s.handleMAC(body, principal)) {
+	valid := false
+	for i := range s.keys.ring {
+		valid = valid || hmac.Equal(mac, s.handleMAC(&s.keys.ring[i], body, principal))
+	}
+	if !valid {
 		return id, exp, ErrInvalidHandle
 	}
 	exp = time.Unix(int64(binary.BigEndian.Uint64(body[16:])), 0)
@@ -107,8 +116,8 @@ func (s *Server) verifyHandle(handle, principal string) (id [16]byte, exp time.T
 }
 
 // handleMAC authenticates a handle's body for a principal.
-func (s *Server) handleMAC(body []byte, principal string) []byte {
-	m := hmac.New(sha256.New, s.keys.handle[:])
+func (s *Server) handleMAC(k *tokenKeys, body []byte, principal string) []byte {
+	m := hmac.New(sha256.New, k.handle[:])
 	m.Write([]byte(handlePrefix))
 	m.Write(body)
 	m.Write([]byte{0})

@@ -177,7 +177,11 @@ func (r InputResponse) Method() string { return r.method }
 // Raw returns the answer as the client sent it.
 func (r InputResponse) Raw() json.RawMessage {
 	if r.raw == nil && r.value != nil {
-		raw, _ := json.Marshal(r.value)
+		v := r.value
+		if roots, ok := v.([]Root); ok {
+			v = ListRootsResult{Roots: roots} // the answer as the client sent it
+		}
+		raw, _ := json.Marshal(v)
 		return raw
 	}
 	return r.raw

@@ -61,8 +61,9 @@ type RateLimits struct {
 	// HTTP and legacy SSE), server-wide; over the limit they are answered 429
 	// with Retry-After.
 	HTTP Rate
-	// Limiter keeps the buckets. Default: in memory (NewMemoryRateLimiter);
-	// a shared implementation (Redis) makes the limits hold across replicas.
+	// Limiter keeps the buckets. Default: Options.Store.RateLimiter, else
+	// in memory (NewMemoryRateLimiter); a shared implementation (Redis)
+	// makes the limits hold across replicas.
 	Limiter RateLimiter
 }
 
@@ -132,6 +133,9 @@ func (s *Server) limiter() RateLimiter {
 		if s.opts.RateLimits != nil {
 			s.rl = s.opts.RateLimits.Limiter
 		}
+		if s.rl == nil && s.opts.Store != nil {
+			s.rl = s.opts.Store.RateLimiter
+		}
 		if s.rl == nil {
 			s.rl = NewMemoryRateLimiter()
 		}
@@ -190,6 +194,7 @@ func (s *Server) checkToolRate(c *Context, tool string) *CallToolResult {
 		if !ok {
 			res := errorResult(fmt.Sprintf("Rate limit exceeded for %s; retry in %s.", ch.scope, roundUp(retry)))
 			res.Meta = Meta{"fastmcp/retryAfterMs": retry.Milliseconds()}
+			res.refusal = RefusalRateLimit
 			return res
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,16 +29,23 @@ type entry interface {
 	key() string
 	// access is the item's access check, or nil.
 	access() AccessCheck
+	// kind and tags select the item for Server.Disable and Enable (see
+	// visibility.go).
+	kind() Kind
+	tags() []string
 }
 
 // featureSet is the set of one kind of item: keyed, with a sorted view rebuilt
 // lazily after a change, and a count of the items with an access check. Reads
-// take a read lock.
+// take a read lock. The items of mounted servers (mount.go) are kept beside
+// the server's own, which win on a shared key.
 type featureSet[E entry] struct {
 	mu     sync.RWMutex
 	items  map[string]E
 	sorted []E // nil when stale
 	checks int
+	// mount is nil until the server mounts another.
+	mount atomic.Pointer[mountedItems[E]]
 }
 
 // add adds e, replacing the item with the same key.
@@ -80,14 +88,22 @@ func (f *featureSet[E]) remove(keys ...string) bool {
 
 // get returns the item with the key, or the zero E.
 func (f *featureSet[E]) get(key string) E {
+	m := f.mount.Load() // (mounted, by hand: this is the hot path)
+	if m != nil {
+		f.fresh(m)
+	}
 	f.mu.RLock()
-	e := f.items[key]
+	e, ok := f.items[key]
+	if !ok && m != nil {
+		e = m.items[key]
+	}
 	f.mu.RUnlock()
 	return e
 }
 
 // all returns the items sorted by key. The slice is shared: do not modify it.
 func (f *featureSet[E]) all() []E {
+	m := f.mounted()
 	f.mu.RLock()
 	l := f.sorted
 	f.mu.RUnlock()
@@ -101,6 +117,13 @@ func (f *featureSet[E]) all() []E {
 		for _, e := range f.items {
 			f.sorted = append(f.sorted, e)
 		}
+		if m != nil {
+			for k, e := range m.items {
+				if _, shadowed := f.items[k]; !shadowed {
+					f.sorted = append(f.sorted, e)
+				}
+			}
+		}
 		slices.SortFunc(f.sorted, func(a, b E) int { return cmp.Compare(a.key(), b.key()) })
 	}
 	return f.sorted
@@ -108,9 +131,10 @@ func (f *featureSet[E]) all() []E {
 
 // hasChecks reports whether an item of the set has an access check.
 func (f *featureSet[E]) hasChecks() bool {
+	m := f.mounted()
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return f.checks > 0
+	return f.checks > 0 || m != nil && m.checks > 0
 }
 
 // paginate returns the page of the sorted items that follows cursor, and the
@@ -174,6 +198,7 @@ func (s *Server) PromptsListChanged() { s.listChanged(listPrompts) }
 // Options.ListChangedDelay. Only sessions initialized before the change are
 // told: a client that initialized later lists the registry as it now is.
 func (s *Server) listChanged(kinds listKinds) {
+	s.changedInMount(kinds)
 	seq := s.lcSeq.Add(1)
 	s.lcMu.Lock()
 	defer s.lcMu.Unlock()

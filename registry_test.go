@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 const (
@@ -27,12 +27,12 @@ func registryPrompt(*fastmcp.Context, map[string]string) (string, error) { retur
 func TestRegistryConcurrentMutation(t *testing.T) {
 	t.Parallel()
 	const writers, rounds = 4, 20
-	s := newSafeServer(t, fastmcp.Options{PageSize: 7})
+	s := testkit.NewServer(t, fastmcp.Options{PageSize: 7})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "stable"}, registryText)
 	s.AddResource(fastmcp.Resource{URI: "test://stable", Name: "stable", Load: fastmcp.StaticText("stable")})
 	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "stable"}, registryPrompt)
 	clients := []*fastmcptest.Client{connectReady(t, s, nil), connectReady(t, s, nil)}
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 
 	var writersWG sync.WaitGroup
 	for w := range writers {
@@ -99,7 +99,7 @@ func TestRegistryConcurrentMutation(t *testing.T) {
 	for _, tool := range tools {
 		names = append(names, tool.Name)
 	}
-	if diff := cmp.Diff(want, names); diff != "" {
+	if diff := testdiff.Diff(want, names); diff != "" {
 		t.Errorf("final tools (-want +got):\n%s", diff)
 	}
 	prompts, err := clients[1].ListPrompts(ctx)
@@ -110,7 +110,7 @@ func TestRegistryConcurrentMutation(t *testing.T) {
 	for _, p := range prompts {
 		names = append(names, p.Name)
 	}
-	if diff := cmp.Diff(want, names); diff != "" {
+	if diff := testdiff.Diff(want, names); diff != "" {
 		t.Errorf("final prompts (-want +got):\n%s", diff)
 	}
 	resources, err := clients[0].ListResources(ctx)
@@ -180,9 +180,9 @@ func TestRegistryListChangedDebounced(t *testing.T) {
 	const burst = 20
 	// A generous window, so the whole burst falls in it even on a loaded
 	// machine; the test waits for the notifications, never for the window.
-	s := newSafeServer(t, fastmcp.Options{ListChangedDelay: 200 * time.Millisecond})
+	s := testkit.NewServer(t, fastmcp.Options{ListChangedDelay: 200 * time.Millisecond})
 	c := connectReady(t, s, nil)
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	for i := range burst {
 		name := fmt.Sprintf("x%02d", i)
 		fastmcp.AddTool(s, fastmcp.Tool{Name: name}, registryText)
@@ -230,9 +230,9 @@ func TestRegistryListChangedEveryRevision(t *testing.T) {
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
-			s := newSafeServer(t, fastmcp.Options{ListChangedDelay: time.Millisecond})
+			s := testkit.NewServer(t, fastmcp.Options{ListChangedDelay: time.Millisecond})
 			c := connectReady(t, s, &fastmcptest.Options{ProtocolVersion: rev})
-			ctx := testCtx(t)
+			ctx := testkit.Context(t)
 			fastmcp.AddTool(s, fastmcp.Tool{Name: "t"}, registryText)
 			// A template is part of the resources list.
 			fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: "test://t/{x}", Name: "t"},
@@ -274,11 +274,11 @@ func TestRegistryListChangedEveryRevision(t *testing.T) {
 
 func TestRegistryNoListChangedBeforeInitialized(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{ListChangedDelay: time.Millisecond})
+	s := testkit.NewServer(t, fastmcp.Options{ListChangedDelay: time.Millisecond})
 	witness := connectReady(t, s, nil)
-	pending := connect(t, s, &fastmcptest.Options{SkipInitialize: true})
-	bare := connect(t, s, &fastmcptest.Options{SkipInitialize: true})
-	ctx := testCtx(t)
+	pending := testkit.Connect(t, s, &fastmcptest.Options{SkipInitialize: true})
+	bare := testkit.Connect(t, s, &fastmcptest.Options{SkipInitialize: true})
+	ctx := testkit.Context(t)
 	var res fastmcp.InitializeResult
 	if err := pending.Call(ctx, "initialize", fastmcp.InitializeParams{
 		ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion,

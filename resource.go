@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/yosida95/uritemplate/v3"
+
+	"github.com/fastmcp-go/fastmcp/internal/schema"
 )
 
 // Resource is a piece of data the server exposes at a fixed URI. Register one
@@ -44,6 +47,9 @@ type Resource struct {
 	// resources/list results that list it for 2026-07-28 clients. Default:
 	// Options.Cache.
 	Cache *Cache `json:"-"`
+	// Tags label the resource for Server.Disable and Enable (see Selector).
+	// Clients never see them. Default: none.
+	Tags []string `json:"-"`
 }
 
 // ResourceLoader loads the contents of a resource: one or more. Contents left
@@ -81,6 +87,13 @@ func (s *Server) AddResource(r Resource) {
 	if r.Load == nil {
 		panic(fmt.Sprintf("fastmcp: AddResource %q: nil Load", r.URI))
 	}
+	s.reg.resources.add(newResourceEntry(r))
+	s.listChanged(listResources)
+}
+
+// newResourceEntry returns the entry of r, its list entry encoded for each
+// revision.
+func newResourceEntry(r Resource) *resourceEntry {
 	e := &resourceEntry{res: r}
 	e.wire = encodeByVersion(func(v protocolVersion) any {
 		w := r
@@ -93,8 +106,7 @@ func (s *Server) AddResource(r Resource) {
 		}
 		return &w
 	})
-	s.reg.resources.add(e)
-	s.listChanged(listResources)
+	return e
 }
 
 func (e *resourceEntry) key() string         { return e.res.URI }
@@ -169,12 +181,17 @@ type ResourceTemplate struct {
 	// resources and of resources/templates/list results that list it for 2026-07-28 clients. Default:
 	// Options.Cache.
 	Cache *Cache `json:"-"`
+	// Tags label the template for Server.Disable and Enable (see
+	// Selector). Clients never see them. Default: none.
+	Tags []string `json:"-"`
 }
 
 // ResourceTemplateHandler loads a resource of a template. Args holds the
 // template's variables: map[string]string, or a struct whose fields (named by
 // their json tags) are strings, numbers, booleans or string slices (for list
-// variables such as {?tags}).
+// variables such as {?tags}). A field with an enum:"a,b" tag takes only those
+// values: a URI with another is refused with an invalid-params error, as a
+// prompt argument outside its enum is.
 type ResourceTemplateHandler[Args any] func(ctx *Context, uri string, args Args) ([]*ResourceContents, error)
 
 type templateEntry struct {
@@ -218,7 +235,14 @@ func AddResourceTemplate[Args any](s *Server, t ResourceTemplate, h ResourceTemp
 		}
 		return h(c, uri, args)
 	}
-	e.wire = encodeByVersion(func(v protocolVersion) any {
+	e.wire = templateWire(t)
+	s.reg.templates.add(e)
+	s.listChanged(listResources)
+}
+
+// templateWire encodes t's list entry for each revision.
+func templateWire(t ResourceTemplate) [numVersions]json.RawMessage {
+	return encodeByVersion(func(v protocolVersion) any {
 		w := t
 		if v < v20250618 {
 			w.Title, w.Meta = "", nil
@@ -229,8 +253,6 @@ func AddResourceTemplate[Args any](s *Server, t ResourceTemplate, h ResourceTemp
 		}
 		return &w
 	})
-	s.reg.templates.add(e)
-	s.listChanged(listResources)
 }
 
 func (e *templateEntry) key() string         { return e.tmpl.URITemplate }
@@ -257,7 +279,8 @@ func varValue(v uritemplate.Value) (string, []string) {
 }
 
 // newVarBinder returns a function that turns matched template variables into
-// Args, and the enum values declared for variables by struct tags.
+// Args, and the enum values declared for variables by struct tags. A value
+// outside its variable's enum is refused, as for prompt arguments.
 func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, error), map[string][]string, error) {
 	t := reflect.TypeFor[Args]()
 	if t == reflect.TypeFor[map[string]string]() {
@@ -292,7 +315,7 @@ func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, 
 				enums[name] = append(enums[name], strings.TrimSpace(v))
 			}
 		}
-		switch derefType(f.Type).Kind() {
+		switch schema.DerefType(f.Type).Kind() {
 		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 		case reflect.Slice:
@@ -317,6 +340,15 @@ func newVarBinder[Args any](varnames []string) (func(uritemplate.Values) (Args, 
 				continue
 			}
 			s, list := varValue(v)
+			if allowed := enums[name]; allowed != nil {
+				// As for prompt arguments: a value outside the enum
+				// is refused (an empty one is a variable left out).
+				for _, x := range list {
+					if x != "" && !slices.Contains(allowed, x) {
+						return args, fmt.Errorf("%s: %q is not one of %s", name, x, strings.Join(allowed, ", "))
+					}
+				}
+			}
 			if err := setField(rv.Field(i), s, list); err != nil {
 				return args, fmt.Errorf("%s: %v", name, err)
 			}
@@ -392,7 +424,7 @@ func (s *Server) listResources(c *Context, _ *Request) (any, error) {
 		return nil, err
 	}
 	registered := s.reg.resources.all()
-	all := filterVisible(c, registered, func(e *resourceEntry) AccessCheck { return e.res.CanAccess })
+	all := filterVisible(c, registered)
 	page, next, err := paginate(all, func(e *resourceEntry) string { return e.res.URI }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
@@ -420,7 +452,7 @@ func (s *Server) listResourceTemplates(c *Context, _ *Request) (any, error) {
 		return nil, err
 	}
 	registered := s.reg.templates.all()
-	all := filterVisible(c, registered, func(e *templateEntry) AccessCheck { return e.tmpl.CanAccess })
+	all := filterVisible(c, registered)
 	page, next, err := paginate(all, func(e *templateEntry) string { return e.tmpl.URITemplate }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
@@ -475,14 +507,15 @@ func (s *Server) loadResource(c *Context, uri string) (_ []*ResourceContents, ca
 		err      error
 		mime     string
 	)
-	if e := s.reg.resources.get(uri); e != nil && c.allowed(e.res.CanAccess) {
+	if e := s.reg.resources.get(uri); e != nil && c.sees(e) {
 		mime, cache, checked = e.res.MIMEType, e.res.Cache, e.res.CanAccess != nil
 		contents, err = safeLoad(s, "resource "+uri, func() ([]*ResourceContents, error) { return e.res.Load(c) })
 	} else {
 		var found *templateEntry
 		var vars uritemplate.Values
+		sv, ss := c.visRules()
 		for _, t := range s.reg.templates.all() {
-			if !c.allowed(t.tmpl.CanAccess) {
+			if !c.seesUnder(sv, ss, t) {
 				continue
 			}
 			if vals := t.compiled.Match(uri); vals != nil {

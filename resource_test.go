@@ -6,50 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
-
-// newSafeServer is newServer with a logger that stops writing to the test log
-// when the test's cleanup runs. The server has no Close: a debounced
-// list_changed flush can run while the last session is closing and log a
-// delivery failure after the test has completed, which the race detector
-// reports against the test's log.
-func newSafeServer(t testing.TB, opts fastmcp.Options) *fastmcp.Server {
-	if opts.Logger == nil {
-		w := &cleanupSafeWriter{t: t}
-		t.Cleanup(func() {
-			w.mu.Lock()
-			w.done = true
-			w.mu.Unlock()
-		})
-		opts.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return newServer(t, opts)
-}
-
-type cleanupSafeWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *cleanupSafeWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
 
 // connectReady is connect followed by a ping. fastmcptest returns as soon as it
 // has sent notifications/initialized, before the server has handled it; the
@@ -58,25 +23,11 @@ func (w *cleanupSafeWriter) Write(p []byte) (int, error) {
 // notification was handled.
 func connectReady(t testing.TB, s *fastmcp.Server, opts *fastmcptest.Options) *fastmcptest.Client {
 	t.Helper()
-	c := connect(t, s, opts)
-	if err := c.Ping(testCtx(t)); err != nil {
+	c := testkit.Connect(t, s, opts)
+	if err := c.Ping(testkit.Context(t)); err != nil {
 		t.Fatalf("ping: %v", err)
 	}
 	return c
-}
-
-// received returns a value a handler has already sent on ch (handlers run
-// before their response, so by the time a call returns the value is there),
-// failing the test instead of blocking when there is none.
-func received[T any](t testing.TB, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	default:
-		t.Fatal("the handler did not run")
-		panic("unreachable")
-	}
 }
 
 // requireErrCode fails the test unless err is a JSON-RPC error with the code,
@@ -129,7 +80,7 @@ func recoverPanic(t testing.TB, f func()) (msg string) {
 // callRawObject sends a request and decodes its result as a JSON object.
 func callRawObject(t testing.TB, c *fastmcptest.Client, method string, params any) map[string]json.RawMessage {
 	t.Helper()
-	raw, err := c.CallRaw(testCtx(t), method, params)
+	raw, err := c.CallRaw(testkit.Context(t), method, params)
 	if err != nil {
 		t.Fatalf("%s: %v", method, err)
 	}
@@ -157,7 +108,7 @@ func objectKeys(t testing.TB, raw json.RawMessage) []string {
 
 func readOne(t testing.TB, c *fastmcptest.Client, uri string) []*fastmcp.ResourceContents {
 	t.Helper()
-	res, err := c.ReadResource(testCtx(t), uri)
+	res, err := c.ReadResource(testkit.Context(t), uri)
 	if err != nil {
 		t.Fatalf("read %s: %v", uri, err)
 	}
@@ -218,15 +169,15 @@ func TestResourceStaticAndLoaded(t *testing.T) {
 			},
 		},
 	}
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	for _, tt := range tests {
 		s.AddResource(tt.res)
 	}
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := readOne(t, c, tt.res.URI)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := testdiff.Diff(tt.want, got); diff != "" {
 				t.Errorf("contents (-want +got):\n%s", diff)
 			}
 			if tt.wireKey == "" {
@@ -260,7 +211,7 @@ func TestResourceStaticAndLoaded(t *testing.T) {
 func TestResourceListSortedAndShapedByRevision(t *testing.T) {
 	t.Parallel()
 	icons := []fastmcp.Icon{{Src: "https://example.com/i.png", MIMEType: "image/png", Sizes: []string{"48x48"}}}
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	for _, u := range []string{"test://c", "test://a", "file:///z", "test://b"} {
 		s.AddResource(fastmcp.Resource{
 			URI: u, Name: "n" + u, Title: "Title " + u, Description: "d", MIMEType: "text/plain", Size: 12,
@@ -291,7 +242,7 @@ func TestResourceListSortedAndShapedByRevision(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.rev, func(t *testing.T) {
 			t.Parallel()
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: tt.rev})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: tt.rev})
 			res := callRawObject(t, c, "resources/list", nil)
 			var items []json.RawMessage
 			if err := json.Unmarshal(res["resources"], &items); err != nil {
@@ -304,11 +255,11 @@ func TestResourceListSortedAndShapedByRevision(t *testing.T) {
 				uris = append(uris, r.URI)
 				want := slices.Clone(tt.resKeys)
 				slices.Sort(want)
-				if diff := cmp.Diff(want, objectKeys(t, it)); diff != "" {
+				if diff := testdiff.Diff(want, objectKeys(t, it)); diff != "" {
 					t.Errorf("resource members (-want +got):\n%s", diff)
 				}
 			}
-			if diff := cmp.Diff([]string{"file:///z", "test://a", "test://b", "test://c"}, uris); diff != "" {
+			if diff := testdiff.Diff([]string{"file:///z", "test://a", "test://b", "test://c"}, uris); diff != "" {
 				t.Errorf("resources/list order (-want +got):\n%s", diff)
 			}
 			if _, ok := res["nextCursor"]; ok {
@@ -327,11 +278,11 @@ func TestResourceListSortedAndShapedByRevision(t *testing.T) {
 				tmpls = append(tmpls, r.URITemplate)
 				want := slices.Clone(tt.tmplKeys)
 				slices.Sort(want)
-				if diff := cmp.Diff(want, objectKeys(t, it)); diff != "" {
+				if diff := testdiff.Diff(want, objectKeys(t, it)); diff != "" {
 					t.Errorf("template members (-want +got):\n%s", diff)
 				}
 			}
-			if diff := cmp.Diff([]string{"file:///{path}", "test://t/{a}", "test://t/{b}"}, tmpls); diff != "" {
+			if diff := testdiff.Diff([]string{"file:///{path}", "test://t/{a}", "test://t/{b}"}, tmpls); diff != "" {
 				t.Errorf("resources/templates/list order (-want +got):\n%s", diff)
 			}
 		})
@@ -340,19 +291,19 @@ func TestResourceListSortedAndShapedByRevision(t *testing.T) {
 
 func TestResourceListPaginated(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{PageSize: 2})
+	s := testkit.NewServer(t, fastmcp.Options{PageSize: 2})
 	var want []string
 	for i := 4; i >= 0; i-- {
 		u := fmt.Sprintf("test://r/%d", i)
 		want = append([]string{u}, want...)
 		s.AddResource(fastmcp.Resource{URI: u, Name: "r", Load: fastmcp.StaticText("x")})
 	}
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	res := callRawObject(t, c, "resources/list", nil)
 	if _, ok := res["nextCursor"]; !ok {
 		t.Fatalf("first page of 5 with page size 2 has no nextCursor: %v", res)
 	}
-	all, err := c.ListResources(testCtx(t))
+	all, err := c.ListResources(testkit.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,10 +311,10 @@ func TestResourceListPaginated(t *testing.T) {
 	for _, r := range all {
 		got = append(got, r.URI)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := testdiff.Diff(want, got); diff != "" {
 		t.Errorf("paginated list (-want +got):\n%s", diff)
 	}
-	_, err = c.CallRaw(testCtx(t), "resources/list", map[string]string{"cursor": "!!not base64!!"})
+	_, err = c.CallRaw(testkit.Context(t), "resources/list", map[string]string{"cursor": "!!not base64!!"})
 	requireErrCode(t, err, fastmcp.CodeInvalidParams)
 }
 
@@ -381,14 +332,14 @@ func TestResourceTemplateTypedArgs(t *testing.T) {
 		URI  string
 		Args itemArgs
 	}
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{
 		URITemplate: "test://items/{name}/{id}{?tags,verbose,ratio,count}", Name: "items", MIMEType: "application/json",
 	}, func(ctx *fastmcp.Context, uri string, args itemArgs) ([]*fastmcp.ResourceContents, error) {
 		b, err := json.Marshal(seen{uri, args})
 		return []*fastmcp.ResourceContents{{Text: string(b)}}, err
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	tests := []struct {
 		uri  string
 		want itemArgs
@@ -412,7 +363,7 @@ func TestResourceTemplateTypedArgs(t *testing.T) {
 			if err := json.Unmarshal([]byte(contents[0].Text), &got); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(seen{tt.uri, tt.want}, got); diff != "" {
+			if diff := testdiff.Diff(seen{tt.uri, tt.want}, got); diff != "" {
 				t.Errorf("handler saw (-want +got):\n%s", diff)
 			}
 		})
@@ -429,13 +380,13 @@ func TestResourceTemplateInvalidValue(t *testing.T) {
 		S int8    `json:"s"`
 	}
 	called := 0
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: "test://v/{n}{?b,u,f,s}", Name: "v"},
 		func(*fastmcp.Context, string, args) ([]*fastmcp.ResourceContents, error) {
 			called++
 			return []*fastmcp.ResourceContents{{Text: "ok"}}, nil
 		})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	for _, tt := range []struct{ uri, field string }{
 		{"test://v/abc", "n"},
 		{"test://v/1.5", "n"},
@@ -445,7 +396,7 @@ func TestResourceTemplateInvalidValue(t *testing.T) {
 		{"test://v/1?s=300", "s"},
 	} {
 		t.Run(tt.uri, func(t *testing.T) {
-			_, err := c.ReadResource(testCtx(t), tt.uri)
+			_, err := c.ReadResource(testkit.Context(t), tt.uri)
 			e := requireErrCode(t, err, fastmcp.CodeInvalidParams)
 			if !strings.Contains(e.Message, tt.field) {
 				t.Errorf("message %q does not name the variable %q", e.Message, tt.field)
@@ -460,15 +411,61 @@ func TestResourceTemplateInvalidValue(t *testing.T) {
 	}
 }
 
+// enum means the same for template variables as for prompt arguments: the
+// allowed values, others refused.
+func TestResourceTemplateEnum(t *testing.T) {
+	t.Parallel()
+	type args struct {
+		Name  string   `json:"name" enum:"app,access"`
+		Level string   `json:"level" enum:"info,warn"`
+		Tags  []string `json:"tags" enum:"x,y"`
+	}
+	called := 0
+	s := testkit.NewServer(t, fastmcp.Options{})
+	fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: "logs://{name}{?level,tags}", Name: "logs"},
+		func(_ *fastmcp.Context, _ string, a args) ([]*fastmcp.ResourceContents, error) {
+			called++
+			return []*fastmcp.ResourceContents{{Text: a.Name + "/" + a.Level + "/" + strings.Join(a.Tags, "+")}}, nil
+		})
+	c := testkit.Connect(t, s, nil)
+	for _, tt := range []struct{ uri, want string }{
+		{"logs://nope", `name: "nope" is not one of app, access`},
+		{"logs://app?level=debug", `level: "debug" is not one of info, warn`},
+		{"logs://app?tags=x,z", `tags: "z" is not one of x, y`},
+	} {
+		_, err := c.ReadResource(testkit.Context(t), tt.uri)
+		e := requireErrCode(t, err, fastmcp.CodeInvalidParams)
+		if !strings.Contains(e.Message, tt.want) {
+			t.Errorf("%s: message %q, want it to say %q", tt.uri, e.Message, tt.want)
+		}
+	}
+	if called != 0 {
+		t.Errorf("handler called %d times with values outside the enum", called)
+	}
+	for uri, want := range map[string]string{"logs://app": "app//", "logs://access?level=warn&tags=y,x": "access/warn/y+x"} {
+		if got := readOne(t, c, uri)[0].Text; got != want {
+			t.Errorf("%s: %q, want %q", uri, got, want)
+		}
+	}
+	// The prompt side, for comparison: the same tag, the same refusal.
+	fastmcp.AddPrompt(s, fastmcp.Prompt{Name: "p"}, func(_ *fastmcp.Context, a struct {
+		Name string `json:"name" enum:"app,access"`
+	}) (string, error) {
+		return a.Name, nil
+	})
+	_, err := c.GetPrompt(testkit.Context(t), "p", map[string]string{"name": "nope"})
+	requireErrCode(t, err, fastmcp.CodeInvalidParams)
+}
+
 func TestResourceTemplateMapArgs(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: "test://users/{user}/files/{file}{?tags}", Name: "files"},
 		func(ctx *fastmcp.Context, uri string, args map[string]string) ([]*fastmcp.ResourceContents, error) {
 			b, err := json.Marshal(args)
 			return []*fastmcp.ResourceContents{{Text: string(b)}}, err
 		})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	for _, tt := range []struct {
 		uri  string
 		want map[string]string
@@ -481,7 +478,7 @@ func TestResourceTemplateMapArgs(t *testing.T) {
 			if err := json.Unmarshal([]byte(readOne(t, c, tt.uri)[0].Text), &got); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := testdiff.Diff(tt.want, got); diff != "" {
 				t.Errorf("args (-want +got):\n%s", diff)
 			}
 		})
@@ -500,12 +497,12 @@ func TestResourceFirstMatchingTemplateWins(t *testing.T) {
 	for _, order := range [][]string{{"test://docs/{id}", "test://{kind}/{id}"}, {"test://{kind}/{id}", "test://docs/{id}"}} {
 		t.Run(strings.Join(order, " then "), func(t *testing.T) {
 			t.Parallel()
-			s := newSafeServer(t, fastmcp.Options{})
+			s := testkit.NewServer(t, fastmcp.Options{})
 			for _, u := range order {
 				fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: u, Name: u}, loader(u))
 			}
 			s.AddResource(fastmcp.Resource{URI: "test://docs/static", Name: "static", Load: fastmcp.StaticText("static")})
-			c := connect(t, s, nil)
+			c := testkit.Connect(t, s, nil)
 			for range 5 {
 				for uri, want := range map[string]string{
 					"test://docs/1":      "test://docs/{id}",
@@ -526,15 +523,15 @@ func TestResourceNotFoundEveryRevision(t *testing.T) {
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
-			s := newSafeServer(t, fastmcp.Options{})
+			s := testkit.NewServer(t, fastmcp.Options{})
 			s.AddResource(fastmcp.Resource{URI: "test://known", Name: "k", Load: fastmcp.StaticText("x")})
 			fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: "test://t/{id}", Name: "t"},
 				func(*fastmcp.Context, string, map[string]string) ([]*fastmcp.ResourceContents, error) {
 					return nil, nil
 				})
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
 			for _, uri := range []string{"test://unknown", "test://t/a/b", "test://known/"} {
-				_, err := c.ReadResource(testCtx(t), uri)
+				_, err := c.ReadResource(testkit.Context(t), uri)
 				e := requireErrCode(t, err, fastmcp.CodeResourceNotFound)
 				if got := errDataMap(t, e)["uri"]; got != uri {
 					t.Errorf("%s: data.uri = %v, want %q", uri, got, uri)
@@ -543,7 +540,7 @@ func TestResourceNotFoundEveryRevision(t *testing.T) {
 					t.Errorf("%s: message %q does not name the URI", uri, e.Message)
 				}
 			}
-			_, err := c.CallRaw(testCtx(t), "resources/read", map[string]string{})
+			_, err := c.CallRaw(testkit.Context(t), "resources/read", map[string]string{})
 			requireErrCode(t, err, fastmcp.CodeInvalidParams)
 		})
 	}
@@ -624,11 +621,11 @@ func TestResourceLoaderErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := newSafeServer(t, fastmcp.Options{ShowErrorDetails: tt.show})
+			s := testkit.NewServer(t, fastmcp.Options{ShowErrorDetails: tt.show})
 			s.AddResource(fastmcp.Resource{URI: "test://r", Name: "r", Load: tt.load})
 			s.AddResource(fastmcp.Resource{URI: "test://ok", Name: "ok", Load: fastmcp.StaticText("fine")})
-			c := connect(t, s, nil)
-			_, err := c.ReadResource(testCtx(t), "test://r")
+			c := testkit.Connect(t, s, nil)
+			_, err := c.ReadResource(testkit.Context(t), "test://r")
 			e := requireErrCode(t, err, tt.wantCode)
 			if tt.contains {
 				if !strings.Contains(e.Message, tt.wantMessage) {
@@ -643,7 +640,7 @@ func TestResourceLoaderErrors(t *testing.T) {
 					t.Errorf("secret leaked to the client: %q %s", e.Message, raw)
 				}
 			}
-			if diff := cmp.Diff(tt.wantData, errDataMap(t, e)); diff != "" {
+			if diff := testdiff.Diff(tt.wantData, errDataMap(t, e)); diff != "" {
 				t.Errorf("error data (-want +got):\n%s", diff)
 			}
 			// The server keeps serving the session.
@@ -656,7 +653,7 @@ func TestResourceLoaderErrors(t *testing.T) {
 
 func TestResourceTemplateLoaderErrors(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: "test://fail/{mode}", Name: "fail"},
 		func(_ *fastmcp.Context, _ string, a map[string]string) ([]*fastmcp.ResourceContents, error) {
 			switch a["mode"] {
@@ -667,10 +664,10 @@ func TestResourceTemplateLoaderErrors(t *testing.T) {
 			}
 			return nil, errors.New("secret-error")
 		})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	for mode, want := range map[string]string{"user": "no such mode", "panic": "Internal error", "generic": "Internal error"} {
 		uri := "test://fail/" + mode
-		_, err := c.ReadResource(testCtx(t), uri)
+		_, err := c.ReadResource(testkit.Context(t), uri)
 		e := requireErrCode(t, err, fastmcp.CodeInternalError)
 		if e.Message != want {
 			t.Errorf("%s: message %q, want %q", mode, e.Message, want)
@@ -679,7 +676,7 @@ func TestResourceTemplateLoaderErrors(t *testing.T) {
 			t.Errorf("%s: data.uri = %v, want %q", mode, got, uri)
 		}
 	}
-	if err := c.Ping(testCtx(t)); err != nil {
+	if err := c.Ping(testkit.Context(t)); err != nil {
 		t.Fatalf("server stopped serving after a template loader panic: %v", err)
 	}
 }
@@ -754,7 +751,7 @@ func TestResourceRegistrationPanics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := newSafeServer(t, fastmcp.Options{})
+			s := testkit.NewServer(t, fastmcp.Options{})
 			msg := recoverPanic(t, func() { tt.f(s) })
 			if !strings.Contains(msg, tt.want) {
 				t.Errorf("panic %q does not mention %q", msg, tt.want)
@@ -762,12 +759,12 @@ func TestResourceRegistrationPanics(t *testing.T) {
 		})
 	}
 	// Fields are matched by json tag, else by field name.
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddResourceTemplate(s, fastmcp.ResourceTemplate{URITemplate: "test://{id}/{Other}", Name: "ok"},
 		func(_ *fastmcp.Context, _ string, a tagged) ([]*fastmcp.ResourceContents, error) {
 			return []*fastmcp.ResourceContents{{Text: a.Ident + "+" + a.Other}}, nil
 		})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	if got := readOne(t, c, "test://a/b")[0].Text; got != "a+b" {
 		t.Errorf("got %q, want a+b", got)
 	}
@@ -775,7 +772,7 @@ func TestResourceRegistrationPanics(t *testing.T) {
 
 func TestResourceRemove(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	for _, u := range []string{"test://a", "test://b", "test://c"} {
 		s.AddResource(fastmcp.Resource{URI: u, Name: u, Load: fastmcp.StaticText(u)})
 	}
@@ -785,8 +782,8 @@ func TestResourceRemove(t *testing.T) {
 				return []*fastmcp.ResourceContents{{Text: "t"}}, nil
 			})
 	}
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	readOne(t, c, "test://b")
 	readOne(t, c, "test://t1/x")
 
@@ -801,7 +798,7 @@ func TestResourceRemove(t *testing.T) {
 	for _, r := range list {
 		uris = append(uris, r.URI)
 	}
-	if diff := cmp.Diff([]string{"test://a", "test://c"}, uris); diff != "" {
+	if diff := testdiff.Diff([]string{"test://a", "test://c"}, uris); diff != "" {
 		t.Errorf("resources after removal (-want +got):\n%s", diff)
 	}
 	tl, err := c.ListResourceTemplates(ctx)
@@ -830,11 +827,11 @@ func TestResourceRemove(t *testing.T) {
 func TestResourceSubscribeUpdated(t *testing.T) {
 	t.Parallel()
 	const updated = "notifications/resources/updated"
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	s.AddResource(fastmcp.Resource{URI: "test://watched", Name: "w", Load: fastmcp.StaticText("x")})
 	subscriber := connectReady(t, s, nil)
 	bystander := connectReady(t, s, nil)
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	count := func(c *fastmcptest.Client) int {
 		t.Helper()
 		// The server writes the notification before ResourceUpdated returns,
@@ -863,7 +860,7 @@ func TestResourceSubscribeUpdated(t *testing.T) {
 	if err := json.Unmarshal(note.Params, &p); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]any{"uri": "test://watched"}, p); diff != "" {
+	if diff := testdiff.Diff(map[string]any{"uri": "test://watched"}, p); diff != "" {
 		t.Errorf("params (-want +got):\n%s", diff)
 	}
 	if n := count(bystander); n != 0 {
@@ -889,7 +886,7 @@ func TestResourceSubscribeUpdated(t *testing.T) {
 
 func TestResourceEmbedded(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	type loadSeen struct {
 		ctx     *fastmcp.Context
 		session *fastmcp.Session
@@ -932,8 +929,8 @@ func TestResourceEmbedded(t *testing.T) {
 		}
 		return []fastmcp.Content{a, b}, nil
 	})
-	c := connect(t, s, nil)
-	res, err := c.CallTool(testCtx(t), "embed", nil)
+	c := testkit.Connect(t, s, nil)
+	res, err := c.CallTool(testkit.Context(t), "embed", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -944,30 +941,30 @@ func TestResourceEmbedded(t *testing.T) {
 		&fastmcp.EmbeddedResource{Resource: &fastmcp.ResourceContents{URI: "test://static", MIMEType: "text/plain", Text: "first"}},
 		&fastmcp.EmbeddedResource{Resource: &fastmcp.ResourceContents{URI: "test://item/42", MIMEType: "application/json", Text: `{"id":42}`}},
 	}
-	if diff := cmp.Diff(want, res.Content); diff != "" {
+	if diff := testdiff.Diff(want, res.Content); diff != "" {
 		t.Errorf("tool content (-want +got):\n%s", diff)
 	}
-	sess := received(t, toolSession)
+	sess := testkit.Received(t, toolSession)
 	if sess == nil {
 		t.Fatal("tool has no session")
 	}
 	for i := range 2 {
-		ls := received(t, seen)
+		ls := testkit.Received(t, seen)
 		if ls.ctx == nil || ls.session != sess {
 			t.Errorf("load %d from a tool saw session %p, want the tool's %p", i, ls.session, sess)
 		}
 	}
 
 	// From a plain context: the loader gets a sessionless Context.
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	er, err := s.Embedded(ctx, "test://item/7")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(&fastmcp.ResourceContents{URI: "test://item/7", MIMEType: "application/json", Text: `{"id":7}`}, er.Resource); diff != "" {
+	if diff := testdiff.Diff(&fastmcp.ResourceContents{URI: "test://item/7", MIMEType: "application/json", Text: `{"id":7}`}, er.Resource); diff != "" {
 		t.Errorf("embedded (-want +got):\n%s", diff)
 	}
-	ls := received(t, seen)
+	ls := testkit.Received(t, seen)
 	if ls.ctx == nil {
 		t.Fatal("loader got a nil *Context from a plain context")
 	}
@@ -989,7 +986,7 @@ func TestResourceEmbedded(t *testing.T) {
 
 func TestResourceAnnotationsShapedByRevision(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	prio := 0.5
 	s.AddResource(fastmcp.Resource{
 		URI: "test://a", Name: "a", Load: fastmcp.StaticText("x"),
@@ -1025,7 +1022,7 @@ func TestResourceAnnotationsShapedByRevision(t *testing.T) {
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
 			wantRes := [][]string{{"audience", "lastModified"}, {"lastModified"}}
 			wantTmpl := [][]string{{"lastModified", "priority"}}
 			if rev < fastmcp.ProtocolVersion20250618 {
@@ -1035,11 +1032,11 @@ func TestResourceAnnotationsShapedByRevision(t *testing.T) {
 				wantTmpl = [][]string{{"priority"}}
 			}
 			res := callRawObject(t, c, "resources/list", nil)
-			if diff := cmp.Diff(wantRes, annotations(t, res["resources"])); diff != "" {
+			if diff := testdiff.Diff(wantRes, annotations(t, res["resources"])); diff != "" {
 				t.Errorf("resource annotations (-want +got):\n%s", diff)
 			}
 			res = callRawObject(t, c, "resources/templates/list", nil)
-			if diff := cmp.Diff(wantTmpl, annotations(t, res["resourceTemplates"])); diff != "" {
+			if diff := testdiff.Diff(wantTmpl, annotations(t, res["resourceTemplates"])); diff != "" {
 				t.Errorf("template annotations (-want +got):\n%s", diff)
 			}
 		})
@@ -1048,14 +1045,14 @@ func TestResourceAnnotationsShapedByRevision(t *testing.T) {
 
 func TestResourceContentsMetaShapedByRevision(t *testing.T) {
 	t.Parallel()
-	s := newSafeServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	s.AddResource(fastmcp.Resource{URI: "test://m", Name: "m", Load: func(*fastmcp.Context) ([]*fastmcp.ResourceContents, error) {
 		return []*fastmcp.ResourceContents{{Text: "t", Meta: fastmcp.Meta{"k": "v"}}, {Blob: []byte("b"), Meta: fastmcp.Meta{"k": "v"}}}, nil
 	}})
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
 			res := callRawObject(t, c, "resources/read", map[string]string{"uri": "test://m"})
 			var contents []json.RawMessage
 			if err := json.Unmarshal(res["contents"], &contents); err != nil {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,11 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // smClient is an in-process client whose answers to server requests the
@@ -45,7 +43,7 @@ func smConnect(t testing.TB, s *fastmcp.Server, caps fastmcp.ClientCapabilities,
 	sc := &smClient{answer: answer, ids: map[string][]string{}}
 	var ready sync.WaitGroup
 	ready.Add(1)
-	sc.Client = connect(t, s, &fastmcptest.Options{
+	sc.Client = testkit.Connect(t, s, &fastmcptest.Options{
 		Capabilities: caps,
 		OnReceive: func(raw []byte) {
 			var m struct {
@@ -182,7 +180,7 @@ func smAddSample(s *fastmcp.Server) {
 func smSample(t testing.TB, c *smClient, args smSampleArgs) smSampleResult {
 	t.Helper()
 	var out smSampleResult
-	if err := json.Unmarshal([]byte(ssCall(t, c.Client, "sample", args, false)), &out); err != nil {
+	if err := json.Unmarshal([]byte(testkit.CallText(t, c.Client, "sample", args, false)), &out); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -190,7 +188,7 @@ func smSample(t testing.TB, c *smClient, args smSampleArgs) smSampleResult {
 
 func TestSamplingAnswered(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	smAddSample(s)
 	c := smConnect(t, s, smSamplingCaps, smEcho)
 	for _, viaSession := range []bool{false, true} {
@@ -211,7 +209,7 @@ func TestSamplingAnswered(t *testing.T) {
 		"maxTokens":        64.0,
 		"modelPreferences": map[string]any{"hints": []any{map[string]any{"name": "claude"}}},
 	}
-	if diff := cmp.Diff(want, p); diff != "" {
+	if diff := testdiff.Diff(want, p); diff != "" {
 		t.Errorf("sampling params (-want +got):\n%s", diff)
 	}
 }
@@ -220,11 +218,11 @@ func TestSamplingAnswered(t *testing.T) {
 // session's own channel.
 func TestSamplingFromOutsideARequest(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	rec := ssRecord(s)
+	s := testkit.NewServer(t, fastmcp.Options{})
+	rec := testkit.Record(s)
 	smConnect(t, s, smSamplingCaps, smEcho)
-	sess := rec.waitConnected(t, 1)
-	res, err := sess.RequestSampling(testCtx(t), &fastmcp.CreateMessageParams{
+	sess := rec.WaitConnected(t, 1)
+	res, err := sess.RequestSampling(testkit.Context(t), &fastmcp.CreateMessageParams{
 		Messages: []*fastmcp.SamplingMessage{{Role: fastmcp.RoleUser, Content: fastmcp.Text("background")}}, MaxTokens: 5,
 	}, nil)
 	if err != nil {
@@ -237,7 +235,7 @@ func TestSamplingFromOutsideARequest(t *testing.T) {
 
 func TestSamplingRefused(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	smAddSample(s)
 	c := smConnect(t, s, smSamplingCaps, func(*smClient, string, json.RawMessage) (any, error) {
 		return nil, &fastmcp.Error{Code: -1, Message: "User rejected sampling request"}
@@ -258,7 +256,7 @@ func TestSamplingTimeout(t *testing.T) {
 	}
 	t.Run("RequestOptions.Timeout", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
+		s := testkit.NewServer(t, fastmcp.Options{})
 		smAddSample(s)
 		c := smConnect(t, s, smSamplingCaps, never)
 		got := smSample(t, c, smSampleArgs{Prompt: "hi", Session: true, TimeoutMs: 100})
@@ -269,7 +267,7 @@ func TestSamplingTimeout(t *testing.T) {
 	})
 	t.Run("Options.RequestTimeout", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{RequestTimeout: 100 * time.Millisecond})
+		s := testkit.NewServer(t, fastmcp.Options{RequestTimeout: 100 * time.Millisecond})
 		smAddSample(s)
 		c := smConnect(t, s, smSamplingCaps, never)
 		got := smSample(t, c, smSampleArgs{Prompt: "hi"})
@@ -284,7 +282,7 @@ func TestSamplingTimeout(t *testing.T) {
 // for its one sampling request, with a reason containing why.
 func smCheckCancelled(t testing.TB, c *smClient, why string) {
 	t.Helper()
-	n, err := c.WaitNotification(testCtx(t), "notifications/cancelled", 1)
+	n, err := c.WaitNotification(testkit.Context(t), "notifications/cancelled", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +306,7 @@ func smCheckCancelled(t testing.TB, c *smClient, why string) {
 // the sampling request it is waiting for.
 func TestSamplingCancelledWithHandlerContext(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	handlerErr := make(chan error, 1)
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "ask"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		_, err := ctx.Sample(&fastmcp.CreateMessageParams{Messages: []*fastmcp.SamplingMessage{{Role: fastmcp.RoleUser, Content: fastmcp.Text("?")}}, MaxTokens: 1})
@@ -323,7 +321,7 @@ func TestSamplingCancelledWithHandlerContext(t *testing.T) {
 		<-release
 		return nil, errors.New("too late")
 	})
-	ctx, cancel := context.WithCancel(testCtx(t))
+	ctx, cancel := context.WithCancel(testkit.Context(t))
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.CallTool(ctx, "ask", nil)
@@ -339,18 +337,18 @@ func TestSamplingCancelledWithHandlerContext(t *testing.T) {
 		if err == nil || errors.Is(err, fastmcp.ErrRequestTimeout) {
 			t.Errorf("Sample in a cancelled handler returned %v, want a cancellation error", err)
 		}
-	case <-time.After(ssWait):
+	case <-time.After(testkit.Wait):
 		t.Fatal("Sample did not return when the handler's context ended")
 	}
 	smCheckCancelled(t, c, "cancel")
 
 	// A caller's own deadline ends the wait with its error.
-	rec := ssRecord(s)
+	rec := testkit.Record(s)
 	c2 := smConnect(t, s, smSamplingCaps, func(*smClient, string, json.RawMessage) (any, error) {
 		<-release
 		return nil, errors.New("too late")
 	})
-	sess := rec.waitConnected(t, 1)
+	sess := rec.WaitConnected(t, 1)
 	dctx, dcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer dcancel()
 	_, err := sess.RequestSampling(dctx, &fastmcp.CreateMessageParams{Messages: []*fastmcp.SamplingMessage{{Role: fastmcp.RoleUser, Content: fastmcp.Text("?")}}}, nil)
@@ -387,7 +385,7 @@ func TestSamplingProgress(t *testing.T) {
 	t.Parallel()
 	t.Run("progress callback", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
+		s := testkit.NewServer(t, fastmcp.Options{})
 		smAddSample(s)
 		c := smConnect(t, s, smSamplingCaps, smProgressing(4, 0))
 		got := smSample(t, c, smSampleArgs{Prompt: "p", Session: true, Progress: true})
@@ -413,7 +411,7 @@ func TestSamplingProgress(t *testing.T) {
 	})
 	t.Run("ResetTimeoutOnProgress keeps a reporting client alive", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
+		s := testkit.NewServer(t, fastmcp.Options{})
 		smAddSample(s)
 		// 6 reports 100ms apart: 600ms in all, past the 400ms timeout.
 		c := smConnect(t, s, smSamplingCaps, smProgressing(6, 100*time.Millisecond))
@@ -430,7 +428,7 @@ func TestSamplingProgress(t *testing.T) {
 	})
 	t.Run("without ResetTimeoutOnProgress the timeout holds", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
+		s := testkit.NewServer(t, fastmcp.Options{})
 		smAddSample(s)
 		// The same client (answering after 600ms) against a 200ms timeout.
 		c := smConnect(t, s, smSamplingCaps, smProgressing(6, 100*time.Millisecond))
@@ -441,7 +439,7 @@ func TestSamplingProgress(t *testing.T) {
 	})
 	t.Run("MaxTotalTimeout bounds the resets", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
+		s := testkit.NewServer(t, fastmcp.Options{})
 		smAddSample(s)
 		// Reports every 30ms for 1.2s; each resets the 300ms timeout, but
 		// the total is capped at 500ms.
@@ -459,7 +457,7 @@ func TestSamplingProgress(t *testing.T) {
 
 func TestSamplingCapabilityMissing(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	smAddSample(s)
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "others"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (map[string]bool, error) {
 		_, errE := ctx.Elicit(&fastmcp.ElicitParams{Message: "?", RequestedSchema: map[string]any{"type": "object"}})
@@ -481,11 +479,11 @@ func TestSamplingCapabilityMissing(t *testing.T) {
 		}
 	}
 	var others map[string]bool
-	json.Unmarshal([]byte(ssCall(t, c.Client, "others", nil, false)), &others)
-	if diff := cmp.Diff(map[string]bool{"elicit": true, "roots": true, "form": true, "listRoots": true}, others); diff != "" {
+	json.Unmarshal([]byte(testkit.CallText(t, c.Client, "others", nil, false)), &others)
+	if diff := testdiff.Diff(map[string]bool{"elicit": true, "roots": true, "form": true, "listRoots": true}, others); diff != "" {
 		t.Errorf("ErrCapability (-want +got):\n%s", diff)
 	}
-	if err := c.Ping(testCtx(t)); err != nil {
+	if err := c.Ping(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	c.mu.Lock()
@@ -499,102 +497,18 @@ func TestSamplingCapabilityMissing(t *testing.T) {
 // ---------------------------------------------------------------------------
 // The Go SDK client answering sampling
 
-// smGoSDKStdio connects the official Go SDK client over in-memory pipes
-// carrying newline-delimited JSON, as stdio does.
-func smGoSDKStdio(t testing.TB, s *fastmcp.Server, opts *mcp.ClientOptions, roots ...*mcp.Root) (*mcp.ClientSession, *mcp.Client) {
-	t.Helper()
-	toServerR, toServerW := io.Pipe()
-	toClientR, toClientW := io.Pipe()
-	served := make(chan error, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		served <- s.Serve(ctx, fastmcp.Stdio{Reader: toServerR, Writer: toClientW})
-		toClientW.Close()
-	}()
-	client := mcp.NewClient(&mcp.Implementation{Name: "go-sdk-stdio", Version: "1.8.0"}, opts)
-	client.AddRoots(roots...)
-	cctx, ccancel := context.WithTimeout(context.Background(), ssWait)
-	defer ccancel()
-	// Roots are a handshake-era session feature: the client initializes.
-	cs, err := client.Connect(cctx, &mcp.IOTransport{Reader: toClientR, Writer: toServerW}, &mcp.ClientSessionOptions{ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion})
-	if err != nil {
-		cancel()
-		t.Fatalf("go-sdk connect: %v", err)
-	}
-	t.Cleanup(func() {
-		cs.Close()
-		toServerW.Close()
-		select {
-		case <-served:
-		case <-time.After(ssWait):
-			t.Error("Serve did not return after the Go SDK client closed")
-		}
-		cancel()
-	})
-	return cs, client
-}
-
-// smSDKSampler answers sampling like smEcho, or refuses prompts "refuse".
-func smSDKSampler(_ context.Context, r *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
-	text := r.Params.Messages[0].Content.(*mcp.TextContent).Text
-	if text == "refuse" {
-		return nil, errors.New("the user declined")
-	}
-	return &mcp.CreateMessageResult{Role: "assistant", Content: &mcp.TextContent{Text: "sdk: " + text}, Model: "sdk-model", StopReason: "endTurn"}, nil
-}
-
-func smSDKSample(t testing.TB, cs *mcp.ClientSession, args map[string]any) smSampleResult {
-	t.Helper()
-	var out smSampleResult
-	if err := json.Unmarshal([]byte(ssSDKCall(t, cs, "sample", args, false)), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func TestSamplingGoSDK(t *testing.T) {
-	t.Parallel()
-	check := func(t *testing.T, cs *mcp.ClientSession, viaSession bool) {
-		got := smSDKSample(t, cs, map[string]any{"prompt": "hello", "session": viaSession})
-		if got.Text != "sdk: hello" || got.Model != "sdk-model" {
-			t.Errorf("answered (session %v): %+v", viaSession, got)
-		}
-		got = smSDKSample(t, cs, map[string]any{"prompt": "refuse", "session": viaSession})
-		if got.Err == "" || !strings.Contains(got.Err, "the user declined") {
-			t.Errorf("refused (session %v): %+v", viaSession, got)
-		}
-	}
-	t.Run("stdio", func(t *testing.T) {
-		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
-		smAddSample(s)
-		cs, _ := smGoSDKStdio(t, s, &mcp.ClientOptions{CreateMessageHandler: smSDKSampler})
-		check(t, cs, false)
-		check(t, cs, true)
-	})
-	t.Run("HTTP", func(t *testing.T) {
-		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
-		smAddSample(s)
-		srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-		c := ssConnectGoSDK(t, srv.endpoint, "", &mcp.ClientOptions{CreateMessageHandler: smSDKSampler})
-		check(t, c.ClientSession, false) // on the POST's stream
-		check(t, c.ClientSession, true)  // on the GET stream
-	})
-}
-
 // Over HTTP the sampling request goes out on the tool call's own SSE stream;
 // on timeout, notifications/cancelled follows on the same stream.
 func TestSamplingHTTPTimeoutAndRefusalRaw(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{RequestTimeout: 150 * time.Millisecond})
+	s := testkit.NewServer(t, fastmcp.Options{RequestTimeout: 150 * time.Millisecond})
 	smAddSample(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	var mode atomic.Value
 	mode.Store("hang")
-	c := ssNewRaw(t, nil, srv.endpoint)
+	c := ssNewRaw(t, nil, srv.Endpoint)
 	c.OnRequest = func(method string, params json.RawMessage) (any, error) {
 		if mode.Load() == "refuse" {
 			return nil, &fastmcp.Error{Code: -1, Message: "no thanks"}
@@ -604,7 +518,7 @@ func TestSamplingHTTPTimeoutAndRefusalRaw(t *testing.T) {
 	}
 	c.initialize(smSamplingCaps)
 	var got smSampleResult
-	txt, _ := ssToolText(t, c.call("tools/call", map[string]any{"name": "sample", "arguments": map[string]any{"prompt": "x"}}))
+	txt, _ := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "sample", "arguments": map[string]any{"prompt": "x"}}))
 	json.Unmarshal([]byte(txt), &got)
 	if !got.IsTimeout {
 		t.Errorf("sampling over HTTP with no answer: %+v", got)
@@ -622,7 +536,7 @@ func TestSamplingHTTPTimeoutAndRefusalRaw(t *testing.T) {
 		t.Errorf("cancelled request %s, the sampling request was %s", p.RequestID, reqs[0].ID)
 	}
 	mode.Store("refuse")
-	txt, _ = ssToolText(t, c.call("tools/call", map[string]any{"name": "sample", "arguments": map[string]any{"prompt": "x"}}))
+	txt, _ = testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "sample", "arguments": map[string]any{"prompt": "x"}}))
 	got = smSampleResult{}
 	json.Unmarshal([]byte(txt), &got)
 	if got.Code != -1 || !strings.Contains(got.Err, "no thanks") {
@@ -635,17 +549,17 @@ func TestSamplingHTTPTimeoutAndRefusalRaw(t *testing.T) {
 
 func TestRootsAfterInitializedAndOnChange(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	rec := ssRecord(s)
+	s := testkit.NewServer(t, fastmcp.Options{})
+	rec := testkit.Record(s)
 	var roots atomic.Pointer[[]fastmcp.Root]
 	roots.Store(&[]fastmcp.Root{{URI: "file:///one", Name: "one"}})
 	c := smConnect(t, s, fastmcp.ClientCapabilities{Roots: &fastmcp.RootsCapability{ListChanged: true}},
 		func(_ *smClient, method string, _ json.RawMessage) (any, error) {
 			return fastmcp.ListRootsResult{Roots: *roots.Load()}, nil
 		})
-	sess := rec.waitConnected(t, 1)
-	ready := rec.wait(t, sess.ID(), "ready")
-	if diff := cmp.Diff(*roots.Load(), ready.Roots); diff != "" {
+	sess := rec.WaitConnected(t, 1)
+	ready := rec.Wait(t, sess.ID(), "ready")
+	if diff := testdiff.Diff(*roots.Load(), ready.Roots); diff != "" {
 		t.Errorf("roots seen by OnReady (-want +got):\n%s", diff)
 	}
 	if n := len(c.requests("roots/list")); n != 1 {
@@ -654,11 +568,11 @@ func TestRootsAfterInitializedAndOnChange(t *testing.T) {
 	two := []fastmcp.Root{{URI: "file:///one", Name: "one"}, {URI: "file:///two"}}
 	roots.Store(&two)
 	c.Notify("notifications/roots/list_changed", nil)
-	ev := rec.wait(t, sess.ID(), "rootsChanged")
-	if diff := cmp.Diff(two, ev.Roots); diff != "" {
+	ev := rec.Wait(t, sess.ID(), "rootsChanged")
+	if diff := testdiff.Diff(two, ev.Roots); diff != "" {
 		t.Errorf("OnRootsChanged (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(two, sess.Roots()); diff != "" {
+	if diff := testdiff.Diff(two, sess.Roots()); diff != "" {
 		t.Errorf("Session.Roots after the change (-want +got):\n%s", diff)
 	}
 	if n := len(c.requests("roots/list")); n != 2 {
@@ -678,27 +592,27 @@ func TestRootsWithoutCapabilityOrDisabled(t *testing.T) {
 	}
 	t.Run("no capability", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
-		rec := ssRecord(s)
+		s := testkit.NewServer(t, fastmcp.Options{})
+		rec := testkit.Record(s)
 		c := smConnect(t, s, fastmcp.ClientCapabilities{}, answer)
-		sess := rec.waitConnected(t, 1)
-		rec.wait(t, sess.ID(), "ready")
+		sess := rec.WaitConnected(t, 1)
+		rec.Wait(t, sess.ID(), "ready")
 		c.Notify("notifications/roots/list_changed", nil)
-		c.Ping(testCtx(t))
+		c.Ping(testkit.Context(t))
 		if sess.Roots() != nil || len(c.requests("roots/list")) != 0 {
 			t.Errorf("roots %v, %d requests from a client without the capability", sess.Roots(), len(c.requests("roots/list")))
 		}
 	})
 	t.Run("DisableRoots", func(t *testing.T) {
 		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{DisableRoots: true})
+		s := testkit.NewServer(t, fastmcp.Options{DisableRoots: true})
 		fastmcpRoots(s)
-		rec := ssRecord(s)
+		rec := testkit.Record(s)
 		c := smConnect(t, s, fastmcp.ClientCapabilities{Roots: &fastmcp.RootsCapability{ListChanged: true}}, answer)
-		sess := rec.waitConnected(t, 1)
-		ready := rec.wait(t, sess.ID(), "ready")
+		sess := rec.WaitConnected(t, 1)
+		ready := rec.Wait(t, sess.ID(), "ready")
 		c.Notify("notifications/roots/list_changed", nil)
-		if err := c.Ping(testCtx(t)); err != nil {
+		if err := c.Ping(testkit.Context(t)); err != nil {
 			t.Fatal(err)
 		}
 		if ready.Roots != nil || sess.Roots() != nil || len(c.requests("roots/list")) != 0 {
@@ -706,7 +620,7 @@ func TestRootsWithoutCapabilityOrDisabled(t *testing.T) {
 		}
 		// Context.Roots still asks on demand.
 		var wrapped struct{ Result []fastmcp.Root }
-		json.Unmarshal([]byte(ssCall(t, c.Client, "roots", nil, false)), &wrapped)
+		json.Unmarshal([]byte(testkit.CallText(t, c.Client, "roots", nil, false)), &wrapped)
 		got := wrapped.Result
 		if len(got) != 1 || got[0].URI != "file:///r" || len(c.requests("roots/list")) != 1 {
 			t.Errorf("Context.Roots with DisableRoots: %v (%d requests)", got, len(c.requests("roots/list")))
@@ -714,65 +628,12 @@ func TestRootsWithoutCapabilityOrDisabled(t *testing.T) {
 		// A change is not fetched and fires no event.
 		c.Notify("notifications/roots/list_changed", nil)
 		c.Close()
-		rec.wait(t, sess.ID(), "disconnect")
-		for _, e := range rec.of(sess.ID()) {
+		rec.Wait(t, sess.ID(), "disconnect")
+		for _, e := range rec.Events(sess.ID()) {
 			if e.Kind == "rootsChanged" {
 				t.Error("rootsChanged fired with DisableRoots")
 			}
 		}
-	})
-}
-
-// Roots with the Go SDK client: over stdio and HTTP, initially and after
-// Client.AddRoots (which sends notifications/roots/list_changed).
-func TestRootsGoSDK(t *testing.T) {
-	t.Parallel()
-	check := func(t *testing.T, rec *ssRecorder, sess *fastmcp.Session, client *mcp.Client) {
-		ready := rec.wait(t, sess.ID(), "ready")
-		missed := ssRootsMissedForNoChannel(rec, sess, ready)
-		if diff := cmp.Diff([]fastmcp.Root{{URI: "file:///a", Name: "a"}}, ready.Roots); diff != "" && !missed {
-			t.Errorf("roots at ready (-want +got):\n%s", diff)
-		}
-		errsBefore := ssNoChannelErrors(rec, sess)
-		client.AddRoots(&mcp.Root{URI: "file:///b", Name: "b"})
-		// The refetch may hit the same missing channel if the GET stream
-		// is still not attached.
-		var ev ssEvent
-		rec.waitFor(t, "rootsChanged or a roots error", func() bool {
-			for _, e := range rec.of(sess.ID()) {
-				if e.Kind == "rootsChanged" {
-					ev = e
-					return true
-				}
-			}
-			return ssNoChannelErrors(rec, sess) > errsBefore
-		})
-		if ev.Kind == "" {
-			missed = true
-		} else if diff := cmp.Diff([]fastmcp.Root{{URI: "file:///a", Name: "a"}, {URI: "file:///b", Name: "b"}}, ev.Roots); diff != "" {
-			t.Errorf("roots after AddRoots (-want +got):\n%s", diff)
-		}
-		if missed {
-			t.Error(ssRootsBug)
-		}
-	}
-	t.Run("stdio", func(t *testing.T) {
-		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
-		rec := ssRecord(s)
-		_, client := smGoSDKStdio(t, s, nil, &mcp.Root{URI: "file:///a", Name: "a"})
-		check(t, rec, rec.waitConnected(t, 1), client)
-	})
-	t.Run("HTTP", func(t *testing.T) {
-		t.Parallel()
-		s := ssNewServer(t, fastmcp.Options{})
-		rec := ssRecord(s)
-		srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-		c, err := ssDialGoSDK(t, srv.endpoint, "", nil, []*mcp.Root{{URI: "file:///a", Name: "a"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, rec, rec.waitConnected(t, 1), c.Client)
 	})
 }
 
@@ -782,55 +643,23 @@ func TestRootsGoSDK(t *testing.T) {
 // client can be reached.
 func TestRootsHTTPInitializedBeforeGETStream(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	rec := ssRecord(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	c := ssNewRaw(t, nil, srv.endpoint)
+	s := testkit.NewServer(t, fastmcp.Options{})
+	rec := testkit.Record(s)
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	c := ssNewRaw(t, nil, srv.Endpoint)
 	c.OnRequest = func(method string, _ json.RawMessage) (any, error) {
 		return fastmcp.ListRootsResult{Roots: []fastmcp.Root{{URI: "file:///ts"}}}, nil
 	}
 	c.initialize(fastmcp.ClientCapabilities{Roots: &fastmcp.RootsCapability{ListChanged: true}}) // sends initialized
 	c.openGET()
-	sess := rec.waitConnected(t, 1)
-	ready := rec.wait(t, sess.ID(), "ready")
+	sess := rec.WaitConnected(t, 1)
+	ready := rec.Wait(t, sess.ID(), "ready")
 	if len(ready.Roots) == 0 {
-		if ssRootsMissedForNoChannel(rec, sess, ready) {
-			t.Error(ssRootsBug)
+		if rec.RootsMissedForNoChannel(sess, ready) {
+			t.Error(testkit.RootsBug)
 		}
 		t.Errorf("no roots at ready, and no session error says why")
 	}
-}
-
-// ssRootsBug describes the regression TestRootsHTTPInitializedBeforeGETStream
-// guards against.
-const ssRootsBug = "regression: over Streamable HTTP the roots are fetched right after notifications/initialized, " +
-	"before the client's GET stream is attached: roots/list fails with \"no open stream to the client\" and the session becomes ready without roots " +
-	"(engine.go afterHandshake/fetchRoots; streamable.go serveGet flushes the GET response headers before sess.setOutbound, " +
-	"and the TypeScript SDK opens the GET stream only after initialized)"
-
-// ssNoChannelErrors counts a session's error events for a missing channel.
-func ssNoChannelErrors(rec *ssRecorder, sess *fastmcp.Session) int {
-	n := 0
-	for _, e := range rec.of(sess.ID()) {
-		if e.Kind == "error" && strings.Contains(e.Err.Error(), "no open stream") {
-			n++
-		}
-	}
-	return n
-}
-
-// ssRootsMissedForNoChannel reports whether a session became ready without
-// roots because roots/list had no channel to the client.
-func ssRootsMissedForNoChannel(rec *ssRecorder, sess *fastmcp.Session, ready ssEvent) bool {
-	if len(ready.Roots) > 0 {
-		return false
-	}
-	for _, e := range rec.of(sess.ID()) {
-		if e.Kind == "error" && strings.Contains(e.Err.Error(), "no open stream") {
-			return true
-		}
-	}
-	return false
 }
 
 // ---------------------------------------------------------------------------
@@ -838,7 +667,7 @@ func ssRootsMissedForNoChannel(rec *ssRecorder, sess *fastmcp.Session, ready ssE
 
 func TestStatelessSessionFeaturesFailAtOnce(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "probe"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (map[string]any, error) {
 		start := time.Now()
 		_, errS := ctx.Sample(&fastmcp.CreateMessageParams{Messages: []*fastmcp.SamplingMessage{{Role: fastmcp.RoleUser, Content: fastmcp.Text("?")}}})
@@ -855,8 +684,8 @@ func TestStatelessSessionFeaturesFailAtOnce(t *testing.T) {
 			"message": errS.Error(),
 		}, nil
 	})
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{Stateless: true})
-	c := ssNewRaw(t, nil, srv.endpoint)
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{Stateless: true})
+	c := ssNewRaw(t, nil, srv.Endpoint)
 	c.rev = fastmcp.LatestHandshakeProtocolVersion
 	resp, msgs, err := c.roundTrip(1, "initialize", map[string]any{"protocolVersion": c.rev,
 		"capabilities": smSamplingCaps, "clientInfo": map[string]any{"name": "x", "version": "1"}})
@@ -866,14 +695,14 @@ func TestStatelessSessionFeaturesFailAtOnce(t *testing.T) {
 	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
 		t.Errorf("stateless initialize returned Mcp-Session-Id %q", sid)
 	}
-	txt, isErr := ssToolText(t, c.call("tools/call", map[string]any{"name": "probe"}))
+	txt, isErr := testkit.ToolText(t, c.call("tools/call", map[string]any{"name": "probe"}))
 	var got map[string]any
 	json.Unmarshal([]byte(txt), &got)
 	msg, _ := got["message"].(string)
 	delete(got, "message")
 	want := map[string]any{"sample": true, "elicit": true, "roots": true, "form": true,
 		"session": true, "state": true, "sessionId": "", "fast": true}
-	if diff := cmp.Diff(want, got); diff != "" || isErr {
+	if diff := testdiff.Diff(want, got); diff != "" || isErr {
 		t.Errorf("stateless probe (-want +got):\n%s", diff)
 	}
 	if !strings.Contains(msg, "statelessly") {
@@ -881,5 +710,29 @@ func TestStatelessSessionFeaturesFailAtOnce(t *testing.T) {
 	}
 	if len(c.requests()) != 0 {
 		t.Errorf("a stateless server sent requests: %v", c.requests())
+	}
+}
+
+// In the handshake era, Ask's answers give the client's answer as it sent
+// it: a roots answer is the roots/list result object.
+func TestAskRawAnswersHandshakeEra(t *testing.T) {
+	t.Parallel()
+	s := testkit.NewServer(t, fastmcp.Options{DisableRoots: true})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "raw"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		res, err := ctx.Ask(fastmcp.RootsRequest())
+		if err != nil {
+			return "", err
+		}
+		return string(res[0].Raw()), nil
+	})
+	c := testkit.Connect(t, s, &fastmcptest.Options{
+		Capabilities: fastmcp.ClientCapabilities{Roots: &fastmcp.RootsCapability{}},
+		OnRequest: func(_ context.Context, method string, _ json.RawMessage) (any, error) {
+			return map[string]any{"roots": []fastmcp.Root{{URI: "file:///w", Name: "w"}}}, nil
+		},
+	})
+	res, err := c.CallTool(testkit.Context(t), "raw", nil)
+	if err != nil || fastmcptest.Text(res) != `{"roots":[{"uri":"file:///w","name":"w"}]}` {
+		t.Fatalf("raw roots answer: %q %v", fastmcptest.Text(res), err)
 	}
 }

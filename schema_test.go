@@ -3,23 +3,26 @@ package fastmcp_test
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/fastmcp-go/fastmcp"
+	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // scInputSchema registers a tool taking T and returns its inputSchema as
 // tools/list shows it.
 func scInputSchema[T any](t *testing.T) any {
 	t.Helper()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "t"}, func(*fastmcp.Context, T) (string, error) { return "", nil })
-	return ttTool(t, connect(t, s, nil), "t")["inputSchema"]
+	return ttTool(t, testkit.Connect(t, s, nil), "t")["inputSchema"]
 }
 
 // scObject wraps property schemas in the object schema inferred for a struct.
@@ -73,7 +76,7 @@ func TestSchemaTags(t *testing.T) {
 		}], scObject(`"a":{"type":"number","enum":[0.5,1]}`, `"a"`)},
 		{"enum on []string constrains items", scInputSchema[struct {
 			A []string `json:"a" enum:"p,q"`
-		}], scObject(`"a":{"type":["null","array"],"items":{"type":"string","enum":["p","q"]}}`, `"a"`)},
+		}], scObject(`"a":{"type":"array","items":{"type":"string","enum":["p","q"]}}`, `"a"`)},
 		{"enum on []int constrains items", scInputSchema[struct {
 			A []int `json:"a,omitempty" enum:"3,4"`
 		}], scObject(`"a":{"type":["null","array"],"items":{"type":"integer","enum":[3,4]}}`, "")},
@@ -96,7 +99,7 @@ func TestSchemaTags(t *testing.T) {
 		}], scObject(`"a":{"type":"string","minLength":2,"maxLength":8,"pattern":"^[a-z,]+$","format":"email"}`, `"a"`)},
 		{"array bounds", scInputSchema[struct {
 			A []int `json:"a" minItems:"1" maxItems:"3"`
-		}], scObject(`"a":{"type":["null","array"],"items":{"type":"integer"},"minItems":1,"maxItems":3}`, `"a"`)},
+		}], scObject(`"a":{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":3}`, `"a"`)},
 		{"pointer field", scInputSchema[struct {
 			A *int `json:"a,omitempty" minimum:"0"`
 		}], scObject(`"a":{"type":["null","integer"],"minimum":0}`, "")},
@@ -108,20 +111,34 @@ func TestSchemaTags(t *testing.T) {
 			R json.RawMessage `json:"r"`
 			A any             `json:"a"`
 			L []any           `json:"l"`
-		}], scObject(`"r":{},"a":{},"l":{"type":["null","array"],"items":{}}`, `"r","a","l"`)},
+		}], scObject(`"r":{},"a":{},"l":{"type":"array","items":{}}`, `"r","a","l"`)},
 		{"map field", scInputSchema[struct {
 			M map[string]int `json:"m" description:"counts"`
-		}], scObject(`"m":{"type":["null","object"],"additionalProperties":{"type":"integer"},"description":"counts"}`, `"m"`)},
+		}], scObject(`"m":{"type":"object","additionalProperties":{"type":"integer"},"description":"counts"}`, `"m"`)},
+		{"required and optional slices, maps and bytes", scInputSchema[struct {
+			L  []string          `json:"l"`
+			M  map[string]string `json:"m"`
+			B  []byte            `json:"b"`
+			OL []string          `json:"ol,omitempty"`
+			OM map[string]string `json:"om,omitzero"`
+			OB []byte            `json:"ob,omitempty"`
+			PL *[]string         `json:"pl"`
+			DL []int             `json:"dl" default:"[1]"`
+		}], scObject(`"l":{"type":"array","items":{"type":"string"}},"m":{"type":"object","additionalProperties":{"type":"string"}},`+
+			`"b":{"type":"string","contentEncoding":"base64"},`+
+			`"ol":{"type":["null","array"],"items":{"type":"string"}},"om":{"type":["null","object"],"additionalProperties":{"type":"string"}},`+
+			`"ob":{"type":["null","string"],"contentEncoding":"base64"},"pl":{"type":["null","array"],"items":{"type":"string"}},`+
+			`"dl":{"type":["null","array"],"items":{"type":"integer"},"default":[1]}`, `"l","m","b","pl"`)},
 		{"tags inside a map's values", scInputSchema[struct {
 			M map[string]struct {
 				V string `json:"v" enum:"a,b"`
 			} `json:"m"`
-		}], scObject(`"m":{"type":["null","object"],"additionalProperties":`+scObject(`"v":{"type":"string","enum":["a","b"]}`, `"v"`)+`}`, `"m"`)},
+		}], scObject(`"m":{"type":"object","additionalProperties":`+scObject(`"v":{"type":"string","enum":["a","b"]}`, `"v"`)+`}`, `"m"`)},
 		{"tags inside a slice of pointers to structs", scInputSchema[struct {
 			L []*struct {
 				V int `json:"v" default:"1"`
 			} `json:"l"`
-		}], scObject(`"l":{"type":["null","array"],"items":{"type":["null","object"],"additionalProperties":false,"properties":{"v":{"type":"integer","default":1}}}}`, `"l"`)},
+		}], scObject(`"l":{"type":"array","items":{"type":["null","object"],"additionalProperties":false,"properties":{"v":{"type":"integer","default":1}}}}`, `"l"`)},
 		{"map argument type", scInputSchema[map[string]string], `{"type":"object","additionalProperties":{"type":"string"}}`},
 		{"pointer argument type", scInputSchema[*struct {
 			A string `json:"a" title:"A"`
@@ -158,7 +175,7 @@ func TestSchemaEmbedded(t *testing.T) {
 		t.Errorf("inputSchema (-want +got):\n%s", diff)
 	}
 
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "e"}, func(_ *fastmcp.Context, a args) (string, error) {
 		o := -1
 		if a.Outer != nil {
@@ -166,7 +183,7 @@ func TestSchemaEmbedded(t *testing.T) {
 		}
 		return fmt.Sprintf("%s %d %v", a.I, o, a.Own), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	tests := []struct {
 		args map[string]any
 		want string
@@ -176,11 +193,11 @@ func TestSchemaEmbedded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res := ttCall(t, c, "e", tt.args)
-		if got := ttText(res); got != tt.want || res.IsError {
+		if got := fastmcptest.Text(res); got != tt.want || res.IsError {
 			t.Errorf("%v: handler saw %q (isError %v), want %q", tt.args, got, res.IsError, tt.want)
 		}
 	}
-	if res := ttCall(t, c, "e", map[string]any{"i": "c", "own": true}); !res.IsError || !strings.Contains(ttText(res), "i") {
+	if res := ttCall(t, c, "e", map[string]any{"i": "c", "own": true}); !res.IsError || !strings.Contains(fastmcptest.Text(res), "i") {
 		t.Errorf("enum of a promoted field not enforced: %+v", res)
 	}
 }
@@ -194,7 +211,7 @@ func TestSchemaExplicitForms(t *testing.T) {
 		Properties: map[string]*jsonschema.Schema{"n": {Type: "integer", Minimum: jsonschema.Ptr(1.0)}},
 		Required:   []string{"n"},
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "typed", InputSchema: schema}, func(_ *fastmcp.Context, a map[string]any) (string, error) {
 		return fmt.Sprint(a["n"]), nil
 	})
@@ -203,16 +220,16 @@ func TestSchemaExplicitForms(t *testing.T) {
 	}}, func(_ *fastmcp.Context, a map[string]any) (string, error) {
 		return fmt.Sprint(a["n"]), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	list := ttListRaw(t, c)
 	for _, name := range []string{"typed", "map"} {
 		if diff := ttSchemaDiff(t, `{"type":"object","properties":{"n":{"type":"integer","minimum":1}},"required":["n"]}`, list[name]["inputSchema"]); diff != "" {
 			t.Errorf("%s inputSchema (-want +got):\n%s", name, diff)
 		}
-		if res := ttCall(t, c, name, map[string]any{"n": 2}); res.IsError || ttText(res) != "2" {
+		if res := ttCall(t, c, name, map[string]any{"n": 2}); res.IsError || fastmcptest.Text(res) != "2" {
 			t.Errorf("%s valid call: %+v", name, res)
 		}
-		if res := ttCall(t, c, name, map[string]any{"n": 0}); !res.IsError || !strings.Contains(ttText(res), "n") {
+		if res := ttCall(t, c, name, map[string]any{"n": 0}); !res.IsError || !strings.Contains(fastmcptest.Text(res), "n") {
 			t.Errorf("%s minimum not enforced: %+v", name, res)
 		}
 	}
@@ -228,12 +245,12 @@ func TestSchemaBugPointerRawMessageOnlyNull(t *testing.T) {
 	if diff := ttSchemaDiff(t, scObject(`"p":{}`, ""), scInputSchema[args](t)); diff != "" {
 		t.Errorf("inputSchema (-want +got):\n%s", diff)
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "p"}, func(_ *fastmcp.Context, a args) (string, error) {
 		return string(*a.P), nil
 	})
-	c := connect(t, s, nil)
-	if res := ttCall(t, c, "p", json.RawMessage(`{"p":{"k":1}}`)); res.IsError || ttText(res) != `{"k":1}` {
+	c := testkit.Connect(t, s, nil)
+	if res := ttCall(t, c, "p", json.RawMessage(`{"p":{"k":1}}`)); res.IsError || fastmcptest.Text(res) != `{"k":1}` {
 		t.Errorf("object for a *json.RawMessage field: %+v", res)
 	}
 }
@@ -243,11 +260,11 @@ func TestSchemaBugNilMapInStructuredOutput(t *testing.T) {
 	type out struct {
 		Counts map[string]int `json:"counts"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "m"}, func(*fastmcp.Context, fastmcp.NoArgs) (out, error) { return out{}, nil })
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	if res := ttCall(t, c, "m", nil); res.IsError {
-		t.Errorf("zero value of the declared result type rejected: %s", ttText(res))
+		t.Errorf("zero value of the declared result type rejected: %s", fastmcptest.Text(res))
 	}
 }
 
@@ -256,16 +273,16 @@ func TestSchemaBugByteSliceInStructuredOutput(t *testing.T) {
 	type out struct {
 		Data []byte `json:"data"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "b"}, func(*fastmcp.Context, fastmcp.NoArgs) (out, error) {
 		return out{Data: []byte{1, 2, 3}}, nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	res := ttCall(t, c, "b", nil)
 	if res.IsError {
-		t.Fatalf("[]byte result rejected: %s", ttText(res))
+		t.Fatalf("[]byte result rejected: %s", fastmcptest.Text(res))
 	}
-	if diff := cmp.Diff(map[string]any{"data": "AQID"}, res.StructuredContent); diff != "" {
+	if diff := testdiff.Diff(map[string]any{"data": "AQID"}, res.StructuredContent); diff != "" {
 		t.Errorf("structuredContent (-want +got):\n%s", diff)
 	}
 }
@@ -280,13 +297,13 @@ func TestSchemaBugDefaultInsideOptionalStruct(t *testing.T) {
 		Q string `json:"q"`
 		O *opts  `json:"o,omitempty"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "n"}, func(_ *fastmcp.Context, a args) (string, error) {
 		return fmt.Sprintf("%s %v", a.Q, a.O == nil), nil
 	})
-	c := connect(t, s, nil)
-	if res := ttCall(t, c, "n", map[string]any{"q": "x"}); res.IsError || ttText(res) != "x true" {
-		t.Errorf("call without the optional struct: isError=%v %q", res.IsError, ttText(res))
+	c := testkit.Connect(t, s, nil)
+	if res := ttCall(t, c, "n", map[string]any{"q": "x"}); res.IsError || fastmcptest.Text(res) != "x true" {
+		t.Errorf("call without the optional struct: isError=%v %q", res.IsError, fastmcptest.Text(res))
 	}
 }
 
@@ -298,24 +315,24 @@ func TestSchemaBugDefaultsLoseIntegerPrecision(t *testing.T) {
 		// A nested member: the general decoder, not the compiled one.
 		Opt *struct{} `json:"opt,omitempty"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "id"}, func(_ *fastmcp.Context, a args) (string, error) {
 		return fmt.Sprint(a.ID), nil
 	})
-	c := connect(t, s, nil)
-	if got := ttText(ttCall(t, c, "id", json.RawMessage(`{"id":9007199254740993}`))); got != "9007199254740993" {
+	c := testkit.Connect(t, s, nil)
+	if got := fastmcptest.Text(ttCall(t, c, "id", json.RawMessage(`{"id":9007199254740993}`))); got != "9007199254740993" {
 		t.Errorf("handler saw id %s, want 9007199254740993", got)
 	}
 }
 
 func TestSchemaBugExplicitSchemaValueBooleanProperty(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "x", InputSchema: &jsonschema.Schema{
 		Type:       "object",
 		Properties: map[string]*jsonschema.Schema{"anything": {}},
 	}}, func(*fastmcp.Context, map[string]any) (string, error) { return "", nil })
-	c := connect(t, s, nil) // also fails the test on the spec-invalid tools/list
+	c := testkit.Connect(t, s, nil) // also fails the test on the spec-invalid tools/list
 	props := ttTool(t, c, "x")["inputSchema"].(map[string]any)["properties"].(map[string]any)
 	if _, ok := props["anything"].(map[string]any); !ok {
 		t.Errorf("property schema sent as %#v, want {}", props["anything"])
@@ -324,7 +341,7 @@ func TestSchemaBugExplicitSchemaValueBooleanProperty(t *testing.T) {
 
 func TestSchemaBugUnknownTypeNameAccepted(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	msg := ttPanicMessage(func() {
 		fastmcp.AddTool(s, fastmcp.Tool{Name: "x", InputSchema: `{"type":"object","properties":{"a":{"type":"strin"}}}`},
 			func(*fastmcp.Context, map[string]any) (string, error) { return "", nil })
@@ -341,19 +358,19 @@ func TestSchemaBugJSONStringOption(t *testing.T) {
 		// A nested member: the general decoder, not the compiled one.
 		Opt *struct{} `json:"opt,omitempty"`
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "s"}, func(_ *fastmcp.Context, a args) (string, error) {
 		return fmt.Sprint(a.N), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	schema := ttTool(t, c, "s")["inputSchema"].(map[string]any)["properties"].(map[string]any)["n"]
 	want := "5"
 	if m, _ := schema.(map[string]any); m["type"] == "integer" {
-		if res := ttCall(t, c, "s", map[string]any{"n": 5}); res.IsError || ttText(res) != want {
-			t.Errorf("schema says integer, but the call with 5 gives isError=%v %q", res.IsError, ttText(res))
+		if res := ttCall(t, c, "s", map[string]any{"n": 5}); res.IsError || fastmcptest.Text(res) != want {
+			t.Errorf("schema says integer, but the call with 5 gives isError=%v %q", res.IsError, fastmcptest.Text(res))
 		}
-	} else if res := ttCall(t, c, "s", map[string]any{"n": "5"}); res.IsError || ttText(res) != want {
-		t.Errorf("schema %v, but the call with \"5\" gives isError=%v %q", schema, res.IsError, ttText(res))
+	} else if res := ttCall(t, c, "s", map[string]any{"n": "5"}); res.IsError || fastmcptest.Text(res) != want {
+		t.Errorf("schema %v, but the call with \"5\" gives isError=%v %q", schema, res.IsError, fastmcptest.Text(res))
 	}
 }
 
@@ -369,10 +386,153 @@ func TestSchemaBugTaggedEmbeddedStruct(t *testing.T) {
 	if diff := ttSchemaDiff(t, want, scInputSchema[args](t)); diff != "" {
 		t.Errorf("inputSchema (-want +got):\n%s", diff)
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "e"}, func(_ *fastmcp.Context, a args) (string, error) { return a.N, nil })
-	c := connect(t, s, nil)
-	if res := ttCall(t, c, "e", json.RawMessage(`{"named":{"n":"x"}}`)); res.IsError || ttText(res) != "x" {
-		t.Errorf("the shape encoding/json expects: isError=%v %q", res.IsError, ttText(res))
+	c := testkit.Connect(t, s, nil)
+	if res := ttCall(t, c, "e", json.RawMessage(`{"named":{"n":"x"}}`)); res.IsError || fastmcptest.Text(res) != "x" {
+		t.Errorf("the shape encoding/json expects: isError=%v %q", res.IsError, fastmcptest.Text(res))
+	}
+}
+
+// ---- issue 12: required slices and maps, and how argument errors read ----
+
+type scStop struct {
+	City   string `json:"city" minLength:"1"`
+	Nights int    `json:"nights" minimum:"1"`
+}
+
+type scTraveler struct {
+	Name string `json:"name"`
+	Age  int    `json:"age" minimum:"0"`
+}
+
+type scTripArgs struct {
+	Traveler scTraveler        `json:"traveler"`
+	Stops    []scStop          `json:"stops" minItems:"1"`
+	Notes    map[string]string `json:"notes"`
+	Tags     []string          `json:"tags,omitempty"`
+}
+
+// A required slice or map reaches the handler as a value, never nil; an
+// optional one may be null. Every argument error names the value by its place
+// in the arguments, index included, and words the problem as the top-level
+// errors do.
+func TestSchemaRequiredCollectionsAndNestedErrors(t *testing.T) {
+	t.Parallel()
+	s := testkit.NewServer(t, fastmcp.Options{})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "trip"}, func(_ *fastmcp.Context, a scTripArgs) (string, error) {
+		if a.Stops == nil || a.Notes == nil {
+			return "", fastmcp.UserErrorf("handler saw nil: stops=%v notes=%v", a.Stops == nil, a.Notes == nil)
+		}
+		return fmt.Sprintf("%d stops, tags nil=%v", len(a.Stops), a.Tags == nil), nil
+	})
+	c := testkit.Connect(t, s, nil)
+
+	schema := ttTool(t, c, "trip")["inputSchema"].(map[string]any)["properties"].(map[string]any)
+	for name, want := range map[string]any{"stops": "array", "notes": "object", "tags": []any{"null", "array"}} {
+		if got := schema[name].(map[string]any)["type"]; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s type %v, want %v", name, got, want)
+		}
+	}
+
+	const ok = `"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2}],"notes":{}`
+	tests := []struct {
+		args string
+		want string // the whole result text; "" for "Invalid arguments..." omitted
+	}{
+		{`{` + ok + `}`, "1 stops, tags nil=true"},
+		{`{` + ok + `,"tags":null}`, "1 stops, tags nil=true"},
+		{`{"traveler":{"name":"Ann","age":30},"stops":null,"notes":{}}`, `stops: got null, want array`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2}],"notes":null}`, `notes: got null, want object`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[],"notes":{}}`, `stops: 0 items, fewer than 1`},
+		{`{"traveler":{"name":"Ann","age":-1},"stops":[{"city":"Oslo","nights":2}],"notes":{}}`, `traveler.age: -1 is less than the minimum 0`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2},{"city":"Bergen","nights":1.5}],"notes":{}}`, `stops[1].nights: 1.5 is not an integer`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"nights":2}],"notes":{}}`, `stops[0]: missing properties: ["city"]`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"","nights":2}],"notes":{}}`, `stops[0].city: length 0 is shorter than 1`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":"2"}],"notes":{}}`, `stops[0].nights: got string, want integer`},
+		{`{"traveler":{"name":"Ann","age":30,"x":1},"stops":[{"city":"Oslo","nights":2}],"notes":{}}`, `traveler: unexpected additional properties ["x"]`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2}],"notes":{"a b":1}}`, `notes["a b"]: got number, want string`},
+		{`{"traveler":{"name":"Ann","age":30},"stops":[{"city":"Oslo","nights":2}],"notes":{},"tags":[1]}`, `tags[0]: got number, want string`},
+		{`{"stops":[{"city":"Oslo","nights":2}]}`, `missing properties: ["traveler","notes"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			t.Parallel()
+			res := ttCall(t, c, "trip", json.RawMessage(tt.args))
+			want := tt.want
+			if !strings.Contains(want, "stops, tags") {
+				want = `Invalid arguments for tool "trip": ` + want
+			}
+			if got := fastmcptest.Text(res); got != want || res.IsError != strings.HasPrefix(want, "Invalid") {
+				t.Errorf("isError=%v %q\nwant %q", res.IsError, got, want)
+			}
+		})
+	}
+}
+
+// Hand-written schemas: members reached through $ref keep their names, and an
+// alternative (anyOf) that admits the value's type explains itself.
+func TestSchemaExplicitNestedErrors(t *testing.T) {
+	t.Parallel()
+	const input = `{
+		"type": "object",
+		"$defs": {"point": {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}},
+		"properties": {
+			"at": {"$ref": "#/$defs/point"},
+			"path": {"type": "array", "items": {"$ref": "#/$defs/point"}},
+			"maybe": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/point"}]},
+			"kind": {"enum": ["a", "b"]}
+		},
+		"required": ["at"]
+	}`
+	s := testkit.NewServer(t, fastmcp.Options{})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "geo", InputSchema: input}, func(_ *fastmcp.Context, a map[string]any) (string, error) {
+		return "ok", nil
+	})
+	fastmcp.AddTool(s, fastmcp.Tool{
+		Name:         "rows",
+		OutputSchema: `{"type":"object","properties":{"rows":{"type":"array","items":{"type":"object","properties":{"id":{"type":"integer"}}}}}}`,
+	}, func(_ *fastmcp.Context, _ fastmcp.NoArgs) (map[string]any, error) {
+		return map[string]any{"rows": []any{map[string]any{"id": 1}, map[string]any{"id": "two"}}}, nil
+	})
+	c := testkit.Connect(t, s, nil)
+	tests := []struct{ args, want string }{
+		{`{"at":{"x":"far"}}`, `at.x: got string, want number`},
+		{`{"at":{"x":1},"path":[{"x":1},{}]}`, `path[1]: missing properties: ["x"]`},
+		{`{"at":{"x":1},"maybe":{"x":true}}`, `maybe.x: got boolean, want number`},
+		{`{"at":{"x":1},"maybe":7}`, `maybe: does not match any of the allowed forms`},
+		{`{"at":{"x":1},"kind":"c"}`, `kind: "c" is not one of ["a","b"]`},
+	}
+	for _, tt := range tests {
+		res := ttCall(t, c, "geo", json.RawMessage(tt.args))
+		if want := `Invalid arguments for tool "geo": ` + tt.want; !res.IsError || fastmcptest.Text(res) != want {
+			t.Errorf("%s: isError=%v %q\nwant %q", tt.args, res.IsError, fastmcptest.Text(res), want)
+		}
+	}
+	res := ttCall(t, c, "rows", nil)
+	if want := `tool "rows": result does not match its output schema: rows[1].id: got string, want integer`; !res.IsError || fastmcptest.Text(res) != want {
+		t.Errorf("output: isError=%v %q\nwant %q", res.IsError, fastmcptest.Text(res), want)
+	}
+}
+
+// Structured output keeps null for a nil slice or map: encoding/json writes
+// one so.
+func TestSchemaOutputKeepsNilCollections(t *testing.T) {
+	t.Parallel()
+	type out struct {
+		L []string       `json:"l"`
+		M map[string]int `json:"m"`
+	}
+	s := testkit.NewServer(t, fastmcp.Options{})
+	fastmcp.AddTool(s, fastmcp.Tool{Name: "o"}, func(*fastmcp.Context, fastmcp.NoArgs) (out, error) { return out{}, nil })
+	c := testkit.Connect(t, s, nil)
+	if res := ttCall(t, c, "o", nil); res.IsError {
+		t.Errorf("nil slice and map in structured output refused: %s", fastmcptest.Text(res))
+	}
+	props := ttTool(t, c, "o")["outputSchema"].(map[string]any)["properties"].(map[string]any)
+	for _, name := range []string{"l", "m"} {
+		if typ := props[name].(map[string]any)["type"]; !reflect.DeepEqual(typ, []any{"null", map[string]string{"l": "array", "m": "object"}[name]}) {
+			t.Errorf("output %s type %v, want it to admit null", name, typ)
+		}
 	}
 }

@@ -81,9 +81,13 @@ type Options struct {
 	// Default: none; every client is accepted and has no auth data.
 	Authenticate Authenticator
 
-	// StateStore keeps session state (Session.State). Default: in memory
-	// (NewMemoryStateStore).
+	// StateStore keeps session state (Session.State). Default: Store.State,
+	// else in memory (NewMemoryStateStore).
 	StateStore StateStore
+
+	// Store holds what replicas of the server share (see Store). Default:
+	// nil, everything in the process.
+	Store *Store
 
 	// RateLimits turns on rate limiting of tool calls and HTTP requests (see
 	// RateLimits). Default: off.
@@ -113,6 +117,14 @@ type Options struct {
 	// refused by another: set the same Secret on every replica that serves
 	// the same clients, and keep it across restarts.
 	Secret []byte
+
+	// PreviousSecrets are secrets that were Secret before a rotation,
+	// newest first: tokens they minted are still accepted until they expire,
+	// while new tokens use Secret. To rotate, put the current Secret first
+	// here and set a new Secret, on every replica; drop an old secret once
+	// the tokens it minted have expired (RequestStateTTL, the handles' TTL).
+	// Each must be at least 32 bytes. Default: none.
+	PreviousSecrets [][]byte
 
 	// RequestStateTTL is how long the requestState of an input_required
 	// result stays valid: the client must retry within it. Default 10
@@ -160,6 +172,10 @@ const (
 // Server is an MCP server: a registry of tools, resources, resource templates and
 // prompts served to any number of client sessions over the transports passed to
 // Start. All methods are safe for concurrent use, before and while serving.
+//
+// Tools, resource templates and prompts with typed handlers are added with the
+// package functions AddTool, AddResourceTemplate and AddPrompt (Go methods
+// cannot have type parameters); resources with Server.AddResource.
 type Server struct {
 	opts   Options
 	logger *slog.Logger
@@ -206,8 +222,17 @@ type Server struct {
 	disc      discover
 	infoOnce  sync.Once
 	infoMeta  []byte
-	keys      tokenKeys
+	keys      keyRing
 	listeners listeners
+
+	// Composition: mounted servers and those mounting this one (mount.go),
+	// the rules of Disable and Enable (visibility.go), and what
+	// ResponseCache keys on besides lcSeq: the count of resource updates and
+	// of access changes.
+	mounts    mountState
+	vis       visibilityState
+	updSeq    atomic.Uint64
+	accessSeq atomic.Uint64
 }
 
 // New returns a server configured by opts.
@@ -259,10 +284,13 @@ func New(opts Options) *Server {
 		s.logger = slog.Default()
 	}
 	s.stateStore = opts.StateStore
+	if s.stateStore == nil && opts.Store != nil {
+		s.stateStore = opts.Store.State
+	}
 	if s.stateStore == nil {
 		s.stateStore = NewMemoryStateStore()
 	}
-	s.keys = deriveKeys(opts.Secret)
+	s.keys = newKeyRing(opts.Secret, opts.PreviousSecrets)
 	s.methods = s.newMethodTables()
 	return s
 }
@@ -295,6 +323,7 @@ func (s *Server) Serve(ctx context.Context, t Transport) error {
 	if t == nil {
 		t = Auto{}
 	}
+	s.warnOverridden(t)
 	return t.serve(ctx, s)
 }
 
@@ -323,6 +352,7 @@ func (s *Server) removeSession(sess *Session) {
 	s.mu.Lock()
 	delete(s.sessions, sess)
 	s.mu.Unlock()
+	s.vis.forget(sess)
 }
 
 // forEachSession calls f for every connected session, outside the lock.

@@ -79,6 +79,8 @@ type Session struct {
 	// ephemeral sessions exist only to answer one initialize (stateless
 	// HTTP, or one refused for lack of room): they fire no events.
 	ephemeral bool
+	// transport names the transport the session came in on.
+	transport string
 	// bg counts the session's background goroutines (roots fetches, event
 	// delivery), so a transport can wait for them when serving ends.
 	bg tracker
@@ -109,6 +111,10 @@ func newSessionID() string {
 
 // ID returns the session id.
 func (s *Session) ID() string { return s.id }
+
+// Transport names the transport the session came in on: TransportStdio,
+// TransportStreamableHTTP or TransportSSE.
+func (s *Session) Transport() string { return s.transport }
 
 // ProtocolVersion returns the negotiated protocol revision, or "" before
 // initialize.
@@ -567,6 +573,8 @@ func (s *Session) subscribed(uri string) bool {
 // resources/subscribe, and 2026-07-28 clients listening with
 // subscriptions/listen and resourceSubscriptions naming uri.
 func (s *Server) ResourceUpdated(uri string) {
+	s.updSeq.Add(1)
+	s.updatedInMount(uri)
 	s.notifyResourceUpdated(uri)
 	s.forEachSession(func(sess *Session) {
 		if sess.subscribed(uri) {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // Bounds of growth over a whole run.
@@ -62,7 +63,7 @@ func (s leakStore) Clear(ctx context.Context, scope string) error {
 
 func leakServer(t testing.TB) (*fastmcp.Server, *leakCounters) {
 	c := &leakCounters{}
-	s := newServer(t, fastmcp.Options{
+	s := testkit.NewServer(t, fastmcp.Options{
 		Logger:     testLoggerQuiet(),
 		StateStore: leakStore{fastmcp.NewMemoryStateStore(), c},
 	})
@@ -131,7 +132,7 @@ func leakCheck(t *testing.T, what string, cycles int, before, after leakSnapshot
 
 func leakCheckCounters(t *testing.T, c *leakCounters, sessions int64, s *fastmcp.Server) {
 	t.Helper()
-	deadline := time.Now().Add(ssWait)
+	deadline := time.Now().Add(testkit.Wait)
 	for c.disconnects.Load() < sessions && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -200,10 +201,10 @@ func TestSessionLeakHTTP(t *testing.T) {
 	hc := &http.Client{Transport: tr}
 	endpoint := ts.URL + "/mcp"
 	bodies := [3][]byte{
-		ssEncode(1, "initialize", map[string]any{"protocolVersion": fastmcp.LatestHandshakeProtocolVersion,
+		testkit.Encode(1, "initialize", map[string]any{"protocolVersion": fastmcp.LatestHandshakeProtocolVersion,
 			"capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "leak", "version": "1"}}),
-		ssEncode(0, "notifications/initialized", nil),
-		ssEncode(2, "tools/call", map[string]any{"name": "count", "arguments": map[string]any{}}),
+		testkit.Encode(0, "notifications/initialized", nil),
+		testkit.Encode(2, "tools/call", map[string]any{"name": "count", "arguments": map[string]any{}}),
 	}
 	const warmup = 200
 	for range warmup {

@@ -5,20 +5,18 @@ package fastmcp_test
 // the official Go SDK client), list-changed triggers, Log, Ping, Close.
 //
 // This file also holds the helpers the session tests share (prefix "ss"):
-// an event recorder, a raw Streamable HTTP client that answers server
-// requests, and Go SDK clients over HTTP with a bearer token.
+// a raw Streamable HTTP client that answers server requests, and Go SDK
+// clients over HTTP with a bearer token. The session event recorder is
+// internal/testkit's.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,356 +25,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
-
-// ssWait bounds every wait for something the server or a client must do.
-const ssWait = 10 * time.Second
-
-// ---------------------------------------------------------------------------
-// Event recording
-
-// ssEvent is one lifecycle event of a session.
-type ssEvent struct {
-	Kind  string // connect, ready, rootsChanged, error, disconnect
-	Seq   int64  // global order of arrival
-	At    time.Time
-	Cause error          // disconnect: Session.CloseCause
-	Roots []fastmcp.Root // ready: Session.Roots; rootsChanged: the new roots
-	Err   error          // error: the error
-}
-
-// ssRecorder records the lifecycle events of every session of a server, by
-// session id.
-type ssRecorder struct {
-	seq atomic.Int64
-
-	mu       sync.Mutex
-	events   map[string][]ssEvent
-	sessions map[string]*fastmcp.Session
-	order    []string // session ids in connect order
-	changed  chan struct{}
-}
-
-// ssRecord registers handlers on s that record every session's events: the
-// session handlers are registered from OnConnect, as the seeds show.
-func ssRecord(s *fastmcp.Server) *ssRecorder {
-	r := &ssRecorder{events: map[string][]ssEvent{}, sessions: map[string]*fastmcp.Session{}, changed: make(chan struct{})}
-	s.OnConnect(func(sess *fastmcp.Session) {
-		r.mu.Lock()
-		r.sessions[sess.ID()] = sess
-		r.order = append(r.order, sess.ID())
-		r.mu.Unlock()
-		r.add(sess.ID(), ssEvent{Kind: "connect"})
-		sess.OnReady(func() { r.add(sess.ID(), ssEvent{Kind: "ready", Roots: sess.Roots()}) })
-		sess.OnRootsChanged(func(roots []fastmcp.Root) { r.add(sess.ID(), ssEvent{Kind: "rootsChanged", Roots: roots}) })
-		sess.OnError(func(err error) { r.add(sess.ID(), ssEvent{Kind: "error", Err: err}) })
-	})
-	s.OnDisconnect(func(sess *fastmcp.Session) {
-		r.add(sess.ID(), ssEvent{Kind: "disconnect", Cause: sess.CloseCause()})
-	})
-	return r
-}
-
-func (r *ssRecorder) add(id string, e ssEvent) {
-	e.Seq = r.seq.Add(1)
-	e.At = time.Now()
-	r.mu.Lock()
-	r.events[id] = append(r.events[id], e)
-	close(r.changed)
-	r.changed = make(chan struct{})
-	r.mu.Unlock()
-}
-
-// of returns the events of a session so far.
-func (r *ssRecorder) of(id string) []ssEvent {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.events[id])
-}
-
-// kinds returns the kinds of a session's events so far, in order.
-func (r *ssRecorder) kinds(id string) []string {
-	var out []string
-	for _, e := range r.of(id) {
-		out = append(out, e.Kind)
-	}
-	return out
-}
-
-// session returns the session with the id, once connected.
-func (r *ssRecorder) session(id string) *fastmcp.Session {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sessions[id]
-}
-
-// ids returns the ids of the sessions that connected, in connect order.
-func (r *ssRecorder) ids() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.order)
-}
-
-// waitFor waits until cond holds over the recorded events, failing the test
-// after ssWait.
-func (r *ssRecorder) waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	timer := time.NewTimer(ssWait)
-	defer timer.Stop()
-	for {
-		r.mu.Lock()
-		ch := r.changed
-		r.mu.Unlock()
-		if cond() {
-			return
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			t.Fatalf("timed out after %v waiting for %s", ssWait, what)
-		}
-	}
-}
-
-// wait waits until the session has recorded an event of the kind and returns
-// the first one.
-func (r *ssRecorder) wait(t testing.TB, id, kind string) ssEvent {
-	t.Helper()
-	var got ssEvent
-	r.waitFor(t, kind+" of session "+id, func() bool {
-		for _, e := range r.of(id) {
-			if e.Kind == kind {
-				got = e
-				return true
-			}
-		}
-		return false
-	})
-	return got
-}
-
-// waitConnected waits for n sessions to connect and returns the last one.
-func (r *ssRecorder) waitConnected(t testing.TB, n int) *fastmcp.Session {
-	t.Helper()
-	r.waitFor(t, fmt.Sprintf("%d sessions to connect", n), func() bool { return len(r.ids()) >= n })
-	ids := r.ids()
-	return r.session(ids[n-1])
-}
-
-// ssCheckLifecycle checks that a session's events are exactly connect, ready
-// and disconnect, once each and in that order (ignoring rootsChanged and
-// error events, which fall between ready and disconnect).
-func ssCheckLifecycle(t testing.TB, r *ssRecorder, id string) []ssEvent {
-	t.Helper()
-	// OnDisconnect handlers run in the background once the session is
-	// done: wait for the event rather than racing it.
-	r.wait(t, id, "disconnect")
-	var life []ssEvent
-	for _, e := range r.of(id) {
-		if e.Kind == "connect" || e.Kind == "ready" || e.Kind == "disconnect" {
-			life = append(life, e)
-		}
-	}
-	var kinds []string
-	for _, e := range life {
-		kinds = append(kinds, e.Kind)
-	}
-	if diff := cmp.Diff([]string{"connect", "ready", "disconnect"}, kinds); diff != "" {
-		t.Errorf("session %s lifecycle events (-want +got):\n%s", id, diff)
-		return life
-	}
-	for i := 1; i < len(life); i++ {
-		if life[i].Seq <= life[i-1].Seq || life[i].At.Before(life[i-1].At) {
-			t.Errorf("session %s: %s (seq %d, %v) does not follow %s (seq %d, %v)", id,
-				life[i].Kind, life[i].Seq, life[i].At, life[i-1].Kind, life[i-1].Seq, life[i-1].At)
-		}
-	}
-	return life
-}
-
-// ssWaitClosed waits for a session to end.
-func ssWaitClosed(t testing.TB, s *fastmcp.Session) {
-	t.Helper()
-	select {
-	case <-s.Done():
-	case <-time.After(ssWait):
-		t.Fatalf("session %s did not end within %v", s.ID(), ssWait)
-	}
-}
-
-// ssCauseIs checks that a close cause wraps ErrSessionClosed and says why.
-func ssCauseIs(t testing.TB, cause error, want string) {
-	t.Helper()
-	if !errors.Is(cause, fastmcp.ErrSessionClosed) {
-		t.Errorf("CloseCause %v does not wrap ErrSessionClosed", cause)
-	}
-	if cause == nil || !strings.Contains(cause.Error(), want) {
-		t.Errorf("CloseCause %v, want one saying %q", cause, want)
-	}
-}
 
 // ---------------------------------------------------------------------------
 // Servers
 
-// ssNewServer is newServer with a logger that stops writing to the test log
-// when the test ends: goroutines of a session (a roots fetch, the event
-// queue) may still log after the test's last wait, and t.Log after the end
-// of a test is a data race.
-func ssNewServer(t testing.TB, opts fastmcp.Options) *fastmcp.Server {
-	if opts.Logger == nil {
-		opts.Logger = ssLogger(t)
-	}
-	return newServer(t, opts)
-}
-
-// ssLogger returns a logger writing to the test log until the test ends.
-func ssLogger(t testing.TB) *slog.Logger {
-	w := &ssLogWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type ssLogWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *ssLogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-// ssHTTPServer serves s.Handler(opts) on 127.0.0.1. The handler is closed
-// before the listener when the test ends.
-type ssHTTPServer struct {
-	ts       *httptest.Server
-	h        *fastmcp.HTTPHandler
-	endpoint string
-}
-
-func ssServeHTTP(t testing.TB, s *fastmcp.Server, opts fastmcp.HTTP) *ssHTTPServer {
-	t.Helper()
-	h := s.Handler(opts)
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	t.Cleanup(func() { h.Close() })
-	ep := opts.Endpoint
-	if ep == "" {
-		ep = "/mcp"
-	}
-	return &ssHTTPServer{ts: ts, h: h, endpoint: ts.URL + ep}
-}
-
-// ssHTTPClient returns an HTTP client with its own connection pool, closed
-// when the test ends.
-func ssHTTPClient(t testing.TB) *http.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: 64}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr}
-}
-
-// ssBearer is a RoundTripper adding an Authorization header to every request.
-type ssBearer struct {
-	rt    http.RoundTripper
-	token atomic.Pointer[string]
-}
-
-func (b *ssBearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	if tok := b.token.Load(); tok != nil && *tok != "" {
-		r = r.Clone(r.Context())
-		r.Header.Set("Authorization", "Bearer "+*tok)
-	}
-	return b.rt.RoundTrip(r)
-}
-
 // ---------------------------------------------------------------------------
 // Go SDK clients over HTTP
-
-// ssGoSDKConn is a Go SDK client session over Streamable HTTP.
-type ssGoSDKConn struct {
-	*mcp.ClientSession
-	Client *mcp.Client
-	bearer *ssBearer
-}
-
-// ssConnectGoSDK connects the official Go SDK client to a Streamable HTTP
-// endpoint, sending "Authorization: Bearer <token>" when token is not empty.
-// The session is closed when the test ends.
-func ssConnectGoSDK(t testing.TB, endpoint, token string, opts *mcp.ClientOptions) *ssGoSDKConn {
-	t.Helper()
-	c, err := ssDialGoSDK(t, endpoint, token, opts, nil)
-	if err != nil {
-		t.Fatalf("go-sdk client: connect %s: %v", endpoint, err)
-	}
-	return c
-}
-
-// ssDialGoSDK is ssConnectGoSDK returning the error. roots are added to the
-// client before it connects.
-func ssDialGoSDK(t testing.TB, endpoint, token string, opts *mcp.ClientOptions, roots []*mcp.Root) (*ssGoSDKConn, error) {
-	hc := ssHTTPClient(t)
-	b := &ssBearer{rt: hc.Transport}
-	b.token.Store(&token)
-	hc.Transport = b
-	client := mcp.NewClient(&mcp.Implementation{Name: "go-sdk-sessions", Version: "1.8.0"}, opts)
-	if len(roots) > 0 {
-		client.AddRoots(roots...)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), ssWait)
-	defer cancel()
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: hc, MaxRetries: -1}, &mcp.ClientSessionOptions{ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion})
-	if err != nil {
-		return nil, err
-	}
-	t.Cleanup(func() { cs.Close() })
-	return &ssGoSDKConn{ClientSession: cs, Client: client, bearer: b}, nil
-}
-
-// ssSDKText returns the text of a Go SDK tool result's first block.
-func ssSDKText(t testing.TB, res *mcp.CallToolResult) string {
-	t.Helper()
-	if len(res.Content) == 0 {
-		t.Fatalf("tool result has no content: %+v", res)
-	}
-	tc, ok := res.Content[0].(*mcp.TextContent)
-	if !ok {
-		t.Fatalf("content is %T, want *mcp.TextContent", res.Content[0])
-	}
-	return tc.Text
-}
-
-// ssSDKCall calls a tool with the Go SDK client and returns its text, failing
-// the test on a protocol error or, unless wantError, a tool error.
-func ssSDKCall(t testing.TB, cs *mcp.ClientSession, name string, args map[string]any, wantError bool) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), ssWait)
-	defer cancel()
-	if args == nil {
-		args = map[string]any{}
-	}
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if res.IsError != wantError {
-		t.Fatalf("%s: isError %v, want %v: %s", name, res.IsError, wantError, ssSDKText(t, res))
-	}
-	return ssSDKText(t, res)
-}
 
 // ---------------------------------------------------------------------------
 // A raw Streamable HTTP client
@@ -420,7 +79,7 @@ type ssRaw struct {
 
 func ssNewRaw(t testing.TB, hc *http.Client, endpoint string) *ssRaw {
 	if hc == nil {
-		hc = ssHTTPClient(t)
+		hc = testkit.HTTPClient(t)
 	}
 	c := &ssRaw{t: t, hc: hc, endpoint: endpoint, rev: fastmcp.LatestHandshakeProtocolVersion, header: http.Header{}}
 	t.Cleanup(c.closeGET)
@@ -462,18 +121,6 @@ func (c *ssRaw) post(body []byte) (*http.Response, error) {
 	return c.hc.Do(c.newRequest(http.MethodPost, body))
 }
 
-func ssEncode(id int64, method string, params any) []byte {
-	m := map[string]any{"jsonrpc": "2.0", "method": method}
-	if id != 0 {
-		m["id"] = id
-	}
-	if params != nil {
-		m["params"] = params
-	}
-	b, _ := json.Marshal(m)
-	return b
-}
-
 // initialize runs the handshake with the capabilities: initialize, then
 // notifications/initialized. It returns the initialize response.
 func (c *ssRaw) initialize(caps fastmcp.ClientCapabilities) *http.Response {
@@ -502,7 +149,7 @@ func (c *ssRaw) initialize(caps fastmcp.ClientCapabilities) *http.Response {
 // notify sends a notification, which must be answered 202.
 func (c *ssRaw) notify(method string, params any) {
 	c.t.Helper()
-	resp, err := c.post(ssEncode(0, method, params))
+	resp, err := c.post(testkit.Encode(0, method, params))
 	if err != nil {
 		c.t.Fatalf("%s: %v", method, err)
 	}
@@ -556,7 +203,7 @@ func (c *ssRaw) callErr(method string, params any) (json.RawMessage, *ssRPCError
 // on which server requests are answered and notifications recorded until the
 // response arrives.
 func (c *ssRaw) roundTrip(id int64, method string, params any) (*http.Response, []ssMsg, error) {
-	resp, err := c.post(ssEncode(id, method, params))
+	resp, err := c.post(testkit.Encode(id, method, params))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -575,18 +222,18 @@ func (c *ssRaw) roundTrip(id int64, method string, params any) (*http.Response, 
 		return resp, []ssMsg{m}, nil
 	case strings.HasPrefix(ct, "text/event-stream"):
 		var msgs []ssMsg
-		sr := ssNewSSE(resp.Body)
+		sr := testkit.NewSSEReader(resp.Body)
 		for {
-			ev, err := sr.next()
+			ev, err := sr.Next()
 			if err != nil {
 				return resp, msgs, fmt.Errorf("SSE stream ended before the response: %v", err)
 			}
-			if ev.data == "" {
+			if ev.Data == "" {
 				continue
 			}
 			var m ssMsg
-			if err := json.Unmarshal([]byte(ev.data), &m); err != nil {
-				return resp, msgs, fmt.Errorf("decoding event %q: %v", ev.data, err)
+			if err := json.Unmarshal([]byte(ev.Data), &m); err != nil {
+				return resp, msgs, fmt.Errorf("decoding event %q: %v", ev.Data, err)
 			}
 			msgs = append(msgs, m)
 			c.handleServerMessage(m)
@@ -667,14 +314,14 @@ func (c *ssRaw) openGET() {
 	c.get = resp
 	c.mu.Unlock()
 	go func() {
-		sr := ssNewSSE(resp.Body)
+		sr := testkit.NewSSEReader(resp.Body)
 		for {
-			ev, err := sr.next()
+			ev, err := sr.Next()
 			if err != nil {
 				return
 			}
 			var m ssMsg
-			if ev.data == "" || json.Unmarshal([]byte(ev.data), &m) != nil {
+			if ev.Data == "" || json.Unmarshal([]byte(ev.Data), &m) != nil {
 				continue
 			}
 			c.handleServerMessage(m)
@@ -725,93 +372,8 @@ func (c *ssRaw) notifications(method string) []ssMsg {
 	return out
 }
 
-// ssToolText returns the text of a raw tools/call result's first block and
-// whether it is an error.
-func ssToolText(t testing.TB, raw json.RawMessage) (string, bool) {
-	t.Helper()
-	var res struct {
-		Content []struct {
-			Type string `json:"type"`
-			Text string `json:"text"`
-		} `json:"content"`
-		IsError bool `json:"isError"`
-	}
-	if err := json.Unmarshal(raw, &res); err != nil || len(res.Content) == 0 {
-		t.Fatalf("tool result %s: %v", raw, err)
-	}
-	return res.Content[0].Text, res.IsError
-}
-
-// ssSSE reads server-sent events.
-type ssSSE struct{ br *bufio.Reader }
-
-type ssSSEEvent struct{ id, event, data string }
-
-func ssNewSSE(r io.Reader) *ssSSE { return &ssSSE{br: bufio.NewReader(r)} }
-
-// next returns the next event with data or a name (comments are skipped).
-func (s *ssSSE) next() (ssSSEEvent, error) {
-	var ev ssSSEEvent
-	var data []string
-	has := false
-	for {
-		line, err := s.br.ReadString('\n')
-		if err != nil {
-			return ev, err
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			if has {
-				ev.data = strings.Join(data, "\n")
-				return ev, nil
-			}
-			continue
-		}
-		if strings.HasPrefix(line, ":") {
-			continue
-		}
-		field, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch field {
-		case "id":
-			ev.id = value
-		case "event":
-			ev.event, has = value, true
-		case "data":
-			data, has = append(data, value), true
-		}
-	}
-}
-
 // ---------------------------------------------------------------------------
 // In-process helpers
-
-// ssTextOf returns the text of a fastmcptest tool result's first block.
-func ssTextOf(t testing.TB, res *fastmcp.CallToolResult) string {
-	t.Helper()
-	if len(res.Content) == 0 {
-		t.Fatalf("tool result without content: %+v", res)
-	}
-	tc, ok := res.Content[0].(*fastmcp.TextContent)
-	if !ok {
-		t.Fatalf("content is %T, want text", res.Content[0])
-	}
-	return tc.Text
-}
-
-// ssCall calls a tool in-process and returns its text, failing the test on a
-// protocol error or an unexpected isError.
-func ssCall(t testing.TB, c *fastmcptest.Client, name string, args any, wantError bool) string {
-	t.Helper()
-	res, err := c.CallTool(testCtx(t), name, args)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	if res.IsError != wantError {
-		t.Fatalf("%s: isError %v, want %v: %s", name, res.IsError, wantError, ssTextOf(t, res))
-	}
-	return ssTextOf(t, res)
-}
 
 // ssRootsAnswer answers roots/list with the roots.
 func ssRootsAnswer(roots ...fastmcp.Root) func(context.Context, string, json.RawMessage) (any, error) {
@@ -849,7 +411,7 @@ type ssUser struct {
 func TestSessionPropertiesStdio(t *testing.T) {
 	t.Parallel()
 	var authCalls atomic.Int32
-	s := ssNewServer(t, fastmcp.Options{
+	s := testkit.NewServer(t, fastmcp.Options{
 		Authenticate: fastmcp.AuthFunc[ssUser](func(r *http.Request) (ssUser, error) {
 			authCalls.Add(1)
 			if r != nil {
@@ -859,7 +421,7 @@ func TestSessionPropertiesStdio(t *testing.T) {
 		}),
 	})
 	ssSessionTool(s)
-	rec := ssRecord(s)
+	rec := testkit.Record(s)
 	roots := []fastmcp.Root{{URI: "file:///work", Name: "work"}, {URI: "file:///tmp"}}
 	caps := fastmcp.ClientCapabilities{
 		Roots:       &fastmcp.RootsCapability{ListChanged: true},
@@ -867,14 +429,14 @@ func TestSessionPropertiesStdio(t *testing.T) {
 		Elicitation: &fastmcp.ElicitationCapability{Form: &struct{}{}},
 	}
 	before := time.Now()
-	c := connect(t, s, &fastmcptest.Options{
+	c := testkit.Connect(t, s, &fastmcptest.Options{
 		ProtocolVersion: fastmcp.ProtocolVersion20250618,
 		ClientInfo:      fastmcp.Implementation{Name: "props-client", Title: "Props", Version: "9.8.7"},
 		Capabilities:    caps,
 		OnRequest:       ssRootsAnswer(roots...),
 	})
-	sess := rec.waitConnected(t, 1)
-	ctx := testCtx(t)
+	sess := rec.WaitConnected(t, 1)
+	ctx := testkit.Context(t)
 	if err := sess.WaitForReady(ctx); err != nil {
 		t.Fatalf("WaitForReady: %v", err)
 	}
@@ -888,13 +450,13 @@ func TestSessionPropertiesStdio(t *testing.T) {
 	if got := sess.ProtocolVersion(); got != fastmcp.ProtocolVersion20250618 {
 		t.Errorf("ProtocolVersion %q, want %q", got, fastmcp.ProtocolVersion20250618)
 	}
-	if diff := cmp.Diff(fastmcp.Implementation{Name: "props-client", Title: "Props", Version: "9.8.7"}, sess.ClientInfo()); diff != "" {
+	if diff := testdiff.Diff(fastmcp.Implementation{Name: "props-client", Title: "Props", Version: "9.8.7"}, sess.ClientInfo()); diff != "" {
 		t.Errorf("ClientInfo (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(caps, sess.ClientCapabilities()); diff != "" {
+	if diff := testdiff.Diff(caps, sess.ClientCapabilities()); diff != "" {
 		t.Errorf("ClientCapabilities (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(roots, sess.Roots()); diff != "" {
+	if diff := testdiff.Diff(roots, sess.Roots()); diff != "" {
 		t.Errorf("Roots (-want +got):\n%s", diff)
 	}
 	if u, ok := sess.Auth().(ssUser); !ok || u != (ssUser{ID: "local", Role: "guest"}) {
@@ -922,7 +484,7 @@ func TestSessionPropertiesStdio(t *testing.T) {
 	}
 	// The Context agrees with the session.
 	var got map[string]any
-	if err := json.Unmarshal([]byte(ssCall(t, c, "session", nil, false)), &got); err != nil {
+	if err := json.Unmarshal([]byte(testkit.CallText(t, c, "session", nil, false)), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got["sessionId"] != sess.ID() || got["id"] != sess.ID() || got["protocolVersion"] != fastmcp.ProtocolVersion20250618 || got["loggingLevel"] != "warning" {
@@ -936,111 +498,31 @@ func TestSessionPropertiesStdio(t *testing.T) {
 	if ss := s.Sessions(); len(ss) != 1 || ss[0] != sess {
 		t.Errorf("Server.Sessions() = %v, want the one session", ss)
 	}
-	if ev := rec.wait(t, sess.ID(), "ready"); len(ev.Roots) != 2 {
+	if ev := rec.Wait(t, sess.ID(), "ready"); len(ev.Roots) != 2 {
 		t.Errorf("OnReady saw roots %v, want the client's two", ev.Roots)
 	}
 	c.Close()
-	ssWaitClosed(t, sess)
+	testkit.WaitClosed(t, sess)
 	if len(s.Sessions()) != 0 {
 		t.Errorf("Server.Sessions() after the client closed: %v", s.Sessions())
 	}
 	if sess.IsReady() != true {
 		t.Error("IsReady changed after close")
 	}
-	ssCauseIs(t, sess.CloseCause(), "closed its input")
-}
-
-func TestSessionPropertiesHTTPGoSDK(t *testing.T) {
-	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{
-		Authenticate: fastmcp.AuthFunc[ssUser](func(r *http.Request) (ssUser, error) {
-			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok {
-				return ssUser{}, &fastmcp.HTTPError{Message: "no token"}
-			}
-			id, role, _ := strings.Cut(tok, ":")
-			return ssUser{ID: id, Role: role}, nil
-		}),
-	})
-	ssSessionTool(s)
-	rec := ssRecord(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	roots := []*mcp.Root{{URI: "file:///project", Name: "project"}}
-	before := time.Now()
-	c, err := ssDialGoSDK(t, srv.endpoint, "ada:admin", &mcp.ClientOptions{
-		CreateMessageHandler: func(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
-			return nil, errors.New("unused")
-		},
-	}, roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess := rec.waitConnected(t, 1)
-	ctx := testCtx(t)
-	if err := sess.WaitForReady(ctx); err != nil {
-		t.Fatalf("WaitForReady: %v", err)
-	}
-	if c.ID() == "" || c.ID() != sess.ID() {
-		t.Errorf("Mcp-Session-Id %q, Session.ID %q: want equal and non-empty", c.ID(), sess.ID())
-	}
-	if got, want := sess.ProtocolVersion(), c.InitializeResult().ProtocolVersion; got != want || got == "" {
-		t.Errorf("ProtocolVersion %q, client negotiated %q", got, want)
-	}
-	if ci := sess.ClientInfo(); ci.Name != "go-sdk-sessions" || ci.Version != "1.8.0" {
-		t.Errorf("ClientInfo %+v", ci)
-	}
-	caps := sess.ClientCapabilities()
-	if caps.Sampling == nil || caps.Roots == nil || !caps.Roots.ListChanged {
-		t.Errorf("ClientCapabilities %+v: want sampling and roots with listChanged", caps)
-	}
-	if caps.Elicitation != nil {
-		t.Errorf("ClientCapabilities has elicitation %+v though the client has no handler", caps.Elicitation)
-	}
-	if u, ok := sess.Auth().(ssUser); !ok || u != (ssUser{ID: "ada", Role: "admin"}) {
-		t.Errorf("Auth() = %#v", sess.Auth())
-	}
-	if err := c.SetLoggingLevel(ctx, &mcp.SetLoggingLevelParams{Level: "error"}); err != nil {
-		t.Fatal(err)
-	}
-	if got := sess.LoggingLevel(); got != fastmcp.LevelError {
-		t.Errorf("LoggingLevel after setLevel error: %q", got)
-	}
-	if sess.CreatedAt().Before(before) || sess.LastActive().Before(sess.CreatedAt()) {
-		t.Errorf("CreatedAt %v, LastActive %v (test began %v)", sess.CreatedAt(), sess.LastActive(), before)
-	}
-	var got map[string]any
-	if err := json.Unmarshal([]byte(ssSDKCall(t, c.ClientSession, "session", nil, false)), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got["sessionId"] != c.ID() {
-		t.Errorf("Context.SessionID %v, Mcp-Session-Id %q", got["sessionId"], c.ID())
-	}
-	// Roots: fetched after initialized, over the GET stream the SDK opens.
-	ready := rec.wait(t, sess.ID(), "ready")
-	missed := ssRootsMissedForNoChannel(rec, sess, ready)
-	if diff := cmp.Diff([]fastmcp.Root{{URI: "file:///project", Name: "project"}}, sess.Roots()); diff != "" && !missed {
-		t.Errorf("Roots (-want +got):\n%s", diff)
-	}
-	c.Close()
-	ssWaitClosed(t, sess)
-	ssCauseIs(t, sess.CloseCause(), "client ended")
-	ssCheckLifecycle(t, rec, sess.ID())
-	if missed {
-		t.Error(ssRootsBug)
-	}
+	testkit.CauseIs(t, sess.CloseCause(), "closed its input")
 }
 
 func TestSessionHTTPIDsAreDistinctAndMatchHeader(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	rec := ssRecord(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
+	s := testkit.NewServer(t, fastmcp.Options{})
+	rec := testkit.Record(s)
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
 	seen := map[string]bool{}
 	for i := range 5 {
-		c := ssNewRaw(t, nil, srv.endpoint)
+		c := ssNewRaw(t, nil, srv.Endpoint)
 		resp := c.initialize(fastmcp.ClientCapabilities{})
 		sid := resp.Header.Get("Mcp-Session-Id")
-		sess := rec.waitConnected(t, i+1)
+		sess := rec.WaitConnected(t, i+1)
 		if sess.ID() != sid {
 			t.Errorf("session %d: Session.ID %q, Mcp-Session-Id %q", i, sess.ID(), sid)
 		}
@@ -1056,17 +538,17 @@ func TestSessionHTTPIDsAreDistinctAndMatchHeader(t *testing.T) {
 
 func TestSessionWaitForReady(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	rec := ssRecord(s)
-	c := connect(t, s, &fastmcptest.Options{SkipInitialize: true})
-	ctx := testCtx(t)
+	s := testkit.NewServer(t, fastmcp.Options{})
+	rec := testkit.Record(s)
+	c := testkit.Connect(t, s, &fastmcptest.Options{SkipInitialize: true})
+	ctx := testkit.Context(t)
 	if err := c.Call(ctx, "initialize", fastmcp.InitializeParams{
 		ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion,
 		ClientInfo:      fastmcp.Implementation{Name: "slow", Version: "1"},
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
-	sess := rec.waitConnected(t, 1)
+	sess := rec.WaitConnected(t, 1)
 	if sess.IsReady() {
 		t.Error("ready before notifications/initialized")
 	}
@@ -1095,14 +577,14 @@ func TestSessionWaitForReady(t *testing.T) {
 	if err := sess.WaitForReady(ctx); err != nil {
 		t.Errorf("WaitForReady on a ready session: %v", err)
 	}
-	rec.wait(t, sess.ID(), "ready")
+	rec.Wait(t, sess.ID(), "ready")
 
 	// A session that ends before it is ready releases its waiters.
-	c2 := connect(t, s, &fastmcptest.Options{SkipInitialize: true})
+	c2 := testkit.Connect(t, s, &fastmcptest.Options{SkipInitialize: true})
 	if err := c2.Call(ctx, "initialize", fastmcp.InitializeParams{ProtocolVersion: fastmcp.LatestHandshakeProtocolVersion}, nil); err != nil {
 		t.Fatal(err)
 	}
-	sess2 := rec.waitConnected(t, 2)
+	sess2 := rec.WaitConnected(t, 2)
 	done := make(chan error, 1)
 	go func() { done <- sess2.WaitForReady(ctx) }()
 	c2.Close()
@@ -1111,25 +593,25 @@ func TestSessionWaitForReady(t *testing.T) {
 		if !errors.Is(err, fastmcp.ErrSessionClosed) {
 			t.Errorf("WaitForReady on a session that closed: %v, want ErrSessionClosed", err)
 		}
-	case <-time.After(ssWait):
+	case <-time.After(testkit.Wait):
 		t.Fatal("WaitForReady did not return when the session closed")
 	}
 	// It never became ready, so no ready event, but connect and disconnect.
-	rec.wait(t, sess2.ID(), "disconnect")
-	if diff := cmp.Diff([]string{"connect", "disconnect"}, rec.kinds(sess2.ID())); diff != "" {
+	rec.Wait(t, sess2.ID(), "disconnect")
+	if diff := testdiff.Diff([]string{"connect", "disconnect"}, rec.Kinds(sess2.ID())); diff != "" {
 		t.Errorf("events of a session closed before ready (-want +got):\n%s", diff)
 	}
 }
 
 func TestSessionListChangedTriggersAndResourceUpdated(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	s.AddResource(fastmcp.Resource{URI: "test://watched", Name: "watched", Load: fastmcp.StaticText("v1")})
 	s.AddResource(fastmcp.Resource{URI: "test://other", Name: "other", Load: fastmcp.StaticText("x")})
-	rec := ssRecord(s)
-	c := connect(t, s, nil)
-	sess := rec.waitConnected(t, 1)
-	ctx := testCtx(t)
+	rec := testkit.Record(s)
+	c := testkit.Connect(t, s, nil)
+	sess := rec.WaitConnected(t, 1)
+	ctx := testkit.Context(t)
 	if err := sess.WaitForReady(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -1174,7 +656,7 @@ func TestSessionListChangedTriggersAndResourceUpdated(t *testing.T) {
 		"notifications/resources/updated",
 		"notifications/resources/updated",
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := testdiff.Diff(want, got); diff != "" {
 		t.Errorf("notifications (-want +got):\n%s", diff)
 	}
 	for _, n := range c.Notifications() {
@@ -1186,11 +668,11 @@ func TestSessionListChangedTriggersAndResourceUpdated(t *testing.T) {
 
 func TestSessionLogAndPing(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
-	rec := ssRecord(s)
-	c := connect(t, s, nil)
-	sess := rec.waitConnected(t, 1)
-	ctx := testCtx(t)
+	s := testkit.NewServer(t, fastmcp.Options{})
+	rec := testkit.Record(s)
+	c := testkit.Connect(t, s, nil)
+	sess := rec.WaitConnected(t, 1)
+	ctx := testkit.Context(t)
 	if err := sess.WaitForReady(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -1224,11 +706,11 @@ func TestSessionLogAndPing(t *testing.T) {
 		{"level": "info", "logger": "audit", "data": map[string]any{"event": "login"}},
 		{"level": "critical", "data": "kept"},
 	}
-	if diff := cmp.Diff(want, logs); diff != "" {
+	if diff := testdiff.Diff(want, logs); diff != "" {
 		t.Errorf("log notifications (-want +got):\n%s", diff)
 	}
 	c.Close()
-	ssWaitClosed(t, sess)
+	testkit.WaitClosed(t, sess)
 	if err := sess.Ping(ctx); !errors.Is(err, fastmcp.ErrSessionClosed) {
 		t.Errorf("Ping after close: %v, want ErrSessionClosed", err)
 	}
@@ -1238,22 +720,22 @@ func TestSessionLogAndPing(t *testing.T) {
 // answered 404, OnDisconnect runs once with the cause.
 func TestSessionCloseHTTP(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	ssSessionTool(s)
-	rec := ssRecord(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	c := ssNewRaw(t, nil, srv.endpoint)
+	rec := testkit.Record(s)
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	c := ssNewRaw(t, nil, srv.Endpoint)
 	c.initialize(fastmcp.ClientCapabilities{})
-	sess := rec.waitConnected(t, 1)
-	if err := sess.WaitForReady(testCtx(t)); err != nil {
+	sess := rec.WaitConnected(t, 1)
+	if err := sess.WaitForReady(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	if err := sess.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	ssWaitClosed(t, sess)
-	ssCauseIs(t, sess.CloseCause(), "closed by the server")
-	resp, err := c.post(ssEncode(5, "tools/call", map[string]any{"name": "session"}))
+	testkit.WaitClosed(t, sess)
+	testkit.CauseIs(t, sess.CloseCause(), "closed by the server")
+	resp, err := c.post(testkit.Encode(5, "tools/call", map[string]any{"name": "session"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1262,10 +744,10 @@ func TestSessionCloseHTTP(t *testing.T) {
 		t.Errorf("request after Session.Close: status %d, want 404", resp.StatusCode)
 	}
 	sess.Close() // a second Close is harmless
-	rec.wait(t, sess.ID(), "disconnect")
-	ssCheckLifecycle(t, rec, sess.ID())
-	if srv.h.SessionCount() != 0 || len(s.Sessions()) != 0 {
-		t.Errorf("sessions after Close: handler %d, server %d", srv.h.SessionCount(), len(s.Sessions()))
+	rec.Wait(t, sess.ID(), "disconnect")
+	rec.CheckLifecycle(t, sess.ID())
+	if srv.Handler.SessionCount() != 0 || len(s.Sessions()) != 0 {
+		t.Errorf("sessions after Close: handler %d, server %d", srv.Handler.SessionCount(), len(s.Sessions()))
 	}
 }
 
@@ -1274,19 +756,19 @@ func TestSessionCloseHTTP(t *testing.T) {
 // nothing happened.
 func TestSessionCloseStdio(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	ssSessionTool(s)
-	rec := ssRecord(s)
-	c := connect(t, s, nil)
-	sess := rec.waitConnected(t, 1)
-	if err := sess.WaitForReady(testCtx(t)); err != nil {
+	rec := testkit.Record(s)
+	c := testkit.Connect(t, s, nil)
+	sess := rec.WaitConnected(t, 1)
+	if err := sess.WaitForReady(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	sess.Close()
-	ssWaitClosed(t, sess)
-	ssCauseIs(t, sess.CloseCause(), "closed by the server")
-	rec.wait(t, sess.ID(), "disconnect")
-	ssCheckLifecycle(t, rec, sess.ID())
+	testkit.WaitClosed(t, sess)
+	testkit.CauseIs(t, sess.CloseCause(), "closed by the server")
+	rec.Wait(t, sess.ID(), "disconnect")
+	rec.CheckLifecycle(t, sess.ID())
 	if len(s.Sessions()) != 0 {
 		t.Errorf("Server.Sessions() after Close: %d", len(s.Sessions()))
 	}
@@ -1297,6 +779,6 @@ func TestSessionCloseStdio(t *testing.T) {
 	defer cancel()
 	res, err := c.CallTool(ctx, "session", nil)
 	if err == nil && !res.IsError {
-		t.Fatalf("regression: after Session.Close on stdio the transport keeps serving the closed session: tools/call answered %s (stdio.go serveStream never watches sess.Done())", ssTextOf(t, res))
+		t.Fatalf("regression: after Session.Close on stdio the transport keeps serving the closed session: tools/call answered %s (stdio.go serveStream never watches sess.Done())", fastmcptest.Text(res))
 	}
 }

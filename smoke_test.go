@@ -3,16 +3,16 @@ package fastmcp_test
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 func TestSmokeAllRevisions(t *testing.T) {
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
-			s := newServer(t, fastmcp.Options{})
+			s := testkit.NewServer(t, fastmcp.Options{})
 			type Args struct {
 				A float64 `json:"a"`
 				B float64 `json:"b"`
@@ -29,8 +29,8 @@ func TestSmokeAllRevisions(t *testing.T) {
 			}) (string, error) {
 				return "write " + args.Lang, nil
 			})
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
-			ctx := testCtx(t)
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			ctx := testkit.Context(t)
 			if got := c.InitializeResult().ProtocolVersion; got != rev {
 				t.Fatalf("negotiated %s, want %s", got, rev)
 			}
@@ -42,7 +42,7 @@ func TestSmokeAllRevisions(t *testing.T) {
 			for _, tool := range tools {
 				names = append(names, tool.Name)
 			}
-			if diff := cmp.Diff([]string{"add", "media"}, names); diff != "" {
+			if diff := testdiff.Diff([]string{"add", "media"}, names); diff != "" {
 				t.Fatalf("tools (-want +got):\n%s", diff)
 			}
 			res, err := c.CallTool(ctx, "add", map[string]any{"a": 1, "b": 2})

@@ -5,9 +5,8 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp/internal/spectest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
 )
 
 // The protocol wire types are FastMCP's own. Each official 2026-07-28 example
@@ -100,7 +99,7 @@ func TestOfficialExamplesRoundTrip(t *testing.T) {
 			var want, got any
 			json.Unmarshal(raw, &want)
 			json.Unmarshal(out, &got)
-			if diff := cmp.Diff(dropDefaultFalse(want), got); diff != "" {
+			if diff := testdiff.Diff(dropDefaultFalse(want), got); diff != "" {
 				t.Errorf("%s/%s: round trip changed the JSON (-official +re-encoded):\n%s", typ, name, diff)
 			}
 		}

@@ -179,7 +179,7 @@ type legacyConn struct {
 
 func (c *legacyConn) info() connInfo {
 	return connInfo{sessionID: true, noModern: true, concurrent: true, streams: true, stop: c.h.stopping,
-		transport: TransportSSE, remoteAddr: c.r.RemoteAddr}
+		transport: TransportSSE, remoteAddr: c.r.RemoteAddr, httpRequest: c.r}
 }
 
 // session returns the legacy session; a message other than initialize
@@ -203,7 +203,7 @@ func (c *legacyConn) send(msg []byte) error {
 	return out.send(msg)
 }
 
-func (c *legacyConn) async(f func()) { go f() }
+func (c *legacyConn) async(f func()) bool { go f(); return true }
 
 // resumable: a session's requests outlive the POST that carried them.
 func (c *legacyConn) resumable() bool { return true }

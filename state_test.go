@@ -7,20 +7,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // stPrefs is a typed state value.
@@ -82,7 +79,7 @@ func stAddKV(s *fastmcp.Server) {
 func stKV(t testing.TB, c *fastmcptest.Client, args map[string]any) map[string]any {
 	t.Helper()
 	var out map[string]any
-	if err := json.Unmarshal([]byte(ssCall(t, c, "kv", args, false)), &out); err != nil {
+	if err := json.Unmarshal([]byte(testkit.CallText(t, c, "kv", args, false)), &out); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -90,12 +87,12 @@ func stKV(t testing.TB, c *fastmcptest.Client, args map[string]any) map[string]a
 
 func TestStateOperations(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	stAddKV(s)
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	check := func(args map[string]any, want map[string]any) {
 		t.Helper()
-		if diff := cmp.Diff(want, stKV(t, c, args)); diff != "" {
+		if diff := testdiff.Diff(want, stKV(t, c, args)); diff != "" {
 			t.Errorf("kv %v (-want +got):\n%s", args, diff)
 		}
 	}
@@ -116,19 +113,19 @@ func TestStateOperations(t *testing.T) {
 	check(map[string]any{"op": "getPrefs", "key": "missing"}, map[string]any{"found": false, "theme": "", "langs": nil})
 	// Incr on a value that is not an integer, StateValue of the wrong type.
 	check(map[string]any{"op": "set", "key": "s", "value": "text"}, map[string]any{"ok": true})
-	if got := ssCall(t, c, "kv", map[string]any{"op": "incr", "key": "s", "delta": 1}, true); !strings.Contains(got, "integer") {
+	if got := testkit.CallText(t, c, "kv", map[string]any{"op": "incr", "key": "s", "delta": 1}, true); !strings.Contains(got, "integer") {
 		t.Errorf("incr of a string: %q", got)
 	}
-	if got := ssCall(t, c, "kv", map[string]any{"op": "getPrefs", "key": "n"}, true); !strings.Contains(got, `"n"`) {
+	if got := testkit.CallText(t, c, "kv", map[string]any{"op": "getPrefs", "key": "n"}, true); !strings.Contains(got, `"n"`) {
 		t.Errorf("StateValue of the wrong type: %q", got)
 	}
 }
 
 func TestStateTTL(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	stAddKV(s)
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	stKV(t, c, map[string]any{"op": "set", "key": "short", "value": 1, "ttlMs": 40})
 	stKV(t, c, map[string]any{"op": "set", "key": "long", "value": 2, "ttlMs": 3_600_000})
 	stKV(t, c, map[string]any{"op": "set", "key": "forever", "value": 3})
@@ -136,14 +133,14 @@ func TestStateTTL(t *testing.T) {
 		t.Errorf("a key with a one-hour TTL is gone: %v", got)
 	}
 	// Wait for the short key to expire (polling, bounded).
-	deadline := time.Now().Add(ssWait)
+	deadline := time.Now().Add(testkit.Wait)
 	for {
 		got := stKV(t, c, map[string]any{"op": "get", "key": "short"})
 		if got["found"] == false {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a key with a 40ms TTL is still there after %v", ssWait)
+			t.Fatalf("a key with a 40ms TTL is still there after %v", testkit.Wait)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -183,7 +180,7 @@ func TestMemoryStateStore(t *testing.T) {
 	if n, _ := st.Add(ctx, "s", "n", 2, 0); n != 7 {
 		t.Errorf("Add = %d, want 7", n)
 	}
-	deadline := time.Now().Add(ssWait)
+	deadline := time.Now().Add(testkit.Wait)
 	for {
 		if _, ok, _ := st.Get(ctx, "s", "n"); !ok {
 			break
@@ -289,61 +286,61 @@ func TestStateClearedOnDisconnect(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		run  func(t *testing.T, s *fastmcp.Server, rec *ssRecorder) string // returns the session id, ended
+		run  func(t *testing.T, s *fastmcp.Server, rec *testkit.Recorder) string // returns the session id, ended
 	}{
-		{"stdio EOF", func(t *testing.T, s *fastmcp.Server, rec *ssRecorder) string {
-			c := connect(t, s, nil)
+		{"stdio EOF", func(t *testing.T, s *fastmcp.Server, rec *testkit.Recorder) string {
+			c := testkit.Connect(t, s, nil)
 			stKV(t, c, map[string]any{"op": "set", "key": "a", "value": 1})
 			stKV(t, c, map[string]any{"op": "incr", "key": "n", "delta": 3})
-			sess := rec.waitConnected(t, 1)
+			sess := rec.WaitConnected(t, 1)
 			sess.State().Set(context.Background(), "fromOutside", "x", time.Hour)
 			c.Close()
 			return sess.ID()
 		}},
-		{"stdio Session.Close", func(t *testing.T, s *fastmcp.Server, rec *ssRecorder) string {
-			c := connect(t, s, nil)
+		{"stdio Session.Close", func(t *testing.T, s *fastmcp.Server, rec *testkit.Recorder) string {
+			c := testkit.Connect(t, s, nil)
 			stKV(t, c, map[string]any{"op": "set", "key": "a", "value": 1})
-			sess := rec.waitConnected(t, 1)
+			sess := rec.WaitConnected(t, 1)
 			sess.Close()
 			return sess.ID()
 		}},
-		{"HTTP DELETE", func(t *testing.T, s *fastmcp.Server, rec *ssRecorder) string {
-			srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-			c := ssNewRaw(t, nil, srv.endpoint)
+		{"HTTP DELETE", func(t *testing.T, s *fastmcp.Server, rec *testkit.Recorder) string {
+			srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+			c := ssNewRaw(t, nil, srv.Endpoint)
 			c.initialize(fastmcp.ClientCapabilities{})
 			c.call("tools/call", map[string]any{"name": "kv", "arguments": map[string]any{"op": "set", "key": "a", "value": 1}})
 			c.call("tools/call", map[string]any{"name": "kv", "arguments": map[string]any{"op": "incr", "key": "n", "delta": 1}})
 			c.delete()
 			return c.sessionID()
 		}},
-		{"HTTP idle reap", func(t *testing.T, s *fastmcp.Server, rec *ssRecorder) string {
+		{"HTTP idle reap", func(t *testing.T, s *fastmcp.Server, rec *testkit.Recorder) string {
 			// The open GET stream keeps the session from being reaped
 			// until it closes.
-			srv := ssServeHTTP(t, s, fastmcp.HTTP{SessionIdleTimeout: 300 * time.Millisecond})
-			c := ssNewRaw(t, nil, srv.endpoint)
+			srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{SessionIdleTimeout: 300 * time.Millisecond})
+			c := ssNewRaw(t, nil, srv.Endpoint)
 			c.initialize(fastmcp.ClientCapabilities{})
 			c.openGET()
 			c.call("tools/call", map[string]any{"name": "kv", "arguments": map[string]any{"op": "set", "key": "a", "value": 1, "ttlMs": 3_600_000}})
 			c.closeGET()
 			return c.sessionID()
 		}},
-		{"HTTP shutdown", func(t *testing.T, s *fastmcp.Server, rec *ssRecorder) string {
-			srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-			c := ssNewRaw(t, nil, srv.endpoint)
+		{"HTTP shutdown", func(t *testing.T, s *fastmcp.Server, rec *testkit.Recorder) string {
+			srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+			c := ssNewRaw(t, nil, srv.Endpoint)
 			c.initialize(fastmcp.ClientCapabilities{})
 			c.call("tools/call", map[string]any{"name": "kv", "arguments": map[string]any{"op": "set", "key": "a", "value": 1}})
-			srv.h.Close()
+			srv.Handler.Close()
 			return c.sessionID()
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			store := newRecordingStore()
-			s := ssNewServer(t, fastmcp.Options{StateStore: store})
+			s := testkit.NewServer(t, fastmcp.Options{StateStore: store})
 			stAddKV(s)
-			rec := ssRecord(s)
+			rec := testkit.Record(s)
 			id := tc.run(t, s, rec)
-			rec.wait(t, id, "disconnect")
+			rec.Wait(t, id, "disconnect")
 			if held := store.held(id); len(held) != 0 {
 				t.Errorf("the store still holds %v for the ended session", held)
 			}
@@ -362,7 +359,7 @@ func TestStateClearedOnDisconnect(t *testing.T) {
 func TestStateWrittenByHandlerAfterSessionEnd(t *testing.T) {
 	t.Parallel()
 	store := newRecordingStore()
-	s := ssNewServer(t, fastmcp.Options{StateStore: store})
+	s := testkit.NewServer(t, fastmcp.Options{StateStore: store})
 	started := make(chan struct{}, 1)
 	proceed := make(chan struct{})
 	wrote := make(chan error, 1)
@@ -374,19 +371,19 @@ func TestStateWrittenByHandlerAfterSessionEnd(t *testing.T) {
 		wrote <- ctx.State().Set(context.Background(), "interrupted", true, 0)
 		return "", ctx.Err()
 	})
-	rec := ssRecord(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	c := ssNewRaw(t, nil, srv.endpoint)
+	rec := testkit.Record(s)
+	srv := testkit.ServeHTTP(t, s, fastmcp.HTTP{})
+	c := ssNewRaw(t, nil, srv.Endpoint)
 	c.initialize(fastmcp.ClientCapabilities{})
 	go func() {
-		if resp, err := c.post(ssEncode(50, "tools/call", map[string]any{"name": "cleanup"})); err == nil {
+		if resp, err := c.post(testkit.Encode(50, "tools/call", map[string]any{"name": "cleanup"})); err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
 	}()
 	<-started
 	c.delete()
-	rec.wait(t, c.sessionID(), "disconnect")
+	rec.Wait(t, c.sessionID(), "disconnect")
 	close(proceed)
 	err := <-wrote
 	if held := store.held(c.sessionID()); len(held) != 0 {
@@ -398,106 +395,9 @@ func TestStateWrittenByHandlerAfterSessionEnd(t *testing.T) {
 	}
 }
 
-// stIsolationServer has whoami and counter tools, with users from bearer
-// tokens "tok-<id>".
-func stIsolationServer(t testing.TB) *fastmcp.Server {
-	s := ssNewServer(t, fastmcp.Options{Authenticate: fastmcp.AuthFunc[atUser](func(r *http.Request) (atUser, error) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer tok-")
-		if !ok {
-			return atUser{}, &fastmcp.HTTPError{Message: "no token"}
-		}
-		return atUser{ID: tok, Role: "user"}, nil
-	})})
-	fastmcp.AddTool(s, fastmcp.Tool{Name: "whoami"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
-		u, err := fastmcp.AuthSession[atUser](ctx)
-		return u.ID + " " + ctx.SessionID(), err
-	})
-	fastmcp.AddTool(s, fastmcp.Tool{Name: "incr"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
-		n, err := ctx.State().Incr(ctx, "counter", 1)
-		if err != nil {
-			return "", err
-		}
-		// A cached entry, as the seeds' SessionStateManager keeps.
-		u, _ := fastmcp.AuthFrom[atUser](ctx)
-		if err := ctx.State().Set(ctx, "owner", u.ID, time.Hour); err != nil {
-			return "", err
-		}
-		return fmt.Sprint(n), nil
-	})
-	fastmcp.AddTool(s, fastmcp.Tool{Name: "read"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
-		n, _, err := fastmcp.StateValue[int64](ctx, ctx.State(), "counter")
-		if err != nil {
-			return "", err
-		}
-		owner, _, err := fastmcp.StateValue[string](ctx, ctx.State(), "owner")
-		return fmt.Sprintf("%d %s", n, owner), err
-	})
-	return s
-}
-
-// 50 concurrent sessions over HTTP with the Go SDK client: each increments
-// its own counter N times and reads exactly N; whoami returns its own user.
-func TestStateIsolation50SessionsHTTPGoSDK(t *testing.T) {
-	t.Parallel()
-	s := stIsolationServer(t)
-	rec := ssRecord(s)
-	srv := ssServeHTTP(t, s, fastmcp.HTTP{})
-	const sessions, n = 50, 10
-	var wg sync.WaitGroup
-	var failures atomic.Int32
-	for i := range sessions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			user := fmt.Sprintf("user%02d", i)
-			c, err := ssDialGoSDK(t, srv.endpoint, "tok-"+user, &mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}}, nil)
-			if err != nil {
-				t.Errorf("%s: connect: %v", user, err)
-				failures.Add(1)
-				return
-			}
-			defer c.Close()
-			call := func(name string) string {
-				ctx, cancel := context.WithTimeout(context.Background(), ssWait)
-				defer cancel()
-				res, err := c.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: map[string]any{}})
-				if err != nil || res.IsError {
-					t.Errorf("%s: %s: %v %+v", user, name, err, res)
-					failures.Add(1)
-					return ""
-				}
-				return res.Content[0].(*mcp.TextContent).Text
-			}
-			for k := 1; k <= n; k++ {
-				if got := call("incr"); got != fmt.Sprint(k) {
-					t.Errorf("%s: incr #%d returned %q", user, k, got)
-				}
-				if k == n/2 {
-					if got, want := call("whoami"), user+" "+c.ID(); got != want {
-						t.Errorf("whoami: %q, want %q", got, want)
-					}
-				}
-			}
-			if got, want := call("read"), fmt.Sprintf("%d %s", n, user); got != want {
-				t.Errorf("%s: read %q, want %q", user, got, want)
-			}
-		}()
-	}
-	wg.Wait()
-	if failures.Load() > 0 {
-		return
-	}
-	if got := len(rec.ids()); got != sessions {
-		t.Errorf("%d sessions connected, want %d", got, sessions)
-	}
-	for _, id := range rec.ids() {
-		rec.wait(t, id, "disconnect")
-	}
-}
-
 func TestSessionMetrics(t *testing.T) {
 	t.Parallel()
-	s := ssNewServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
 	var slowTook atomic.Int64
@@ -513,19 +413,19 @@ func TestSessionMetrics(t *testing.T) {
 		slowTook.Store(int64(time.Since(t0)))
 		return "slow", nil
 	})
-	rec := ssRecord(s)
-	c := connect(t, s, nil)
-	sess := rec.waitConnected(t, 1)
+	rec := testkit.Record(s)
+	c := testkit.Connect(t, s, nil)
+	sess := rec.WaitConnected(t, 1)
 	if m := sess.Metrics(); m != (fastmcp.SessionMetrics{}) {
 		t.Errorf("metrics of a new session: %+v", m)
 	}
 	t0 := time.Now()
 	for range 3 {
-		ssCall(t, c, "ok", nil, false)
+		testkit.CallText(t, c, "ok", nil, false)
 	}
-	ssCall(t, c, "fail", nil, true)
-	ssCall(t, c, "crash", nil, true)
-	if _, err := c.CallTool(testCtx(t), "no-such-tool", nil); err == nil {
+	testkit.CallText(t, c, "fail", nil, true)
+	testkit.CallText(t, c, "crash", nil, true)
+	if _, err := c.CallTool(testkit.Context(t), "no-such-tool", nil); err == nil {
 		t.Error("unknown tool accepted")
 	}
 	m := sess.Metrics()
@@ -541,7 +441,7 @@ func TestSessionMetrics(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c.CallTool(testCtx(t), "slow", nil)
+		c.CallTool(testkit.Context(t), "slow", nil)
 	}()
 	<-started
 	if got := sess.Metrics().ActiveOperations; got != 1 {
@@ -559,9 +459,9 @@ func TestSessionMetrics(t *testing.T) {
 		t.Errorf("TotalExecution grew by %v for a tool that ran %v", m.TotalExecution-before, took)
 	}
 	// Metrics are per session.
-	c2 := connect(t, s, nil)
-	ssCall(t, c2, "ok", nil, false)
-	sess2 := rec.waitConnected(t, 2)
+	c2 := testkit.Connect(t, s, nil)
+	testkit.CallText(t, c2, "ok", nil, false)
+	sess2 := rec.WaitConnected(t, 2)
 	if m2 := sess2.Metrics(); m2.ToolCalls != 1 {
 		t.Errorf("second session's metrics %+v", m2)
 	}

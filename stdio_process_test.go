@@ -22,6 +22,7 @@ import (
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/spectest"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // processWait bounds every wait on a child process: a response, its exit.
@@ -55,7 +56,7 @@ func exampleBinaries(t testing.TB) exampleBins {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./examples/quickstart", "./examples/everything")
+		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "github.com/fastmcp-go/fastmcp/examples/quickstart", "github.com/fastmcp-go/fastmcp/examples/everything")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			os.RemoveAll(dir)
 			t.Fatalf("go build ./examples/...: %v\n%s", err, out)
@@ -360,23 +361,14 @@ drain:
 	return -1
 }
 
-// toolText returns the text of the first content block of a tools/call result.
+// toolText returns the text of the first content block of a tools/call
+// response's result and its isError, failing the test on an error response.
 func toolText(t testing.TB, m *processMessage) (string, bool) {
 	t.Helper()
 	if m.Error != nil {
 		t.Fatalf("tools/call failed: %+v", m.Error)
 	}
-	var res struct {
-		Content []struct {
-			Type string `json:"type"`
-			Text string `json:"text"`
-		} `json:"content"`
-		IsError bool `json:"isError"`
-	}
-	if err := json.Unmarshal(m.Result, &res); err != nil || len(res.Content) == 0 || res.Content[0].Type != "text" {
-		t.Fatalf("tools/call result %s (%v)", m.Result, err)
-	}
-	return res.Content[0].Text, res.IsError
+	return testkit.ToolText(t, m.Result)
 }
 
 func TestProcessHandshakeAndToolCall(t *testing.T) {

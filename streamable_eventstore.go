@@ -23,6 +23,16 @@ type EventStore interface {
 	SessionClosed(ctx context.Context, sessionID string) error
 }
 
+// EventStoreStats describe what an event store holds, for monitoring. An
+// EventStore may report them with a Stats() EventStoreStats method, as the
+// memory store does.
+type EventStoreStats struct {
+	// Sessions, Streams and Events count what is stored.
+	Sessions, Streams, Events int
+	// Bytes is the size of the stored events.
+	Bytes int64
+}
+
 // ErrEventsExpired is returned by EventStore.After when the events asked for
 // were dropped to respect the store's limits.
 var ErrEventsExpired = errors.New("fastmcp: events expired from the event store")
@@ -195,4 +205,17 @@ func (m *memoryEventStore) SessionClosed(_ context.Context, sessionID string) er
 	delete(m.sessions, sessionID)
 	m.mu.Unlock()
 	return nil
+}
+
+// Stats reports what the store holds.
+func (m *memoryEventStore) Stats() EventStoreStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := EventStoreStats{Sessions: len(m.sessions)}
+	for _, s := range m.sessions {
+		st.Streams += len(s.streams)
+		st.Events += s.count
+		st.Bytes += int64(s.bytes)
+	}
+	return st
 }

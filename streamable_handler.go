@@ -270,6 +270,10 @@ func (h *HTTPHandler) lookup(id string) *httpSession {
 // newSession returns a session owned by this handler, not yet admitted.
 func (h *HTTPHandler) newSession(legacy bool) *httpSession {
 	hs := &httpSession{sess: newSession(h.srv, nil), legacy: legacy}
+	hs.sess.transport = TransportStreamableHTTP
+	if legacy {
+		hs.sess.transport = TransportSSE
+	}
 	hs.sess.ending = func(cause error) { h.endSession(hs, cause) }
 	return hs
 }

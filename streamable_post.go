@@ -56,6 +56,12 @@ func (c *postConn) done() {
 		c.ps.hs.active.Add(-1)
 		c.ps.hs.sess.touch()
 	}
+	if hs := c.started; hs != nil && (hs.sess.ephemeral || hs.sess.protocol() == vUnknown) {
+		// The session was started for an initialize that failed, or for
+		// a stateless answer: nothing to keep.
+		hs.sess.ephemeral = true
+		c.h.endSession(hs, ErrSessionClosed)
+	}
 }
 
 // readBody reads the request body within MaxBodyBytes and BodyReadTimeout.
@@ -139,6 +145,8 @@ type postConn struct {
 	// resolved: session was asked; counted: the session's active count
 	// was raised for this POST.
 	resolved, counted bool
+	// started is the session this POST's initialize started.
+	started *httpSession
 }
 
 // headerValue returns the first value of a header given in canonical form,
@@ -152,12 +160,13 @@ func headerValue(h http.Header, canonicalKey string) string {
 
 func (c *postConn) info() connInfo {
 	return connInfo{
-		header:     c.version,
-		sessionID:  headerValue(c.r.Header, "Mcp-Session-Id") != "",
-		streams:    c.ps.allowSSE,
-		stop:       c.h.stopping,
-		transport:  TransportStreamableHTTP,
-		remoteAddr: c.r.RemoteAddr,
+		header:      c.version,
+		sessionID:   headerValue(c.r.Header, "Mcp-Session-Id") != "",
+		streams:     c.ps.allowSSE,
+		stop:        c.h.stopping,
+		transport:   TransportStreamableHTTP,
+		remoteAddr:  c.r.RemoteAddr,
+		httpRequest: c.r,
 	}
 }
 
@@ -180,6 +189,7 @@ func (c *postConn) session(init bool) (*Session, bool) {
 	}
 	if init {
 		hs := h.newSession(false)
+		c.started = hs
 		if h.opts.Stateless {
 			hs.sess.ephemeral = true
 			return hs.sess, true
@@ -221,7 +231,7 @@ func (c *postConn) validate(r *request) *Error {
 
 func (c *postConn) send(msg []byte) error { return c.ps.send(msg) }
 
-func (c *postConn) async(f func()) { f() }
+func (c *postConn) async(f func()) bool { f(); return true }
 
 // resumable reports whether the POST's answer can still reach the client
 // when its connection drops: a session's SSE stream kept in the event store.

@@ -12,6 +12,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
+	"github.com/fastmcp-go/fastmcp/internal/schema"
 )
 
 // Tool describes a tool: what tools/list shows, and how it runs. Register one
@@ -53,6 +54,9 @@ type Tool struct {
 	// shortest TTL of its tools) for 2026-07-28 clients. Default:
 	// Options.Cache.
 	Cache *Cache `json:"-"`
+	// Tags label the tool for Server.Disable and Enable (see Selector).
+	// Clients never see them. Default: none.
+	Tags []string `json:"-"`
 }
 
 // NoArgs is the argument type of a tool that takes no arguments.
@@ -99,7 +103,7 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 	if h == nil {
 		panic(fmt.Sprintf("fastmcp: AddTool %q: nil handler", t.Name))
 	}
-	args, err := newArgCodec[In](t.InputSchema)
+	args, err := schema.NewArgs[In](t.InputSchema)
 	if err != nil {
 		panic(fmt.Sprintf("fastmcp: AddTool %q: input schema: %v", t.Name, err))
 	}
@@ -107,12 +111,12 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 	if err != nil {
 		panic(fmt.Sprintf("fastmcp: AddTool %q: output schema: %v", t.Name, err))
 	}
-	headers, err := headerParams(args.wire)
+	headers, err := headerParams(args.Wire)
 	if err != nil {
 		panic(fmt.Sprintf("fastmcp: AddTool %q: input schema: %v", t.Name, err))
 	}
 	e := &toolEntry{tool: t, timeout: t.Timeout, headers: headers}
-	e.tool.InputSchema, e.tool.OutputSchema = args.wire, nil
+	e.tool.InputSchema, e.tool.OutputSchema = args.Wire, nil
 	if out.wire != nil {
 		e.tool.OutputSchema = out.wire
 	}
@@ -121,7 +125,7 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 	}
 	name := t.Name
 	e.call = func(c *Context, raw json.RawMessage) (*CallToolResult, error) {
-		in, err := args.decode(raw)
+		in, err := args.Decode(raw)
 		if err != nil {
 			return errorResult(fmt.Sprintf("Invalid arguments for tool %q: %v", name, err)), nil
 		}
@@ -201,7 +205,7 @@ func (s *Server) listTools(c *Context, _ *Request) (any, error) {
 		return nil, err
 	}
 	registered := s.reg.tools.all()
-	all := filterVisible(c, registered, func(e *toolEntry) AccessCheck { return e.tool.CanAccess })
+	all := filterVisible(c, registered)
 	page, next, err := paginate(all, func(e *toolEntry) string { return e.tool.Name }, p.Cursor, s.opts.PageSize)
 	if err != nil {
 		return nil, err
@@ -414,7 +418,7 @@ func newResultCodec[Out any](explicit any) (*resultCodec[Out], error) {
 		c.kind = resultContents
 	case t.Kind() == reflect.Slice && t.Elem().Implements(contentType):
 		c.kind = resultContents // such as []*TextContent
-	case t == rawMessageType:
+	case t == schema.RawMessageType:
 		c.kind = resultRaw
 	case t.Kind() == reflect.Interface && t != contentType && !contentType.Implements(t):
 		return nil, fmt.Errorf("result type %s is an interface FastMCP cannot interpret", t)
@@ -427,14 +431,14 @@ func newResultCodec[Out any](explicit any) (*resultCodec[Out], error) {
 	default:
 		c.kind = resultStructured
 	}
-	var schema *jsonschema.Schema
+	var sch *jsonschema.Schema
 	var err error
 	switch {
 	case explicit != nil:
-		if c.wire, schema, err = schemaFromAny(explicit); err != nil {
+		if c.wire, sch, err = schema.FromAny(explicit); err != nil {
 			return nil, err
 		}
-		if schema.Type != "object" {
+		if sch.Type != "object" {
 			return nil, fmt.Errorf(`output schema must have "type": "object"`)
 		}
 	case c.kind == resultStructured:
@@ -442,23 +446,23 @@ func newResultCodec[Out any](explicit any) (*resultCodec[Out], error) {
 		for base.Kind() == reflect.Pointer {
 			base = base.Elem()
 		}
-		if schema, err = schemaFor(base); err != nil {
+		if sch, err = schema.ForOutput(base); err != nil {
 			return nil, err
 		}
-		if schema.Type != "object" {
+		if sch.Type != "object" {
 			c.wrap = true
-			schema = &jsonschema.Schema{
+			sch = &jsonschema.Schema{
 				Type:       "object",
-				Properties: map[string]*jsonschema.Schema{"result": schema},
+				Properties: map[string]*jsonschema.Schema{"result": sch},
 				Required:   []string{"result"},
 			}
 		}
-		if c.wire, err = wireSchema(schema); err != nil {
+		if c.wire, err = schema.Marshal(sch); err != nil {
 			return nil, err
 		}
 	}
-	if schema != nil {
-		if c.resolved, err = schema.Resolve(nil); err != nil {
+	if sch != nil {
+		if c.resolved, err = sch.Resolve(nil); err != nil {
 			return nil, err
 		}
 	}
@@ -580,8 +584,5 @@ func (c *resultCodec[Out]) validate(v any) error {
 	if err := json.Unmarshal(raw, &inst); err != nil {
 		return err
 	}
-	if err := c.resolved.Validate(inst); err != nil {
-		return errors.New(formatValidationError(err))
-	}
-	return nil
+	return schema.Validate(c.resolved, inst)
 }

@@ -14,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/fastmcptest"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 )
 
 // ---- helpers (prefixed tt to stay clear of other test files) ----
@@ -34,7 +33,7 @@ func ttListRaw(t *testing.T, c *fastmcptest.Client) map[string]map[string]any {
 		if cursor != "" {
 			params["cursor"] = cursor
 		}
-		raw, err := c.CallRaw(testCtx(t), "tools/list", params)
+		raw, err := c.CallRaw(testkit.Context(t), "tools/list", params)
 		if err != nil {
 			t.Fatalf("tools/list: %v", err)
 		}
@@ -114,13 +113,13 @@ func ttNorm(v any) any {
 // ttSchemaDiff compares a schema from tools/list with the expected JSON.
 func ttSchemaDiff(t *testing.T, want string, got any) string {
 	t.Helper()
-	return cmp.Diff(ttNorm(ttJSON(t, want)), ttNorm(got))
+	return testdiff.Diff(ttNorm(ttJSON(t, want)), ttNorm(got))
 }
 
 // ttCall calls a tool and fails the test on a protocol error.
 func ttCall(t *testing.T, c *fastmcptest.Client, name string, args any) *fastmcp.CallToolResult {
 	t.Helper()
-	res, err := c.CallTool(testCtx(t), name, args)
+	res, err := c.CallTool(testkit.Context(t), name, args)
 	if err != nil {
 		t.Fatalf("tools/call %s: %v", name, err)
 	}
@@ -132,24 +131,13 @@ func ttCall(t *testing.T, c *fastmcptest.Client, name string, args any) *fastmcp
 func ttCallParams(t *testing.T, c *fastmcptest.Client, params string) *fastmcp.CallToolResult {
 	t.Helper()
 	var res fastmcp.CallToolResult
-	if err := c.Call(testCtx(t), "tools/call", json.RawMessage(params), &res); err != nil {
+	if err := c.Call(testkit.Context(t), "tools/call", json.RawMessage(params), &res); err != nil {
 		t.Fatalf("tools/call %s: %v", params, err)
 	}
 	return &res
 }
 
-// ttText joins the text blocks of a result.
-func ttText(res *fastmcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*fastmcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
-
-var ttEquateEmpty = cmpopts.EquateEmpty()
+var ttEquateEmpty = testdiff.EquateEmpty()
 
 // ---- schema inference ----
 
@@ -216,11 +204,11 @@ const ttSearchSchema = `{
 
 func TestToolSchemaInference(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "search"}, func(ctx *fastmcp.Context, a ttSearchArgs) (any, error) {
 		return a, nil // echoed as JSON text
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 
 	tool := ttTool(t, c, "search")
 	if diff := ttSchemaDiff(t, ttSearchSchema, tool["inputSchema"]); diff != "" {
@@ -268,13 +256,13 @@ func TestToolSchemaInference(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res := ttCall(t, c, "search", json.RawMessage(tt.args))
 			if res.IsError {
-				t.Fatalf("unexpected error result: %s", ttText(res))
+				t.Fatalf("unexpected error result: %s", fastmcptest.Text(res))
 			}
 			var got ttSearchArgs
-			if err := json.Unmarshal([]byte(ttText(res)), &got); err != nil {
-				t.Fatalf("handler echo is not JSON: %v: %s", err, ttText(res))
+			if err := json.Unmarshal([]byte(fastmcptest.Text(res)), &got); err != nil {
+				t.Fatalf("handler echo is not JSON: %v: %s", err, fastmcptest.Text(res))
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := testdiff.Diff(tt.want, got); diff != "" {
 				t.Errorf("handler saw (-want +got):\n%s", diff)
 			}
 		})
@@ -295,13 +283,13 @@ type ttValidatedArgs struct {
 
 func TestToolArgumentValidation(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	var calls atomic.Int64
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "v"}, func(ctx *fastmcp.Context, a ttValidatedArgs) (string, error) {
 		calls.Add(1)
 		return "hello " + a.Name, nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 
 	tests := []struct {
 		name  string
@@ -327,9 +315,9 @@ func TestToolArgumentValidation(t *testing.T) {
 			before := calls.Load()
 			res := ttCall(t, c, "v", json.RawMessage(tt.args))
 			if !res.IsError {
-				t.Fatalf("want isError for %s, got %s", tt.args, ttText(res))
+				t.Fatalf("want isError for %s, got %s", tt.args, fastmcptest.Text(res))
 			}
-			if txt := ttText(res); !strings.Contains(txt, tt.field) {
+			if txt := fastmcptest.Text(res); !strings.Contains(txt, tt.field) {
 				t.Errorf("error text %q does not name %q", txt, tt.field)
 			}
 			if calls.Load() != before {
@@ -337,7 +325,7 @@ func TestToolArgumentValidation(t *testing.T) {
 			}
 			// The server keeps serving.
 			ok := ttCall(t, c, "v", map[string]any{"name": "ok"})
-			if ok.IsError || ttText(ok) != "hello ok" {
+			if ok.IsError || fastmcptest.Text(ok) != "hello ok" {
 				t.Errorf("valid call after an invalid one: %+v", ok)
 			}
 		})
@@ -348,14 +336,14 @@ func TestToolArgumentValidation(t *testing.T) {
 
 func TestToolWithoutArguments(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "noargs"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 		return "done", nil
 	})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "empty"}, func(ctx *fastmcp.Context, _ struct{}) (string, error) {
 		return "done", nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	list := ttListRaw(t, c)
 	for _, name := range []string{"noargs", "empty"} {
 		if diff := ttSchemaDiff(t, `{"type":"object","additionalProperties":false}`, list[name]["inputSchema"]); diff != "" {
@@ -367,12 +355,12 @@ func TestToolWithoutArguments(t *testing.T) {
 			`{"name":"` + name + `","arguments":null}`,
 		} {
 			res := ttCallParams(t, c, params)
-			if res.IsError || ttText(res) != "done" {
+			if res.IsError || fastmcptest.Text(res) != "done" {
 				t.Errorf("%s: got %+v", params, res)
 			}
 		}
 		res := ttCallParams(t, c, `{"name":"`+name+`","arguments":{"x":1}}`)
-		if !res.IsError || !strings.Contains(ttText(res), "x") {
+		if !res.IsError || !strings.Contains(fastmcptest.Text(res), "x") {
 			t.Errorf("%s with an unexpected argument: want isError naming x, got %+v", name, res)
 		}
 	}
@@ -382,7 +370,7 @@ func TestToolWithoutArguments(t *testing.T) {
 
 func TestToolUntypedArguments(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	echo := func(v any) (string, error) {
 		b, err := json.Marshal(v)
 		return fmt.Sprintf("%T %s", v, b), err
@@ -392,7 +380,7 @@ func TestToolUntypedArguments(t *testing.T) {
 		return "raw " + string(a), nil
 	})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "any"}, func(ctx *fastmcp.Context, a any) (string, error) { return echo(a) })
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	list := ttListRaw(t, c)
 	for _, name := range []string{"map", "raw", "any"} {
 		if diff := ttSchemaDiff(t, `{"type":"object"}`, list[name]["inputSchema"]); diff != "" {
@@ -412,8 +400,8 @@ func TestToolUntypedArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res := ttCallParams(t, c, tt.params)
-		if res.IsError || ttText(res) != tt.want {
-			t.Errorf("%s: got %q (isError %v), want %q", tt.params, ttText(res), res.IsError, tt.want)
+		if res.IsError || fastmcptest.Text(res) != tt.want {
+			t.Errorf("%s: got %q (isError %v), want %q", tt.params, fastmcptest.Text(res), res.IsError, tt.want)
 		}
 	}
 	res := ttCallParams(t, c, `{"name":"map","arguments":"str"}`)
@@ -463,7 +451,7 @@ func TestToolExplicitInputSchema(t *testing.T) {
 		{"raw", json.RawMessage(ttExplicitSchema)},
 		{"bytes", []byte(ttExplicitSchema)},
 	}
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	for _, in := range inputs {
 		fastmcp.AddTool(s, fastmcp.Tool{Name: "map-" + in.name, InputSchema: in.schema}, func(ctx *fastmcp.Context, a map[string]any) (string, error) {
 			b, _ := json.Marshal(a)
@@ -481,10 +469,10 @@ func TestToolExplicitInputSchema(t *testing.T) {
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "struct", InputSchema: ttExplicitSchema}, func(ctx *fastmcp.Context, a segment) (string, error) {
 		return fmt.Sprintf("%v->%v %s", a.From, a.To, a.Label), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 
 	// Byte-for-byte (modulo insignificant whitespace): read the raw member.
-	raw, err := c.CallRaw(testCtx(t), "tools/list", nil)
+	raw, err := c.CallRaw(testkit.Context(t), "tools/list", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +492,7 @@ func TestToolExplicitInputSchema(t *testing.T) {
 	for _, tool := range list.Tools {
 		if tool.Name == "map-map" {
 			// A map is re-encoded (keys sorted): compare structurally.
-			if diff := cmp.Diff(ttJSON(t, ttExplicitSchema), ttJSON(t, string(tool.InputSchema))); diff != "" {
+			if diff := testdiff.Diff(ttJSON(t, ttExplicitSchema), ttJSON(t, string(tool.InputSchema))); diff != "" {
 				t.Errorf("%s inputSchema (-want +got):\n%s", tool.Name, diff)
 			}
 			continue
@@ -530,19 +518,19 @@ func TestToolExplicitInputSchema(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			res := ttCall(t, c, name, valid)
 			if res.IsError {
-				t.Fatalf("valid call failed: %s", ttText(res))
+				t.Fatalf("valid call failed: %s", fastmcptest.Text(res))
 			}
 			if name == "struct" {
-				if got, want := ttText(res), "{1 2}->{3 4} ab"; got != want {
+				if got, want := fastmcptest.Text(res), "{1 2}->{3 4} ab"; got != want {
 					t.Errorf("struct handler saw %q, want %q", got, want)
 				}
-			} else if diff := cmp.Diff(ttJSON(t, `{"from":{"lon":1,"lat":2},"to":{"lon":3,"lat":4},"label":"ab"}`), ttJSON(t, ttText(res))); diff != "" {
+			} else if diff := testdiff.Diff(ttJSON(t, `{"from":{"lon":1,"lat":2},"to":{"lon":3,"lat":4},"label":"ab"}`), ttJSON(t, fastmcptest.Text(res))); diff != "" {
 				t.Errorf("map handler saw (-want +got):\n%s", diff)
 			}
 			for _, tt := range invalid {
 				res := ttCall(t, c, name, json.RawMessage(tt.args))
-				if !res.IsError || !strings.Contains(ttText(res), tt.field) {
-					t.Errorf("%s: want isError naming %q, got isError=%v %q", tt.name, tt.field, res.IsError, ttText(res))
+				if !res.IsError || !strings.Contains(fastmcptest.Text(res), tt.field) {
+					t.Errorf("%s: want isError naming %q, got isError=%v %q", tt.name, tt.field, res.IsError, fastmcptest.Text(res))
 				}
 			}
 		})
@@ -636,7 +624,7 @@ func TestAddToolPanics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, fastmcp.Options{})
+			s := testkit.NewServer(t, fastmcp.Options{})
 			msg := ttPanicMessage(func() { tt.add(s) })
 			if msg == "" {
 				t.Fatal("AddTool did not panic")
@@ -668,15 +656,15 @@ func ttPanicMessage(f func()) (msg string) {
 // A failed registration leaves the registry unchanged.
 func TestAddToolPanicKeepsPreviousTool(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "x"}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) { return "old", nil })
 	if ttPanicMessage(func() {
 		fastmcp.AddTool(s, fastmcp.Tool{Name: "x", InputSchema: `{"type":"string"}`}, func(ctx *fastmcp.Context, _ map[string]any) (string, error) { return "new", nil })
 	}) == "" {
 		t.Fatal("no panic")
 	}
-	c := connect(t, s, nil)
-	if got := ttText(ttCall(t, c, "x", nil)); got != "old" {
+	c := testkit.Connect(t, s, nil)
+	if got := fastmcptest.Text(ttCall(t, c, "x", nil)); got != "old" {
 		t.Errorf("after a failed re-registration the tool returns %q, want old", got)
 	}
 }
@@ -703,7 +691,7 @@ const ttCountSchema = `{"type":"object","properties":{"count":{"type":"integer"}
 
 func TestToolResultNormalisation(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	add := func(name string, h any) {
 		switch h := h.(type) {
 		case func(*fastmcp.Context, fastmcp.NoArgs) (string, error):
@@ -872,7 +860,7 @@ func TestToolResultNormalisation(t *testing.T) {
 		ttResultCase{name: "explicit result violated", wantErr: "count", outputSchema: ttCountSchema},
 	)
 
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	list := ttListRaw(t, c)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -888,15 +876,15 @@ func TestToolResultNormalisation(t *testing.T) {
 			}
 			res := ttCall(t, c, tt.name, nil)
 			if tt.wantErr != "" {
-				if !res.IsError || !strings.Contains(ttText(res), tt.wantErr) {
-					t.Errorf("want isError containing %q, got isError=%v %q", tt.wantErr, res.IsError, ttText(res))
+				if !res.IsError || !strings.Contains(fastmcptest.Text(res), tt.wantErr) {
+					t.Errorf("want isError containing %q, got isError=%v %q", tt.wantErr, res.IsError, fastmcptest.Text(res))
 				}
-				if !strings.Contains(ttText(res), tt.name) {
-					t.Errorf("error %q does not name the tool", ttText(res))
+				if !strings.Contains(fastmcptest.Text(res), tt.name) {
+					t.Errorf("error %q does not name the tool", fastmcptest.Text(res))
 				}
 				return
 			}
-			if diff := cmp.Diff(tt.want, res, ttEquateEmpty); diff != "" {
+			if diff := testdiff.Diff(tt.want, res, ttEquateEmpty); diff != "" {
 				t.Errorf("result (-want +got):\n%s", diff)
 			}
 		})
@@ -910,17 +898,17 @@ func TestToolStructuredContentPerRevision(t *testing.T) {
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, fastmcp.Options{})
+			s := testkit.NewServer(t, fastmcp.Options{})
 			fastmcp.AddTool(s, fastmcp.Tool{Name: "p"}, func(*fastmcp.Context, fastmcp.NoArgs) (ttPoint, error) {
 				return ttPoint{Name: "p", N: 1}, nil
 			})
 			fastmcp.AddTool(s, fastmcp.Tool{Name: "u"}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) {
 				return "", &fastmcp.UserError{Message: "nope", Data: map[string]any{"why": "because"}}
 			})
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
 			modern := rev >= fastmcp.ProtocolVersion20250618
 			res := ttCall(t, c, "p", nil)
-			if got := ttText(res); got != `{"name":"p","n":1}` {
+			if got := fastmcptest.Text(res); got != `{"name":"p","n":1}` {
 				t.Errorf("text %q", got)
 			}
 			if (res.StructuredContent != nil) != modern {
@@ -931,7 +919,7 @@ func TestToolStructuredContentPerRevision(t *testing.T) {
 				t.Errorf("outputSchema listed: %v, want %v", listed, modern)
 			}
 			ue := ttCall(t, c, "u", nil)
-			if !ue.IsError || ttText(ue) != "nope" || (ue.StructuredContent != nil) != modern {
+			if !ue.IsError || fastmcptest.Text(ue) != "nope" || (ue.StructuredContent != nil) != modern {
 				t.Errorf("user error result: %+v", ue)
 			}
 		})
@@ -978,9 +966,9 @@ func TestToolErrors(t *testing.T) {
 	for _, details := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ShowErrorDetails=%v", details), func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, fastmcp.Options{ShowErrorDetails: details})
+			s := testkit.NewServer(t, fastmcp.Options{ShowErrorDetails: details})
 			register(s)
-			c := connect(t, s, nil)
+			c := testkit.Connect(t, s, nil)
 			tests := []ttErrCase{
 				{tool: "user", want: "Bad city name.", data: map[string]any{"field": "city"}},
 				{tool: "userf", want: "no cats here"},
@@ -1000,7 +988,7 @@ func TestToolErrors(t *testing.T) {
 			}
 			for _, tt := range tests {
 				res := ttCall(t, c, tt.tool, nil)
-				txt := ttText(res)
+				txt := fastmcptest.Text(res)
 				if !res.IsError {
 					t.Errorf("%s: isError not set: %q", tt.tool, txt)
 				}
@@ -1017,11 +1005,11 @@ func TestToolErrors(t *testing.T) {
 						t.Errorf("%s: text %q leaks %q", tt.tool, txt, s)
 					}
 				}
-				if diff := cmp.Diff(tt.data, res.StructuredContent); diff != "" {
+				if diff := testdiff.Diff(tt.data, res.StructuredContent); diff != "" {
 					t.Errorf("%s: structuredContent (-want +got):\n%s", tt.tool, diff)
 				}
 				// The server keeps serving, including after a panic.
-				if ok := ttCall(t, c, "ok", nil); ok.IsError || ttText(ok) != "fine" {
+				if ok := ttCall(t, c, "ok", nil); ok.IsError || fastmcptest.Text(ok) != "fine" {
 					t.Errorf("call after %s: %+v", tt.tool, ok)
 				}
 			}
@@ -1031,14 +1019,14 @@ func TestToolErrors(t *testing.T) {
 
 func TestToolProtocolError(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "elicit"}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) {
 		return "", &fastmcp.Error{Code: fastmcp.CodeURLElicitationRequired, Message: "Authorization required.", Data: map[string]any{"elicitations": []any{}}}
 	})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "wrapped"}, func(*fastmcp.Context, fastmcp.NoArgs) (ttPoint, error) {
 		return ttPoint{}, fmt.Errorf("context: %w", fastmcp.NewError(fastmcp.CodeInvalidParams, "bad %s", "thing"))
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	tests := []struct {
 		tool     string
 		wantCode fastmcp.ErrorCode
@@ -1049,7 +1037,7 @@ func TestToolProtocolError(t *testing.T) {
 		{"wrapped", fastmcp.CodeInvalidParams, "bad thing", ""},
 	}
 	for _, tt := range tests {
-		res, err := c.CallTool(testCtx(t), tt.tool, nil)
+		res, err := c.CallTool(testkit.Context(t), tt.tool, nil)
 		var fe *fastmcp.Error
 		if !errors.As(err, &fe) {
 			t.Fatalf("%s: want a JSON-RPC error, got result %+v, err %v", tt.tool, res, err)
@@ -1059,7 +1047,7 @@ func TestToolProtocolError(t *testing.T) {
 		}
 		if tt.wantData != "" {
 			b, _ := json.Marshal(fe.Data)
-			if diff := cmp.Diff(ttJSON(t, tt.wantData), ttJSON(t, string(b))); diff != "" {
+			if diff := testdiff.Diff(ttJSON(t, tt.wantData), ttJSON(t, string(b))); diff != "" {
 				t.Errorf("%s: error data (-want +got):\n%s", tt.tool, diff)
 			}
 		}
@@ -1068,9 +1056,9 @@ func TestToolProtocolError(t *testing.T) {
 
 func TestToolUnknown(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
-	c := connect(t, s, nil)
-	_, err := c.CallTool(testCtx(t), "nope", nil)
+	s := testkit.NewServer(t, fastmcp.Options{})
+	c := testkit.Connect(t, s, nil)
+	_, err := c.CallTool(testkit.Context(t), "nope", nil)
 	if code := fastmcp.ErrorCodeOf(err); code != fastmcp.CodeInvalidParams {
 		t.Fatalf("unknown tool: error %v (code %d), want code %d", err, code, fastmcp.CodeInvalidParams)
 	}
@@ -1096,7 +1084,7 @@ func TestToolTimeout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, tt.opts)
+			s := testkit.NewServer(t, tt.opts)
 			seen := make(chan error, 1)
 			fastmcp.AddTool(s, fastmcp.Tool{Name: "cooperative", Timeout: tt.timeout}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 				<-ctx.Done()
@@ -1112,7 +1100,7 @@ func TestToolTimeout(t *testing.T) {
 			fastmcp.AddTool(s, fastmcp.Tool{Name: "quick", Timeout: 20 * time.Second}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
 				return "quick result", nil
 			})
-			c := connect(t, s, nil)
+			c := testkit.Connect(t, s, nil)
 			t.Cleanup(func() { close(release) }) // runs before the client closes
 
 			for _, name := range []string{"cooperative", "stubborn"} {
@@ -1121,7 +1109,7 @@ func TestToolTimeout(t *testing.T) {
 				if elapsed := time.Since(start); elapsed > bound {
 					t.Errorf("%s: timed-out call took %v", name, elapsed)
 				}
-				txt := ttText(res)
+				txt := fastmcptest.Text(res)
 				if !res.IsError || !strings.Contains(txt, "timed out") || !strings.Contains(txt, name) {
 					t.Errorf("%s: want isError saying the tool timed out, got isError=%v %q", name, res.IsError, txt)
 				}
@@ -1136,7 +1124,7 @@ func TestToolTimeout(t *testing.T) {
 				t.Error("cooperative handler was not cancelled")
 			}
 			for range 3 {
-				if res := ttCall(t, c, "quick", nil); res.IsError || ttText(res) != "quick result" {
+				if res := ttCall(t, c, "quick", nil); res.IsError || fastmcptest.Text(res) != "quick result" {
 					t.Errorf("quick tool: %+v", res)
 				}
 			}
@@ -1169,14 +1157,14 @@ func TestToolTimeoutPrecedence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, fastmcp.Options{ToolTimeout: tt.opt})
+			s := testkit.NewServer(t, fastmcp.Options{ToolTimeout: tt.opt})
 			fastmcp.AddTool(s, fastmcp.Tool{Name: "d", Timeout: tt.tool}, deadline)
-			c := connect(t, s, nil)
+			c := testkit.Connect(t, s, nil)
 			res := ttCall(t, c, "d", nil)
 			if res.IsError {
-				t.Fatalf("error: %s", ttText(res))
+				t.Fatalf("error: %s", fastmcptest.Text(res))
 			}
-			txt := ttText(res)
+			txt := fastmcptest.Text(res)
 			if tt.wantNone {
 				if txt != "none" {
 					t.Errorf("deadline %s, want none", txt)
@@ -1198,12 +1186,12 @@ func TestToolTimeoutPrecedence(t *testing.T) {
 
 func TestToolListOrderAndPagination(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{PageSize: 2})
+	s := testkit.NewServer(t, fastmcp.Options{PageSize: 2})
 	for _, name := range []string{"echo", "charlie", "alpha", "delta", "bravo"} {
 		fastmcp.AddTool(s, fastmcp.Tool{Name: name}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) { return name, nil })
 	}
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	var pages [][]string
 	cursor := ""
 	seen := map[string]bool{}
@@ -1231,7 +1219,7 @@ func TestToolListOrderAndPagination(t *testing.T) {
 		cursor = res.NextCursor
 	}
 	want := [][]string{{"alpha", "bravo"}, {"charlie", "delta"}, {"echo"}}
-	if diff := cmp.Diff(want, pages); diff != "" {
+	if diff := testdiff.Diff(want, pages); diff != "" {
 		t.Errorf("pages (-want +got):\n%s", diff)
 	}
 	// The client helper follows cursors to the same list.
@@ -1243,7 +1231,7 @@ func TestToolListOrderAndPagination(t *testing.T) {
 	for _, tool := range all {
 		names = append(names, tool.Name)
 	}
-	if diff := cmp.Diff([]string{"alpha", "bravo", "charlie", "delta", "echo"}, names); diff != "" {
+	if diff := testdiff.Diff([]string{"alpha", "bravo", "charlie", "delta", "echo"}, names); diff != "" {
 		t.Errorf("ListTools (-want +got):\n%s", diff)
 	}
 	for _, bad := range []string{"%%%not-base64", "=", "!"} {
@@ -1256,11 +1244,11 @@ func TestToolListOrderAndPagination(t *testing.T) {
 
 func TestToolRemoveAndReplace(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	for _, name := range []string{"a", "b", "c"} {
 		fastmcp.AddTool(s, fastmcp.Tool{Name: name}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) { return name, nil })
 	}
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	s.RemoveTools("b", "does-not-exist")
 	list := ttListRaw(t, c)
 	if _, ok := list["b"]; ok || len(list) != 2 {
@@ -1272,7 +1260,7 @@ func TestToolRemoveAndReplace(t *testing.T) {
 			}
 		}))
 	}
-	if _, err := c.CallTool(testCtx(t), "b", nil); fastmcp.ErrorCodeOf(err) != fastmcp.CodeInvalidParams {
+	if _, err := c.CallTool(testkit.Context(t), "b", nil); fastmcp.ErrorCodeOf(err) != fastmcp.CodeInvalidParams {
 		t.Errorf("calling a removed tool: %v", err)
 	}
 
@@ -1289,7 +1277,7 @@ func TestToolRemoveAndReplace(t *testing.T) {
 	if diff := ttSchemaDiff(t, `{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"],"additionalProperties":false}`, tool["inputSchema"]); diff != "" {
 		t.Errorf("replaced tool inputSchema (-want +got):\n%s", diff)
 	}
-	if got := ttText(ttCall(t, c, "a", map[string]any{"n": 7})); got != "v2 7" {
+	if got := fastmcptest.Text(ttCall(t, c, "a", map[string]any{"n": 7})); got != "v2 7" {
 		t.Errorf("replaced tool returned %q", got)
 	}
 	if n := len(ttListRaw(t, c)); n != 2 {
@@ -1304,9 +1292,9 @@ func TestToolListChangedNotifications(t *testing.T) {
 
 	t.Run("add and remove", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, fastmcp.Options{})
-		c := connect(t, s, nil)
-		ctx := testCtx(t)
+		s := testkit.NewServer(t, fastmcp.Options{})
+		c := testkit.Connect(t, s, nil)
+		ctx := testkit.Context(t)
 		// A round trip: the server has read notifications/initialized, so
 		// the session is ready for list_changed.
 		if err := c.Ping(ctx); err != nil {
@@ -1324,21 +1312,21 @@ func TestToolListChangedNotifications(t *testing.T) {
 
 	t.Run("burst is debounced", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, fastmcp.Options{ListChangedDelay: 20 * time.Millisecond})
-		c := connect(t, s, nil)
-		if err := c.Ping(testCtx(t)); err != nil { // the session is ready
+		s := testkit.NewServer(t, fastmcp.Options{ListChangedDelay: 20 * time.Millisecond})
+		c := testkit.Connect(t, s, nil)
+		if err := c.Ping(testkit.Context(t)); err != nil { // the session is ready
 			t.Fatal(err)
 		}
 		const burst = 20
 		for i := range burst {
 			fastmcp.AddTool(s, fastmcp.Tool{Name: fmt.Sprintf("t%02d", i)}, noop)
 		}
-		if _, err := c.WaitNotification(testCtx(t), method, 1); err != nil {
+		if _, err := c.WaitNotification(testkit.Context(t), method, 1); err != nil {
 			t.Fatalf("no list_changed after a burst of AddTool: %v", err)
 		}
 		// Without debouncing, all 20 would arrive within one delay; give
 		// them far longer than that before counting.
-		wctx, cancel := context.WithTimeout(testCtx(t), 300*time.Millisecond)
+		wctx, cancel := context.WithTimeout(testkit.Context(t), 300*time.Millisecond)
 		defer cancel()
 		_, _ = c.WaitNotification(wctx, method, burst)
 		n := 0
@@ -1359,10 +1347,10 @@ func TestToolListChangedNotifications(t *testing.T) {
 // Registry changes while a client lists and calls tools (run with -race).
 func TestToolConcurrentRegistryChanges(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{PageSize: 3})
+	s := testkit.NewServer(t, fastmcp.Options{PageSize: 3})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "stable"}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) { return "ok", nil })
-	c := connect(t, s, nil)
-	ctx := testCtx(t)
+	c := testkit.Connect(t, s, nil)
+	ctx := testkit.Context(t)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -1382,7 +1370,7 @@ func TestToolConcurrentRegistryChanges(t *testing.T) {
 		if !slices.ContainsFunc(tools, func(tool *fastmcp.Tool) bool { return tool.Name == "stable" }) {
 			t.Fatal("stable tool missing from a listing")
 		}
-		if res := ttCall(t, c, "stable", nil); res.IsError || ttText(res) != "ok" {
+		if res := ttCall(t, c, "stable", nil); res.IsError || fastmcptest.Text(res) != "ok" {
 			t.Fatalf("stable tool: %+v", res)
 		}
 	}
@@ -1396,7 +1384,7 @@ func TestToolListPerRevision(t *testing.T) {
 	for _, rev := range fastmcp.HandshakeProtocolVersions() {
 		t.Run(rev, func(t *testing.T) {
 			t.Parallel()
-			s := newServer(t, fastmcp.Options{})
+			s := testkit.NewServer(t, fastmcp.Options{})
 			fastmcp.AddTool(s, fastmcp.Tool{
 				Name:        "full",
 				Title:       "Full Tool",
@@ -1406,7 +1394,7 @@ func TestToolListPerRevision(t *testing.T) {
 				Meta:        fastmcp.Meta{"vendor/key": "v"},
 			}, func(*fastmcp.Context, fastmcp.NoArgs) (ttPoint, error) { return ttPoint{}, nil })
 			fastmcp.AddTool(s, fastmcp.Tool{Name: "plain"}, func(*fastmcp.Context, fastmcp.NoArgs) (string, error) { return "", nil })
-			c := connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
+			c := testkit.Connect(t, s, &fastmcptest.Options{ProtocolVersion: rev})
 			list := ttListRaw(t, c)
 
 			want := []string{"description", "inputSchema", "name"}
@@ -1425,7 +1413,7 @@ func TestToolListPerRevision(t *testing.T) {
 				got = append(got, k)
 			}
 			sort.Strings(got)
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := testdiff.Diff(want, got); diff != "" {
 				t.Errorf("members of the full tool (-want +got):\n%s", diff)
 			}
 			var plain []string
@@ -1433,13 +1421,13 @@ func TestToolListPerRevision(t *testing.T) {
 				plain = append(plain, k)
 			}
 			sort.Strings(plain)
-			if diff := cmp.Diff([]string{"inputSchema", "name"}, plain); diff != "" {
+			if diff := testdiff.Diff([]string{"inputSchema", "name"}, plain); diff != "" {
 				t.Errorf("members of the plain tool (-want +got):\n%s", diff)
 			}
 
 			full := list["full"]
 			if rev >= fastmcp.ProtocolVersion20250326 {
-				if diff := cmp.Diff(ttJSON(t, `{"title":"Full","readOnlyHint":true,"openWorldHint":false}`), full["annotations"]); diff != "" {
+				if diff := testdiff.Diff(ttJSON(t, `{"title":"Full","readOnlyHint":true,"openWorldHint":false}`), full["annotations"]); diff != "" {
 					t.Errorf("annotations (-want +got):\n%s", diff)
 				}
 			}
@@ -1447,12 +1435,12 @@ func TestToolListPerRevision(t *testing.T) {
 				if full["title"] != "Full Tool" {
 					t.Errorf("title %v", full["title"])
 				}
-				if diff := cmp.Diff(ttJSON(t, `{"vendor/key":"v"}`), full["_meta"]); diff != "" {
+				if diff := testdiff.Diff(ttJSON(t, `{"vendor/key":"v"}`), full["_meta"]); diff != "" {
 					t.Errorf("_meta (-want +got):\n%s", diff)
 				}
 			}
 			if rev >= fastmcp.ProtocolVersion20251125 {
-				if diff := cmp.Diff(ttJSON(t, `[{"src":"https://example.com/i.png","mimeType":"image/png","sizes":["48x48"]}]`), full["icons"]); diff != "" {
+				if diff := testdiff.Diff(ttJSON(t, `[{"src":"https://example.com/i.png","mimeType":"image/png","sizes":["48x48"]}]`), full["icons"]); diff != "" {
 					t.Errorf("icons (-want +got):\n%s", diff)
 				}
 			}
@@ -1519,19 +1507,19 @@ func (f ttFlatArgs) describe() string {
 // refuse the same arguments, and the handler sees the same values.
 func TestToolArgumentDecodersAgree(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "flat"}, func(_ *fastmcp.Context, a ttFlatArgs) (string, error) { return a.describe(), nil })
 	fastmcp.AddTool(s, fastmcp.Tool{Name: "nested"}, func(_ *fastmcp.Context, a ttNestedArgs) (string, error) {
 		return a.ttFlatArgs.describe(), nil
 	})
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 
 	// Both advertise the same members.
 	list := ttListRaw(t, c)
 	flatProps := list["flat"]["inputSchema"].(map[string]any)["properties"].(map[string]any)
 	nestedProps := list["nested"]["inputSchema"].(map[string]any)["properties"].(map[string]any)
 	delete(nestedProps, "z")
-	if diff := cmp.Diff(flatProps, nestedProps); diff != "" {
+	if diff := testdiff.Diff(flatProps, nestedProps); diff != "" {
 		t.Fatalf("schemas differ (-flat +nested):\n%s", diff)
 	}
 
@@ -1603,10 +1591,10 @@ func TestToolArgumentDecodersAgree(t *testing.T) {
 			flat := ttCall(t, c, "flat", json.RawMessage(tt.args))
 			nested := ttCall(t, c, "nested", json.RawMessage(tt.args))
 			if flat.IsError != nested.IsError {
-				t.Fatalf("flat isError=%v %q\nnested isError=%v %q", flat.IsError, ttText(flat), nested.IsError, ttText(nested))
+				t.Fatalf("flat isError=%v %q\nnested isError=%v %q", flat.IsError, fastmcptest.Text(flat), nested.IsError, fastmcptest.Text(nested))
 			}
-			if !flat.IsError && ttText(flat) != ttText(nested) {
-				t.Errorf("handlers saw\nflat   %s\nnested %s", ttText(flat), ttText(nested))
+			if !flat.IsError && fastmcptest.Text(flat) != fastmcptest.Text(nested) {
+				t.Errorf("handlers saw\nflat   %s\nnested %s", fastmcptest.Text(flat), fastmcptest.Text(nested))
 			}
 		})
 	}
@@ -1614,7 +1602,7 @@ func TestToolArgumentDecodersAgree(t *testing.T) {
 
 func TestToolBugSliceOfConcreteContent(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, fastmcp.Options{})
+	s := testkit.NewServer(t, fastmcp.Options{})
 	if msg := ttPanicMessage(func() {
 		fastmcp.AddTool(s, fastmcp.Tool{Name: "texts"}, func(*fastmcp.Context, fastmcp.NoArgs) ([]*fastmcp.TextContent, error) {
 			return []*fastmcp.TextContent{fastmcp.Text("a"), fastmcp.Text("b")}, nil
@@ -1622,9 +1610,9 @@ func TestToolBugSliceOfConcreteContent(t *testing.T) {
 	}); msg != "" {
 		return // refusing the type at registration is fine too
 	}
-	c := connect(t, s, nil)
+	c := testkit.Connect(t, s, nil)
 	res := ttCall(t, c, "texts", nil)
-	if diff := cmp.Diff(&fastmcp.CallToolResult{Content: []fastmcp.Content{fastmcp.Text("a"), fastmcp.Text("b")}}, res, ttEquateEmpty); diff != "" {
+	if diff := testdiff.Diff(&fastmcp.CallToolResult{Content: []fastmcp.Content{fastmcp.Text("a"), fastmcp.Text("b")}}, res, ttEquateEmpty); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 }

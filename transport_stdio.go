@@ -34,10 +34,14 @@ const DefaultMaxMessageSize = 16 << 20
 // reading stops, and in-flight requests are given Options.ShutdownTimeout to
 // finish; those still running then are cancelled and answered with an error.
 //
-// A client may have at most Options.MaxInFlight requests in flight: beyond
-// that, reading stops until earlier requests are answered, so a client that
-// writes requests without reading the answers is held back rather than
-// growing the server's memory.
+// A client may have at most Options.MaxInFlight requests in flight (running,
+// or their answers waiting for the client to read them): beyond that, a
+// request is refused with an error, written by the goroutine that reads the
+// input, so a client that writes requests without reading the answers stops
+// the reading of its input rather than growing the server's memory. Messages
+// that belong to no request (list changes, resource updates) wait in a
+// bounded queue: a client that lets it outgrow DefaultMaxStreamBacklog has its
+// session ended.
 type Stdio struct {
 	// Reader is the input. Default os.Stdin.
 	Reader io.Reader
@@ -90,12 +94,29 @@ func isTerminal(f *os.File) bool {
 // answers to pipelined requests go out in few writes.
 type streamOut struct {
 	waiting atomic.Int32
-	mu      sync.Mutex
-	w       *bufio.Writer
-	err     error
+	// hold is set while the reader has more complete lines to read: the
+	// answers to them will follow soon, so messages wait in the buffer
+	// until the reader runs out of input and calls release (or until a
+	// writer finds hold cleared).
+	hold atomic.Bool
+	mu   sync.Mutex
+	w    *bufio.Writer
+	err  error
 	// abandoned are the ids of requests answered by abandon: their
 	// handlers' own responses are dropped.
 	abandoned map[string]struct{}
+}
+
+// release clears hold and flushes what it held back.
+func (o *streamOut) release() {
+	o.hold.Store(false)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err == nil && o.w.Buffered() > 0 {
+		if err := o.w.Flush(); err != nil {
+			o.err = fmt.Errorf("fastmcp: writing to the client: %w", err)
+		}
+	}
 }
 
 func (o *streamOut) send(msg []byte) error {
@@ -115,8 +136,8 @@ func (o *streamOut) send(msg []byte) error {
 		}
 	}
 	o.w.Write(msg)
-	if err := o.w.WriteByte('\n'); err == nil && o.waiting.Load() > 0 {
-		return nil // a waiting writer flushes
+	if err := o.w.WriteByte('\n'); err == nil && (o.waiting.Load() > 0 || o.hold.Load()) {
+		return nil // a waiting writer flushes, or the reader's release
 	}
 	if err := o.w.Flush(); err != nil {
 		o.err = fmt.Errorf("fastmcp: writing to the client: %w", err)
@@ -148,6 +169,11 @@ type stdioConn struct {
 	// and read by that goroutine only.
 	gen     atomic.Int64
 	reading int64
+	// idle hands reading (its generation) to a goroutine that finished
+	// serving a request, so requests run on goroutines whose stacks have
+	// already grown to what serving needs: a new goroutine per request
+	// spent a third of the CPU of pipelined calls growing its stack.
+	idle chan int64
 	// handlers counts the requests being served.
 	handlers sync.WaitGroup
 	// ended is closed when reading ends, with the reason in readErr.
@@ -173,12 +199,14 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 		max:   max,
 		stop:  make(chan struct{}),
 		ended: make(chan struct{}),
+		idle:  make(chan int64),
 	}
 	if n := s.peerLimit(); n > 0 {
 		c.slots = make(chan struct{}, n)
 	}
 	own := &stdioSessionOut{c: c, q: newOutQueue(DefaultMaxStreamBacklog)}
 	c.sess = newSession(s, own)
+	c.sess.transport = TransportStdio
 	s.addSession(c.sess)
 	go own.drain()
 	defer own.q.close()
@@ -195,6 +223,7 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 	// Subscriptions end gracefully, whatever ended serving; other
 	// requests get the shutdown timeout to finish.
 	close(c.stop)
+	c.out.release() // answers held for requests that will not be read now
 	drained := waitTimeout(&c.handlers, s.opts.ShutdownTimeout)
 	if !drained {
 		s.logger.Warn("fastmcp: in-flight requests still running at shutdown; answering and cancelling them", "timeout", s.opts.ShutdownTimeout)
@@ -223,9 +252,24 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 }
 
 // read reads and serves lines until reading ends or is handed to another
-// goroutine (async).
+// goroutine (async); then it waits to be handed reading again, until
+// serving ends.
 func (c *stdioConn) read(gen int64) {
+	for {
+		c.readLines(gen)
+		select {
+		case gen = <-c.idle:
+		case <-c.stop:
+			return
+		}
+	}
+}
+
+func (c *stdioConn) readLines(gen int64) {
 	for c.gen.Load() == gen {
+		if !c.lineBuffered() {
+			c.out.release() // before waiting for input
+		}
 		data, tooLong, err := readLine(c.br, c.max)
 		if c.gen.Load() != gen {
 			// Serving ended while this line was read: a request is told
@@ -242,6 +286,11 @@ func (c *stdioConn) read(gen int64) {
 		case len(bytes.TrimSpace(data)) > 0:
 			if c.sess.isClosed() {
 				return // Session.Close raced the line: serve no more
+			}
+			if jsonrpc.IsBatch(data) {
+				// A batch is served on this goroutine and may wait for
+				// the client: hold nothing back meanwhile.
+				c.out.release()
 			}
 			c.reading = gen
 			c.s.serveMessage(c.ctx, c, data)
@@ -309,33 +358,59 @@ func (c *stdioConn) validate(*request) *Error { return nil }
 
 func (c *stdioConn) send(msg []byte) error { return c.out.send(msg) }
 
+// lineBuffered reports whether a complete line waits in the input buffer.
+// Only the reader calls it.
+func (c *stdioConn) lineBuffered() bool {
+	b, _ := c.br.Peek(c.br.Buffered())
+	return bytes.IndexByte(b, '\n') >= 0
+}
+
 // async serves f on this goroutine after handing reading to a new one. It
-// first takes a slot: while Options.MaxInFlight requests are in flight,
-// reading waits.
-func (c *stdioConn) async(f func()) {
-	slot := c.slots != nil
-	if slot {
+// first takes a slot, held until the answer is written: with
+// Options.MaxInFlight requests in flight (running, or their answers waiting
+// for the client to read), the request is refused instead. The refusal is
+// written by this reader, so a client that stops reading its output stops
+// the reading of its input too.
+func (c *stdioConn) async(f func()) bool {
+	if c.slots != nil {
 		select {
 		case c.slots <- struct{}{}:
-		case <-c.stop:
-			// Serving is ending and reading has stopped: this request,
-			// read already, is served without a slot (one at most).
-			slot = false
+		default:
+			c.out.release() // answers held back may be what the client waits for
+			select {
+			case c.slots <- struct{}{}:
+			default:
+				return false
+			}
 		}
 	}
+	// The reader holds answers back while more requests are buffered;
+	// once serving ends, nothing is held (serveStream releases after
+	// closing stop, so one of the two sees the other).
+	c.out.hold.Store(c.lineBuffered())
+	select {
+	case <-c.stop:
+		c.out.release()
+	default:
+	}
 	c.handlers.Add(1)
-	// Reading goes on in a new goroutine, unless serving ended meanwhile
-	// (the generation moved on).
+	// Reading goes on in an idle goroutine or a new one, unless serving
+	// ended meanwhile (the generation moved on).
 	if next := c.reading + 1; c.gen.CompareAndSwap(c.reading, next) {
-		go c.read(next)
+		select {
+		case c.idle <- next:
+		default:
+			go c.read(next)
+		}
 	}
 	defer func() {
-		if slot {
+		if c.slots != nil {
 			<-c.slots
 		}
 		c.handlers.Done()
 	}()
 	f()
+	return true
 }
 
 // resumable: the connection's requests end with its session.

@@ -331,7 +331,24 @@ type CallToolResult struct {
 	// ResultType is "complete" for 2026-07-28 clients and empty for older ones.
 	// FastMCP sets it; a handler's value is ignored.
 	ResultType string `json:"resultType,omitempty"`
+
+	// refusal says which of FastMCP's policies answered instead of the
+	// tool (see Refusal).
+	refusal string
 }
+
+// Refusals, as CallToolResult.Refusal names them.
+const (
+	RefusalTimeout   = "timeout"
+	RefusalRateLimit = "rate_limit"
+)
+
+// Refusal names the FastMCP policy that answered a tool call with this
+// result instead of the tool's own: RefusalTimeout (Tool.Timeout or
+// Options.ToolTimeout passed), RefusalRateLimit (Options.RateLimits), or ""
+// for a result of the tool. Middleware uses it to tell refusals from the
+// tool's own errors.
+func (r *CallToolResult) Refusal() string { return r.refusal }
 
 // UnmarshalJSON decodes a CallToolResult, including its polymorphic content.
 func (r *CallToolResult) UnmarshalJSON(data []byte) error {

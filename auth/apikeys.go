@@ -25,7 +25,9 @@ type APIKeysOptions struct {
 	Header string
 	// Bearer also accepts the key as "Authorization: Bearer <key>". A bearer
 	// token that is not a known key is ErrUnrecognized, not invalid, so a
-	// Chain can hand it to a token verifier. Default false.
+	// Chain can hand it to a token verifier. A request with different values
+	// in Header and Authorization is refused (401 invalid_request). Default
+	// false.
 	Bearer bool
 
 	// Keys maps keys to their users. SetKeys replaces them later. Default
@@ -80,6 +82,7 @@ type APIKeys struct {
 	env      string
 	onReload func(error)
 	expected string
+	display  string // the header's name as configured
 
 	keys atomic.Pointer[keySet]
 
@@ -124,6 +127,7 @@ func NewAPIKeys(opts APIKeysOptions) (*APIKeys, error) {
 	if k.header == "" {
 		k.header = "X-Api-Key"
 	}
+	k.display = displayHeader(opts.Header)
 	k.expected = "an API key in the " + displayHeader(opts.Header) + " header"
 	if k.bearer {
 		k.expected = "an API key in the " + displayHeader(opts.Header) + " or Authorization: Bearer header"
@@ -151,6 +155,11 @@ func (k *APIKeys) Authenticate(r *http.Request) (any, error) {
 	if r == nil {
 		return nil, errNoCredentials(k.expected)
 	}
+	if k.bearer {
+		if err := checkAmbiguous(k.credentials(r, nil)); err != nil {
+			return nil, err
+		}
+	}
 	if vals := r.Header.Values(k.header); len(vals) > 0 {
 		if len(vals) > 1 {
 			return nil, errInvalid("more than one API key", nil)
@@ -170,6 +179,18 @@ func (k *APIKeys) Authenticate(r *http.Request) (any, error) {
 		return nil, errUnrecognized(k.expected, "bearer token is not a known API key")
 	}
 	return u, err
+}
+
+// credentials implements credentialReader: the key header, and bearer
+// tokens when Bearer is set.
+func (k *APIKeys) credentials(r *http.Request, to []credential) []credential {
+	for _, v := range r.Header.Values(k.header) {
+		to = append(to, credential{k.display, strings.TrimSpace(v)})
+	}
+	if k.bearer {
+		to = bearerCredentials(r, to)
+	}
+	return to
 }
 
 // check looks key up in constant time.

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp/auth"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
 )
 
 func testKeys() map[string]auth.User {
@@ -63,7 +62,11 @@ func TestAPIKeys(t *testing.T) {
 		{"unknown bearer", withBearer, []string{"Authorization", "Bearer nope"}, "", unrecognized("bearer token is not a known API key")},
 		{"basic scheme", withBearer, []string{"Authorization", "Basic YWxhZGRpbjpvcGVuc2VzYW1l"}, "",
 			unrecognized("unsupported credentials: expected an API key in the X-Token or Authorization: Bearer header")},
-		{"header wins over bearer", withBearer, []string{"X-Token", "nope", "Authorization", "Bearer admin-key"}, "", invalid("invalid API key")},
+		{"header and bearer with different keys", withBearer, []string{"X-Token", "user-key", "Authorization", "Bearer admin-key"}, "", ambiguous("Authorization: Bearer", "X-Token")},
+		{"header and bearer with an unknown key", withBearer, []string{"X-Token", "nope", "Authorization", "Bearer admin-key"}, "", ambiguous("Authorization: Bearer", "X-Token")},
+		{"header and bearer with the same key", withBearer, []string{"X-Token", "admin-key", "Authorization", "Bearer admin-key"}, "alice", failure{}},
+		{"two different bearer tokens", withBearer, []string{"Authorization", "Bearer admin-key", "Authorization", "Bearer user-key"}, "", ambiguous("Authorization: Bearer", "another Authorization: Bearer")},
+		{"header and a bearer token it does not read", plain, []string{"X-API-Key", "admin-key", "Authorization", "Bearer user-key"}, "alice", failure{}},
 	} {
 		data, err := tc.v.Authenticate(request(tc.header...))
 		if tc.subject == "" {
@@ -86,7 +89,7 @@ func TestAPIKeys(t *testing.T) {
 	// The user is the key's entry, with the key as Token, and a copy.
 	u := mustUser(t, plain, (request("X-API-Key", "admin-key")))
 	want := &auth.User{Subject: "alice", Roles: []string{"admin"}, Scopes: []string{"read", "write"}, Token: "admin-key"}
-	if diff := cmp.Diff(want, u); diff != "" {
+	if diff := testdiff.Diff(want, u); diff != "" {
 		t.Errorf("user (-want +got):\n%s", diff)
 	}
 	u.Roles[0] = "root"
@@ -212,7 +215,7 @@ func TestAPIKeysFile(t *testing.T) {
 			}
 			u := userOf(t, data, err)
 			want.Token = key
-			if diff := cmp.Diff(want, u); diff != "" {
+			if diff := testdiff.Diff(want, u); diff != "" {
 				t.Errorf("%s: key %q (-want +got):\n%s", tc.name, key, diff)
 			}
 		}

@@ -17,6 +17,12 @@ import (
 // answer at once, so a bad token is never passed along until something
 // accepts it.
 //
+// A request presenting two different credentials in the places the
+// verifiers of this package read (an API key header and an Authorization
+// bearer token, say) is refused with 401 invalid_request before any verifier
+// runs: which one should count would be a guess, made by the order of the
+// chain.
+//
 // When no verifier accepts, the 401 names what each expected. It is a bare
 // "Bearer" challenge if the request had no credentials at all, and
 // invalid_token if it had some that no verifier recognized. Chain panics on
@@ -34,7 +40,22 @@ type chain struct {
 	verifiers []fastmcp.Authenticator
 }
 
+// credentials implements credentialReader, for chains of chains.
+func (c *chain) credentials(r *http.Request, to []credential) []credential {
+	for _, v := range c.verifiers {
+		if cr, ok := v.(credentialReader); ok {
+			to = cr.credentials(r, to)
+		}
+	}
+	return to
+}
+
 func (c *chain) Authenticate(r *http.Request) (any, error) {
+	if r != nil {
+		if err := checkAmbiguous(c.credentials(r, nil)); err != nil {
+			return nil, err
+		}
+	}
 	var expected []string
 	unrecognized := false
 	for _, v := range c.verifiers {
@@ -95,6 +116,14 @@ func Guest(inner fastmcp.Authenticator, guest *User) fastmcp.Authenticator {
 type guestAuth struct {
 	inner fastmcp.Authenticator
 	guest *User
+}
+
+// credentials implements credentialReader: the inner verifier's.
+func (g *guestAuth) credentials(r *http.Request, to []credential) []credential {
+	if cr, ok := g.inner.(credentialReader); ok {
+		return cr.credentials(r, to)
+	}
+	return to
 }
 
 func (g *guestAuth) Authenticate(r *http.Request) (any, error) {

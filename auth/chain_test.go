@@ -85,6 +85,51 @@ func TestChain(t *testing.T) {
 	checkFailure(t, "empty chain", data, err, failure{401, auth.ErrNoCredentials, "Bearer", "credentials"})
 }
 
+// A request presenting two different credentials is refused whatever the
+// order of the chain, before any verifier runs; the same credential in two
+// places is not ambiguous.
+func TestChainRefusesTwoCredentials(t *testing.T) {
+	t.Parallel()
+	keys, err := auth.NewAPIKeys(auth.APIKeysOptions{Keys: testKeys()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keysOrBearer, err := auth.NewAPIKeys(auth.APIKeysOptions{Keys: testKeys(), Bearer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := newHS256(t, auth.JWTOptions{})
+	jwtAlice := signer{alg: "HS256", key: secret}.sign(t, claims(map[string]any{"sub": "alice"}))
+	twoPlaces := ambiguous("Authorization: Bearer", "X-API-Key")
+	for _, tc := range []struct {
+		name    string
+		a       fastmcp.Authenticator
+		r       *http.Request
+		subject string
+		fail    failure
+	}{
+		{"API key and JWT", auth.Chain(keys, tokens), request("X-API-Key", "user-key", "Authorization", "Bearer "+jwtAlice), "", twoPlaces},
+		{"JWT first", auth.Chain(tokens, keys), request("X-API-Key", "user-key", "Authorization", "Bearer "+jwtAlice), "", twoPlaces},
+		{"inside a guest", auth.Guest(auth.Chain(tokens, keys), nil), request("X-API-Key", "user-key", "Authorization", "Bearer "+jwtAlice), "", twoPlaces},
+		{"a guest inside", auth.Chain(auth.Guest(tokens, nil), keys), request("X-API-Key", "user-key", "Authorization", "Bearer "+jwtAlice), "", twoPlaces},
+		{"two API keys as bearer and header", auth.Chain(tokens, keysOrBearer), request("X-API-Key", "user-key", "Authorization", "Bearer admin-key"), "", twoPlaces},
+		{"the same key twice", auth.Chain(tokens, keysOrBearer), request("X-API-Key", "user-key", "Authorization", "Bearer user-key"), "bob", failure{}},
+		{"two bearer tokens to a JWT verifier", tokens, request("Authorization", "Bearer "+jwtAlice, "Authorization", "Bearer other"), "",
+			ambiguous("Authorization: Bearer", "another Authorization: Bearer")},
+		{"the same bearer token twice", tokens, request("Authorization", "Bearer "+jwtAlice, "Authorization", "Bearer "+jwtAlice), "alice", failure{}},
+		{"a header no verifier reads", auth.Chain(tokens, keys), request("X-Other", "x", "Authorization", "Bearer "+jwtAlice), "alice", failure{}},
+	} {
+		data, err := tc.a.Authenticate(tc.r)
+		if tc.subject == "" {
+			checkFailure(t, tc.name, data, err, tc.fail, "user-key", "admin-key", jwtAlice)
+			continue
+		}
+		if u := userOf(t, data, err); u.Subject != tc.subject {
+			t.Errorf("%s: subject %q, want %q", tc.name, u.Subject, tc.subject)
+		}
+	}
+}
+
 func TestGuest(t *testing.T) {
 	t.Parallel()
 	keys, err := auth.NewAPIKeys(auth.APIKeysOptions{Keys: testKeys(), Bearer: true})

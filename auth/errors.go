@@ -102,6 +102,59 @@ func errInvalid(desc string, cause error) *fastmcp.HTTPError {
 	}
 }
 
+// errAmbiguous answers a request presenting two different credentials, in
+// the places a and b: 401 invalid_request. Which one should count would be a
+// guess, one a client (or whoever added a header on its way) could steer.
+func errAmbiguous(a, b string) *fastmcp.HTTPError {
+	desc := "the request presents two different credentials (" + a + " and " + b + "): send only one"
+	return &fastmcp.HTTPError{
+		Status:  http.StatusUnauthorized,
+		Header:  http.Header{"Www-Authenticate": {bearerChallenge("invalid_request", desc)}},
+		Message: desc,
+		Err:     &authError{kind: ErrInvalidCredentials, desc: desc},
+	}
+}
+
+// credential is a credential a request presents, and where.
+type credential struct {
+	where, value string
+}
+
+// credentialReader is implemented by the verifiers of this package: it
+// appends the credentials r presents in the places the verifier reads, so
+// that Chain and APIKeys can refuse a request presenting two different ones.
+type credentialReader interface {
+	credentials(r *http.Request, to []credential) []credential
+}
+
+// bearerCredentials appends the bearer tokens of r's Authorization headers.
+func bearerCredentials(r *http.Request, to []credential) []credential {
+	for _, h := range r.Header.Values("Authorization") {
+		scheme, rest, _ := strings.Cut(h, " ")
+		if tok := strings.TrimSpace(rest); strings.EqualFold(scheme, "Bearer") && tok != "" {
+			to = append(to, credential{"Authorization: Bearer", tok})
+		}
+	}
+	return to
+}
+
+// checkAmbiguous refuses creds holding two different values.
+func checkAmbiguous(creds []credential) error {
+	for _, c := range creds {
+		if c.value != creds[0].value {
+			a, b := creds[0].where, c.where
+			switch {
+			case a == b:
+				b = "another " + b
+			case b < a:
+				a, b = b, a // the same words whatever the order of a Chain
+			}
+			return errAmbiguous(a, b)
+		}
+	}
+	return nil
+}
+
 // errInsufficientScope answers valid credentials lacking scopes: 403.
 func errInsufficientScope(scopes []string) *fastmcp.HTTPError {
 	desc := "the token lacks a required scope"
@@ -162,6 +215,11 @@ func challengeValue(s string) string {
 func bearerCredential(r *http.Request, expected string) (string, error) {
 	if r == nil {
 		return "", errNoCredentials(expected)
+	}
+	if len(r.Header.Values("Authorization")) > 1 {
+		if err := checkAmbiguous(bearerCredentials(r, nil)); err != nil {
+			return "", err
+		}
 	}
 	tok, isBearer, present := bearerToken(r)
 	switch {

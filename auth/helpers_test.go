@@ -59,9 +59,10 @@ const (
 
 // signer is a private key with the algorithm and kid its tokens carry.
 type signer struct {
-	alg string
-	kid string
-	key crypto.PrivateKey // or []byte for HMAC
+	alg    string
+	kid    string
+	key    crypto.PrivateKey // or []byte for HMAC
+	header map[string]any    // further header parameters
 }
 
 // sign returns a JWT with the claims, signed by s.
@@ -70,6 +71,9 @@ func (s signer) sign(t testing.TB, claims map[string]any) string {
 	tok := jwt.NewWithClaims(jwt.GetSigningMethod(s.alg), jwt.MapClaims(claims))
 	if s.kid != "" {
 		tok.Header["kid"] = s.kid
+	}
+	for k, v := range s.header {
+		tok.Header[k] = v
 	}
 	str, err := tok.SignedString(s.key)
 	if err != nil {
@@ -236,6 +240,13 @@ var (
 func invalid(desc string) failure {
 	return failure{401, auth.ErrInvalidCredentials,
 		`Bearer error="invalid_token", error_description="` + desc + `"`, desc}
+}
+
+// ambiguous is the refusal of a request presenting two different
+// credentials, in the places a and b.
+func ambiguous(a, b string) failure {
+	desc := "the request presents two different credentials (" + a + " and " + b + "): send only one"
+	return failure{401, auth.ErrInvalidCredentials, `Bearer error="invalid_request", error_description="` + desc + `"`, desc}
 }
 
 func unrecognized(desc string) failure {

@@ -176,6 +176,11 @@ func (v *Introspection) Authenticate(r *http.Request) (any, error) {
 	return u, nil
 }
 
+// credentials implements credentialReader.
+func (v *Introspection) credentials(r *http.Request, to []credential) []credential {
+	return bearerCredentials(r, to)
+}
+
 // Verify checks a token and returns its User, or an error as Authenticate
 // does.
 func (v *Introspection) Verify(ctx context.Context, token string) (*User, error) {

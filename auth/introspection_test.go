@@ -11,9 +11,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fastmcp-go/fastmcp/auth"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
 )
 
 // introspector is a fake RFC 7662 endpoint. Tokens are "active-<sub>",
@@ -114,7 +113,7 @@ func TestIntrospection(t *testing.T) {
 		want := &auth.User{Subject: "alice", Name: "alice@example.com", Scopes: []string{"read", "write"}, Roles: []string{"admin"},
 			ClientID: "cli", ExpiresAt: s.start.Add(time.Hour).Truncate(time.Second).UTC(), Token: "active-alice",
 			Claims: map[string]any{"aud": []any{testAudience}, "iss": testIssuer, "token_type": "Bearer"}}
-		if diff := cmp.Diff(want, u); diff != "" {
+		if diff := testdiff.Diff(want, u); diff != "" {
 			t.Errorf("user (-want +got):\n%s", diff)
 		}
 		// Cache hits.

@@ -93,7 +93,8 @@ type JWTOptions struct {
 type ClaimsMapper func(claims map[string]any, u *User) error
 
 // JWT authenticates requests by a JWT in an "Authorization: Bearer" header,
-// verifying its signature, exp, nbf, iat, iss and aud (see JWTOptions). It
+// verifying its signature, exp, nbf, iat, iss and aud (see JWTOptions), and
+// refusing a token whose "crit" header names extensions (it understands none). It
 // is safe for concurrent use.
 type JWT struct {
 	secret     []byte
@@ -229,6 +230,11 @@ func (j *JWT) Authenticate(r *http.Request) (any, error) {
 	return u, nil
 }
 
+// credentials implements credentialReader.
+func (j *JWT) credentials(r *http.Request, to []credential) []credential {
+	return bearerCredentials(r, to)
+}
+
 // Verify verifies a JWT and returns its User, or an error as Authenticate
 // does.
 func (j *JWT) Verify(ctx context.Context, token string) (*User, error) {
@@ -274,6 +280,12 @@ func unverifiedIssuer(token string) (string, bool) {
 // key chooses the verification key of a token: the secret for HMAC
 // algorithms, keys of the matching type from the key set otherwise.
 func (j *JWT) key(ctx context.Context, t *jwt.Token) (any, error) {
+	if _, ok := t.Header["crit"]; ok {
+		// RFC 7515 §4.1.11: a recipient must refuse a token whose "crit"
+		// names an extension it does not understand, and this verifier
+		// understands none (an empty or malformed "crit" is invalid too).
+		return nil, errCritical
+	}
 	alg := t.Method.Alg()
 	if slices.Contains(hmacAlgs, alg) {
 		if j.secret == nil {
@@ -302,7 +314,10 @@ func (j *JWT) key(ctx context.Context, t *jwt.Token) (any, error) {
 	return set, nil
 }
 
-var errAlgorithm = errors.New("signing algorithm not accepted")
+var (
+	errAlgorithm = errors.New("signing algorithm not accepted")
+	errCritical  = errors.New("token header lists critical extensions (crit) this server does not understand")
+)
 
 // fetchError marks a failure to get the key set.
 type fetchError struct{ err error }
@@ -314,6 +329,8 @@ func (e *fetchError) Unwrap() error { return e.err }
 func (j *JWT) failure(t *jwt.Token, err error) error {
 	var fe *fetchError
 	switch {
+	case errors.Is(err, errCritical):
+		return errInvalid(errCritical.Error(), err)
 	case errors.Is(err, errUnknownKey):
 		return errInvalid("token signed by an unknown key", err)
 	case errors.Is(err, errKeyMismatch), errors.Is(err, errAlgorithm):

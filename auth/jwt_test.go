@@ -8,11 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
-
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/auth"
+	"github.com/fastmcp-go/fastmcp/internal/testdiff"
 )
 
 func newHS256(t testing.TB, opts auth.JWTOptions) *auth.JWT {
@@ -40,6 +38,9 @@ func unsignedToken(c map[string]any) string {
 	payload := strings.Split(tok, ".")[1]
 	return enc(`{"alg":"none","typ":"JWT"}`) + "." + payload + "."
 }
+
+// critical is the refusal of a token with a "crit" header (RFC 7515 §4.1.11).
+const critical = "token header lists critical extensions (crit) this server does not understand"
 
 func TestJWTHS256(t *testing.T) {
 	t.Parallel()
@@ -77,6 +78,9 @@ func TestJWTHS256(t *testing.T) {
 		{"unknown alg", v, "eyJhbGciOiJYWVoifQ.eyJzdWIiOiJhIn0.c2ln", ptr(invalid("signing algorithm not accepted"))},
 		{"malformed header", v, "bm90IGpzb24.eyJzdWIiOiJhIn0.c2ln", ptr(invalid("malformed token"))},
 		{"malformed payload", v, "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln", ptr(invalid("malformed token"))},
+		{"critical extension not understood", v, signer{alg: "HS256", key: secret, header: map[string]any{"crit": []string{"exp2"}, "exp2": 1}}.sign(t, claims(nil)), ptr(invalid(critical))},
+		{"critical extension, empty list", v, signer{alg: "HS256", key: secret, header: map[string]any{"crit": []string{}}}.sign(t, claims(nil)), ptr(invalid(critical))},
+		{"critical extension, not a list", v, signer{alg: "HS256", key: secret, header: map[string]any{"crit": "b64", "b64": false}}.sign(t, claims(nil)), ptr(invalid(critical))},
 		{"not a JWT", v, "opaque-token-value", ptr(unrecognized("bearer token is not a JWT"))},
 		{"JWE-shaped", v, "a.b.c.d.e", ptr(unrecognized("bearer token is not a JWT"))},
 	} {
@@ -170,7 +174,7 @@ func TestJWTClaimsMapping(t *testing.T) {
 		tok := hs.sign(t, tc.claims)
 		u := mustUser(t, v, bearer(tok))
 		tc.want.Token = tok
-		if diff := cmp.Diff(&tc.want, u, cmpopts.EquateEmpty()); diff != "" {
+		if diff := testdiff.Diff(&tc.want, u, testdiff.EquateEmpty()); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
 	}

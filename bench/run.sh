@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Builds the four servers and the load generator, then runs the full
 # benchmark side by side: FastMCP, the official Go SDK, mark3labs/mcp-go, and
-# the bare net/http "floor" for reference. Results go to results/latest.md and
-# results/latest.json (and the Markdown table to standard output).
+# the bare "floor" servers (net/http, and a bare stdio loop) for reference,
+# over HTTP in both protocol eras and over stdio. Results go to
+# results/latest.md and results/latest.json (and the Markdown table to
+# standard output).
 #
-#   ./run.sh                  # full run (~10 minutes on 2 cores)
+#   ./run.sh                  # full run (~30 minutes on 2 cores)
 #   ./run.sh -quick           # smoke run
 #   ./run.sh -rounds 3 ...    # any loadgen flag
+#   ./run.sh -servers fastmcp,fastmcp@c6971a9,gosdk,mcpgo,floor
+#                             # also FastMCP as of commit c6971a9, built by the
+#                             # load generator: before and after in one run
 set -euo pipefail
 cd "$(dirname "$0")"
+# bench is its own module, outside the repository's go.work.
+export GOWORK=off
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
 go build -o "$BIN/" ./servers/fastmcp ./servers/gosdk ./servers/mcpgo ./servers/floor ./loadgen

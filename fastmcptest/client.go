@@ -7,6 +7,9 @@
 //		res, err := c.CallTool(t.Context(), "add", map[string]any{"a": 1, "b": 2})
 //		...
 //	}
+//
+// Text and Structured read a tool result as a string or as the handler's Out
+// type, and Logger sends a server's log to the test's log.
 package fastmcptest
 
 import (

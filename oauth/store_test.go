@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fastmcp-go/fastmcp/internal/testkit"
 	"github.com/fastmcp-go/fastmcp/oauth"
 )
 
@@ -29,7 +30,7 @@ func TestStores(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			clk := &clock{now: time.Unix(1_700_000_000, 0)}
+			clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
 			s := newStore(t, clk.Now)
 
 			if _, err := s.Get(ctx, "missing"); !errors.Is(err, oauth.ErrNotFound) {
@@ -115,7 +116,7 @@ func TestFileStorePersists(t *testing.T) {
 	if v, err := b.Get(ctx, "client/1"); err != nil || string(v) != "sealed" {
 		t.Fatalf("Get = %q, %v", v, err)
 	}
-	clk := &clock{now: time.Now().Add(time.Minute)}
+	clk := testkit.NewClock(time.Now().Add(time.Minute))
 	b.Now = clk.Now
 	if err := b.Sweep(); err != nil {
 		t.Fatal(err)
@@ -125,38 +126,5 @@ func TestFileStorePersists(t *testing.T) {
 	}
 	if _, err := a.Get(ctx, "client/1"); err != nil {
 		t.Errorf("the sweep removed a live entry: %v", err)
-	}
-}
-
-// TestProxyOnFileStore runs a sign-in with the proxy's state in files, and
-// a second proxy on the same directory (a restart) accepts the token.
-func TestProxyOnFileStore(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	var fs *oauth.FileStore
-	h := newHarness(t, func(c *oauth.Config) {
-		var err error
-		fs, err = oauth.NewFileStore(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Store = fs
-	})
-	access, refresh := h.tokens(t, h.registerDefault(t))
-	if status, _ := h.mcpStatus(t, access); status != 200 {
-		t.Fatalf("got %d", status)
-	}
-	restarted, _ := oauth.NewFileStore(dir)
-	p2, err := oauth.NewProxy(oauth.Config{BaseURL: h.base, Provider: &oauth.GitHubProvider{ClientID: "x"}, Store: restarted,
-		SigningKey: key(1), EncryptionKey: key(2), Now: h.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := newBearerRequest(h.mcpURL, access)
-	if _, err := p2.Authenticate(req); err != nil {
-		t.Errorf("after a restart: %v", err)
-	}
-	if refresh == "" {
-		t.Error("no refresh token")
 	}
 }

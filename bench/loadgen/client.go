@@ -17,6 +17,9 @@ import (
 // servers accept it.
 const protocolVersion = "2025-11-25"
 
+// modernVersion is the revision of the sessionless calls (-phases modern).
+const modernVersion = "2026-07-28"
+
 // newTransport returns a keep-alive HTTP/1.1 transport that keeps up to conns
 // idle connections to the server, so every worker holds its own connection;
 // nil when cfg asks for the raw client.
@@ -46,6 +49,12 @@ var (
 	callMiddle      = []byte(`,"method":"tools/call","params":{"name":"add","arguments":{"a":`)
 	callB           = []byte(`,"b":`)
 	callSuffix      = []byte(`}}}`)
+
+	// A 2026-07-28 call: no session; the revision, the client's capabilities
+	// and its name travel in params._meta of every request, and the method
+	// and tool name in headers as well.
+	modernSuffix = []byte(`},"_meta":{"io.modelcontextprotocol/protocolVersion":"` + modernVersion +
+		`","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"fastmcp-bench","version":"1.0.0"}}}}`)
 
 	resultNeedle  = []byte(`"result"`)
 	isErrorNeedle = []byte(`"isError":true`)
@@ -83,6 +92,7 @@ type worker struct {
 	hdrInit   http.Header // initialize: no session headers
 	hdrSess   http.Header // requests of a session
 	hdrDelete http.Header // DELETE
+	hdrModern http.Header // sessionless 2026-07-28 calls
 	sid, ver  []string    // the session header slots, shared by hdrSess and hdrDelete
 
 	body   []byte
@@ -108,6 +118,13 @@ func newWorker(tr *http.Transport, u *url.URL) *worker {
 		"Accept":               {"application/json, text/event-stream"},
 		"Mcp-Session-Id":       w.sid,
 		"Mcp-Protocol-Version": w.ver,
+	}
+	w.hdrModern = http.Header{
+		"Content-Type":         {"application/json"},
+		"Accept":               {"application/json, text/event-stream"},
+		"Mcp-Protocol-Version": {modernVersion},
+		"Mcp-Method":           {"tools/call"},
+		"Mcp-Name":             {"add"},
 	}
 	w.hdrDelete = http.Header{
 		"Mcp-Session-Id":       w.sid,
@@ -214,15 +231,25 @@ func (w *worker) call(s *session, a, b int) error {
 	w.use(s)
 	id := s.nextID
 	s.nextID++
-	body := append(w.body[:0], callPrefix...)
-	body = strconv.AppendInt(body, id, 10)
-	body = append(body, callMiddle...)
-	body = strconv.AppendInt(body, int64(a), 10)
-	body = append(body, callB...)
-	body = strconv.AppendInt(body, int64(b), 10)
-	body = append(body, callSuffix...)
+	w.body = appendCallBody(w.body[:0], id, a, b)
+	return w.callWith(w.hdrSess, id, a+b)
+}
+
+// callModern calls add(a, b) as a sessionless 2026-07-28 request (s only
+// numbers the requests) and checks the answer.
+func (w *worker) callModern(s *session, a, b int) error {
+	id := s.nextID
+	s.nextID++
+	body := appendCallBody(w.body[:0], id, a, b)
+	body = append(body[:len(body)-len(callSuffix)], modernSuffix...)
 	w.body = body
-	if err := w.do(http.MethodPost, w.hdrSess, body); err != nil {
+	return w.callWith(w.hdrModern, id, a+b)
+}
+
+// callWith posts w.body, the call with the given id, and checks that the
+// answer carries the sum.
+func (w *worker) callWith(hdr http.Header, id int64, sum int) error {
+	if err := w.do(http.MethodPost, hdr, w.body); err != nil {
 		return fmt.Errorf("tools/call: %w", err)
 	}
 	if w.status != http.StatusOK {
@@ -238,10 +265,22 @@ func (w *worker) call(s *session, a, b int) error {
 	// Fast path: the answer has our id, a result, the right text and no
 	// isError. Anything else is decoded properly to say what is wrong.
 	if containsID(data, idn) && bytes.Contains(data, resultNeedle) &&
-		bytes.Contains(data, textNeedles[a+b]) && !bytes.Contains(data, isErrorNeedle) {
+		bytes.Contains(data, textNeedles[sum]) && !bytes.Contains(data, isErrorNeedle) {
 		return nil
 	}
-	return checkCallSlow(data, id, a+b)
+	return checkCallSlow(data, id, sum)
+}
+
+// appendCallBody appends the tools/call request of add(a, b) with the given
+// id, in the handshake era.
+func appendCallBody(body []byte, id int64, a, b int) []byte {
+	body = append(body, callPrefix...)
+	body = strconv.AppendInt(body, id, 10)
+	body = append(body, callMiddle...)
+	body = strconv.AppendInt(body, int64(a), 10)
+	body = append(body, callB...)
+	body = strconv.AppendInt(body, int64(b), 10)
+	return append(body, callSuffix...)
 }
 
 // delete ends s with DELETE.

@@ -39,6 +39,19 @@ func TestQuickFastMCP(t *testing.T) {
 			t.Errorf("%d sessions: no calls measured", c.Sessions)
 		}
 	}
+	if len(f.Modern) != len(cfg.ModernLevels) || len(f.Stdio) != len(cfg.StdioInFlight) {
+		t.Fatalf("%d 2026-07-28 levels and %d stdio levels measured, want %d and %d", len(f.Modern), len(f.Stdio), len(cfg.ModernLevels), len(cfg.StdioInFlight))
+	}
+	for _, c := range f.Modern {
+		if c.Calls == 0 || c.P50us == 0 {
+			t.Errorf("2026-07-28, %d clients: no calls measured", c.Sessions)
+		}
+	}
+	for _, c := range f.Stdio {
+		if c.Calls == 0 || c.P50us == 0 || c.StartMs == 0 || c.ServerCPUus == 0 {
+			t.Errorf("stdio, %d in flight: no calls measured: %+v", c.InFlight, c)
+		}
+	}
 	if f.NewSessions == nil || f.NewSessions.Sessions == 0 {
 		t.Error("no new sessions measured")
 	}
@@ -66,7 +79,11 @@ func TestClients(t *testing.T) {
 		var buf bytes.Buffer
 		buf.ReadFrom(r.Body)
 		fmt.Sscanf(buf.String(), `{"jsonrpc":"2.0","id":%d`, &m.ID)
+		modern := r.Header.Get("Mcp-Protocol-Version") == modernVersion
 		switch {
+		case modern && (r.Header.Get("Mcp-Session-Id") != "" || r.Header.Get("Mcp-Method") != "tools/call" || r.Header.Get("Mcp-Name") != "add" ||
+			!strings.Contains(buf.String(), `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}`)):
+			http.Error(w, "bad 2026-07-28 request", http.StatusBadRequest)
 		case r.Method == http.MethodDelete:
 			w.WriteHeader(http.StatusNoContent)
 		case strings.Contains(buf.String(), `"initialize"`):
@@ -108,6 +125,12 @@ func TestClients(t *testing.T) {
 			}
 			if err := w.call(s, 2, 2); err == nil {
 				t.Error("a wrong sum was accepted")
+			}
+			ms := &session{nextID: 2}
+			for range 2 {
+				if err := w.callModern(ms, 2, 3); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := w.delete(s); err != nil {
 				t.Fatal(err)

@@ -1,7 +1,8 @@
-// Command loadgen benchmarks the three add servers (FastMCP for Go, the
-// official Go SDK, mark3labs/mcp-go) over Streamable HTTP with raw HTTP
-// requests, side by side in one run, and prints the results as a Markdown
-// table with ratios. See ../README.md.
+// Command loadgen benchmarks the add servers (FastMCP for Go, the official Go
+// SDK, mark3labs/mcp-go, the bare floor, and FastMCP built from other
+// revisions) over Streamable HTTP with raw HTTP requests, in both protocol
+// eras, and over stdio, side by side in one run, and prints the results as a
+// Markdown table with ratios. See ../README.md.
 //
 //	cd bench && go run ./loadgen                 # full benchmark
 //	cd bench && go run ./loadgen -quick          # smoke run (~1 s per level)
@@ -30,6 +31,8 @@ import (
 type Config struct {
 	Servers         []string      `json:"servers"`
 	Levels          []int         `json:"levels"`
+	ModernLevels    []int         `json:"modern_levels,omitempty"`
+	StdioInFlight   []int         `json:"stdio_in_flight,omitempty"`
 	Sessions        []int         `json:"sessions"`
 	Duration        time.Duration `json:"duration_ns"`
 	Warmup          time.Duration `json:"warmup_ns"`
@@ -53,6 +56,7 @@ type Config struct {
 	Log          io.Writer `json:"-"`
 
 	workDir string
+	ref     string
 }
 
 func (c *Config) phase(name string) bool { return slices.Contains(c.Phases, name) }
@@ -68,6 +72,8 @@ func defaultConfig() *Config {
 	return &Config{
 		Servers:         []string{"fastmcp", "gosdk", "mcpgo"},
 		Levels:          []int{1, 16, 64},
+		ModernLevels:    []int{1, 16, 64},
+		StdioInFlight:   []int{1, 64},
 		Sessions:        []int{1000, 10000},
 		Duration:        5 * time.Second,
 		Warmup:          time.Second,
@@ -77,7 +83,7 @@ func defaultConfig() *Config {
 		Rounds:          5,
 		ServerProcs:     1,
 		MaxSessions:     100000,
-		Phases:          []string{"calls", "sessions", "rss"},
+		Phases:          []string{"calls", "modern", "sessions", "stdio", "rss"},
 		Client:          "raw",
 		Log:             os.Stderr,
 	}
@@ -90,6 +96,7 @@ func (c *Config) quick() {
 	c.Warmup = 300 * time.Millisecond
 	c.Settle = 300 * time.Millisecond
 	c.Sessions = []int{200}
+	c.ModernLevels = []int{16}
 	c.Rounds = 1
 }
 
@@ -126,27 +133,33 @@ func main() {
 		duration  = flag.Duration("duration", 0, "measured time per concurrency level and for new sessions (default 5s; 1s with -quick)")
 		warmup    = flag.Duration("warmup", 0, "warm-up before each measurement (default 1s; 300ms with -quick)")
 		levels    = flag.String("levels", "1,16,64", "concurrent sessions for the call measurements")
+		modernLv  = flag.String("modern-levels", "", "concurrent clients for the sessionless 2026-07-28 call measurements (phase modern) (default 1,16,64; 16 with -quick)")
+		inflight  = flag.String("stdio-inflight", "1,64", "requests in flight for the stdio measurements (phase stdio); 1 is sequential")
 		sessions  = flag.String("sessions", "", "idle-session counts for the RSS measurement (default 1000,10000; 200 with -quick)")
-		servers   = flag.String("servers", "fastmcp,gosdk,mcpgo", "servers to run")
+		servers   = flag.String("servers", "fastmcp,gosdk,mcpgo", "servers to run, in the order of the report's columns: fastmcp, gosdk, mcpgo, floor, and fastmcp@<git revision> for the fastmcp server built from another commit, branch or tag")
 		rounds    = flag.Int("rounds", 0, "rounds of the call and new-session measurements; medians are reported (default 5; 1 with -quick)")
 		procs     = flag.Int("server-procs", 1, "GOMAXPROCS of every server")
 		workers   = flag.Int("session-workers", 16, "workers opening sessions (new sessions/s and RSS)")
 		client    = flag.String("client", "raw", "HTTP client: raw (hand-written HTTP/1.1 over keep-alive TCP connections) or nethttp (net/http Transport)")
-		phases    = flag.String("phases", "calls,sessions,rss", "measurements to run")
+		phases    = flag.String("phases", "calls,modern,sessions,stdio,rss", "measurements to run: calls (handshake-era sessions), modern (sessionless 2026-07-28 calls), sessions (new sessions/s), stdio, rss")
 		jsonPath  = flag.String("json", "", "write the results as JSON to this file")
 		mdPath    = flag.String("md", "", "also write the Markdown report to this file")
 		binDir    = flag.String("bin-dir", "", "directory with prebuilt server binaries (default: go build them into a temp dir)")
 		benchDir  = flag.String("bench-dir", "", "the bench module directory (default: found from the working directory)")
-		profile   = flag.String("profile", "", "directory for pprof profiles of the fastmcp server (CPU and allocations) during the -profile-level calls and the new-sessions measurement of the first round")
+		profile   = flag.String("profile", "", "directory for pprof profiles of the fastmcp servers, fastmcp@rev too (CPU and allocations), during the -profile-level calls, the new-sessions measurement and each stdio measurement of the first round")
 		profLevel = flag.Int("profile-level", 16, "concurrency level to profile with -profile")
 		render    = flag.String("render", "", "print the Markdown report of a saved -json file (re-checking the targets) and exit")
 		maxSess   = flag.Int("max-sessions", 100000, "MaxSessions passed to the fastmcp server (the peers have no cap)")
+		ref       = flag.String("ref", "", "the server the ratio columns and targets are about (default fastmcp), e.g. fastmcp@c6971a9; also with -render")
 	)
 	cfg.ServerArgs = map[string][]string{}
-	flag.Func("server-arg", "extra argument for a server, as key=arg (repeatable), e.g. -server-arg gosdk=-sse -server-arg mcpgo=-validate", func(v string) error {
+	flag.Func("server-arg", "extra argument for a server, as key=arg (repeatable), e.g. -server-arg gosdk=-sse -server-arg mcpgo=-validate; those for fastmcp also go to every fastmcp@rev", func(v string) error {
 		k, a, ok := strings.Cut(v, "=")
-		if !ok || specs[k].key == "" {
-			return fmt.Errorf("want key=arg with key one of fastmcp, gosdk, mcpgo, floor")
+		if !ok {
+			return fmt.Errorf("want key=arg with key one of fastmcp, gosdk, mcpgo, floor, fastmcp@rev")
+		}
+		if _, err := lookupSpec(k); err != nil {
+			return err
 		}
 		cfg.ServerArgs[k] = append(cfg.ServerArgs[k], a)
 		return nil
@@ -160,6 +173,12 @@ func main() {
 		var res Results
 		if err := json.Unmarshal(b, &res); err != nil {
 			fatal(err)
+		}
+		if *ref != "" {
+			if _, ok := res.Servers[*ref]; !ok {
+				fatal(fmt.Errorf("-ref %s: not in %s", *ref, *render))
+			}
+			res.Ref = *ref
 		}
 		res.Targets = targets(&res)
 		fmt.Print(markdown(&res))
@@ -176,6 +195,14 @@ func main() {
 	}
 	var err error
 	if cfg.Levels, err = parseInts(*levels); err != nil {
+		fatal(err)
+	}
+	if *modernLv != "" {
+		if cfg.ModernLevels, err = parseInts(*modernLv); err != nil {
+			fatal(err)
+		}
+	}
+	if cfg.StdioInFlight, err = parseInts(*inflight); err != nil {
 		fatal(err)
 	}
 	if *sessions != "" {
@@ -200,6 +227,7 @@ func main() {
 	// kills them if we die anyway).
 	signal.Ignore(syscall.SIGPIPE)
 
+	cfg.ref = *ref
 	res, err := run(cfg)
 	if err != nil {
 		fatal(err)
@@ -230,15 +258,23 @@ func fatal(err error) {
 
 // Results are everything one run measured.
 type Results struct {
-	Date      string                   `json:"date"`
-	GoVersion string                   `json:"go_version"`
-	CPU       string                   `json:"cpu"`
-	NumCPU    int                      `json:"num_cpu"`
-	Tree      string                   `json:"tree,omitempty"` // git state of the module measured
-	Config    *Config                  `json:"config"`
-	Servers   map[string]*ServerResult `json:"servers"`
-	Order     []string                 `json:"order"`
-	Targets   []Target                 `json:"targets"`
+	Date      string `json:"date"`
+	GoVersion string `json:"go_version"`
+	CPU       string `json:"cpu"`
+	NumCPU    int    `json:"num_cpu"`
+	Tree      string `json:"tree,omitempty"` // git state of the module measured
+	// Revisions are the commits the fastmcp@rev servers were built from.
+	Revisions map[string]revision `json:"revisions,omitempty"`
+	// LoadAvg is the machine's 1-minute load average at the start, at the
+	// start of each round, and at the end.
+	LoadAvg []float64                `json:"load_avg,omitempty"`
+	Config  *Config                  `json:"config"`
+	Servers map[string]*ServerResult `json:"servers"`
+	Order   []string                 `json:"order"`
+	Targets []Target                 `json:"targets"`
+	// Ref is the server the ratio columns and targets are about (default
+	// fastmcp); set by -ref, e.g. to compare two fastmcp@rev servers.
+	Ref string `json:"ref,omitempty"`
 }
 
 // ServerResult holds the medians over rounds and every round's numbers.
@@ -247,6 +283,10 @@ type ServerResult struct {
 	Mode              string           `json:"mode"`
 	Calls             []CallsResult    `json:"calls"`
 	CallsRounds       [][]CallsResult  `json:"calls_rounds"` // [level][round]
+	Modern            []CallsResult    `json:"modern,omitempty"`
+	ModernRounds      [][]CallsResult  `json:"modern_rounds,omitempty"` // [level][round]
+	Stdio             []CallsResult    `json:"stdio,omitempty"`
+	StdioRounds       [][]CallsResult  `json:"stdio_rounds,omitempty"` // [in-flight index][round]
 	NewSessions       *SessionsResult  `json:"new_sessions,omitempty"`
 	NewSessionsRounds []SessionsResult `json:"new_sessions_rounds,omitempty"`
 	RSS               *RSSResult       `json:"rss,omitempty"`
@@ -263,9 +303,11 @@ func (r *Results) TotalErrors() int64 {
 
 func (s *ServerResult) errors() int64 {
 	var n int64
-	for _, lv := range s.CallsRounds {
-		for _, c := range lv {
-			n += c.Errors
+	for _, rounds := range [][][]CallsResult{s.CallsRounds, s.ModernRounds, s.StdioRounds} {
+		for _, lv := range rounds {
+			for _, c := range lv {
+				n += c.Errors
+			}
 		}
 	}
 	for _, c := range s.NewSessionsRounds {
@@ -310,19 +352,34 @@ func cpuModel() string {
 	return runtime.GOARCH
 }
 
+// loadAvg returns the machine's 1-minute load average (0 if unknown).
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}
+
 // run runs the benchmark described by cfg.
 func run(cfg *Config) (*Results, error) {
-	for _, s := range cfg.Servers {
-		if _, ok := specs[s]; !ok {
-			return nil, fmt.Errorf("unknown server %q (want fastmcp, gosdk, mcpgo, floor)", s)
-		}
-	}
 	if len(cfg.Servers) == 0 {
 		return nil, errors.New("no servers")
 	}
 	var order []string
-	for _, k := range serverOrder {
-		if slices.Contains(cfg.Servers, k) {
+	sp := map[string]serverSpec{}
+	for _, k := range cfg.Servers {
+		s, err := lookupSpec(k)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := sp[k]; !dup {
+			sp[k] = s
 			order = append(order, k)
 		}
 	}
@@ -331,16 +388,40 @@ func run(cfg *Config) (*Results, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(cfg.workDir)
+	// Build what is missing: everything without -bin-dir, and the
+	// fastmcp@rev servers that -bin-dir lacks.
+	var build []serverSpec
 	if cfg.BinDir == "" {
-		if cfg.BenchDir == "" {
-			if cfg.BenchDir, err = findBenchDir(); err != nil {
-				return nil, err
+		cfg.BinDir = filepath.Join(cfg.workDir, "bin")
+		for _, k := range order {
+			build = append(build, sp[k])
+		}
+	} else {
+		for _, k := range order {
+			if _, err := os.Stat(filepath.Join(cfg.BinDir, sp[k].bin())); err != nil && sp[k].rev != "" {
+				build = append(build, sp[k])
 			}
 		}
-		cfg.BinDir = filepath.Join(cfg.workDir, "bin")
-		cfg.logf("building %s in %s", strings.Join(order, ", "), cfg.BenchDir)
-		if err := buildServers(cfg.BenchDir, cfg.BinDir, order); err != nil {
+	}
+	if cfg.BenchDir == "" {
+		if cfg.BenchDir, err = findBenchDir(); err != nil && len(build) > 0 {
 			return nil, err
+		}
+	}
+	revs := map[string]revision{}
+	if len(build) > 0 {
+		var names []string
+		for _, s := range build {
+			names = append(names, s.key)
+		}
+		cfg.logf("building %s in %s", strings.Join(names, ", "), cfg.BenchDir)
+		if revs, err = buildServers(cfg.BenchDir, cfg.BinDir, build); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range order {
+		if s := sp[k]; s.rev != "" && revs[k].Hash == "" && cfg.BenchDir != "" {
+			revs[k], _ = resolveRevision(cfg.BenchDir, s.rev)
 		}
 	}
 	if cfg.Profile != "" {
@@ -358,62 +439,124 @@ func run(cfg *Config) (*Results, error) {
 		Config:    cfg,
 		Servers:   map[string]*ServerResult{},
 		Order:     order,
+		LoadAvg:   []float64{loadAvg()},
+		Ref:       cfg.ref,
+	}
+	if _, ok := sp[cfg.ref]; cfg.ref != "" && !ok {
+		return nil, fmt.Errorf("-ref %s is not one of -servers", cfg.ref)
+	}
+	if len(revs) > 0 {
+		res.Revisions = revs
 	}
 	for _, k := range order {
-		res.Servers[k] = &ServerResult{Label: specs[k].label, Mode: specs[k].mode,
-			CallsRounds: make([][]CallsResult, len(cfg.Levels))}
+		res.Servers[k] = &ServerResult{Label: sp[k].label, Mode: sp[k].mode,
+			CallsRounds:  make([][]CallsResult, len(cfg.Levels)),
+			ModernRounds: make([][]CallsResult, len(cfg.ModernLevels)),
+			StdioRounds:  make([][]CallsResult, len(cfg.StdioInFlight)),
+		}
 	}
+	// -profile covers every fastmcp server (fastmcp@rev too), in round 1;
+	// files are named after the server's binary: fastmcp-16-cpu.pb.gz,
+	// fastmcp@c6971a9-16-cpu.pb.gz.
+	profiled := func(k string, r int) bool { return sp[k].base == "fastmcp" && cfg.Profile != "" && r == 0 }
 
-	if cfg.phase("calls") || cfg.phase("sessions") {
+	if cfg.phase("calls") || cfg.phase("modern") || cfg.phase("sessions") || cfg.phase("stdio") {
 		procs := map[string]*proc{}
 		defer func() {
 			for _, p := range procs {
 				p.stop()
 			}
 		}()
-		for _, k := range order {
-			p, err := startServer(cfg, specs[k], k == "fastmcp" && cfg.Profile != "")
-			if err != nil {
-				return nil, err
+		if cfg.phase("calls") || cfg.phase("modern") || cfg.phase("sessions") {
+			for _, k := range order {
+				p, err := startServer(cfg, sp[k], sp[k].base == "fastmcp" && cfg.Profile != "")
+				if err != nil {
+					return nil, err
+				}
+				procs[k] = p
 			}
-			procs[k] = p
+		}
+		alive := func(k string) error {
+			if !procs[k].alive() {
+				return fmt.Errorf("%s died: %s", k, procs[k].logTail())
+			}
+			return nil
+		}
+		// callPhase measures tool calls at each level, each server in
+		// the round's order, into rounds[level].
+		callPhase := func(r int, rot []string, levels []int, modern bool, what string, rounds func(*ServerResult) [][]CallsResult) error {
+			for li, n := range levels {
+				for _, k := range rot {
+					var prof *profiler
+					if profiled(k, r) && n == cfg.ProfileLevel {
+						prefix := fmt.Sprintf("%s-%d-", sp[k].bin(), n)
+						if modern {
+							prefix = fmt.Sprintf("%s-modern-%d-", sp[k].bin(), n)
+						}
+						prof = &profiler{addr: procs[k].pprofAddr, dir: cfg.Profile, prefix: prefix}
+					}
+					c := measureCalls(cfg, procs[k], n, modern, prof)
+					rs := rounds(res.Servers[k])
+					rs[li] = append(rs[li], c)
+					cfg.logf("round %d  %-16s %3d %s: %8.0f calls/s  p50 %6.0f µs  p99 %6.0f µs  server %5.1f µs/call (%.2f cores)  loadgen %.2f cores  errors %d %s",
+						r+1, sp[k].label, n, what, c.CallsPerSec, c.P50us, c.P99us, c.ServerCPUus, c.ServerCores, c.LoadgenCores, c.Errors, c.FirstError)
+					if err := alive(k); err != nil {
+						return err
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+			}
+			return nil
 		}
 		for r := range cfg.Rounds {
+			if r > 0 {
+				res.LoadAvg = append(res.LoadAvg, loadAvg())
+			}
+			cfg.logf("round %d of %d, load average %.2f", r+1, cfg.Rounds, loadAvg())
 			// Rotate the order each round so that no server always runs
 			// right after the same neighbour or at the same time.
 			rot := append(slices.Clone(order[r%len(order):]), order[:r%len(order)]...)
 			if cfg.phase("calls") {
-				for li, n := range cfg.Levels {
-					for _, k := range rot {
-						var prof *profiler
-						if k == "fastmcp" && cfg.Profile != "" && n == cfg.ProfileLevel && r == 0 {
-							prof = &profiler{addr: procs[k].pprofAddr, dir: cfg.Profile, prefix: fmt.Sprintf("fastmcp-%d-", n)}
-						}
-						c := measureCalls(cfg, procs[k], n, prof)
-						res.Servers[k].CallsRounds[li] = append(res.Servers[k].CallsRounds[li], c)
-						cfg.logf("round %d  %-8s %3d sessions: %8.0f calls/s  p50 %6.0f µs  p99 %6.0f µs  server %5.1f µs/call (%.2f cores)  loadgen %.2f cores  errors %d %s",
-							r+1, specs[k].label, n, c.CallsPerSec, c.P50us, c.P99us, c.ServerCPUus, c.ServerCores, c.LoadgenCores, c.Errors, c.FirstError)
-						if !procs[k].alive() {
-							return nil, fmt.Errorf("%s died: %s", k, procs[k].logTail())
-						}
-						time.Sleep(200 * time.Millisecond)
-					}
+				if err := callPhase(r, rot, cfg.Levels, false, "sessions",
+					func(s *ServerResult) [][]CallsResult { return s.CallsRounds }); err != nil {
+					return nil, err
+				}
+			}
+			if cfg.phase("modern") {
+				if err := callPhase(r, rot, cfg.ModernLevels, true, "2026-07-28 clients",
+					func(s *ServerResult) [][]CallsResult { return s.ModernRounds }); err != nil {
+					return nil, err
 				}
 			}
 			if cfg.phase("sessions") {
 				for _, k := range rot {
 					var prof *profiler
-					if k == "fastmcp" && cfg.Profile != "" && r == 0 {
-						prof = &profiler{addr: procs[k].pprofAddr, dir: cfg.Profile, prefix: "fastmcp-sessions-"}
+					if profiled(k, r) {
+						prof = &profiler{addr: procs[k].pprofAddr, dir: cfg.Profile, prefix: sp[k].bin() + "-sessions-"}
 					}
 					s := measureSessions(cfg, procs[k], prof)
 					res.Servers[k].NewSessionsRounds = append(res.Servers[k].NewSessionsRounds, s)
-					cfg.logf("round %d  %-8s new sessions: %8.0f /s  cycle p50 %6.0f µs  server %5.1f µs/session (%.2f cores)  loadgen %.2f cores  errors %d %s",
-						r+1, specs[k].label, s.SessionsPerSec, s.P50us, s.ServerCPUus, s.ServerCores, s.LoadgenCores, s.Errors, s.FirstError)
-					if !procs[k].alive() {
-						return nil, fmt.Errorf("%s died: %s", k, procs[k].logTail())
+					cfg.logf("round %d  %-16s new sessions: %8.0f /s  cycle p50 %6.0f µs  server %5.1f µs/session (%.2f cores)  loadgen %.2f cores  errors %d %s",
+						r+1, sp[k].label, s.SessionsPerSec, s.P50us, s.ServerCPUus, s.ServerCores, s.LoadgenCores, s.Errors, s.FirstError)
+					if err := alive(k); err != nil {
+						return nil, err
 					}
 					time.Sleep(200 * time.Millisecond)
+				}
+			}
+			if cfg.phase("stdio") {
+				for ii, n := range cfg.StdioInFlight {
+					for _, k := range rot {
+						var prof *profiler
+						if profiled(k, r) {
+							prof = &profiler{dir: cfg.Profile, prefix: fmt.Sprintf("%s-stdio-%d-", sp[k].bin(), n)}
+						}
+						c := measureStdio(cfg, sp[k], n, prof)
+						res.Servers[k].StdioRounds[ii] = append(res.Servers[k].StdioRounds[ii], c)
+						cfg.logf("round %d  %-16s stdio, %2d in flight: %8.0f calls/s  p50 %6.0f µs  p99 %6.0f µs  server %5.1f µs/call (%.2f cores)  loadgen %.2f cores  start %.1f ms  errors %d %s",
+							r+1, sp[k].label, n, c.CallsPerSec, c.P50us, c.P99us, c.ServerCPUus, c.ServerCores, c.LoadgenCores, c.StartMs, c.Errors, c.FirstError)
+						time.Sleep(200 * time.Millisecond)
+					}
 				}
 			}
 		}
@@ -424,29 +567,28 @@ func run(cfg *Config) (*Results, error) {
 	}
 	if cfg.phase("rss") {
 		for _, k := range order {
-			cfg.logf("RSS: %s, fresh process, sessions %v", specs[k].label, cfg.Sessions)
-			rr, err := measureRSS(cfg, specs[k])
+			cfg.logf("RSS: %s, fresh process, sessions %v", sp[k].label, cfg.Sessions)
+			rr, err := measureRSS(cfg, sp[k])
 			if err != nil {
 				return nil, fmt.Errorf("RSS of %s: %w", k, err)
 			}
 			res.Servers[k].RSS = rr
 			for _, pt := range rr.Points {
-				cfg.logf("RSS: %-8s %6d sessions: %7d KB raw (%.2f KB/session), %7d KB after GC (%.2f KB/session); opened at %.0f/s",
-					specs[k].label, pt.Sessions, pt.RawKB, pt.PerSessionRawKB, pt.GCKB, pt.PerSessionGCKB, pt.OpenPerSec)
+				cfg.logf("RSS: %-16s %6d sessions: %7d KB raw (%.2f KB/session), %7d KB after GC (%.2f KB/session); opened at %.0f/s",
+					sp[k].label, pt.Sessions, pt.RawKB, pt.PerSessionRawKB, pt.GCKB, pt.PerSessionGCKB, pt.OpenPerSec)
 			}
 			if rr.Errors > 0 {
-				cfg.logf("RSS: %s: %d errors, %d of %d checked sessions lost: %s", specs[k].label, rr.Errors, rr.Lost, rr.Checked, rr.FirstError)
+				cfg.logf("RSS: %s: %d errors, %d of %d checked sessions lost: %s", sp[k].label, rr.Errors, rr.Lost, rr.Checked, rr.FirstError)
 			}
 		}
 	}
+	res.LoadAvg = append(res.LoadAvg, loadAvg())
 
 	for _, k := range order {
 		sr := res.Servers[k]
-		for li := range cfg.Levels {
-			if len(sr.CallsRounds[li]) > 0 {
-				sr.Calls = append(sr.Calls, medianCalls(sr.CallsRounds[li]))
-			}
-		}
+		sr.Calls = mediansOf(sr.CallsRounds)
+		sr.Modern = mediansOf(sr.ModernRounds)
+		sr.Stdio = mediansOf(sr.StdioRounds)
 		if len(sr.NewSessionsRounds) > 0 {
 			m := medianSessions(sr.NewSessionsRounds)
 			sr.NewSessions = &m
@@ -454,6 +596,17 @@ func run(cfg *Config) (*Results, error) {
 	}
 	res.Targets = targets(res)
 	return res, nil
+}
+
+// mediansOf returns the medians over rounds of each level measured.
+func mediansOf(rounds [][]CallsResult) []CallsResult {
+	var out []CallsResult
+	for _, rs := range rounds {
+		if len(rs) > 0 {
+			out = append(out, medianCalls(rs))
+		}
+	}
+	return out
 }
 
 func median(xs []float64) float64 {
@@ -478,7 +631,7 @@ func medianOf[T any](rs []T, f func(T) float64) float64 {
 // medianCalls takes the median of each metric over rounds independently,
 // and sums the errors.
 func medianCalls(rs []CallsResult) CallsResult {
-	m := CallsResult{Sessions: rs[0].Sessions}
+	m := CallsResult{Sessions: rs[0].Sessions, InFlight: rs[0].InFlight}
 	m.Calls = int64(medianOf(rs, func(r CallsResult) float64 { return float64(r.Calls) }))
 	m.CallsPerSec = medianOf(rs, func(r CallsResult) float64 { return r.CallsPerSec })
 	m.P50us = medianOf(rs, func(r CallsResult) float64 { return r.P50us })
@@ -487,6 +640,7 @@ func medianCalls(rs []CallsResult) CallsResult {
 	m.ServerCores = medianOf(rs, func(r CallsResult) float64 { return r.ServerCores })
 	m.LoadgenCPUus = medianOf(rs, func(r CallsResult) float64 { return r.LoadgenCPUus })
 	m.LoadgenCores = medianOf(rs, func(r CallsResult) float64 { return r.LoadgenCores })
+	m.StartMs = medianOf(rs, func(r CallsResult) float64 { return r.StartMs })
 	for _, r := range rs {
 		m.Errors += r.Errors
 		if m.FirstError == "" {

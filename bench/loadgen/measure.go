@@ -30,6 +30,12 @@ type CallsResult struct {
 	LoadgenCores float64 `json:"loadgen_cores"`
 	Errors       int64   `json:"errors"`
 	FirstError   string  `json:"first_error,omitempty"`
+	// InFlight is the number of requests kept outstanding on the one
+	// connection of a stdio measurement (0 over HTTP: one per session).
+	InFlight int `json:"in_flight,omitempty"`
+	// StartMs is, for stdio, the time from starting the process to reading
+	// its answer to initialize.
+	StartMs float64 `json:"start_ms,omitempty"`
 }
 
 // SessionsResult is one measurement of new sessions per second.
@@ -175,8 +181,9 @@ func (pr *profiler) run(w window, done chan<- struct{}) {
 }
 
 // measureCalls opens n sessions, then has each call add in a loop: a warm-up,
-// then the measured window. Sessions are deleted at the end.
-func measureCalls(cfg *Config, p *proc, n int, prof *profiler) CallsResult {
+// then the measured window. Sessions are deleted at the end. With modern, the
+// n clients open no session: every call is a sessionless 2026-07-28 request.
+func measureCalls(cfg *Config, p *proc, n int, modern bool, prof *profiler) CallsResult {
 	res := CallsResult{Sessions: n}
 	u, _ := url.Parse(p.url)
 	tr := newTransport(cfg, n)
@@ -194,6 +201,11 @@ func measureCalls(cfg *Config, p *proc, n int, prof *profiler) CallsResult {
 		st := &state{w: newWorker(tr, u), lats: make([]int64, 0, 1<<14)}
 		states[i] = st
 		wg.Add(1)
+		if modern {
+			st.s = &session{nextID: 1}
+			wg.Done()
+			continue
+		}
 		go func() {
 			defer wg.Done()
 			s, err := st.w.initialize()
@@ -231,7 +243,12 @@ func measureCalls(cfg *Config, p *proc, n int, prof *profiler) CallsResult {
 					break
 				}
 				b := k % (maxOperand + 1)
-				err := st.w.call(st.s, a, b)
+				var err error
+				if modern {
+					err = st.w.callModern(st.s, a, b)
+				} else {
+					err = st.w.call(st.s, a, b)
+				}
 				end := time.Now()
 				if err != nil {
 					errs.add(err)
@@ -246,6 +263,9 @@ func measureCalls(cfg *Config, p *proc, n int, prof *profiler) CallsResult {
 					st.done++
 					st.lats = append(st.lats, int64(end.Sub(start)))
 				}
+			}
+			if modern {
+				return
 			}
 			if err := st.w.delete(st.s); err != nil {
 				errs.add(err)

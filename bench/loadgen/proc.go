@@ -17,27 +17,69 @@ import (
 
 // serverSpec describes one benchmark server.
 type serverSpec struct {
-	key   string // flag value and binary name: fastmcp, gosdk, mcpgo
+	key   string // the name in -servers: fastmcp, gosdk, mcpgo, floor, or fastmcp@rev
+	base  string // the server program (bench/servers/<base>)
+	rev   string // for fastmcp@rev: the revision of the module the server is built from
 	label string // name in reports
 	mode  string // how it answers plain calls, for the report
 	args  func(cfg *Config) []string
 }
 
+// bin is the file name of the server's binary.
+func (s serverSpec) bin() string {
+	if s.rev == "" {
+		return s.base
+	}
+	return s.base + "@" + strings.Map(func(r rune) rune {
+		if r == '/' || r == os.PathSeparator || r < ' ' {
+			return '_'
+		}
+		return r
+	}, s.rev)
+}
+
 var specs = map[string]serverSpec{
-	"fastmcp": {key: "fastmcp", label: "fastmcp", mode: "default (JSON unless a handler streams)",
+	"fastmcp": {key: "fastmcp", base: "fastmcp", label: "fastmcp", mode: "default (JSON unless a handler streams)",
 		args: func(cfg *Config) []string {
 			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions)}
 		}},
-	"gosdk": {key: "gosdk", label: "go-sdk", mode: "JSONResponse: true",
+	"gosdk": {key: "gosdk", base: "gosdk", label: "go-sdk", mode: "JSONResponse: true",
 		args: func(*Config) []string { return nil }},
-	"mcpgo": {key: "mcpgo", label: "mcp-go", mode: "default (JSON unless a handler streams), WithStateful(true)",
+	"mcpgo": {key: "mcpgo", base: "mcpgo", label: "mcp-go", mode: "default (JSON unless a handler streams), WithStateful(true)",
 		args: func(*Config) []string { return nil }},
-	"floor": {key: "floor", label: "floor (not MCP)", mode: "bare net/http + encoding/json reference",
+	"floor": {key: "floor", base: "floor", label: "floor (not MCP)", mode: "bare net/http + encoding/json reference; with -stdio a bare newline-JSON loop",
 		args: func(*Config) []string { return nil }},
 }
 
-// serverOrder is the order of columns in reports.
-var serverOrder = []string{"fastmcp", "gosdk", "mcpgo", "floor"}
+// lookupSpec resolves a name of -servers: one of the specs, or fastmcp@rev for
+// the fastmcp server built from another revision of the module (a commit,
+// branch or tag of the repository holding the bench module).
+func lookupSpec(name string) (serverSpec, error) {
+	base, rev, hasRev := strings.Cut(name, "@")
+	s, ok := specs[base]
+	if !ok {
+		return s, fmt.Errorf("unknown server %q (want fastmcp, gosdk, mcpgo, floor, or fastmcp@<git revision>)", name)
+	}
+	if hasRev {
+		if base != "fastmcp" || rev == "" || strings.HasPrefix(rev, "-") {
+			return s, fmt.Errorf("bad server %q: only fastmcp@<git revision> can be built from another revision", name)
+		}
+		s.key, s.rev, s.label = name, rev, name
+	}
+	return s, nil
+}
+
+// serverArgs are the command-line arguments of a server: its own, then the
+// -server-arg values given for its program, then those given for its exact
+// name (fastmcp@rev gets those of fastmcp too, so both builds run alike).
+func serverArgs(cfg *Config, spec serverSpec) []string {
+	args := spec.args(cfg)
+	args = append(args, cfg.ServerArgs[spec.base]...)
+	if spec.key != spec.base {
+		args = append(args, cfg.ServerArgs[spec.key]...)
+	}
+	return args
+}
 
 // findBenchDir locates the bench module: the nearest directory at or above
 // the working directory whose go.mod declares it, or ./bench below it.
@@ -63,19 +105,31 @@ func findBenchDir() (string, error) {
 	}
 }
 
-// buildServers builds the named servers into dir with go build.
-func buildServers(benchDir, dir string, names []string) error {
+// buildServers builds the servers into dir: those of this tree with one go
+// build, those of other revisions with buildRevision. It returns the commits
+// the latter were built from, by server name.
+func buildServers(benchDir, dir string, servers []serverSpec) (map[string]revision, error) {
 	args := []string{"build", "-o", dir + string(filepath.Separator)}
-	for _, n := range names {
-		args = append(args, "./servers/"+n)
+	revs := map[string]revision{}
+	for _, s := range servers {
+		if s.rev != "" {
+			rv, err := buildRevision(benchDir, dir, s)
+			if err != nil {
+				return nil, err
+			}
+			revs[s.key] = rv
+			continue
+		}
+		args = append(args, "./servers/"+s.base)
 	}
-	cmd := exec.Command("go", args...)
-	cmd.Dir = benchDir
-	out, err := cmd.CombinedOutput()
+	if len(args) == 3 {
+		return revs, nil
+	}
+	out, err := goCommand(benchDir, args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return nil
+	return revs, nil
 }
 
 // proc is a running server process.
@@ -87,6 +141,8 @@ type proc struct {
 	logPath   string
 	pprofAddr string
 	exited    chan struct{}
+	started   time.Time // when the process was started
+	stdin     *os.File  // a stdio server's input (nil over HTTP)
 }
 
 func freePort() (int, error) {
@@ -105,8 +161,7 @@ func startServer(cfg *Config, spec serverSpec, pprof bool) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"-port", strconv.Itoa(port)}, spec.args(cfg)...)
-	args = append(args, cfg.ServerArgs[spec.key]...)
+	args := append([]string{"-port", strconv.Itoa(port)}, serverArgs(cfg, spec)...)
 	p := &proc{spec: spec, port: port, url: fmt.Sprintf("http://127.0.0.1:%d/mcp", port), exited: make(chan struct{})}
 	if pprof {
 		pp, err := freePort()
@@ -121,7 +176,7 @@ func startServer(cfg *Config, spec serverSpec, pprof bool) (*proc, error) {
 		return nil, err
 	}
 	p.logPath = logf.Name()
-	cmd := exec.Command(filepath.Join(cfg.BinDir, spec.key), args...)
+	cmd := exec.Command(filepath.Join(cfg.BinDir, spec.bin()), args...)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(cfg.ServerProcs))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// The server dies with the load generator, however it ends.

@@ -53,29 +53,40 @@ func ratio(a, b float64) string {
 	return strconv.FormatFloat(a/b, 'f', 2, 64) + "×"
 }
 
-func (r *Results) rows() []row {
+// callRows are the rows of one kind of call measurement: calls/s, latency
+// and server CPU per call at each level.
+// Row names are callsPrefix+"calls/s"+suffix(n), and prefix+"p50 latency µs"
+// +suffix(n) and so on.
+func (r *Results) callRows(levels []int, of func(*ServerResult) []CallsResult, callsPrefix, prefix string, suffix func(n int) string) []row {
 	var rows []row
-	cfg := r.Config
-	for li, n := range cfg.Levels {
+	for li, n := range levels {
 		get := func(f func(CallsResult) float64) map[string]float64 {
 			m := map[string]float64{}
 			for k, s := range r.Servers {
-				if li < len(s.Calls) {
-					m[k] = f(s.Calls[li])
+				if cs := of(s); li < len(cs) {
+					m[k] = f(cs[li])
 				}
 			}
 			return m
 		}
-		sess := "sessions"
-		if n == 1 {
-			sess = "session"
-		}
+		sfx := suffix(n)
 		rows = append(rows,
-			row{name: fmt.Sprintf("tool calls/s, %d %s ↑", n, sess), values: get(func(c CallsResult) float64 { return c.CallsPerSec }), format: fmtInt},
-			row{name: fmt.Sprintf("p50 latency µs, %d %s ↓", n, sess), values: get(func(c CallsResult) float64 { return c.P50us }), format: fmtUs, lower: true},
-			row{name: fmt.Sprintf("p99 latency µs, %d %s ↓", n, sess), values: get(func(c CallsResult) float64 { return c.P99us }), format: fmtUs, lower: true},
-			row{name: fmt.Sprintf("server CPU µs/call, %d %s ↓", n, sess), values: get(func(c CallsResult) float64 { return c.ServerCPUus }), format: fmtUs, lower: true},
+			row{name: callsPrefix + "calls/s" + sfx + " ↑", values: get(func(c CallsResult) float64 { return c.CallsPerSec }), format: fmtInt},
+			row{name: prefix + "p50 latency µs" + sfx + " ↓", values: get(func(c CallsResult) float64 { return c.P50us }), format: fmtUs, lower: true},
+			row{name: prefix + "p99 latency µs" + sfx + " ↓", values: get(func(c CallsResult) float64 { return c.P99us }), format: fmtUs, lower: true},
+			row{name: prefix + "server CPU µs/call" + sfx + " ↓", values: get(func(c CallsResult) float64 { return c.ServerCPUus }), format: fmtUs, lower: true},
 		)
+	}
+	return rows
+}
+
+func (r *Results) rows() []row {
+	cfg := r.Config
+	rows := r.callRows(cfg.Levels, func(s *ServerResult) []CallsResult { return s.Calls }, "tool ", "",
+		func(n int) string { return fmt.Sprintf(", %d %s", n, plural(n, "session")) })
+	if cfg.phase("modern") {
+		rows = append(rows, r.callRows(cfg.ModernLevels, func(s *ServerResult) []CallsResult { return s.Modern }, "2026-07-28 sessionless ", "2026-07-28 ",
+			func(n int) string { return fmt.Sprintf(", %d %s", n, plural(n, "client")) })...)
 	}
 	if cfg.phase("sessions") {
 		get := func(f func(SessionsResult) float64) map[string]float64 {
@@ -91,6 +102,25 @@ func (r *Results) rows() []row {
 			row{name: fmt.Sprintf("new sessions/s, %d workers ↑", cfg.SessionWorkers), values: get(func(s SessionsResult) float64 { return s.SessionsPerSec }), format: fmtInt},
 			row{name: "server CPU µs/new session ↓", values: get(func(s SessionsResult) float64 { return s.ServerCPUus }), format: fmtUs, lower: true},
 		)
+	}
+	if cfg.phase("stdio") {
+		rows = append(rows, r.callRows(cfg.StdioInFlight, func(s *ServerResult) []CallsResult { return s.Stdio }, "stdio ", "stdio ",
+			func(n int) string { return ", " + stdioName(n) })...)
+		start := map[string]float64{}
+		for k, s := range r.Servers {
+			var all []float64
+			for _, rs := range s.StdioRounds {
+				for _, c := range rs {
+					if c.StartMs > 0 {
+						all = append(all, c.StartMs)
+					}
+				}
+			}
+			if len(all) > 0 {
+				start[k] = median(all) * 1e3
+			}
+		}
+		rows = append(rows, row{name: "stdio cold start to the initialize answer, µs ↓", values: start, format: fmtUs, lower: true})
 	}
 	if cfg.phase("rss") {
 		for pi, n := range cfg.Sessions {
@@ -131,23 +161,38 @@ func markdown(r *Results) string {
 		fmt.Fprintf(&b, "RSS: fresh process per server, %d workers open the sessions, %v settle pause before each raw reading, then SIGUSR1 (debug.FreeOSMemory) and %v before the after-GC reading.\n",
 			cfg.SessionWorkers, cfg.Settle, cfg.Settle/2)
 	}
+	if cfg.phase("modern") {
+		fmt.Fprintf(&b, "2026-07-28: %v clients send sessionless tools/call requests (revision, client capabilities and client info in params._meta; MCP-Protocol-Version, Mcp-Method and Mcp-Name headers), %v warm-up + %v measured.\n",
+			cfg.ModernLevels, cfg.Warmup, cfg.Duration)
+	}
+	if cfg.phase("stdio") {
+		fmt.Fprintf(&b, "stdio: a fresh server process per measurement over pipes, initialized, then %v requests in flight (1: sequential), %v warm-up + %v measured.\n",
+			cfg.StdioInFlight, cfg.Warmup, cfg.Duration)
+	}
 	if r.Tree != "" {
 		fmt.Fprintf(&b, "Module measured: commit %s.\n", r.Tree)
 	}
-	b.WriteString("Ratios are fastmcp ÷ peer: above 1 is better for ↑ rows, below 1 is better for ↓ rows.\n\n")
+	for _, k := range r.Order {
+		if rv, ok := r.Revisions[k]; ok {
+			fmt.Fprintf(&b, "%s: the same server program built from commit %s (%s).\n", k, shortHash(rv.Hash), rv.Subject)
+		}
+	}
+	if len(r.LoadAvg) > 0 {
+		fmt.Fprintf(&b, "Load average (1 min) at the start, at each round, and at the end: %s.\n", fmtLoads(r.LoadAvg))
+	}
+	fmt.Fprintf(&b, "Ratios are %s ÷ the other server: above 1 is better for ↑ rows, below 1 is better for ↓ rows.\n\n", r.ref())
 
 	has := func(k string) bool { _, ok := r.Servers[k]; return ok }
 	b.WriteString("| metric |")
 	for _, k := range r.Order {
-		b.WriteString(" " + specs[k].label + " |")
+		b.WriteString(" " + r.Servers[k].Label + " |")
 	}
 	ratios := []string{}
-	if has("fastmcp") {
-		for _, k := range []string{"mcpgo", "gosdk"} {
-			if has(k) {
-				ratios = append(ratios, k)
-				b.WriteString(" fastmcp / " + specs[k].label + " |")
-			}
+	ref := r.ref()
+	if has(ref) {
+		for _, k := range r.ratioPeers() {
+			ratios = append(ratios, k)
+			b.WriteString(" " + r.Servers[ref].Label + " / " + r.Servers[k].Label + " |")
 		}
 	}
 	b.WriteString("\n|---|")
@@ -172,32 +217,45 @@ func markdown(r *Results) string {
 				b.WriteString(" |")
 				continue
 			}
-			b.WriteString(" " + ratio(rw.values["fastmcp"], rw.values[k]) + " |")
+			b.WriteString(" " + ratio(rw.values[ref], rw.values[k]) + " |")
 		}
 		b.WriteString("\n")
 	}
 
-	if cfg.phase("calls") {
-		b.WriteString("\nCPU use during the measured windows (cores; the machine has " + strconv.Itoa(r.NumCPU) + "):\n\n| level | ")
+	if cfg.phase("calls") || cfg.phase("modern") || cfg.phase("stdio") || cfg.phase("sessions") {
+		b.WriteString("\nCPU use during the measured windows (cores; the machine has " + strconv.Itoa(r.NumCPU) + "):\n\n| measurement | ")
 		for _, k := range r.Order {
-			b.WriteString(specs[k].label + " server | loadgen | ")
+			b.WriteString(r.Servers[k].Label + " server | loadgen | ")
 		}
 		b.WriteString("\n|---|")
 		for range r.Order {
 			b.WriteString("---:|---:|")
 		}
 		b.WriteString("\n")
-		for li, n := range cfg.Levels {
-			fmt.Fprintf(&b, "| %d |", n)
-			for _, k := range r.Order {
-				s := r.Servers[k]
-				if li < len(s.Calls) {
-					fmt.Fprintf(&b, " %s | %s |", fmtCores(s.Calls[li].ServerCores), fmtCores(s.Calls[li].LoadgenCores))
-				} else {
-					b.WriteString(" – | – |")
+		coreRows := func(levels []int, of func(*ServerResult) []CallsResult, name func(int) string) {
+			for li, n := range levels {
+				b.WriteString("| " + name(n) + " |")
+				for _, k := range r.Order {
+					if cs := of(r.Servers[k]); li < len(cs) {
+						fmt.Fprintf(&b, " %s | %s |", fmtCores(cs[li].ServerCores), fmtCores(cs[li].LoadgenCores))
+					} else {
+						b.WriteString(" – | – |")
+					}
 				}
+				b.WriteString("\n")
 			}
-			b.WriteString("\n")
+		}
+		if cfg.phase("calls") {
+			coreRows(cfg.Levels, func(s *ServerResult) []CallsResult { return s.Calls },
+				func(n int) string { return fmt.Sprintf("%d %s", n, plural(n, "session")) })
+		}
+		if cfg.phase("modern") {
+			coreRows(cfg.ModernLevels, func(s *ServerResult) []CallsResult { return s.Modern },
+				func(n int) string { return fmt.Sprintf("2026-07-28, %d %s", n, plural(n, "client")) })
+		}
+		if cfg.phase("stdio") {
+			coreRows(cfg.StdioInFlight, func(s *ServerResult) []CallsResult { return s.Stdio },
+				func(n int) string { return fmt.Sprintf("stdio, %d in flight", n) })
 		}
 		if cfg.phase("sessions") {
 			b.WriteString("| new sessions |")
@@ -223,6 +281,16 @@ func markdown(r *Results) string {
 				firsts = append(firsts, fmt.Sprintf("- %s, %d sessions: %s", s.Label, lv.Sessions, lv.FirstError))
 			}
 		}
+		for i, lv := range s.Modern {
+			if lv.FirstError != "" {
+				firsts = append(firsts, fmt.Sprintf("- %s, 2026-07-28, %d clients: %s", s.Label, cfg.ModernLevels[i], lv.FirstError))
+			}
+		}
+		for _, lv := range s.Stdio {
+			if lv.FirstError != "" {
+				firsts = append(firsts, fmt.Sprintf("- %s, stdio, %d in flight: %s", s.Label, lv.InFlight, lv.FirstError))
+			}
+		}
 		if s.NewSessions != nil && s.NewSessions.FirstError != "" {
 			firsts = append(firsts, fmt.Sprintf("- %s, new sessions: %s", s.Label, s.NewSessions.FirstError))
 		}
@@ -235,7 +303,7 @@ func markdown(r *Results) string {
 	}
 
 	if len(r.Targets) > 0 {
-		b.WriteString("\nTargets (HTTP issue), this run. Throughput targets are judged on the ratio of the medians in the table; in brackets, the ratio computed within each round and the server CPU time ratio (peer ÷ fastmcp: how many times less CPU fastmcp spends), which the machine's noise affects less. RSS is judged after GC (see README).\n\n| target | this run | |\n|---|---|---|\n")
+		b.WriteString("\nTargets (HTTP issue; stdio and no regression: issue 11), this run. Throughput targets are judged on the ratio of the medians in the table; in brackets, the ratio computed within each round and the server CPU time ratio (other ÷ fastmcp: how many times less CPU fastmcp spends), which the machine's noise affects less. RSS is judged after GC (see README).\n\n| target | this run | |\n|---|---|---|\n")
 		for _, t := range r.Targets {
 			met := "**not met**"
 			if t.Met {
@@ -245,6 +313,41 @@ func markdown(r *Results) string {
 		}
 	}
 	return b.String()
+}
+
+// ref is the server the ratios and targets are about: Ref, or fastmcp.
+func (r *Results) ref() string {
+	if r.Ref != "" {
+		return r.Ref
+	}
+	return "fastmcp"
+}
+
+// ratioPeers are the servers fastmcp is compared with in the ratio columns:
+// every other server, in the order of the columns.
+func (r *Results) ratioPeers() []string {
+	var out []string
+	for _, k := range r.Order {
+		if k != r.ref() {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func fmtLoads(ls []float64) string {
+	parts := make([]string, len(ls))
+	for i, l := range ls {
+		parts[i] = strconv.FormatFloat(l, 'f', 1, 64)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func plural(n int, word string) string {
@@ -276,7 +379,7 @@ func pairedRatio[T any](f, p []T, get func(T) float64) string {
 
 // targets checks the goals of the HTTP issue against the run.
 func targets(r *Results) []Target {
-	f, ok := r.Servers["fastmcp"]
+	f, ok := r.Servers[r.ref()]
 	if !ok {
 		return nil
 	}
@@ -288,7 +391,7 @@ func targets(r *Results) []Target {
 	}{{"mcpgo", 1.5}, {"gosdk", 3}}
 	for _, p := range peers {
 		ps, ok := r.Servers[p.key]
-		if !ok {
+		if !ok || p.key == r.ref() {
 			continue
 		}
 		for li, n := range cfg.Levels {
@@ -319,6 +422,8 @@ func targets(r *Results) []Target {
 				Met:  pt.PerSessionGCKB <= 5})
 		}
 	}
+	ts = append(ts, stdioTargets(r, f)...)
+	ts = append(ts, regressionTargets(r, f)...)
 	for li, n := range cfg.Levels {
 		if n != 64 || li >= len(f.Calls) {
 			continue
@@ -335,6 +440,93 @@ func targets(r *Results) []Target {
 				Goal: "p99 at 64 sessions no worse than the best peer",
 				Got:  fmt.Sprintf("%s µs vs %s µs (%s)", fmtUs(got), fmtUs(best), bestName),
 				Met:  got <= best})
+		}
+	}
+	return ts
+}
+
+func stdioName(n int) string {
+	if n == 1 {
+		return "sequential"
+	}
+	return fmt.Sprintf("%d in flight", n)
+}
+
+// stdioTargets: stdio through the library reaches at least 0.8× the bare
+// stdio loop (issue 11).
+func stdioTargets(r *Results, f *ServerResult) []Target {
+	fl, ok := r.Servers["floor"]
+	if !ok {
+		return nil
+	}
+	var ts []Target
+	for ii, n := range r.Config.StdioInFlight {
+		if ii >= len(f.Stdio) || ii >= len(fl.Stdio) || fl.Stdio[ii].CallsPerSec == 0 {
+			continue
+		}
+		got := f.Stdio[ii].CallsPerSec / fl.Stdio[ii].CallsPerSec
+		paired := pairedRatio(f.StdioRounds[ii], fl.StdioRounds[ii], func(c CallsResult) float64 { return c.CallsPerSec })
+		ts = append(ts, Target{
+			Goal: fmt.Sprintf("stdio calls/s ≥ 0.8× the bare stdio loop, %s", stdioName(n)),
+			Got:  fmt.Sprintf("%.2f× (per-round %s; server CPU/call %s)", got, paired, ratio(fl.Stdio[ii].ServerCPUus, f.Stdio[ii].ServerCPUus)),
+			Met:  got >= 0.8})
+	}
+	return ts
+}
+
+// regressionTolerance is how much slower than a fastmcp@rev server fastmcp may
+// measure before a "no regression" target counts as missed: less than the
+// machine's noise between rounds, so a miss is worth a look, not proof.
+const regressionTolerance = 0.95
+
+// regressionTargets compare fastmcp with each fastmcp@rev server: calls/s in
+// both eras, new sessions/s, stdio, and idle memory (issue 11: no performance
+// regression).
+func regressionTargets(r *Results, f *ServerResult) []Target {
+	var ts []Target
+	cfg := r.Config
+	for _, k := range r.Order {
+		old, ok := r.Servers[k]
+		if !strings.HasPrefix(k, "fastmcp@") || k == r.ref() || !ok {
+			continue
+		}
+		calls := func(what string, levels []int, nf, no []CallsResult, rf, ro [][]CallsResult, name func(int) string) {
+			for li, n := range levels {
+				if li >= len(nf) || li >= len(no) || no[li].CallsPerSec == 0 {
+					continue
+				}
+				got := nf[li].CallsPerSec / no[li].CallsPerSec
+				paired := pairedRatio(rf[li], ro[li], func(c CallsResult) float64 { return c.CallsPerSec })
+				ts = append(ts, Target{
+					Goal: fmt.Sprintf("no regression vs %s: %s calls/s, %s", k, what, name(n)),
+					Got:  fmt.Sprintf("%.2f× (per-round %s; server CPU/call %s)", got, paired, ratio(no[li].ServerCPUus, nf[li].ServerCPUus)),
+					Met:  got >= regressionTolerance})
+			}
+		}
+		calls("HTTP", cfg.Levels, f.Calls, old.Calls, f.CallsRounds, old.CallsRounds,
+			func(n int) string { return fmt.Sprintf("%d %s", n, plural(n, "session")) })
+		calls("2026-07-28 sessionless", cfg.ModernLevels, f.Modern, old.Modern, f.ModernRounds, old.ModernRounds,
+			func(n int) string { return fmt.Sprintf("%d %s", n, plural(n, "client")) })
+		if f.NewSessions != nil && old.NewSessions != nil && old.NewSessions.SessionsPerSec > 0 {
+			got := f.NewSessions.SessionsPerSec / old.NewSessions.SessionsPerSec
+			paired := pairedRatio(f.NewSessionsRounds, old.NewSessionsRounds, func(c SessionsResult) float64 { return c.SessionsPerSec })
+			ts = append(ts, Target{
+				Goal: fmt.Sprintf("no regression vs %s: new sessions/s", k),
+				Got:  fmt.Sprintf("%.2f× (per-round %s; server CPU/session %s)", got, paired, ratio(old.NewSessions.ServerCPUus, f.NewSessions.ServerCPUus)),
+				Met:  got >= regressionTolerance})
+		}
+		calls("stdio", cfg.StdioInFlight, f.Stdio, old.Stdio, f.StdioRounds, old.StdioRounds, stdioName)
+		if f.RSS != nil && old.RSS != nil {
+			for pi, pt := range f.RSS.Points {
+				if pi >= len(old.RSS.Points) {
+					continue
+				}
+				o := old.RSS.Points[pi]
+				ts = append(ts, Target{
+					Goal: fmt.Sprintf("no regression vs %s: RSS per idle session at %s sessions (after GC, ≤ +10%% or +0.1 KB)", k, fmtInt(float64(pt.Sessions))),
+					Got:  fmt.Sprintf("%.2f KB vs %.2f KB", pt.PerSessionGCKB, o.PerSessionGCKB),
+					Met:  pt.PerSessionGCKB <= max(o.PerSessionGCKB*1.1, o.PerSessionGCKB+0.1)})
+			}
 		}
 	}
 	return ts

@@ -242,7 +242,7 @@ type stderrBar struct {
 	on    bool
 	p     palette
 	mu    sync.Mutex
-	shown bool
+	shown string // the bar on the last line, redrawn below other lines
 	last  time.Time
 }
 
@@ -252,16 +252,16 @@ func (b *stderrBar) update(m *mcp.ProgressNotificationParams) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	fmt.Fprint(b.a.stderr, "\r\x1b[K"+progressBar(b.p, m.Progress, m.Total, m.Message, 30))
-	b.shown = true
+	b.shown = progressBar(b.p, m.Progress, m.Total, m.Message, 30)
+	fmt.Fprint(b.a.stderr, "\r\x1b[K"+b.shown)
 }
 
 func (b *stderrBar) println(s string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.shown {
-		fmt.Fprint(b.a.stderr, "\r\x1b[K")
-		b.shown = false
+	if b.shown != "" {
+		fmt.Fprint(b.a.stderr, "\r\x1b[K"+s+"\n"+b.shown)
+		return
 	}
 	fmt.Fprintln(b.a.stderr, s)
 }
@@ -269,8 +269,8 @@ func (b *stderrBar) println(s string) {
 func (b *stderrBar) clear() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.shown {
+	if b.shown != "" {
 		fmt.Fprint(b.a.stderr, "\r\x1b[K")
-		b.shown = false
+		b.shown = ""
 	}
 }

@@ -450,9 +450,6 @@ type httpTap struct {
 	base      http.RoundTripper
 	headers   http.Header
 	onMessage func([]byte)
-	// extra returns headers to add to a request (the bridge of run adds the
-	// protocol revision).
-	extra func(*http.Request)
 
 	mu         sync.Mutex
 	lastStatus int
@@ -463,9 +460,6 @@ func (h *httpTap) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	for k, v := range h.headers {
 		req.Header[k] = v
-	}
-	if h.extra != nil {
-		h.extra(req)
 	}
 	resp, err := h.base.RoundTrip(req)
 	if err != nil {

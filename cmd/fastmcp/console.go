@@ -33,7 +33,7 @@ type console struct {
 	mu      sync.Mutex
 	out     io.Writer // term.Terminal on a terminal, stdout otherwise
 	reading bool      // a prompt is displayed
-	bar     bool      // a progress bar is displayed on the last line
+	bar     string    // the progress bar displayed on the last line, or ""
 
 	// terminal only
 	fd     int
@@ -68,12 +68,16 @@ func newConsole(stdin io.Reader, stdout io.Writer, p palette) *console {
 	return c
 }
 
-// println writes a line (or several) of output.
+// println writes a line (or several) of output. A progress bar on the last
+// line moves below it.
 func (c *console) println(s string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.clearBarLocked()
-	io.WriteString(c.out, s+"\n")
+	if c.bar == "" {
+		io.WriteString(c.out, s+"\n")
+		return
+	}
+	io.WriteString(c.out, "\r\x1b[K"+s+"\n"+c.bar)
 }
 
 func (c *console) printf(format string, args ...any) {
@@ -90,11 +94,11 @@ func (c *console) progress(s string) {
 		io.WriteString(c.out, s+"\n")
 		return
 	}
-	if c.reading {
+	if c.reading || s == "" {
 		return
 	}
 	io.WriteString(c.out, "\r\x1b[K"+s)
-	c.bar = true
+	c.bar = s
 }
 
 // clearBar removes the progress bar, if any.
@@ -105,9 +109,9 @@ func (c *console) clearBar() {
 }
 
 func (c *console) clearBarLocked() {
-	if c.bar {
+	if c.bar != "" {
 		io.WriteString(c.out, "\r\x1b[K")
-		c.bar = false
+		c.bar = ""
 	}
 }
 

@@ -59,6 +59,12 @@ func TestDevTerminal(t *testing.T) {
 	tm.expect("33% first part")
 	tm.expect("│ third part")
 	tm.expect("all parts written")
+	// Output printed while the bar is shown goes above it, and the bar is
+	// drawn again below.
+	if s := tm.screen(); !strings.Contains(between(s, "writing second part", "67% second part"), "33% first part") ||
+		!strings.Contains(between(s, "│ second part", "67% second part"), "33% first part") {
+		t.Errorf("the progress bar was not redrawn after a log line:\n%q", between(tm.raw(), "writing second part", "67% second part"))
+	}
 
 	// Ctrl-C cancels the running call, not dev.
 	tm.line("mcp> ", "wait")
@@ -89,6 +95,9 @@ func TestCallTerminal(t *testing.T) {
 	tm.expect("all parts written")
 	if code := tm.exit(); code != 0 {
 		t.Errorf("call exited with %d", code)
+	}
+	if !strings.Contains(between(tm.screen(), "writing second part", "67% second part"), "33% first part") {
+		t.Errorf("the progress bar was not redrawn after a log line:\n%q", between(tm.raw(), "writing second part", "67% second part"))
 	}
 	if strings.Contains(tm.raw(), "\x1b[1m") || strings.Contains(tm.raw(), "\x1b[3") {
 		t.Error("colour despite NO_COLOR")
@@ -274,4 +283,18 @@ func TestNewAndWatch(t *testing.T) {
 	if code := tm.exit(); code != 0 {
 		t.Errorf("dev exited with %d", code)
 	}
+}
+
+// between returns the text of s between the first from and the first to
+// after it, or "".
+func between(s, from, to string) string {
+	_, rest, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	in, _, ok := strings.Cut(rest, to)
+	if !ok {
+		return ""
+	}
+	return in
 }

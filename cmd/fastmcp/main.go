@@ -1,6 +1,7 @@
 // Command fastmcp develops, calls, inspects and installs MCP servers.
 //
 //	fastmcp run <server>               run a server (stdio, or --transport http)
+//	fastmcp proxy <server>             serve a proxy of a server (stdio or HTTP)
 //	fastmcp dev <server> [--watch]     an interactive terminal client
 //	fastmcp list <server>              list tools, resources and prompts
 //	fastmcp call <server> <tool> ...   call one tool
@@ -87,7 +88,7 @@ var commandList []*command
 
 func init() {
 	commandList = []*command{
-		runCommand, devCommand, listCommand, callCommand, inspectCommand,
+		runCommand, proxyCommand, devCommand, listCommand, callCommand, inspectCommand,
 		installCommand, newCommand, versionCommand, helpCommand,
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -29,9 +30,11 @@ be empty):
 and runs "go mod tidy" to fetch FastMCP and fill go.sum (--no-tidy skips
 it). Then "go test ./..." passes, and "fastmcp dev <dir>" opens it.
 
---replace DIR adds "replace ` + modulePath + ` => DIR", to build
-against a FastMCP checkout (for developing FastMCP itself).`,
-	examples: `fastmcp new weather
+--replace DIR adds "replace ` + modulePath + ` => DIR" to go.mod, to build
+against the FastMCP clone in DIR: needed until FastMCP for Go is published on
+the module proxy, and for developing FastMCP itself. If anything fails,
+nothing is left in <dir>.`,
+	examples: `fastmcp new weather --replace ~/src/fastmcp
 fastmcp new ./servers/search --module github.com/you/search
 cd weather && go test ./... && fastmcp dev .`,
 	setup: func(a *app, f *flagSet) func(context.Context, []string, []string) int {
@@ -61,8 +64,8 @@ cd weather && go test ./... && fastmcp dev .`,
 				if err != nil {
 					return a.fail("new", err)
 				}
-				if !exists(filepath.Join(abs, "go.mod")) {
-					return a.fail("new", usagef("--replace %s: no go.mod there; give the root of a FastMCP checkout", replace))
+				if err := checkCheckout(abs); err != nil {
+					return a.fail("new", usagef("--replace %s: %v", replace, err))
 				}
 				replace = abs
 			}
@@ -73,14 +76,22 @@ cd weather && go test ./... && fastmcp dev .`,
 			if err != nil {
 				return a.fail("new", err)
 			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			undo, err := makeDir(dir)
+			if err != nil {
 				return a.fail("new", err)
 			}
+			// Whatever fails from here, nothing is left behind: a half-made
+			// module would only be in the way of the next attempt.
+			ok := false
+			defer func() {
+				if !ok {
+					undo()
+				}
+			}()
 			for _, fl := range files {
 				if err := os.WriteFile(filepath.Join(dir, fl.name), fl.data, 0o644); err != nil {
 					return a.fail("new", err)
 				}
-				fmt.Fprintf(a.stdout, "created %s\n", filepath.Join(dir, fl.name))
 			}
 			if !noTidy {
 				cmd := exec.CommandContext(ctx, "go", "mod", "tidy")
@@ -88,15 +99,95 @@ cd weather && go test ./... && fastmcp dev .`,
 				var out bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &out, &out
 				if err := cmd.Run(); err != nil {
-					fmt.Fprintf(a.stderr, "fastmcp new: the module is in %s, but \"go mod tidy\" failed:\n%s\nRun it there once the problem is fixed (a network connection is needed to fetch FastMCP).\n",
-						dir, indent(strings.TrimSpace(out.String()), "  "))
-					return exitFailure
+					return a.fail("new", tidyError(dir, replace, strings.TrimSpace(out.String()), err))
 				}
+			}
+			ok = true
+			for _, fl := range files {
+				fmt.Fprintf(a.stdout, "created %s\n", filepath.Join(dir, fl.name))
 			}
 			fmt.Fprintf(a.stdout, "\nNext:\n  cd %s\n  go test ./...\n  fastmcp dev .\n", shellQuote(dir))
 			return exitOK
 		}
 	},
+}
+
+// makeDir creates dir (an empty directory may exist already) and returns a
+// function that removes what was made: the directories created, or, for an
+// existing empty directory, everything put in it.
+func makeDir(dir string) (undo func(), err error) {
+	dir = filepath.Clean(dir)
+	if _, err := os.Stat(dir); err == nil {
+		return func() {
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}, nil
+	}
+	// The outermost directory that does not exist yet goes, with all it
+	// holds.
+	top := dir
+	for p := filepath.Dir(top); p != top; p = filepath.Dir(top) {
+		if _, err := os.Stat(p); err == nil {
+			break
+		}
+		top = p
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return func() { os.RemoveAll(top) }, nil
+}
+
+// tidyError explains a failed "go mod tidy" in the new module. When it could
+// not get FastMCP itself, the way out is a local clone.
+func tidyError(dir, replace, output string, err error) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\"go mod tidy\" failed (%v), so %s was removed again. Its output:\n%s\n", err, dir, indent(output, "  "))
+	if replace == "" && strings.Contains(output, modulePath) {
+		b.WriteString("\nGo could not get " + modulePath + " (see above). Until FastMCP for Go is\n" +
+			"published on the module proxy, build against a local clone of it:\n")
+		clone := findCheckout()
+		if clone == "" {
+			clone = "<path to a clone of FastMCP for Go>"
+		}
+		fmt.Fprintf(&b, "  fastmcp new --replace %s %s\n", shellQuote(clone), shellQuote(dir))
+	}
+	return errors.New(b.String())
+}
+
+// checkCheckout reports why dir is not the root of a FastMCP checkout.
+func checkCheckout(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return fmt.Errorf("no go.mod there; give the root of a clone of FastMCP for Go")
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == modulePath {
+			return nil
+		}
+	}
+	return fmt.Errorf("the go.mod there is not the module %s; give the root of a clone of FastMCP for Go", modulePath)
+}
+
+// findCheckout returns the FastMCP checkout holding the working directory,
+// or "".
+func findCheckout() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if checkCheckout(dir) == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }
 
 type scaffoldData struct {
@@ -262,7 +353,7 @@ const readmeTemplate = "# {{.Name}}\n\n" +
 	"fastmcp list .                          # list the tools\n" +
 	"fastmcp inspect .                       # the MCP Inspector (needs Node.js)\n" +
 	"```\n\n" +
-	"`fastmcp` is installed with `go install github.com/fastmcp-go/fastmcp/cmd/fastmcp@latest`.\n\n" +
+	"`fastmcp` is installed from a clone of FastMCP for Go: `cd cmd/fastmcp && go install .` there.\n\n" +
 	"## Use it from an MCP client\n\n" +
 	"```sh\n" +
 	"fastmcp install claude-desktop .        # or claude-code, cursor, vscode\n" +

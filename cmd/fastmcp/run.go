@@ -2,19 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
-	"sync"
-
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 var runCommand = &command{
@@ -36,11 +30,12 @@ frameworks read what they read: pass their own flags after "--".
 On Unix, run replaces itself with the server (exec), so signals, the
 terminal and the exit status are the server's own.
 
-For an http(s) URL, run serves stdio and relays every message to the remote
-server (Streamable HTTP, or legacy SSE with --sse), with --header and
---bearer: a stdio-only client can use a remote server. Only messages
-belonging to requests are relayed; notifications the remote server sends
-outside any request (list changes) are not.`,
+For an http(s) URL, run serves over stdio a proxy of the remote server
+(Streamable HTTP, or legacy SSE with --sse), with --header and --bearer: a
+stdio-only client can use a remote server. Everything reaches the client:
+results, the server's questions, progress and log messages, and the
+notifications the server sends outside any request (list changes, resource
+updates). See 'fastmcp help proxy'.`,
 	examples: `fastmcp run ./examples/everything
 fastmcp run ./examples/everything --transport http --port 8080
 fastmcp run ./cmd/server --transport http --port 0 --stateless
@@ -77,7 +72,7 @@ fastmcp run https://example.com/mcp --bearer "$TOKEN"`,
 				if transport != "" && transport != "stdio" || f.Set("port") || host != "" || stateless {
 					return a.fail("run", usagef("run relays a URL server over stdio only; --transport, --port, --host and --stateless do not apply"))
 				}
-				return a.relay(ctx, t, &cf)
+				return a.serveProxy(ctx, "run", t, &cf, &proxyFlags{}, nil)
 			}
 			env := append([]string{}, cf.env...)
 			if transport != "" {
@@ -175,112 +170,6 @@ func (a *app) runProcess(ctx context.Context, t *target, env []string) int {
 			}
 			return exitOK
 		}
-	}
-}
-
-// relay serves stdio and passes every message to and from a remote server.
-func (a *app) relay(ctx context.Context, t *target, cf *connFlags) int {
-	headers, err := cf.httpHeaders()
-	if err != nil {
-		return a.fail("run", err)
-	}
-	var mu sync.Mutex
-	version := ""
-	tap := &httpTap{base: http.DefaultTransport, headers: headers, extra: func(r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		// The SDK sets this header from the handshake it performs itself;
-		// relaying someone else's handshake, fastmcp sets it.
-		if version != "" && r.Header.Get("Mcp-Protocol-Version") == "" {
-			r.Header.Set("Mcp-Protocol-Version", version)
-		}
-	}}
-	client := &http.Client{Transport: tap}
-	var remoteT mcp.Transport
-	if useSSE(t.url, cf.sse) {
-		remoteT = &mcp.SSEClientTransport{Endpoint: t.url, HTTPClient: client}
-	} else {
-		remoteT = &mcp.StreamableClientTransport{Endpoint: t.url, HTTPClient: client, MaxRetries: 2}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	remote, err := remoteT.Connect(ctx)
-	if err != nil {
-		return a.fail("run", &connectError{msg: "cannot reach " + t.url, err: err})
-	}
-	defer remote.Close()
-	local, err := (&mcp.IOTransport{Reader: io.NopCloser(a.stdin), Writer: nopWriteCloser{a.stdout}}).Connect(ctx)
-	if err != nil {
-		return a.fail("run", err)
-	}
-	defer local.Close()
-
-	var initID jsonrpc.ID
-	errc := make(chan error, 2)
-	go func() {
-		for {
-			m, err := local.Read(ctx)
-			if err != nil {
-				errc <- nil // the client went away: done
-				return
-			}
-			if r, ok := m.(*jsonrpc.Request); ok && r.Method == "initialize" {
-				mu.Lock()
-				initID = r.ID
-				mu.Unlock()
-			}
-			if err := remote.Write(ctx, m); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				// The remote server refused the message (an HTTP error for a
-				// method it does not know, say): answer the request with an
-				// error, as a server would, and go on.
-				if r, ok := m.(*jsonrpc.Request); ok && r.IsCall() {
-					resp := &jsonrpc.Response{ID: r.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "relaying to " + t.url + ": " + err.Error()}}
-					if local.Write(ctx, resp) != nil {
-						errc <- nil
-						return
-					}
-				} else {
-					fmt.Fprintf(a.stderr, "fastmcp run: relaying to %s: %v\n", t.url, err)
-				}
-			}
-		}
-	}()
-	go func() {
-		for {
-			m, err := remote.Read(ctx)
-			if err != nil {
-				errc <- err
-				return
-			}
-			if r, ok := m.(*jsonrpc.Response); ok && r.Error == nil {
-				mu.Lock()
-				if initID.IsValid() && r.ID == initID {
-					var res struct {
-						ProtocolVersion string `json:"protocolVersion"`
-					}
-					if json.Unmarshal(r.Result, &res) == nil {
-						version = res.ProtocolVersion
-					}
-				}
-				mu.Unlock()
-			}
-			if err := local.Write(ctx, m); err != nil {
-				errc <- nil
-				return
-			}
-		}
-	}()
-	select {
-	case err := <-errc:
-		if err != nil && ctx.Err() == nil {
-			return a.fail("run", &connectError{msg: "relaying to " + t.url, err: err})
-		}
-		return exitOK
-	case <-ctx.Done():
-		return exitOK
 	}
 }
 

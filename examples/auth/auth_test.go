@@ -13,17 +13,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/fastmcp-go/fastmcp/fastmcptest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -39,33 +38,6 @@ const (
 
 var eras = []string{handshakeEra, sessionlessEra}
 
-// testLogger sends the server's log to the test log until the test ends (a
-// log line written after that would be a data race on t).
-func testLogger(t testing.TB) *slog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
 // startServer runs the command with args (and a free port on 127.0.0.1)
 // until the test ends, and returns its base URL, http://127.0.0.1:PORT.
 func startServer(t testing.TB, args ...string) string {
@@ -76,7 +48,7 @@ func startServer(t testing.TB, args ...string) string {
 	args = append([]string{"--host", "127.0.0.1", "--port", "0"}, args...)
 	var stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, args, func(string) string { return "" }, &stderr, testLogger(t), func(a net.Addr) { addrc <- a })
+		done <- run(ctx, args, func(string) string { return "" }, &stderr, fastmcptest.Logger(t), func(a net.Addr) { addrc <- a })
 	}()
 	select {
 	case a := <-addrc:
@@ -506,8 +478,8 @@ var items = []item{
 }
 
 // TestUnauthenticated sends a request for every item, in the sessionless
-// era (where each request stands alone), without a key, with a wrong key and
-// with a wrong bearer token: each is answered 401 with a Bearer challenge
+// era (where each request stands alone), without a key, with a wrong key,
+// with a wrong bearer token and with two different keys: each is answered 401 with a Bearer challenge
 // naming the protected resource metadata, before any MCP processing.
 func TestUnauthenticated(t *testing.T) {
 	t.Parallel()
@@ -529,6 +501,11 @@ func TestUnauthenticated(t *testing.T) {
 		{"basic auth", []string{"Authorization", "Basic YWxpY2U6YWRtaW4ta2V5"},
 			`Bearer error="invalid_token", error_description="unsupported credentials: expected an API key in the X-API-Key or Authorization: Bearer header", ` + meta,
 			"unsupported credentials"},
+		// Two valid keys of different users: which one counts would be a
+		// guess, so neither does.
+		{"two different keys", []string{"X-API-Key", "user-key", "Authorization", "Bearer admin-key"},
+			`Bearer error="invalid_request", error_description="the request presents two different credentials (Authorization: Bearer and X-API-Key): send only one", ` + meta,
+			"two different credentials"},
 	}
 	for _, it := range items {
 		for _, c := range creds {
@@ -957,7 +934,7 @@ func TestFlags(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var stderr bytes.Buffer
-			err := run(ctx, tc.args, func(k string) string { return tc.env[k] }, &stderr, testLogger(t),
+			err := run(ctx, tc.args, func(k string) string { return tc.env[k] }, &stderr, fastmcptest.Logger(t),
 				func(net.Addr) { cancel() }) // it must not get that far
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("run %q: %v, want an error with %q", tc.args, err, tc.want)

@@ -6,7 +6,8 @@
 //	go run ./examples/auth --port 9000 --keys keys.json
 //
 // A client sends its key in the X-API-Key header (or as Authorization: Bearer
-// <key>). The built-in demonstration keys are
+// <key>); a request carrying two different keys, one in each, is refused with
+// 401 rather than served as either user. The built-in demonstration keys are
 //
 //	admin-key  user alice, role admin, scopes read and write
 //	user-key   user bob, role user, scope read

@@ -9,6 +9,7 @@
 //	go run ./examples/everything                                   # stdio
 //	go run ./examples/everything --transport http --port 8080      # Streamable HTTP
 //	FASTMCP_TRANSPORT=http FASTMCP_STATELESS=true go run ./examples/everything
+//	go run ./examples/everything --help                            # the flags
 //
 // Run the official conformance suite against it over HTTP:
 //
@@ -47,7 +48,10 @@ const (
 const watchedInterval = 3 * time.Second
 
 func main() {
+	stop := startTelemetry()
+	defer stop()
 	server := newServer()
+	instrument(server)
 
 	// Tell subscribers of the watched resource, every few seconds, that it
 	// changed. ResourceUpdated only notifies sessions that subscribed to the
@@ -73,6 +77,9 @@ func newServer() *fastmcp.Server {
 		Name:         "fastmcp-everything",
 		Version:      "1.0.0",
 		Instructions: "A test server exposing the MCP conformance fixtures.",
+		// Trace context into sampling, elicitation and roots requests
+		// (telemetry.go).
+		ClientRequestMeta: clientRequestMeta,
 	})
 	addTools(server)
 	addResources(server)

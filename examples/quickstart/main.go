@@ -1,6 +1,9 @@
-// Command quickstart is the smallest FastMCP server: one tool, served over stdio.
+// Command quickstart is the smallest FastMCP server: one tool, served over
+// stdio, or HTTP when the command line or the environment says so.
 //
-//	go run ./examples/quickstart
+//	go run ./examples/quickstart                                # stdio
+//	go run ./examples/quickstart --transport http --port 8080   # Streamable HTTP
+//	go run ./examples/quickstart --help                         # the flags
 package main
 
 import (
@@ -26,7 +29,8 @@ func main() {
 			return strconv.FormatFloat(args.A+args.B, 'f', -1, 64), nil
 		})
 
-	if err := server.Start(context.Background(), fastmcp.Stdio{}); err != nil {
+	// nil: the command line or the environment chooses the transport.
+	if err := server.Start(context.Background(), nil); err != nil {
 		log.Fatal(err)
 	}
 }

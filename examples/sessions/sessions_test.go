@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -26,37 +25,9 @@ import (
 
 const wait = 10 * time.Second
 
-// testLogger sends the example's log to the test log until the test ends:
-// the example's disconnect handler logs asynchronously, possibly after the
-// test's last check, and t.Log after the end of a test is a data race.
-func testLogger(t testing.TB) *slog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
 // serveHTTP serves the example on 127.0.0.1 and returns the endpoint URL.
 func serveHTTP(t testing.TB, opts fastmcp.HTTP) string {
-	h := newServer(testLogger(t)).Handler(opts)
+	h := newServer(fastmcptest.Logger(t)).Handler(opts)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() { h.Close() })
@@ -313,7 +284,7 @@ func TestHTTPStateless(t *testing.T) {
 // stdioClient connects in-process, as stdio does, answering sampling,
 // elicitation and roots.
 func stdioClient(t *testing.T) (*fastmcptest.Client, error) {
-	return fastmcptest.Dial(context.Background(), newServer(testLogger(t)), &fastmcptest.Options{
+	return fastmcptest.Dial(context.Background(), newServer(fastmcptest.Logger(t)), &fastmcptest.Options{
 		Capabilities: fastmcp.ClientCapabilities{
 			Roots:       &fastmcp.RootsCapability{},
 			Sampling:    &fastmcp.SamplingCapability{},

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/google/jsonschema-go/jsonschema"
 )
 
 //go:embed testdata/schema
@@ -59,14 +59,13 @@ func Examples(rev string) (map[string]map[string]json.RawMessage, error) {
 
 // Validator validates values against the definitions of one revision's schema.
 type Validator struct {
-	rev      string
-	url      string
-	defsKey  string
-	compiler *jsonschema.Compiler
-	defs     map[string]bool
+	rev     string
+	doc     *jsonschema.Schema // the whole schema document
+	defsKey string             // "definitions" (draft-07) or "$defs" (2020-12)
+	defs    map[string]bool
 
 	mu       sync.Mutex
-	compiled map[string]*jsonschema.Schema
+	resolved map[string]*jsonschema.Resolved
 }
 
 var (
@@ -85,27 +84,15 @@ func For(rev string) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spectest: no schema for revision %q", rev)
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
+	doc := new(jsonschema.Schema)
+	if err := json.Unmarshal(data, doc); err != nil {
+		return nil, fmt.Errorf("spectest: the %s schema: %w", rev, err)
 	}
-	v := &Validator{rev: rev, url: "https://modelcontextprotocol.io/schema/" + rev + ".json", compiled: map[string]*jsonschema.Schema{}}
-	v.compiler = jsonschema.NewCompiler()
-	if err := v.compiler.AddResource(v.url, doc); err != nil {
-		return nil, err
-	}
-	var top struct {
-		Definitions map[string]json.RawMessage `json:"definitions"`
-		Defs        map[string]json.RawMessage `json:"$defs"`
-	}
-	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, err
-	}
-	v.defs = map[string]bool{}
+	v := &Validator{rev: rev, doc: doc, defs: map[string]bool{}, resolved: map[string]*jsonschema.Resolved{}}
 	v.defsKey = "definitions"
-	defs := top.Definitions
-	if top.Defs != nil {
-		v.defsKey, defs = "$defs", top.Defs
+	defs := doc.Definitions
+	if doc.Defs != nil {
+		v.defsKey, defs = "$defs", doc.Defs
 	}
 	for k := range defs {
 		v.defs[k] = true
@@ -126,22 +113,26 @@ func (v *Validator) Validate(def string, doc []byte) error {
 		return fmt.Errorf("spectest: %s has no definition %q", v.rev, def)
 	}
 	v.mu.Lock()
-	s := v.compiled[def]
-	if s == nil {
+	rs := v.resolved[def]
+	if rs == nil {
+		// A schema that is the definition by reference, with the
+		// document's definitions beside it for every other reference to
+		// resolve against, in the document's draft.
+		s := &jsonschema.Schema{Schema: v.doc.Schema, Ref: "#/" + v.defsKey + "/" + def,
+			Definitions: v.doc.Definitions, Defs: v.doc.Defs}
 		var err error
-		s, err = v.compiler.Compile(v.url + "#/" + v.defsKey + "/" + def)
-		if err != nil {
+		if rs, err = s.Resolve(nil); err != nil {
 			v.mu.Unlock()
-			return fmt.Errorf("spectest: compiling %s: %w", def, err)
+			return fmt.Errorf("spectest: resolving %s: %w", def, err)
 		}
-		v.compiled[def] = s
+		v.resolved[def] = rs
 	}
 	v.mu.Unlock()
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	if err != nil {
+	var inst any
+	if err := json.Unmarshal(doc, &inst); err != nil {
 		return fmt.Errorf("spectest: not JSON: %w", err)
 	}
-	if err := s.Validate(inst); err != nil {
+	if err := rs.Validate(inst); err != nil {
 		return fmt.Errorf("%s %s: %w", v.rev, def, err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-// Package benchsrv holds what the three benchmark servers share, so that they
+// Package benchsrv holds what the benchmark servers share, so that they
 // differ only in the MCP library they use: the command-line flags, the HTTP
 // server settings, and a signal that makes the process return freed memory to
 // the operating system before the load generator reads its RSS.
@@ -23,13 +23,17 @@ import (
 type Flags struct {
 	Host string
 	Port int
+	// Stdio serves one client over standard input and output (newline-
+	// delimited JSON-RPC) with the library's stdio transport, instead of HTTP.
+	Stdio bool
 }
 
-// Register adds -host and -port to the default flag set.
+// Register adds -host, -port and -stdio to the default flag set.
 func Register() *Flags {
 	f := &Flags{}
 	flag.StringVar(&f.Host, "host", "127.0.0.1", "listen host")
 	flag.IntVar(&f.Port, "port", 8080, "listen port")
+	flag.BoolVar(&f.Stdio, "stdio", false, "serve one client over standard input and output instead of HTTP")
 	return f
 }
 

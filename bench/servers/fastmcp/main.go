@@ -1,5 +1,6 @@
 // Command fastmcp is the benchmark's add server written with FastMCP for Go:
-// Streamable HTTP, stateful, on 127.0.0.1:-port at /mcp.
+// Streamable HTTP, stateful, on 127.0.0.1:-port at /mcp; with -stdio, one
+// client over standard input and output (fastmcp.Stdio at its defaults).
 //
 // Everything is left at its default (DNS-rebinding protection, CORS, the
 // idle-session reaper, the in-memory event store, the legacy SSE endpoints)
@@ -53,12 +54,16 @@ func main() {
 			return strconv.FormatFloat(args.A+args.B, 'f', -1, 64), nil
 		})
 
-	err := server.Start(context.Background(), fastmcp.HTTP{
+	var t fastmcp.Transport = fastmcp.HTTP{
 		Host:         f.Host,
 		Port:         f.Port,
 		MaxSessions:  *maxSessions,
 		JSONResponse: *jsonResponse,
-	})
+	}
+	if f.Stdio {
+		t = fastmcp.Stdio{}
+	}
+	err := server.Start(context.Background(), t)
 	if err != nil {
 		log.Print(err)
 		os.Exit(1)

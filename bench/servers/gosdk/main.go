@@ -3,7 +3,10 @@
 // 127.0.0.1:-port at /mcp, with JSONResponse so plain calls are answered with
 // application/json like the other two servers (the SDK's default would open
 // an SSE stream for every POST). Everything else is at its default (DNS
-// rebinding protection on, no session timeout, no session cap).
+// rebinding protection on, no session timeout, no session cap). Sessionless
+// 2026-07-28 requests go to a second handler with Stateless: true, the only
+// kind of handler of the SDK that serves that revision. With -stdio it
+// serves one client over standard input and output (mcp.StdioTransport).
 package main
 
 import (
@@ -38,10 +41,27 @@ func main() {
 			}}, nil, nil
 		})
 
-	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
-		&mcp.StreamableHTTPOptions{JSONResponse: !*sse})
+	if f.Stdio {
+		if err := server.Run(context.Background(), &mcp.StdioTransport{}); err != nil {
+			log.Print(err)
+			os.Exit(1)
+		}
+		return
+	}
+	getServer := func(*http.Request) *mcp.Server { return server }
+	stateful := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{JSONResponse: !*sse})
+	// The SDK serves 2026-07-28 requests only with a stateless handler, and
+	// a stateless handler serves no sessions: requests without a session
+	// that declare 2026-07-28 or later go to a second, stateless handler.
+	stateless := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{JSONResponse: !*sse, Stateless: true})
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", handler)
+	mux.Handle("/mcp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Mcp-Session-Id") == "" && r.Header.Get("Mcp-Protocol-Version") >= "2026-07-28" {
+			stateless.ServeHTTP(w, r)
+			return
+		}
+		stateful.ServeHTTP(w, r)
+	}))
 	if err := benchsrv.Serve(f.Addr(), mux); err != nil {
 		log.Print(err)
 		os.Exit(1)

@@ -6,7 +6,8 @@
 // SSE only when a handler sends notifications). Everything else is at its
 // default: DNS-rebinding protection on, no idle TTL, no session cap, and no
 // input-schema validation or panic recovery (-validate turns both on, which
-// FastMCP and the Go SDK always do).
+// FastMCP and the Go SDK always do). With -stdio it serves one client over
+// standard input and output (server.ServeStdio at its defaults).
 package main
 
 import (
@@ -49,6 +50,13 @@ func main() {
 		return mcp.NewToolResultText(strconv.FormatFloat(a+b, 'f', -1, 64)), nil
 	})
 
+	if f.Stdio {
+		if err := server.ServeStdio(s); err != nil {
+			log.Print(err)
+			os.Exit(1)
+		}
+		return
+	}
 	handler := server.NewStreamableHTTPServer(s, server.WithStateful(true))
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", handler)
