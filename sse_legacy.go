@@ -29,7 +29,14 @@ type legacyStream struct {
 	abandoned map[string]struct{}
 }
 
-func (l *legacyStream) send(msg []byte) error {
+func (l *legacyStream) send(msg []byte) error { return l.enqueue(msg, false) }
+
+// enqueue queues msg for the stream. A request's own message (wait set: its
+// answer, its progress and log notifications) waits for room in the queue, so
+// a handler that sends faster than its client reads is held back; any other
+// message (a broadcast) never waits, and a backlog beyond
+// HTTP.MaxStreamBacklog ends the session.
+func (l *legacyStream) enqueue(msg []byte, wait bool) error {
 	l.mu.Lock()
 	if l.abandoned != nil {
 		var m jsonrpc.Message
@@ -39,6 +46,13 @@ func (l *legacyStream) send(msg []byte) error {
 				return nil // answered already, by abandon
 			}
 		}
+	}
+	if wait {
+		// Not under l.mu: abandon must not wait for a slow client. A
+		// request is untracked before its answer is sent, so abandon
+		// cannot answer it once it got this far.
+		l.mu.Unlock()
+		return l.q.pushWait(appendEvent(nil, "", msg))
 	}
 	err := l.q.push(appendEvent(nil, "", msg))
 	l.mu.Unlock()
@@ -199,6 +213,9 @@ func (c *legacyConn) send(msg []byte) error {
 	out := c.hs.sess.outbound()
 	if out == nil {
 		return errNoChannel
+	}
+	if ls, ok := out.(*legacyStream); ok {
+		return ls.enqueue(msg, true)
 	}
 	return out.send(msg)
 }

@@ -20,6 +20,9 @@ type outQueue struct {
 	closed bool
 	// wake has a token while msgs is not empty.
 	wake chan struct{}
+	// room, when not nil, is closed by the next take: senders waiting for
+	// room (pushWait) wait on it.
+	room chan struct{}
 	// done is closed when the queue closes: it overflowed, or its stream
 	// ended.
 	done chan struct{}
@@ -62,6 +65,43 @@ func (q *outQueue) push(msg []byte) error {
 	return nil
 }
 
+// pushWait enqueues msg as push does, except that when msg would take the
+// queue beyond its bound it waits for the drainer to take what waits rather
+// than failing: for a request's own messages, whose sender may be held back
+// by its own client (a handler logging faster than its client reads). The
+// drainer's writes have a deadline, and a stream that stalls is closed, which
+// ends the wait with errStreamEnded.
+func (q *outQueue) pushWait(msg []byte) error {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return errStreamEnded
+		}
+		if len(q.msgs) == 0 || q.size+len(msg) <= q.max {
+			q.msgs = append(q.msgs, msg)
+			q.size += len(msg)
+			if len(q.msgs) == 1 {
+				select {
+				case q.wake <- struct{}{}:
+				default:
+				}
+			}
+			q.mu.Unlock()
+			return nil
+		}
+		if q.room == nil {
+			q.room = make(chan struct{})
+		}
+		room := q.room
+		q.mu.Unlock()
+		select {
+		case <-room:
+		case <-q.done:
+		}
+	}
+}
+
 // take returns the messages waiting, oldest first, and empties the queue. The
 // slice is valid until the next take.
 func (q *outQueue) take() [][]byte {
@@ -70,6 +110,10 @@ func (q *outQueue) take() [][]byte {
 	msgs := q.msgs
 	clear(q.spare)
 	q.msgs, q.spare, q.size = q.spare[:0], msgs, 0
+	if q.room != nil {
+		close(q.room)
+		q.room = nil
+	}
 	if cap(q.msgs) > 1024 {
 		q.msgs = nil // a burst is over: do not keep its backlog's array
 	}

@@ -3,6 +3,7 @@ package fastmcp
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"testing"
 )
 
@@ -54,5 +55,54 @@ func TestOutQueue(t *testing.T) {
 	q2.close()
 	if err := q2.push([]byte("a")); !errors.Is(err, errStreamEnded) {
 		t.Fatalf("push after close: %v", err)
+	}
+}
+
+// pushWait holds a request's sender back while the queue is full, until the
+// drainer takes what waits or the queue closes; it never overflows the queue.
+func TestOutQueuePushWait(t *testing.T) {
+	t.Parallel()
+	q := newOutQueue(10)
+	for _, m := range []string{"12345", "67890"} {
+		if err := q.pushWait([]byte(m)); err != nil {
+			t.Fatalf("pushWait %s: %v", m, err)
+		}
+	}
+	pushed := make(chan error, 1)
+	go func() { pushed <- q.pushWait([]byte("!")) }()
+	// The sender waits for room: the queue neither overflows nor closes.
+	waitRoom := func() {
+		for {
+			q.mu.Lock()
+			waiting := q.room != nil
+			q.mu.Unlock()
+			if waiting {
+				return
+			}
+			select {
+			case err := <-pushed:
+				t.Fatalf("pushWait beyond the bound returned %v, want it to wait", err)
+			default:
+			}
+			runtime.Gosched()
+		}
+	}
+	waitRoom()
+	if got := q.take(); len(got) != 2 {
+		t.Fatalf("take = %q", got)
+	}
+	if err := <-pushed; err != nil {
+		t.Fatalf("pushWait once there is room: %v", err)
+	}
+	if got := q.take(); len(got) != 1 || string(got[0]) != "!" {
+		t.Fatalf("take = %q, want the waiting message", got)
+	}
+	// A queue that closes ends the wait.
+	q.pushWait([]byte("1234567890"))
+	go func() { pushed <- q.pushWait([]byte("?")) }()
+	waitRoom()
+	q.close()
+	if err := <-pushed; !errors.Is(err, errStreamEnded) {
+		t.Fatalf("pushWait on a queue that closed: %v, want errStreamEnded", err)
 	}
 }
