@@ -70,6 +70,17 @@ func (p *peer) untrack(r *request) {
 	p.mu.Unlock()
 }
 
+// running returns the ids of the requests being served.
+func (p *peer) running() []json.RawMessage {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := make([]json.RawMessage, len(p.inflight))
+	for i, r := range p.inflight {
+		ids[i] = r.id
+	}
+	return ids
+}
+
 // cancel cancels the request with the given id, as notifications/cancelled
 // asks. Its response is not sent. It reports whether the request was found.
 func (p *peer) cancel(id json.RawMessage, reason string) bool {

@@ -235,12 +235,6 @@ func TestEventsDisconnectCauses(t *testing.T) {
 			}
 			return run{rec, sess}
 		}},
-		{"HTTP eviction", "make room", func(t *testing.T) run {
-			srv, _, r := httpSession(t, fastmcp.HTTP{MaxSessions: 1})
-			c2 := ssNewRaw(t, nil, srv.Endpoint)
-			c2.initialize(fastmcp.ClientCapabilities{})
-			return r
-		}},
 		{"HTTP Session.Close", "closed by the server", func(t *testing.T) run {
 			_, _, r := httpSession(t, fastmcp.HTTP{})
 			r.sess.Close()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -58,10 +59,34 @@ type HTTP struct {
 	// stream for this long. Default 30 minutes; negative disables the reaper.
 	SessionIdleTimeout time.Duration
 	// MaxSessions caps the number of live sessions. When it is reached, the
-	// longest-idle session without open streams or requests is ended to make
-	// room; if there is none, initialize is answered 503. Default 10000;
-	// negative means no cap.
+	// oldest session still in its handshake (see HandshakeTimeout) is ended
+	// to make room; a session whose client completed the handshake is never
+	// ended for a newcomer: when there is no session in its handshake, a new
+	// session is refused with 503 and Retry-After. Default 10000; negative
+	// means no cap.
 	MaxSessions int
+	// HandshakeTimeout ends a session whose client has not completed the
+	// handshake within it: after initialize, no notifications/initialized
+	// and no other request or stream (for the legacy transport: no message
+	// since its stream opened). Such sessions are also the first ended to
+	// make room under MaxSessions and MaxSessionsPerClient. Default 30
+	// seconds; negative leaves them to SessionIdleTimeout.
+	HandshakeTimeout time.Duration
+	// MaxSessionsPerClient caps the live sessions of one client: of one
+	// principal when the authenticator's auth data is an Identity, else of
+	// one remote address (an IPv6 address counts with its /64). At the cap,
+	// the client's oldest session still in its handshake makes room, else
+	// its new session is refused with 503 and Retry-After. Behind a reverse
+	// proxy every client has the proxy's address: set TrustedProxies.
+	// Default 1000; negative means no cap.
+	MaxSessionsPerClient int
+	// TrustedProxies are the addresses of the reverse proxies in front of
+	// the server. A request arriving from one of them is counted, for
+	// MaxSessionsPerClient, as coming from the address its Forwarded or
+	// X-Forwarded-For header names: the nearest one that is not itself a
+	// trusted proxy. Default none: those headers are ignored, since any
+	// client can send them.
+	TrustedProxies []netip.Prefix
 	// MaxBodyBytes caps a request body; larger bodies are answered 413.
 	// Default 4 MiB.
 	MaxBodyBytes int64
@@ -69,6 +94,20 @@ type HTTP struct {
 	// announces a body and sends it slowly, or not at all, is answered 408
 	// when it passes. Default 30 seconds; negative disables it.
 	BodyReadTimeout time.Duration
+	// StreamWriteTimeout bounds each write to a client: the events of an SSE
+	// stream, a large JSON answer. A client that accepts no data for this
+	// long has its stream closed; when that stream is its session's own (the
+	// GET stream, the legacy SSE stream), the session is ended. Default 30
+	// seconds; negative disables it.
+	StreamWriteTimeout time.Duration
+	// MaxStreamBacklog caps the bytes of messages waiting to be written to
+	// one stream whose client reads slower than the server sends them
+	// (notifications broadcast to every session, a subscription's updates).
+	// Senders never wait for a client: beyond the cap the stream is closed
+	// and, when it is its session's own, the session is ended (its id is
+	// then answered 404). One message is always admitted, whatever its
+	// size. Default 1 MiB.
+	MaxStreamBacklog int
 
 	// EventStore keeps SSE events so a client can resume a dropped stream with
 	// Last-Event-ID. Default: Options.Store.Events, else a bounded in-memory
@@ -128,9 +167,12 @@ type HTTP struct {
 	TLSConfig *tls.Config
 
 	// ShutdownTimeout is how long Start waits for in-flight requests after
-	// the context ends or a signal arrives (and DrainDelay has passed),
-	// before cancelling them and cutting connections. Open SSE streams are
-	// closed at once. Default Options.ShutdownTimeout.
+	// the context ends or a signal arrives (and DrainDelay has passed). The
+	// requests still running then are answered with a JSON-RPC error (code
+	// -32603, "Server shutting down: ...") and cancelled, and the
+	// connections are closed. Open SSE streams are closed at once, and
+	// subscriptions/listen streams end with their result. Default
+	// Options.ShutdownTimeout.
 	ShutdownTimeout time.Duration
 	// DrainDelay keeps serving for this long after the context ends or a
 	// signal arrives, with the readiness endpoint answering 503, before the
@@ -189,6 +231,12 @@ const (
 	DefaultMaxBodyBytes       = 4 << 20
 	DefaultKeepAliveInterval  = 25 * time.Second
 	DefaultBodyReadTimeout    = 30 * time.Second
+	DefaultStreamWriteTimeout = 30 * time.Second
+	DefaultMaxStreamBacklog   = 1 << 20
+	DefaultHandshakeTimeout   = 30 * time.Second
+	// DefaultMaxSessionsPerClient is the default of
+	// HTTP.MaxSessionsPerClient.
+	DefaultMaxSessionsPerClient = 1000
 )
 
 // withDefaults returns h with its defaults filled in.
@@ -236,6 +284,18 @@ func (h HTTP) withDefaults(s *Server) HTTP {
 	}
 	if h.BodyReadTimeout == 0 {
 		h.BodyReadTimeout = DefaultBodyReadTimeout
+	}
+	if h.StreamWriteTimeout == 0 {
+		h.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
+	if h.MaxStreamBacklog <= 0 {
+		h.MaxStreamBacklog = DefaultMaxStreamBacklog
+	}
+	if h.HandshakeTimeout == 0 {
+		h.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if h.MaxSessionsPerClient == 0 {
+		h.MaxSessionsPerClient = DefaultMaxSessionsPerClient
 	}
 	if h.KeepAliveInterval == 0 {
 		h.KeepAliveInterval = DefaultKeepAliveInterval

@@ -20,9 +20,11 @@ import (
 //     at /.well-known/oauth-authorization-server and, with a BasePath, at the
 //     path-inserted form /.well-known/oauth-authorization-server<BasePath>.
 //
-// The documents are public (no authentication, no Host or Origin check, CORS
-// open to every origin) and their JSON members are snake_case as the RFCs
-// define them. With discovery on, the WWW-Authenticate challenge of a 401 names
+// The documents are public (no authentication, no Origin check, CORS open to
+// every origin) and their JSON members are snake_case as the RFCs define them.
+// They name the server by the request's Host, so the Host check of the
+// DNS-rebinding protection applies (see HTTP.AllowedHosts): on a loopback
+// address, a Host that is neither loopback nor allowed is refused with 403. With discovery on, the WWW-Authenticate challenge of a 401 names
 // the protected resource metadata URL (resource_metadata, RFC 9728 §5.1).
 type OAuthDiscovery struct {
 	// ProtectedResource describes this server as an OAuth protected

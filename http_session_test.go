@@ -195,7 +195,7 @@ func TestHTTPSessionReaper(t *testing.T) {
 
 func TestHTTPMaxSessions(t *testing.T) {
 	t.Parallel()
-	t.Run("third initialize ends the longest-idle session", func(t *testing.T) {
+	t.Run("third initialize ends the session still in its handshake", func(t *testing.T) {
 		t.Parallel()
 		s := htTestServer(t)
 		opts := fastmcp.HTTP{MaxSessions: 2}
@@ -204,8 +204,7 @@ func TestHTTPMaxSessions(t *testing.T) {
 		url := htEndpoint(ts.URL, opts)
 		a, b, c := htNewClient(t, url, ""), htNewClient(t, url, ""), htNewClient(t, url, "")
 		a.initialize()
-		b.initialize()
-		a.call("ping", nil) // b is now the longest idle
+		b.initializeOnly() // no notifications/initialized: in its handshake
 		c.initialize()
 		if n := h.SessionCount(); n != 2 {
 			t.Fatalf("SessionCount %d, want 2", n)
@@ -242,8 +241,12 @@ func TestHTTPMaxSessions(t *testing.T) {
 		if n, m := h.SessionCount(), len(s.Sessions()); n != 2 || m != 2 {
 			t.Errorf("SessionCount %d, Sessions %d, want 2", n, m)
 		}
-		// Once a stream closes, its session may be ended to make room.
+		// A session in use is never ended to make room, even once its
+		// stream closes; room comes when a client leaves.
 		ga.Body.Close()
+		if resp := a.do(a.newRequest(http.MethodDelete, nil)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("DELETE: %d", resp.StatusCode)
+		}
 		testkit.Eventually(t, "room for a new session", func() bool {
 			_, resp := c.request("initialize", map[string]any{"protocolVersion": c.rev, "capabilities": map[string]any{},
 				"clientInfo": map[string]any{"name": "third", "version": "1"}})
@@ -264,9 +267,17 @@ func TestHTTPMaxSessions(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		if _, err := testkit.NewSSEReader(resp.Body).Next(); err != nil {
+		ev, err := testkit.NewSSEReader(resp.Body).Next()
+		if err != nil {
 			t.Fatal(err)
 		}
+		// A message completes the legacy session's handshake: it is then
+		// in use, and not ended to make room.
+		pr, err := http.Post(ts.URL+ev.Data, "application/json", strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr.Body.Close()
 		c := htNewClient(t, htEndpoint(ts.URL, opts), "")
 		_, r := c.request("initialize", map[string]any{"protocolVersion": c.rev, "capabilities": map[string]any{},
 			"clientInfo": map[string]any{"name": "x", "version": "1"}})

@@ -27,12 +27,16 @@ type listeners struct {
 	set map[*listener]struct{}
 }
 
-// listener is one subscriptions/listen stream.
+// listener is one subscriptions/listen stream. Notifications wait in its
+// queue for the listen request's own goroutine to send them: a broadcast never
+// waits on a client, and one that does not read has its subscription ended.
 type listener struct {
 	// mu orders the acknowledgement before every notification.
-	mu  sync.Mutex
-	id  json.RawMessage
-	out outbound
+	mu sync.Mutex
+	id json.RawMessage
+	q  *outQueue
+	// stalled ends the subscription: its queue overflowed.
+	stalled func()
 
 	tools, prompts, resources bool
 	uris                      []string
@@ -111,7 +115,11 @@ func (l *listener) sendLocked(method string, extra []byte) error {
 		b = append(b, extra...)
 	}
 	b = append(b, "}}"...)
-	return l.out.send(b)
+	err := l.q.push(b)
+	if err == errStreamStalled {
+		l.stalled()
+	}
+	return err
 }
 
 // notifyListChanged tells the listeners that opted in that lists changed: the
@@ -187,9 +195,13 @@ func (s *Server) listen(c *Context, _ *Request) (any, error) {
 		}
 	}
 	l := &listener{
-		seq:       s.lcSeq.Load(),
-		id:        r.id,
-		out:       r.conn,
+		seq: s.lcSeq.Load(),
+		id:  r.id,
+		q:   newOutQueue(maxListenBacklog),
+		stalled: func() {
+			s.logger.Warn("fastmcp: ending a subscription whose client does not read its notifications", "subscription", string(r.id))
+			r.cancel(errSubscriptionStalled)
+		},
 		tools:     ack.ToolsListChanged,
 		prompts:   ack.PromptsListChanged,
 		resources: ack.ResourcesListChanged,
@@ -213,12 +225,29 @@ func (s *Server) listen(c *Context, _ *Request) (any, error) {
 	if l.tasks != nil {
 		defer s.tasks.follow(c, l, ack.TaskIDs)()
 	}
-	select {
-	case <-c.Done():
-		return nil, context.Cause(c)
-	case <-r.stop:
-		// Shutting down: end the subscription gracefully.
-		b := append([]byte(`{"resultType":"complete","_meta":{"`+metaSubscriptionID+`":`), r.id...)
-		return json.RawMessage(append(b, "}}"...)), nil
+	for {
+		select {
+		case <-c.Done():
+			return nil, context.Cause(c)
+		case <-r.stop:
+			// Shutting down: end the subscription gracefully.
+			b := append([]byte(`{"resultType":"complete","_meta":{"`+metaSubscriptionID+`":`), r.id...)
+			return json.RawMessage(append(b, "}}"...)), nil
+		case <-l.q.wake:
+			for _, m := range l.q.take() {
+				if err := r.conn.send(m); err != nil {
+					return nil, err
+				}
+			}
+		case <-l.q.done:
+			return nil, errSubscriptionStalled
+		}
 	}
 }
+
+// errSubscriptionStalled ends a subscription whose client does not read it.
+var errSubscriptionStalled = NewError(CodeInternalError, "subscription ended: the client did not read its notifications fast enough")
+
+// maxListenBacklog bounds the notifications waiting to be sent on one
+// subscriptions/listen stream.
+const maxListenBacklog = 1 << 20

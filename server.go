@@ -64,11 +64,12 @@ type Options struct {
 	RequestTimeout time.Duration
 
 	// ShutdownTimeout bounds the wait for in-flight handlers when serving
-	// ends. On stdio, when the input closes, handlers may finish for this
-	// long before their contexts are cancelled; when the context passed to
-	// Start ends or a signal arrives, they are cancelled at once and then
-	// waited for this long. HTTP drains in-flight requests this long before
-	// cancelling them (see HTTP.ShutdownTimeout). Default 5 seconds.
+	// ends: when the input closes (stdio), the context passed to Start or
+	// Serve ends, or a signal arrives. Reading stops, and handlers may finish
+	// for this long; those still running then are answered with a JSON-RPC
+	// error (code -32603, "Server shutting down: ...") and their contexts
+	// are cancelled. HTTP drains its in-flight requests the same way (see
+	// HTTP.ShutdownTimeout). Default 5 seconds.
 	ShutdownTimeout time.Duration
 
 	// ListChangedDelay debounces list_changed notifications: changes to the

@@ -296,8 +296,17 @@ var (
 	ErrSessionDeleted = fmt.Errorf("%w: the client ended the session", ErrSessionClosed)
 	// ErrSessionIdle: no request and no open stream for HTTP.SessionIdleTimeout.
 	ErrSessionIdle = fmt.Errorf("%w: idle for too long", ErrSessionClosed)
-	// ErrSessionEvicted: ended to make room under HTTP.MaxSessions.
+	// ErrSessionEvicted: ended, while still in its handshake, to make room
+	// under HTTP.MaxSessions or HTTP.MaxSessionsPerClient.
 	ErrSessionEvicted = fmt.Errorf("%w: ended to make room for a new session", ErrSessionClosed)
+	// ErrSessionHandshakeTimeout: the client did not complete the handshake
+	// within HTTP.HandshakeTimeout.
+	ErrSessionHandshakeTimeout = fmt.Errorf("%w: the client did not complete the handshake in time", ErrSessionClosed)
+	// ErrSessionStalled: the client stopped reading its stream (over HTTP,
+	// its GET or legacy SSE stream), whose backlog outgrew
+	// HTTP.MaxStreamBacklog or whose writes outlasted
+	// HTTP.StreamWriteTimeout.
+	ErrSessionStalled = fmt.Errorf("%w: the client stopped reading its stream", ErrSessionClosed)
 	// ErrSessionStreamLost: the client's legacy SSE stream closed.
 	ErrSessionStreamLost = fmt.Errorf("%w: the client's stream was lost", ErrSessionClosed)
 	// ErrServerShutdown: the server shut down.

@@ -2,9 +2,10 @@ package fastmcp
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 )
 
 // The legacy HTTP+SSE transport of protocol revision 2024-11-05: the client
@@ -12,46 +13,84 @@ import (
 // (/messages?sessionId=...), and receives every response and notification on
 // the SSE stream. The session lives as long as that stream.
 
-// legacyStream is the outbound of a legacy session: its SSE stream.
+// legacyStream is the outbound of a legacy session: its SSE stream. Every
+// message (responses among them) waits in the stream's queue for the stream's
+// own goroutine to write it.
 type legacyStream struct {
-	mu    sync.Mutex
-	out   sse
-	ended bool
-	done  chan struct{}
+	h  *HTTPHandler
+	hs *httpSession
+	q  *outQueue
+	// held is closed when the stream's goroutine stops writing.
+	held chan struct{}
+
+	mu sync.Mutex
+	// abandoned are the ids of requests answered by abandon: their
+	// handlers' own responses are dropped.
+	abandoned map[string]struct{}
 }
 
-func (l *legacyStream) send(msg []byte) error {
+func (l *legacyStream) send(msg []byte) error { return l.enqueue(msg, false) }
+
+// enqueue queues msg for the stream. A request's own message (wait set: its
+// answer, its progress and log notifications) waits for room in the queue, so
+// a handler that sends faster than its client reads is held back; any other
+// message (a broadcast) never waits, and a backlog beyond
+// HTTP.MaxStreamBacklog ends the session.
+func (l *legacyStream) enqueue(msg []byte, wait bool) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ended {
-		return errors.New("fastmcp: the SSE stream has ended")
+	if l.abandoned != nil {
+		var m jsonrpc.Message
+		if jsonrpc.Decode(msg, &m) == nil && m.IsResponse() {
+			if _, ok := l.abandoned[jsonrpc.CompactID(m.ID)]; ok {
+				l.mu.Unlock()
+				return nil // answered already, by abandon
+			}
+		}
 	}
-	if err := l.out.writeEvent("", msg); err != nil {
-		l.ended = true
-		close(l.done)
-		return err
+	if wait {
+		// Not under l.mu: abandon must not wait for a slow client. A
+		// request is untracked before its answer is sent, so abandon
+		// cannot answer it once it got this far.
+		l.mu.Unlock()
+		return l.q.pushWait(appendEvent(nil, "", msg))
 	}
-	return nil
+	err := l.q.push(appendEvent(nil, "", msg))
+	l.mu.Unlock()
+	if err == errStreamStalled {
+		l.h.stalled(l.hs, "its SSE stream's backlog outgrew HTTP.MaxStreamBacklog")
+	}
+	return err
 }
 
 // end stops writing to the stream.
-func (l *legacyStream) end() {
-	l.mu.Lock()
-	if !l.ended {
-		l.ended = true
-		close(l.done)
-	}
-	l.mu.Unlock()
-}
+func (l *legacyStream) end() { l.q.close() }
 
-func (l *legacyStream) keepAlive() error {
+// abandon answers the session's requests still running with a JSON-RPC error
+// saying that the server is shutting down; their handlers' own answers, if
+// they come, are dropped. It reports whether it queued answers, which the
+// stream's goroutine writes when the handler closes (see holdStream).
+func (l *legacyStream) abandon() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.ended {
-		return errors.New("ended")
+	// Under l.mu: a request is untracked before its answer is sent, so
+	// those running now answer after this, and are dropped.
+	ids := l.hs.sess.peer.running()
+	if len(ids) == 0 {
+		return false
 	}
-	return l.out.writeRaw([]byte(": keep-alive\n\n"))
+	if l.abandoned == nil {
+		l.abandoned = make(map[string]struct{}, len(ids))
+	}
+	for _, id := range ids {
+		l.abandoned[jsonrpc.CompactID(id)] = struct{}{}
+		_ = l.q.push(appendEvent(nil, "", jsonrpc.AppendError(nil, id, int64(CodeInternalError), shutdownMessage, nil)))
+	}
+	return true
 }
+
+// draining reports whether the session has requests in flight: when shutdown
+// begins, its stream stays open for their answers.
+func (l *legacyStream) draining() bool { return len(l.hs.sess.peer.running()) > 0 }
 
 // serveLegacySSE opens a legacy session and holds its stream.
 func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
@@ -70,10 +109,17 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	}
 	hs := h.newSession(true)
 	sess := hs.sess
-	sess.auth, sess.lastAuth = requestAuth(r), requestAuth(r)
-	if !h.admit(hs) {
+	auth := requestAuth(r)
+	sess.auth, sess.lastAuth = auth, auth
+	ls := &legacyStream{h: h, hs: hs, q: newOutQueue(h.opts.MaxStreamBacklog), held: make(chan struct{})}
+	defer close(ls.held)
+	// Once this handler returns, the response must not be written again.
+	defer ls.end()
+	hs.ls = ls // before admission: endSession may end it from then on
+	client := h.clientKey(r, auth)
+	if why := h.admit(hs, client); why != admitted {
 		sess.close(ErrSessionClosed)
-		writeJSONError(w, http.StatusServiceUnavailable, nil, CodeInternalError, "Service Unavailable: the server has reached its session limit; try again later")
+		h.refuseSession(w, why, client)
 		return
 	}
 	if sh := sess.shared; sh != nil {
@@ -87,26 +133,22 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 	}
 	hs.active.Add(1)
 	defer hs.active.Add(-1)
-	ls := &legacyStream{out: startSSE(w, ""), done: make(chan struct{})}
-	// Once this handler returns, the response must not be written again.
-	defer ls.end()
-	hs.mu.Lock()
-	hs.ls = ls
-	hs.mu.Unlock()
 	if h.shutting.Load() {
-		return // shutdown began meanwhile: beginShutdown did not see ls
+		h.endSession(hs, ErrServerShutdown) // beginShutdown may not have seen it
+		return
 	}
 	sess.setOutbound(ls)
 	h.srv.addSession(sess)
 	defer h.endSession(hs, ErrSessionStreamLost)
+	out := startSSE(w, "", h.writeTimeout())
 	endpoint := h.opts.BasePath + "/messages?sessionId=" + sess.id
-	ls.mu.Lock()
-	err := ls.out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n"))
-	ls.mu.Unlock()
-	if err != nil {
-		return
+	err := out.writeRaw([]byte("event: endpoint\ndata: " + endpoint + "\n\n"))
+	if err == nil {
+		err = h.holdStream(r.Context(), sess, ls.q, out.writeFrames, func() error { return out.writeRaw(keepAliveComment) }, nil, true, ls.draining)
 	}
-	h.holdStream(r.Context(), sess, ls.done, ls.keepAlive, true)
+	if err != nil && isStall(err) {
+		h.stalled(hs, "a write to its SSE stream outlasted HTTP.StreamWriteTimeout")
+	}
 }
 
 // serveLegacyMessages accepts a message for a legacy session; the answer goes
@@ -166,7 +208,14 @@ func (c *legacyConn) info() connInfo {
 		transport: TransportSSE, remoteAddr: c.r.RemoteAddr, httpRequest: c.r}
 }
 
-func (c *legacyConn) session(bool) (*Session, bool) { return c.hs.sess, true }
+// session returns the legacy session; a message other than initialize
+// completes its handshake (see HTTPHandler.establish).
+func (c *legacyConn) session(init bool) (*Session, bool) {
+	if !init {
+		c.h.establish(c.hs)
+	}
+	return c.hs.sess, true
+}
 
 func (c *legacyConn) auth() (any, error) { return requestAuth(c.r), nil }
 
@@ -176,6 +225,9 @@ func (c *legacyConn) send(msg []byte) error {
 	out := c.hs.sess.outbound()
 	if out == nil {
 		return errNoChannel
+	}
+	if ls, ok := out.(*legacyStream); ok {
+		return ls.enqueue(msg, true)
 	}
 	return out.send(msg)
 }

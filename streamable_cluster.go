@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -185,16 +186,19 @@ func (hs *httpSession) holdsStream() bool {
 	g, ls := hs.get, hs.ls
 	hs.mu.Unlock()
 	if ls != nil {
-		ls.mu.Lock()
-		defer ls.mu.Unlock()
-		return !ls.ended
+		select {
+		case <-ls.held:
+			return false
+		default:
+			return true
+		}
 	}
 	if g == nil {
 		return false
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.conn != nil
+	return g.q != nil
 }
 
 // clusterGet is a GET channel's side in clustered mode. Messages that belong
@@ -246,14 +250,20 @@ func (cg *clusterGet) send(msg []byte) error {
 		}
 	}
 	g.mu.Lock()
-	if g.conn != nil {
-		err := g.conn.writeEvent(id, msg)
+	if g.q != nil {
+		// This replica holds the stream: the message waits in its queue
+		// for the GET's goroutine, as on one replica.
+		err := g.q.push(appendEvent(nil, id, msg))
 		if err != nil {
-			g.detachLocked()
+			g.q = nil
 		}
 		g.mu.Unlock()
-		if err != nil && es == nil {
+		switch {
+		case err == errStreamStalled:
+			g.h.stalled(g.hs, "its GET stream's backlog outgrew HTTP.MaxStreamBacklog")
 			return err
+		case err != nil && es == nil:
+			return fmt.Errorf("fastmcp: the GET stream failed: %w", err)
 		}
 		return nil
 	}
@@ -270,16 +280,21 @@ func (cg *clusterGet) receive(b []byte) {
 	}
 	g := cg.g
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.conn == nil || (e.I >= 0 && e.I <= cg.replayed) {
+	if g.q == nil || (e.I >= 0 && e.I <= cg.replayed) {
+		g.mu.Unlock()
 		return
 	}
 	id := ""
 	if e.I >= 0 {
 		id = eventID(getStreamID, e.I)
 	}
-	if g.conn.writeEvent(id, e.M) != nil {
-		g.detachLocked()
+	err := g.q.push(appendEvent(nil, id, e.M))
+	if err != nil {
+		g.q = nil
+	}
+	g.mu.Unlock()
+	if err == errStreamStalled {
+		g.h.stalled(g.hs, "its GET stream's backlog outgrew HTTP.MaxStreamBacklog")
 	}
 }
 
@@ -579,7 +594,7 @@ func (h *HTTPHandler) resumeRemote(w http.ResponseWriter, r *http.Request, st *h
 		return
 	}
 	defer cancelSub()
-	out := startSSE(w, sid)
+	out := startSSE(w, sid, h.writeTimeout())
 	last := index
 	write := func(idx int64, msg []byte) bool {
 		if out.writeEvent(eventID(streamID, idx), msg) != nil {
@@ -682,7 +697,7 @@ func (h *HTTPHandler) resumeRemote(w http.ResponseWriter, r *http.Request, st *h
 				return
 			}
 		case <-kaC:
-			if out.writeRaw([]byte(": keep-alive\n\n")) != nil {
+			if out.writeRaw(keepAliveComment) != nil {
 				return
 			}
 		case <-r.Context().Done():

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -16,15 +17,16 @@ import (
 // belong to no request. It outlives the GET connections that carry it: while
 // none is open, messages still get event ids and go to the event store, so a
 // client that reconnects with Last-Event-ID receives what it missed, and ids
-// never repeat within the session.
+// never repeat within the session. While one is open, messages wait in its
+// queue for the GET's own goroutine to write them: a sender (a broadcast to
+// every session) never waits on the client.
 type getChannel struct {
 	h  *HTTPHandler
 	hs *httpSession
 
 	mu   sync.Mutex
-	next int64         // index of the next event
-	conn *sse          // the open GET connection, nil when none
-	done chan struct{} // closed to end the open connection
+	next int64     // index of the next event
+	q    *outQueue // the open GET connection's queue, nil when none
 }
 
 const getStreamID = "g"
@@ -57,9 +59,9 @@ func (g *getChannel) send(msg []byte) error {
 		return cg.send(msg) // clustered: any replica may hold the stream
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	es := g.h.opts.EventStore
-	if g.conn == nil && es == nil {
+	if g.q == nil && es == nil {
+		g.mu.Unlock()
 		return fmt.Errorf("%w: the session has no open GET stream", errNoChannel)
 	}
 	id := ""
@@ -71,32 +73,56 @@ func (g *getChannel) send(msg []byte) error {
 			g.h.srv.logger.Warn("fastmcp: event store append failed", "error", err)
 		}
 	}
-	if g.conn == nil {
-		return nil // stored for a resuming client
-	}
-	if err := g.conn.writeEvent(id, msg); err != nil {
-		g.detachLocked()
-		if es == nil {
-			return fmt.Errorf("fastmcp: the GET stream failed: %w", err)
+	var err error
+	if g.q != nil {
+		if err = g.q.push(appendEvent(nil, id, msg)); err != nil {
+			g.q = nil
 		}
 	}
-	return nil
+	g.mu.Unlock()
+	switch {
+	case err == errStreamStalled:
+		g.h.stalled(g.hs, "its GET stream's backlog outgrew HTTP.MaxStreamBacklog")
+		return err
+	case err != nil && es == nil:
+		return fmt.Errorf("fastmcp: the GET stream failed: %w", err)
+	}
+	return nil // stored for a resuming client, or queued
 }
 
-// detachLocked ends the open connection, if any. g.mu is held.
-func (g *getChannel) detachLocked() {
-	if g.conn != nil {
-		g.conn = nil
-		close(g.done)
+// detach forgets the open connection's queue q, and closes it.
+func (g *getChannel) detach(q *outQueue) {
+	g.mu.Lock()
+	if g.q == q {
+		g.q = nil
 	}
+	g.mu.Unlock()
+	q.close()
 }
 
 // end ends the open connection, if any.
 func (g *getChannel) end() {
 	g.mu.Lock()
-	g.detachLocked()
+	q := g.q
+	g.q = nil
 	g.mu.Unlock()
+	if q != nil {
+		q.close()
+	}
 }
+
+// stalled ends a session whose client stopped reading its own stream (the GET
+// or legacy SSE stream), and logs it once.
+func (h *HTTPHandler) stalled(hs *httpSession, why string) {
+	if !hs.stalled.CompareAndSwap(false, true) {
+		return
+	}
+	h.srv.logger.Warn("fastmcp: ending a session whose client stopped reading its stream", "session", hs.sess.id, "why", why)
+	h.endSession(hs, ErrSessionStalled)
+}
+
+// writeTimeout is the deadline of each write to a client (0: none).
+func (h *HTTPHandler) writeTimeout() time.Duration { return max(h.opts.StreamWriteTimeout, 0) }
 
 // serveGet opens the standalone SSE stream of a session, or resumes a stream
 // with Last-Event-ID.
@@ -138,59 +164,69 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 		defer cg.unlisten()
 	}
 
+	q := newOutQueue(h.opts.MaxStreamBacklog)
+	var first int64
+	var missed [][]byte
 	g.mu.Lock()
-	if g.conn != nil {
+	if g.q != nil {
 		g.mu.Unlock()
 		writeJSONError(w, http.StatusConflict, nil, CodeInvalidRequest, "Conflict: this session already has an open GET stream")
 		return
 	}
-	out := startSSE(w, sess.id)
 	if resume {
-		// Replay what the client missed, under the lock so no new message
-		// slips between the replay and going live.
-		first, events, err := h.opts.EventStore.After(r.Context(), sess.id, getStreamID, index)
+		// What the client missed is read under the lock, so that no new
+		// message slips between the replay and the queue.
+		var err error
+		first, missed, err = h.opts.EventStore.After(r.Context(), sess.id, getStreamID, index)
 		if err != nil {
 			h.srv.logger.Info("fastmcp: cannot resume the GET stream faithfully", "session", sess.id, "error", err)
 		}
-		for i, e := range events {
-			if out.writeEvent(eventID(getStreamID, first+int64(i)), e) != nil {
-				break
-			}
-		}
 		if cg != nil {
-			cg.replayed = max(index, first+int64(len(events))-1)
+			cg.replayed = max(index, first+int64(len(missed))-1)
 		}
 	} else if cg != nil {
 		cg.replayed = -1
 	}
-	done := make(chan struct{})
-	g.conn, g.done = &out, done
+	g.q = q
 	g.mu.Unlock()
+	defer g.detach(q)
 	sess.setOutbound(g)
 	if cg != nil {
 		cg.announce() // clustered: every replica learns where the stream is
 	}
-	defer func() {
-		g.mu.Lock()
-		if g.conn == &out {
-			g.detachLocked()
+	out := startSSE(w, sess.id, h.writeTimeout())
+	var err error
+	if len(missed) > 0 {
+		frames := make([][]byte, len(missed))
+		for i, e := range missed {
+			frames[i] = appendEvent(nil, eventID(getStreamID, first+int64(i)), e)
 		}
-		g.mu.Unlock()
-	}()
-	h.holdStream(r.Context(), sess, done, func() error {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		if g.conn != &out {
-			return errors.New("superseded")
-		}
-		return out.writeRaw([]byte(": keep-alive\n\n"))
-	}, true)
+		err = out.writeFrames(frames)
+	}
+	if err == nil {
+		err = h.holdStream(r.Context(), sess, q, out.writeFrames, func() error { return out.writeRaw(keepAliveComment) }, nil, true, nil)
+	}
+	if err != nil && isStall(err) {
+		h.stalled(st, "a write to its GET stream outlasted HTTP.StreamWriteTimeout")
+	}
+}
+
+// isStall reports whether a write failed because the client accepted nothing
+// before the write deadline. (A client that went away fails writes with
+// other errors.)
+func isStall(err error) bool {
+	return isTimeout(err) || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // holdStream keeps a streaming response open until the client goes away, the
-// stream ends, the session ends or the handler closes, writing keep-alive
-// comments and, for GET streams with PingInterval set, pinging the client.
-func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, done <-chan struct{}, keepAlive func() error, ping bool) {
+// stream ends (q or done closes), the session ends or the handler closes. It
+// writes what q holds (nil: nothing is queued for this stream) with write,
+// keep-alive comments with keepAlive, and, for GET streams with PingInterval
+// set, pings the client. When shutdown begins, a stream that carries answers
+// (drain set: the legacy SSE stream) stays open while drain reports requests
+// in flight; the messages queued when the handler closes are written before
+// it ends. It returns the error of a write that failed.
+func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, q *outQueue, write func([][]byte) error, keepAlive func() error, done <-chan struct{}, ping bool, drain func() bool) error {
 	var kaC, pingC <-chan time.Time
 	if d := h.opts.KeepAliveInterval; d > 0 {
 		t := time.NewTicker(d)
@@ -202,25 +238,73 @@ func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, done <-chan
 		defer t.Stop()
 		pingC = t.C
 	}
+	var wake, qdone, stopping <-chan struct{}
+	if q != nil {
+		wake, qdone = q.wake, q.done
+	}
+	if drain != nil {
+		stopping = h.stopping
+	}
+	draining := false
+	flush := func() error {
+		if q == nil {
+			return nil
+		}
+		if msgs := q.take(); len(msgs) > 0 {
+			return write(msgs)
+		}
+		return nil
+	}
+	// A ping waits for the client's answer, which this goroutine may have
+	// to write (a ping goes out on this very stream): it runs apart, one
+	// at a time.
+	var pinged chan error
 	failures := 0
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-done:
-			return
+			return nil
+		case <-qdone:
+			select {
+			case <-h.closed:
+				return flush() // the last answers (HTTPHandler.Close)
+			default:
+				return nil
+			}
 		case <-sess.done:
-			return
+			return nil
 		case <-h.closed:
-			return
+			return flush()
+		case <-stopping:
+			if !drain() {
+				return flush()
+			}
+			stopping, draining = nil, true
+		case <-wake:
+			if err := flush(); err != nil {
+				return err
+			}
+			if draining && !drain() {
+				return nil
+			}
 		case <-kaC:
-			if keepAlive() != nil {
-				return
+			if err := keepAlive(); err != nil {
+				return err
 			}
 		case <-pingC:
-			pctx, cancel := context.WithTimeout(ctx, h.opts.PingInterval)
-			err := sess.Ping(pctx)
-			cancel()
+			if pinged != nil {
+				continue // the last ping is still waiting
+			}
+			pinged = make(chan error, 1)
+			go func(ch chan<- error) {
+				pctx, cancel := context.WithTimeout(ctx, h.opts.PingInterval)
+				defer cancel()
+				ch <- sess.Ping(pctx)
+			}(pinged)
+		case err := <-pinged:
+			pinged = nil
 			if err == nil {
 				failures = 0
 				continue
@@ -230,7 +314,7 @@ func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, done <-chan
 			if h.opts.PingFailureLimit > 0 && failures >= h.opts.PingFailureLimit {
 				h.srv.logger.Warn("fastmcp: ending session after failed pings", "session", sess.id)
 				go sess.end(ErrSessionPingFailed)
-				return
+				return nil
 			}
 		}
 	}
@@ -247,7 +331,7 @@ func (h *HTTPHandler) resumePost(w http.ResponseWriter, r *http.Request, st *htt
 	st.mu.Lock()
 	p := st.streams[streamID]
 	st.mu.Unlock()
-	out := startSSE(w, sess.id)
+	out := startSSE(w, sess.id, h.writeTimeout())
 	replay := func() bool {
 		first, events, err := h.opts.EventStore.After(r.Context(), sess.id, streamID, index)
 		if err != nil {
@@ -279,14 +363,14 @@ func (h *HTTPHandler) resumePost(w http.ResponseWriter, r *http.Request, st *htt
 	if finished {
 		return
 	}
-	h.holdStream(r.Context(), sess, p.done, func() error {
+	h.holdStream(r.Context(), sess, nil, nil, func() error {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.resumed != &out {
 			return errors.New("superseded")
 		}
-		return out.writeRaw([]byte(": keep-alive\n\n"))
-	}, false)
+		return out.writeRaw(keepAliveComment)
+	}, p.done, false, nil)
 	p.mu.Lock()
 	if p.resumed == &out {
 		p.resumed = nil

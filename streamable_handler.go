@@ -30,13 +30,21 @@ type HTTPHandler struct {
 	endpoint string
 	mux      *http.ServeMux
 
+	// mu guards the table of sessions (see streamable_sessions.go).
 	mu       sync.RWMutex
 	sessions map[string]*httpSession
+	clients  map[clientID]*clientSessions
+	halfOpen halfOpenList // sessions in their handshake, oldest first
+	// clientLimitLogged: a client reached MaxSessionsPerClient (logged
+	// once).
+	clientLimitLogged atomic.Bool
 
 	shutting  atomic.Bool
 	draining  atomic.Bool // readiness reports 503 while still serving
 	closed    chan struct{}
 	closeOnce sync.Once
+	// posts are the POSTs being served.
+	posts postList
 	// stopping is closed when shutdown begins: subscriptions/listen
 	// streams end gracefully.
 	stopping chan struct{}
@@ -51,6 +59,20 @@ type httpSession struct {
 	// active counts in-flight POSTs and open streams; a session with active
 	// work is never reaped.
 	active atomic.Int32
+	// established: the client completed its handshake (see
+	// HTTPHandler.establish).
+	established atomic.Bool
+	// stalled: the session was ended because its client stopped reading
+	// its stream (logged once).
+	stalled atomic.Bool
+
+	// Guarded by the handler's mu: the client the session counts for
+	// (MaxSessionsPerClient), when it was admitted, and whether it is in
+	// the lists of sessions in their handshake.
+	client                clientID
+	admittedAt            int64
+	halfOpen              bool
+	allLinks, clientLinks halfOpenLinks
 
 	mu      sync.Mutex
 	get     *getChannel            // the standalone stream, once a GET opened it
@@ -74,6 +96,8 @@ func (s *Server) newHTTPHandler(opts HTTP) *HTTPHandler {
 		opts:     opts,
 		endpoint: opts.BasePath + opts.Endpoint,
 		sessions: map[string]*httpSession{},
+		clients:  map[clientID]*clientSessions{},
+		halfOpen: halfOpenList{at: allLinks},
 		closed:   make(chan struct{}),
 		stopping: make(chan struct{}),
 	}
@@ -84,7 +108,7 @@ func (s *Server) newHTTPHandler(opts HTTP) *HTTPHandler {
 		h.mux.HandleFunc(opts.BasePath+"/messages", h.serveLegacyMessages)
 	}
 	s.mountRoutes(h)
-	if opts.SessionIdleTimeout > 0 && !opts.Stateless {
+	if (opts.SessionIdleTimeout > 0 || opts.HandshakeTimeout > 0) && !opts.Stateless {
 		go h.reap()
 	}
 	if s.cluster != nil {
@@ -153,12 +177,45 @@ func requestAuth(r *http.Request) any {
 }
 
 // Close ends every session (cancelling their in-flight requests) and stops the
-// handler's background work. Requests arriving afterwards are answered 503.
+// handler's background work. The POSTs still being served are answered at
+// once with a JSON-RPC error (code -32603) saying that the server is shutting
+// down; their handlers' own answers, if they come, are dropped. Requests
+// arriving afterwards are answered 503.
+//
+// Mounted in your own http.Server, call Shutdown with a timeout first, then
+// Close, then (if Shutdown timed out) the http.Server's Close: clients whose
+// requests outlived the timeout receive that error before their connections
+// close.
 func (h *HTTPHandler) Close() error {
 	h.closeOnce.Do(func() {
 		h.shutting.Store(true)
 		h.stop()
-		close(h.closed)
+		var flushing []*legacyStream
+		h.mu.RLock()
+		for _, hs := range h.sessions {
+			if hs.ls != nil && hs.ls.abandon() {
+				flushing = append(flushing, hs.ls)
+			}
+		}
+		h.mu.RUnlock()
+		close(h.closed) // legacy streams write what abandon queued, and end
+		for _, pc := range h.posts.all() {
+			pc.abandon()
+		}
+		// The connections may be closed once Close returns: the legacy
+		// streams' last answers must be out by then.
+		d := time.Second
+		if wt := h.writeTimeout(); wt > 0 {
+			d = min(d, wt)
+		}
+		wait := time.NewTimer(d)
+		for _, ls := range flushing {
+			select {
+			case <-ls.held:
+			case <-wait.C:
+			}
+		}
+		wait.Stop()
 		h.mu.Lock()
 		all := make([]*httpSession, 0, len(h.sessions))
 		for _, hs := range h.sessions {
@@ -192,9 +249,8 @@ func (h *HTTPHandler) beginShutdown() {
 		if hs.get != nil {
 			hs.get.end()
 		}
-		if hs.ls != nil {
-			hs.ls.end()
-		}
+		// A legacy stream carries its session's answers: it stays open
+		// while requests are in flight (see holdStream).
 		hs.mu.Unlock()
 	}
 	h.mu.RUnlock()
@@ -238,13 +294,14 @@ func (h *HTTPHandler) endSession(hs *httpSession, cause error) {
 		return // clustered: idle here, but alive elsewhere (streamable_cluster.go)
 	}
 	h.mu.Lock()
-	if h.sessions[sess.id] == hs {
-		delete(h.sessions, sess.id)
-	}
+	h.forgetLocked(hs)
 	h.mu.Unlock()
 	hs.mu.Lock()
 	if hs.get != nil {
 		hs.get.end()
+	}
+	if hs.ls != nil {
+		hs.ls.end()
 	}
 	hs.mu.Unlock()
 	sess.close(cause)
@@ -253,60 +310,6 @@ func (h *HTTPHandler) endSession(hs *httpSession, cause error) {
 	}
 	if es := h.opts.EventStore; es != nil {
 		_ = es.SessionClosed(context.Background(), sess.id)
-	}
-}
-
-// reap ends sessions idle for longer than SessionIdleTimeout.
-func (h *HTTPHandler) reap() {
-	idle := h.opts.SessionIdleTimeout
-	period := min(max(idle/4, 10*time.Millisecond), 30*time.Second)
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.closed:
-			return
-		case <-t.C:
-		}
-		cutoff := time.Now().Add(-idle).UnixNano()
-		var stale []*httpSession
-		h.mu.RLock()
-		for _, hs := range h.sessions {
-			if hs.active.Load() == 0 && hs.sess.lastActive.Load() < cutoff {
-				stale = append(stale, hs)
-			}
-		}
-		h.mu.RUnlock()
-		for _, hs := range stale {
-			h.srv.logger.Debug("fastmcp: ending idle session", "session", hs.sess.id)
-			h.endSession(hs, ErrSessionIdle)
-		}
-	}
-}
-
-// admit registers a new session, making room under MaxSessions by ending the
-// longest-idle session without active work. It reports false when the server
-// is full.
-func (h *HTTPHandler) admit(hs *httpSession) bool {
-	for {
-		h.mu.Lock()
-		if h.opts.MaxSessions < 0 || len(h.sessions) < h.opts.MaxSessions {
-			h.sessions[hs.sess.id] = hs
-			h.mu.Unlock()
-			return true
-		}
-		var oldest *httpSession
-		for _, s := range h.sessions {
-			if s.active.Load() == 0 && (oldest == nil || s.sess.lastActive.Load() < oldest.sess.lastActive.Load()) {
-				oldest = s
-			}
-		}
-		h.mu.Unlock()
-		if oldest == nil {
-			return false
-		}
-		h.srv.logger.Info("fastmcp: session limit reached; ending the longest-idle session", "session", oldest.sess.id, "limit", h.opts.MaxSessions)
-		h.endSession(oldest, ErrSessionEvicted)
 	}
 }
 
@@ -344,6 +347,7 @@ func (h *HTTPHandler) sessionFor(w http.ResponseWriter, r *http.Request) (*httpS
 			return nil, false
 		}
 	}
+	h.establish(hs)
 	return hs, true
 }
 

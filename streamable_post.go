@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 )
 
 // Streamable HTTP POSTs: every POST to the endpoint carries one JSON-RPC
@@ -35,23 +38,32 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pc := &postConn{h: h, r: r, version: headerValue(r.Header, "Mcp-Protocol-Version")}
+	pc := &postConn{h: h, r: r, body: body, version: headerValue(r.Header, "Mcp-Protocol-Version")}
 	pc.ps = postStream{h: h, w: w,
 		allowSSE: !h.opts.JSONResponse && accept&acceptSSE != 0,
 		sseOnly:  accept == acceptSSE}
 	if h.srv.cluster != nil {
 		pc.ps.cl = &postCluster{body: body} // clustered (streamable_cluster.go)
 	}
+	h.posts.add(pc)
+	// Deferred: a handler that ends its goroutine (runtime.Goexit) ends
+	// this one too.
+	defer pc.done()
 	h.srv.serveMessage(r.Context(), pc, body)
-	if pc.counted {
-		pc.ps.hs.active.Add(-1)
-		pc.ps.hs.sess.touch()
+}
+
+// done forgets the POST once it is served.
+func (c *postConn) done() {
+	c.h.posts.remove(c)
+	if c.counted {
+		c.ps.hs.active.Add(-1)
+		c.ps.hs.sess.touch()
 	}
-	if hs := pc.started; hs != nil && (hs.sess.ephemeral || hs.sess.protocol() == vUnknown) {
+	if hs := c.started; hs != nil && (hs.sess.ephemeral || hs.sess.protocol() == vUnknown) {
 		// The session was started for an initialize that failed, or for
 		// a stateless answer: nothing to keep.
 		hs.sess.ephemeral = true
-		h.endSession(hs, ErrSessionClosed)
+		c.h.endSession(hs, ErrSessionClosed)
 	}
 }
 
@@ -122,6 +134,13 @@ func isTimeout(err error) bool {
 type postConn struct {
 	h *HTTPHandler
 	r *http.Request
+	// body is the POST's message, read again only to answer it when the
+	// server shuts down before it is served (abandon).
+	body []byte
+	// shard, prev and next link the POST into the handler's list of POSTs
+	// being served (postList).
+	shard      uint32
+	prev, next *postConn
 	// ps writes the answer; ps.hs is the POST's session once resolved.
 	ps postStream
 	// version is the MCP-Protocol-Version header.
@@ -178,11 +197,11 @@ func (c *postConn) session(init bool) (*Session, bool) {
 			hs.sess.ephemeral = true
 			return hs.sess, true
 		}
-		if !h.admit(hs) {
+		client := h.clientKey(c.r, requestAuth(c.r))
+		if why := h.admit(hs, client); why != admitted {
 			hs.sess.ephemeral = true
 			hs.sess.close(ErrSessionClosed)
-			writeJSONError(c.ps.w, http.StatusServiceUnavailable, nil, CodeInternalError,
-				fmt.Sprintf("Service Unavailable: the server has reached its limit of %d sessions; try again later", h.opts.MaxSessions))
+			h.refuseSession(c.ps.w, why, client)
 			return nil, false
 		}
 		c.ps.initialized = hs
@@ -225,7 +244,14 @@ func (c *postConn) resumable() bool {
 	return c.ps.started && c.ps.resumable()
 }
 
-func (c *postConn) goexit() { c.ps.exiting = true }
+// goexit prepares the answer for a goroutine that is ending: net/http then
+// closes the connection, which the client must not reuse.
+func (c *postConn) goexit() {
+	c.ps.exiting = true
+	if c.r.ProtoMajor == 1 {
+		c.ps.w.Header().Set("Connection", "close")
+	}
+}
 
 func (c *postConn) reply(resp []byte, a answer) {
 	switch a {
@@ -271,6 +297,11 @@ func writeJSON(w http.ResponseWriter, body []byte, sessionID string, status int,
 		_ = http.NewResponseController(w).Flush()
 	}
 }
+
+// jsonDeadlineAbove is the size of a JSON answer above which its writing gets
+// a deadline: smaller answers fit in net/http's response buffer, which is
+// written after the handler returns.
+const jsonDeadlineAbove = 2 << 10
 
 var (
 	jsonContentType = []string{"application/json"}
@@ -351,7 +382,7 @@ func (p *postStream) start() {
 	if p.hs != nil {
 		sid = p.hs.sess.id
 	}
-	p.out = startSSE(p.w, sid)
+	p.out = startSSE(p.w, sid, p.h.writeTimeout())
 	if p.resumable() {
 		st := p.hs
 		st.mu.Lock()
@@ -433,9 +464,9 @@ func (p *postStream) armKeepAlive() {
 		var err error
 		switch {
 		case p.resumed != nil:
-			err = p.resumed.writeRaw([]byte(": keep-alive\n\n"))
+			err = p.resumed.writeRaw(keepAliveComment)
 		case !p.dead:
-			err = p.out.writeRaw([]byte(": keep-alive\n\n"))
+			err = p.out.writeRaw(keepAliveComment)
 		default:
 			return
 		}
@@ -452,6 +483,9 @@ func (p *postStream) finish(resp []byte) {
 	if p.timer != nil {
 		p.timer.Stop()
 	}
+	if p.finished {
+		return // answered already (abandon): the handler's own answer is dropped
+	}
 	if !p.started && p.sseOnly && len(resp) > 0 {
 		// The client accepts only event streams.
 		p.start()
@@ -461,6 +495,13 @@ func (p *postStream) finish(resp []byte) {
 		if len(resp) == 0 {
 			p.w.WriteHeader(http.StatusAccepted)
 			return
+		}
+		if len(resp) > jsonDeadlineAbove {
+			// Too large for net/http's buffer: writing it waits for the
+			// client to read.
+			if d := p.h.writeTimeout(); d > 0 {
+				_ = http.NewResponseController(p.w).SetWriteDeadline(time.Now().Add(d))
+			}
 		}
 		writeJSON(p.w, resp, p.sessionID, p.status, p.exiting)
 		return
@@ -478,5 +519,119 @@ func (p *postStream) finish(resp []byte) {
 		if st.sess.shared != nil {
 			p.streamFinished() // clustered (streamable_cluster.go)
 		}
+	}
+}
+
+// postList lists the POSTs being served, so that those still running when the
+// server stops waiting for them can be answered (HTTPHandler.Close). Every
+// POST adds and removes itself: the list is sharded so that they rarely
+// contend, and adding allocates nothing.
+type postList struct {
+	next   atomic.Uint32
+	shards [postShards]struct {
+		mu   sync.Mutex
+		head *postConn
+		_    [40]byte // one shard per cache line
+	}
+}
+
+const postShards = 16
+
+func (l *postList) add(pc *postConn) {
+	pc.shard = l.next.Add(1) % postShards
+	sh := &l.shards[pc.shard]
+	sh.mu.Lock()
+	pc.next = sh.head
+	if sh.head != nil {
+		sh.head.prev = pc
+	}
+	sh.head = pc
+	sh.mu.Unlock()
+}
+
+func (l *postList) remove(pc *postConn) {
+	sh := &l.shards[pc.shard]
+	sh.mu.Lock()
+	if pc.prev != nil {
+		pc.prev.next = pc.next
+	} else {
+		sh.head = pc.next
+	}
+	if pc.next != nil {
+		pc.next.prev = pc.prev
+	}
+	pc.prev, pc.next = nil, nil
+	sh.mu.Unlock()
+}
+
+// all returns the POSTs being served.
+func (l *postList) all() []*postConn {
+	var out []*postConn
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		for pc := sh.head; pc != nil; pc = pc.next {
+			out = append(out, pc)
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+// shutdownMessage answers the requests still running when the server stops
+// waiting for them.
+const shutdownMessage = "Server shutting down: the request did not finish before the shutdown timeout"
+
+// abandon answers the POST, unless it is already answered, with a JSON-RPC
+// error saying the server is shutting down: its handler is still running when
+// the server stops waiting for it. The handler's own answer, if it comes, is
+// then dropped.
+func (c *postConn) abandon() {
+	p := &c.ps
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return
+	}
+	var m jsonrpc.Message
+	var resp []byte
+	switch {
+	case jsonrpc.IsBatch(c.body):
+		resp = jsonrpc.AppendError(nil, nil, int64(CodeInternalError), shutdownMessage, nil)
+	case jsonrpc.Decode(c.body, &m) == nil && m.IsRequest():
+		if m.Method == "subscriptions/listen" {
+			return // it ends by itself, with its result, when shutdown begins
+		}
+		resp = jsonrpc.AppendError(nil, m.ID, int64(CodeInternalError), shutdownMessage, nil)
+	}
+	if !p.started && p.sseOnly && len(resp) > 0 {
+		p.start() // the client accepts only event streams
+	}
+	p.finished = true
+	switch {
+	case p.started:
+		if len(resp) > 0 {
+			p.event(resp)
+		}
+		if p.timer != nil {
+			p.timer.Stop()
+		}
+		if p.streamID != "" {
+			st := p.hs
+			st.mu.Lock()
+			delete(st.streams, p.streamID)
+			st.mu.Unlock()
+			close(p.done)
+			if st.sess.shared != nil {
+				p.streamFinished() // clustered: abandoned (streamable_cluster.go)
+			}
+		}
+	case len(resp) == 0:
+		p.w.WriteHeader(http.StatusAccepted)
+	default:
+		if d := p.h.writeTimeout(); d > 0 {
+			_ = http.NewResponseController(p.w).SetWriteDeadline(time.Now().Add(d))
+		}
+		writeJSON(p.w, resp, "", 0, true)
 	}
 }

@@ -34,10 +34,14 @@ const DefaultMaxMessageSize = 16 << 20
 // reading stops, and in-flight requests are given Options.ShutdownTimeout to
 // finish; those still running then are cancelled and answered with an error.
 //
-// A client may have at most Options.MaxInFlight requests in flight: beyond
-// that, reading stops until earlier requests are answered, so a client that
-// writes requests without reading the answers is held back rather than
-// growing the server's memory.
+// A client may have at most Options.MaxInFlight requests in flight (running,
+// or their answers waiting for the client to read them): beyond that, a
+// request is refused with an error, written by the goroutine that reads the
+// input, so a client that writes requests without reading the answers stops
+// the reading of its input rather than growing the server's memory. Messages
+// that belong to no request (list changes, resource updates) wait in a
+// bounded queue: a client that lets it outgrow DefaultMaxStreamBacklog has its
+// session ended.
 type Stdio struct {
 	// Reader is the input. Default os.Stdin.
 	Reader io.Reader
@@ -98,6 +102,9 @@ type streamOut struct {
 	mu   sync.Mutex
 	w    *bufio.Writer
 	err  error
+	// abandoned are the ids of requests answered by abandon: their
+	// handlers' own responses are dropped.
+	abandoned map[string]struct{}
 }
 
 // release clears hold and flushes what it held back.
@@ -119,6 +126,14 @@ func (o *streamOut) send(msg []byte) error {
 	defer o.mu.Unlock()
 	if o.err != nil {
 		return o.err
+	}
+	if o.abandoned != nil {
+		var m jsonrpc.Message
+		if jsonrpc.Decode(msg, &m) == nil && m.IsResponse() {
+			if _, ok := o.abandoned[jsonrpc.CompactID(m.ID)]; ok {
+				return nil // answered already, by abandon
+			}
+		}
 	}
 	o.w.Write(msg)
 	if err := o.w.WriteByte('\n'); err == nil && (o.waiting.Load() > 0 || o.hold.Load()) {
@@ -149,8 +164,11 @@ type stdioConn struct {
 	// when unbounded. A reader that cannot take a slot stops reading.
 	slots chan struct{}
 	// gen numbers the reading goroutines: a reader that handed reading
-	// over sees a newer generation and stops.
-	gen atomic.Int64
+	// over sees a newer generation and stops, and so do all when serving
+	// ends. reading is the generation of the goroutine reading now, set
+	// and read by that goroutine only.
+	gen     atomic.Int64
+	reading int64
 	// idle hands reading (its generation) to a goroutine that finished
 	// serving a request, so requests run on goroutines whose stacks have
 	// already grown to what serving needs: a new goroutine per request
@@ -186,9 +204,12 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 	if n := s.peerLimit(); n > 0 {
 		c.slots = make(chan struct{}, n)
 	}
-	c.sess = newSession(s, c.out)
+	own := &stdioSessionOut{c: c, q: newOutQueue(DefaultMaxStreamBacklog)}
+	c.sess = newSession(s, own)
 	c.sess.transport = TransportStdio
 	s.addSession(c.sess)
+	go own.drain()
+	defer own.q.close()
 	go c.read(c.gen.Load())
 
 	eof := false
@@ -205,7 +226,8 @@ func (s *Server) serveStream(ctx context.Context, r io.Reader, w io.Writer, max 
 	c.out.release() // answers held for requests that will not be read now
 	drained := waitTimeout(&c.handlers, s.opts.ShutdownTimeout)
 	if !drained {
-		s.logger.Warn("fastmcp: in-flight requests still running at shutdown; cancelling them", "timeout", s.opts.ShutdownTimeout)
+		s.logger.Warn("fastmcp: in-flight requests still running at shutdown; answering and cancelling them", "timeout", s.opts.ShutdownTimeout)
+		c.abandon()
 	}
 	if eof {
 		c.sess.close(ErrSessionInputClosed)
@@ -250,7 +272,13 @@ func (c *stdioConn) readLines(gen int64) {
 		}
 		data, tooLong, err := readLine(c.br, c.max)
 		if c.gen.Load() != gen {
-			return // serving ended while this line was read
+			// Serving ended while this line was read: a request is told
+			// so rather than left unanswered.
+			var m jsonrpc.Message
+			if !tooLong && jsonrpc.Decode(data, &m) == nil && m.IsRequest() {
+				c.out.send(jsonrpc.AppendError(nil, m.ID, int64(CodeInternalError), "Server shutting down: the request was not served", nil))
+			}
+			return
 		}
 		switch {
 		case tooLong:
@@ -264,11 +292,48 @@ func (c *stdioConn) readLines(gen int64) {
 				// the client: hold nothing back meanwhile.
 				c.out.release()
 			}
+			c.reading = gen
 			c.s.serveMessage(c.ctx, c, data)
 		}
 		if err != nil {
 			c.endOnce.Do(func() { c.readErr = err; close(c.ended) })
 			return
+		}
+	}
+}
+
+// stdioSessionOut is the stdio session's own channel, for messages that
+// belong to no request (list changes, resource updates, the server's
+// session-level requests): they wait in a queue that one goroutine writes, so
+// a broadcast to every session never waits on a client that stopped reading
+// its output. A client whose backlog outgrows DefaultMaxStreamBacklog has its
+// session ended.
+type stdioSessionOut struct {
+	c *stdioConn
+	q *outQueue
+}
+
+func (o *stdioSessionOut) send(msg []byte) error {
+	err := o.q.push(bytes.Clone(msg))
+	if err == errStreamStalled {
+		o.c.s.logger.Warn("fastmcp: ending the stdio session: the client does not read its output", "backlog", DefaultMaxStreamBacklog)
+		o.c.sess.end(ErrSessionStalled)
+	}
+	return err
+}
+
+// drain writes the queued messages until the queue closes.
+func (o *stdioSessionOut) drain() {
+	for {
+		select {
+		case <-o.q.done:
+			return
+		case <-o.q.wake:
+			for _, m := range o.q.take() {
+				if o.c.out.send(m) != nil {
+					return
+				}
+			}
 		}
 	}
 }
@@ -329,11 +394,14 @@ func (c *stdioConn) async(f func()) bool {
 	default:
 	}
 	c.handlers.Add(1)
-	gen := c.gen.Add(1)
-	select {
-	case c.idle <- gen:
-	default:
-		go c.read(gen)
+	// Reading goes on in an idle goroutine or a new one, unless serving
+	// ended meanwhile (the generation moved on).
+	if next := c.reading + 1; c.gen.CompareAndSwap(c.reading, next) {
+		select {
+		case c.idle <- next:
+		default:
+			go c.read(next)
+		}
 	}
 	defer func() {
 		if c.slots != nil {
@@ -351,6 +419,35 @@ func (c *stdioConn) resumable() bool { return true }
 func (c *stdioConn) reply(resp []byte, _ answer) {
 	if len(resp) > 0 {
 		c.out.send(resp)
+	}
+}
+
+// abandon answers the requests still running with a JSON-RPC error saying
+// that the server is shutting down; their handlers' own answers, if they come,
+// are dropped.
+func (c *stdioConn) abandon() {
+	o := c.out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return
+	}
+	// A request is untracked before its answer is written: those answered
+	// from now on are running still, and must not be answered twice.
+	ids := c.sess.peer.running()
+	if len(ids) == 0 {
+		return
+	}
+	if o.abandoned == nil {
+		o.abandoned = make(map[string]struct{}, len(ids))
+	}
+	for _, id := range ids {
+		o.abandoned[jsonrpc.CompactID(id)] = struct{}{}
+		o.w.Write(jsonrpc.AppendError(nil, id, int64(CodeInternalError), shutdownMessage, nil))
+		o.w.WriteByte('\n')
+	}
+	if err := o.w.Flush(); err != nil {
+		o.err = fmt.Errorf("fastmcp: writing to the client: %w", err)
 	}
 }
 

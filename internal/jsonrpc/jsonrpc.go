@@ -122,6 +122,11 @@ func Decode(data []byte, m *Message) error {
 	if id != nil && !validIDBytes(id) {
 		return &InvalidError{Reason: "id must be a string or a number"}
 	}
+	if id != nil && id[0] == '"' && !utf8.Valid(id) {
+		// Responses echo the id as it came: one that is not valid UTF-8
+		// would make them invalid JSON, so it is refused and not echoed.
+		return &InvalidError{Reason: "id must be valid UTF-8"}
+	}
 	if !hasVersion || string(version) != `"2.0"` {
 		return &InvalidError{ID: id, Reason: `"jsonrpc" must be "2.0"`}
 	}
