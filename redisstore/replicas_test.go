@@ -781,7 +781,22 @@ func TestReplicaCommandCounts(t *testing.T) {
 	rt, all = count()
 	perCall := float64(rt) / float64(sessions*calls)
 	t.Logf("tools/call: %d round trips, %d Redis commands (scripts' included) for %d calls", rt, all, sessions*calls)
-	t.Logf("Redis round trips: %.2f per new session (initialize + notifications/initialized), %.3f per tools/call in steady state", perSession, perCall)
+	// 2026-07-28 calls: no session, nothing shared to read.
+	redis.ResetStats(t)
+	const modernCalls = 100
+	for k := range modernCalls {
+		msg := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":1},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"x","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
+		r := newClient(t, c.url(k%2)).do(http.MethodPost, []byte(msg), map[string]string{"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "add"})
+		if b, _ := io.ReadAll(r.Body); r.StatusCode != http.StatusOK || !strings.Contains(string(b), `"text":"2"`) {
+			t.Fatalf("2026-07-28 call: %d %s", r.StatusCode, b)
+		}
+	}
+	rt, _ = count()
+	perModern := float64(rt) / modernCalls
+	t.Logf("Redis round trips: %.2f per new session (initialize + notifications/initialized), %.3f per tools/call in steady state, %.3f per 2026-07-28 tools/call", perSession, perCall, perModern)
+	if perModern > 0.05 {
+		t.Errorf("%.3f round trips per 2026-07-28 tools/call, want 0 (heartbeats aside)", perModern)
+	}
 	// A new session: the record (initialize), then the field n and its
 	// broadcast (notifications/initialized).
 	if perSession > 3 {
