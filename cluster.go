@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fastmcp-go/fastmcp/internal/jsonrpc"
@@ -71,6 +72,13 @@ type cluster struct {
 	// liveness key (replicaHeartbeat, replicaTTL; tests shorten them).
 	heartbeat, ttl time.Duration
 
+	// beatMu serializes heartbeats: the loop's, and those run at once when
+	// the store is found to have lost its data (beatNow).
+	beatMu sync.Mutex
+	// recovering: a beatNow and its broadcast run for a store found to
+	// have lost its data.
+	recovering atomic.Bool
+
 	mu       sync.Mutex
 	handlers []*HTTPHandler
 	stop     chan struct{} // closed to end the liveness loop; nil when not running
@@ -88,6 +96,13 @@ type cluster struct {
 	// finds it gone, the store lost its data: the sessions are written back
 	// too.
 	beaten bool
+	// everBeaten: a heartbeat set the liveness key once; from then on, the
+	// key missing means the store lost its data (storeLost).
+	everBeaten bool
+	// lostAt is when this replica learned that the store lost its data:
+	// for two heartbeats after, while every replica writes its sessions
+	// back, a session the store does not know may be one of those.
+	lostAt time.Time
 }
 
 // newCluster returns the server's cluster membership, or nil when
@@ -190,10 +205,12 @@ func (c *cluster) detach(h *HTTPHandler) {
 	c.mu.Unlock()
 	close(stop)
 	<-done
+	c.beatMu.Lock() // no beatNow in progress, none to come (c.stop is nil)
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = nil
 	c.mu.Unlock()
+	c.beatMu.Unlock()
 	for _, cancel := range subs {
 		cancel()
 	}
@@ -220,8 +237,67 @@ func (c *cluster) run(stop, done chan struct{}) {
 	}
 }
 
+// beatNow runs a heartbeat at once, while the replica serves: the store
+// lost its data, and the sessions this replica started are written back now
+// rather than at the next beat.
+func (c *cluster) beatNow() {
+	c.beatMu.Lock()
+	defer c.beatMu.Unlock()
+	c.mu.Lock()
+	running := c.stop != nil
+	c.mu.Unlock()
+	if running {
+		c.beatLocked()
+	}
+}
+
 // beat is one round of the liveness loop.
 func (c *cluster) beat() {
+	c.beatMu.Lock()
+	defer c.beatMu.Unlock()
+	c.beatLocked()
+}
+
+// storeLost reports whether the store lost its data (restarted empty):
+// this replica's liveness key, set at its last heartbeat, is gone. Then a
+// session the store does not know may be one it lost: its request is
+// answered 503 (retry shortly) rather than 404 (start again), and every
+// replica writes back the records of the sessions it started, at once.
+func (c *cluster) storeLost(ctx context.Context) bool {
+	c.mu.Lock()
+	everBeaten, lostAt := c.everBeaten, c.lostAt
+	c.mu.Unlock()
+	if !everBeaten {
+		return false
+	}
+	if time.Since(lostAt) < 2*c.heartbeat {
+		return true // the replicas are writing their sessions back
+	}
+	if _, ok, err := c.state.Get(ctx, replicaScope, replicaKey(c.id)); err != nil || ok {
+		return false
+	}
+	c.mu.Lock()
+	c.lostAt = time.Now()
+	c.mu.Unlock()
+	if !c.recovering.CompareAndSwap(false, true) {
+		return true // being handled
+	}
+	go func() {
+		defer c.recovering.Store(false)
+		c.beatNow()
+		ctx, cancel := c.ctx()
+		defer cancel()
+		if err := c.publish(ctx, broadcastTopic(), &envelope{T: "lost"}); err != nil {
+			c.srv.logger.Warn("fastmcp: cluster: broadcasting that the store lost its data failed", "error", err)
+		}
+	}()
+	return true
+}
+
+// errStoreLost answers a request for a session the store may have lost.
+var errStoreLost = fmt.Errorf("%w: it lost its data; the replicas are writing their sessions back", ErrStoreUnavailable)
+
+func (c *cluster) beatLocked() {
 	ctx, cancel := c.ctx()
 	defer cancel()
 	c.mu.Lock()
@@ -250,10 +326,10 @@ func (c *cluster) beat() {
 	// The key set at the last beat, still within its TTL, is gone: the
 	// store lost its data (it restarted empty between two beats).
 	c.mu.Lock()
-	beaten := c.beaten
+	everBeaten := c.everBeaten
 	c.mu.Unlock()
 	lost := false
-	if beaten {
+	if everBeaten {
 		_, ok, err := c.state.Get(ctx, replicaScope, replicaKey(c.id))
 		lost = err == nil && !ok
 	}
@@ -263,12 +339,22 @@ func (c *cluster) beat() {
 	recovered := err == nil && (c.storeDown || lost)
 	c.storeDown = err != nil
 	c.beaten = err == nil
+	c.everBeaten = c.everBeaten || err == nil
+	if lost {
+		c.lostAt = time.Now()
+	}
 	c.mu.Unlock()
 	if err != nil {
 		c.srv.logger.Warn("fastmcp: cluster: the store is unavailable", "error", err)
 		return
 	}
 	c.refresh(recovered)
+	if lost && !c.recovering.Load() {
+		// The others may not know yet: they write theirs back now too.
+		if err := c.publish(ctx, broadcastTopic(), &envelope{T: "lost"}); err != nil {
+			c.srv.logger.Warn("fastmcp: cluster: broadcasting that the store lost its data failed", "error", err)
+		}
+	}
 }
 
 // alive reports whether the replica id is alive: its liveness key is set.
@@ -298,6 +384,14 @@ func (c *cluster) receive(msg []byte) {
 	case "lists":
 		if e.R != c.id {
 			go c.notifyLists(e.K)
+		}
+		return
+	case "lost":
+		if e.R != c.id {
+			c.mu.Lock()
+			c.lostAt = time.Now()
+			c.mu.Unlock()
+			go c.beatNow()
 		}
 		return
 	}

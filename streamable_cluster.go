@@ -90,8 +90,13 @@ func writeStoreError(w http.ResponseWriter, err error) {
 // from its record. It returns nil (and true) when the session is not found,
 // and false when it answered the request itself.
 func (h *HTTPHandler) sharedSessionFor(w http.ResponseWriter, r *http.Request, id string, hs *httpSession) (*httpSession, bool) {
+	c := h.srv.cluster
 	if hs != nil {
 		if sh := hs.sess.shared; sh != nil && errors.Is(sh.touch(false), ErrSessionNotFound) {
+			if c.storeLost(r.Context()) {
+				writeStoreError(w, errStoreLost) // its record is being written back
+				return nil, false
+			}
 			// Deleted or expired while this copy was idle.
 			h.endSession(hs, endedElsewhere{ErrSessionClosed})
 			return nil, true
@@ -101,10 +106,13 @@ func (h *HTTPHandler) sharedSessionFor(w http.ResponseWriter, r *http.Request, i
 	if h.opts.Stateless {
 		return nil, true
 	}
-	c := h.srv.cluster
 	f, err := c.sessions.Get(r.Context(), id)
 	switch {
 	case errors.Is(err, ErrSessionNotFound):
+		if c.storeLost(r.Context()) {
+			writeStoreError(w, errStoreLost) // it may be among the records being written back
+			return nil, false
+		}
 		return nil, true
 	case err != nil:
 		writeStoreError(w, err)

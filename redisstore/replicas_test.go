@@ -899,6 +899,10 @@ func TestReplicasRedisRestartUnderLoad(t *testing.T) {
 			}
 		}()
 	}
+	// A session only replica 0 knows: after Redis restarts empty, the
+	// others must not call it gone (404) while replica 0 writes it back.
+	lone := newClient(t, c.url(0))
+	lone.initialize(nil, false)
 	<-stopAt
 	redis.Stop()
 	// The calls go on (every replica holds a copy of every session by now:
@@ -910,6 +914,15 @@ func TestReplicasRedisRestartUnderLoad(t *testing.T) {
 	}
 	<-restartAt
 	redis.Restart(t)
+	for {
+		_, resp := lone.at(c.url(2)).send("ping", nil)
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("a session Redis lost, on a replica that never saw it: %d Retry-After=%q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
 	wg.Wait()
 	t.Logf("%d results, %d answered 503 while Redis was away, %d other answers", ok.Load(), unavailable.Load(), other.Load())
 	// Afterwards: every session answers on every replica, new ones start.
