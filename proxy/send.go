@@ -8,9 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -260,12 +260,17 @@ func (s *upSession) newRequest(ctx context.Context, method string, body io.Reade
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
+	// The headers of every request, set directly under their canonical
+	// names and sharing one array of values: Header.Set allocates a slice
+	// per value, and a name per non-canonical spelling, on every call.
+	vals := make([]string, 4)
+	vals[0], vals[1], vals[2] = "application/json", "application/json, text/event-stream", s.version
+	h := req.Header
+	h["Content-Type"], h["Accept"], h["Mcp-Protocol-Version"] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 	if id := s.cs.ID(); id != "" {
-		req.Header.Set("Mcp-Session-Id", id)
+		vals[3] = id
+		h["Mcp-Session-Id"] = vals[3:4:4]
 	}
-	req.Header.Set("MCP-Protocol-Version", s.version)
 	return req, nil
 }
 
@@ -328,20 +333,16 @@ func (ar *answerReader) read() (json.RawMessage, error) {
 			}
 			return nil, fmt.Errorf("proxy: the upstream answered HTTP %s: %s", resp.Status, bytes.TrimSpace(b))
 		}
-		mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-		if mt == "application/json" {
-			b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-			resp.Body.Close()
+		mt := mediaType(resp.Header.Get("Content-Type"))
+		if strings.EqualFold(mt, "application/json") {
+			b, err := readBody(resp)
 			if err != nil {
 				return nil, err
-			}
-			if len(b) > maxResponseBytes {
-				return nil, fmt.Errorf("proxy: the upstream's answer exceeds %d bytes", maxResponseBytes)
 			}
 			res, _, err := answerOf(b, c.id)
 			return res, err
 		}
-		if mt != "text/event-stream" {
+		if !strings.EqualFold(mt, "text/event-stream") {
 			resp.Body.Close()
 			return nil, fmt.Errorf("proxy: the upstream answered with Content-Type %q", mt)
 		}
@@ -380,9 +381,74 @@ func (ar *answerReader) read() (json.RawMessage, error) {
 	}
 }
 
+// mediaType is the media type of a Content-Type header, without its
+// parameters. (mime.ParseMediaType allocates a map of the parameters on
+// every answer; the proxy only tells JSON from SSE.)
+func mediaType(ct string) string {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.TrimSpace(mt)
+}
+
+// readBody reads a JSON answer, of at most maxResponseBytes, and closes
+// its body. A Content-Length, which the upstream sends for any answer it
+// does not stream, sizes the buffer at once instead of growing it.
+func readBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	if n := resp.ContentLength; n >= 0 && n <= maxResponseBytes {
+		// The transport ends the body after n bytes, or fails it when
+		// the connection ends sooner.
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxResponseBytes {
+		return nil, fmt.Errorf("proxy: the upstream's answer exceeds %d bytes", maxResponseBytes)
+	}
+	return b, nil
+}
+
 // answerOf reads data as the JSON-RPC response to the request id. ok is
 // false when data is another message.
+//
+// Every message the upstream sends a call comes through here, the answer
+// among them, whose result the caller decodes anyway: the top level of the
+// message is read by hand (members, ids and method names as they are
+// usually written), and encoding/json decodes it only when that reading
+// cannot tell (escapes, odd ids, malformed JSON, which it then words).
 func answerOf(data []byte, id string) (res json.RawMessage, ok bool, err error) {
+	if m, fine := scanMessage(data); fine {
+		if len(m.method) > 0 {
+			return nil, false, nil
+		}
+		if len(m.id) > 0 && m.id[0] == '"' && bytes.IndexByte(m.id, '\\') >= 0 {
+			return decodeAnswer(data, id) // an id with escapes
+		}
+		if len(m.id) != len(id)+2 || m.id[0] != '"' || string(m.id[1:len(m.id)-1]) != id {
+			return nil, false, nil
+		}
+		if m.errv != nil && string(m.errv) != "null" {
+			var we jsonrpc.Error
+			if json.Unmarshal(m.errv, &we) == nil {
+				return nil, true, &we
+			}
+			return decodeAnswer(data, id) // words the error
+		}
+		if m.result == nil {
+			return nil, true, errors.New("proxy: the upstream's response has neither result nor error")
+		}
+		return m.result, true, nil
+	}
+	return decodeAnswer(data, id)
+}
+
+// decodeAnswer is answerOf through encoding/json.
+func decodeAnswer(data []byte, id string) (res json.RawMessage, ok bool, err error) {
 	var msg struct {
 		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
@@ -582,4 +648,150 @@ func readEvent(br *bufio.Reader, max int) (sseEvent, error) {
 			return ev, err
 		}
 	}
+}
+
+// scannedMessage is the top level of a JSON-RPC message: its members'
+// JSON text, nil when absent.
+type scannedMessage struct {
+	id, result, errv []byte
+	method           []byte // the name, "" or absent when null
+}
+
+// scanMessage reads the top level of a JSON-RPC message without decoding
+// its members' values (which it only skips over). fine is false when the
+// message is not a plain JSON object, or a member it looks at is not
+// written plainly (a key or the method with escapes, a method that is not
+// a string): encoding/json must decide then.
+func scanMessage(data []byte) (m scannedMessage, fine bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return m, false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return m, skipSpace(data, i+1) == len(data)
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return m, false
+		}
+		end, plain := skipString(data, i)
+		if end < 0 || !plain {
+			return m, false
+		}
+		key := data[i+1 : end-1]
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return m, false
+		}
+		i = skipSpace(data, i+1)
+		end = skipValue(data, i)
+		if end < 0 {
+			return m, false
+		}
+		v := data[i:end]
+		switch string(key) {
+		case "id":
+			m.id = v
+		case "result":
+			m.result = v
+		case "error":
+			m.errv = v
+		case "method":
+			switch {
+			case string(v) == "null":
+				m.method = nil
+			case v[0] == '"':
+				if _, plain := skipString(v, 0); !plain {
+					return m, false
+				}
+				m.method = v[1 : len(v)-1]
+			default:
+				return m, false
+			}
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) {
+			return m, false
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return m, skipSpace(data, i+1) == len(data)
+		default:
+			return m, false
+		}
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the end of the JSON string at data[i] (just past its
+// closing quote), or -1; plain reports that it holds no escapes.
+func skipString(data []byte, i int) (end int, plain bool) {
+	plain = true
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			return i + 1, plain
+		case '\\':
+			plain = false
+			i++
+		}
+	}
+	return -1, false
+}
+
+// skipValue returns the end of the JSON value at data[i], or -1. It only
+// finds where the value ends: whoever decodes the value checks it.
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return -1
+	}
+	switch data[i] {
+	case '"':
+		end, _ := skipString(data, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				end, _ := skipString(data, i)
+				if end < 0 {
+					return -1
+				}
+				i = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	}
+	start := i
+	for i < len(data) {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			if i == start {
+				return -1
+			}
+			return i
+		}
+		i++
+	}
+	if i == start {
+		return -1
+	}
+	return i
 }

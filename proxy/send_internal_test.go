@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -156,5 +158,76 @@ func TestAnswerOf(t *testing.T) {
 	}
 	if _, _, err := answerOf([]byte(`{not json`), "c1"); err == nil {
 		t.Error("invalid JSON was accepted")
+	}
+}
+
+// TestAnswerOfAgreesWithEncodingJSON checks that the hand-read top level
+// of a message finds what encoding/json finds, for the messages an upstream
+// sends and for odd ones: escapes, spacing, nesting, duplicate members,
+// nulls and broken JSON.
+func TestAnswerOfAgreesWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, data := range []string{
+		`{"jsonrpc":"2.0","id":"c1","result":{"content":[{"type":"text","text":"3"}]}}`,
+		` { "jsonrpc" : "2.0" , "id" : "c1" , "result" : { "a" : [ 1 , { "b" : "}]\"" } ] } } `,
+		"{\n\t\"result\":\"x\",\r\n\"id\":\"c1\"}",
+		`{"id":"c1","result":{"s":"a\\\"}{"},"jsonrpc":"2.0"}`,
+		`{"id":"c1","result":null}`,
+		`{"id":"c1","result":1.5e3}`,
+		`{"id":"c1","result":true}`,
+		`{"id":"c1","error":null,"result":{}}`,
+		`{"id":"c1","error":{"code":-32602,"message":"bad","data":{"x":[1]}}}`,
+		`{"id":"c1","error":{"code":"nope"}}`,
+		`{"id":"c1","method":null,"result":{}}`,
+		`{"id":"c1","method":"","result":{}}`,
+		`{"id":"c1","method":"ping"}`,
+		`{"id":"c1","method":"sampl\u0069ng/createMessage"}`,
+		`{"id":"c1","method":3,"result":{}}`,
+		`{"id":"c\u0031","result":{}}`,
+		`{"id":"c1","id":"c2","result":{}}`,
+		`{"id":"c2","id":"c1","result":{}}`,
+		`{"id":"c1","result":{},"result":[2]}`,
+		`{"i\u0064":"c1","result":{}}`,
+		`{"id":"c12","result":{}}`,
+		`{"id":"c","result":{}}`,
+		`{"id":null,"result":{}}`,
+		`{"id":1,"result":{}}`,
+		`{"id":"c1"}`,
+		`{}`,
+		` {} `,
+		`[]`,
+		`"c1"`,
+		`{"id":"c1","result":{}} x`,
+		`{"id":"c1","result":{}`,
+		`{"id":"c1","result":}`,
+		`{"id":"c1",}`,
+		`{"id":"c1" "result":{}}`,
+		`{"id":"c1","result":"unterminated}`,
+		`{id:"c1"}`,
+		``,
+	} {
+		res, ok, err := answerOf([]byte(data), "c1")
+		wres, wok, werr := decodeAnswer([]byte(data), "c1")
+		if werr != nil && !wok {
+			// Broken JSON: encoding/json refuses it; the hand reading may
+			// return it for the caller's decoding to refuse, never take
+			// it for an answer it is not.
+			if ok && err == nil && !json.Valid(res) {
+				continue
+			}
+			if ok && err == nil {
+				t.Errorf("answerOf(%s) = %s, accepted JSON encoding/json refuses", data, res)
+			}
+			continue
+		}
+		if ok != wok || (err != nil) != (werr != nil) || !bytes.Equal(res, wres) {
+			t.Errorf("answerOf(%s) = %s, %v, %v; encoding/json: %s, %v, %v", data, res, ok, err, wres, wok, werr)
+		}
+		var we, fe *jsonrpc.Error
+		if errors.As(werr, &we) {
+			if !errors.As(err, &fe) || fe.Code != we.Code || fe.Message != we.Message || string(fe.Data) != string(we.Data) {
+				t.Errorf("answerOf(%s) error = %v, encoding/json: %v", data, err, werr)
+			}
+		}
 	}
 }
