@@ -233,8 +233,8 @@ func (m *mirror) addTool(t *mcp.Tool) (err error) {
 		if err != nil {
 			return nil, err
 		}
-		res := new(fastmcp.CallToolResult)
-		if err := json.Unmarshal(raw, res); err != nil {
+		res, err := toolResult(raw)
+		if err != nil {
 			return nil, fastmcp.NewError(fastmcp.CodeInternalError, "proxy: the upstream's tool result: %v", err)
 		}
 		if res.Content == nil {
@@ -243,6 +243,53 @@ func (m *mirror) addTool(t *mcp.Tool) (err error) {
 		return res, nil
 	})
 	return nil
+}
+
+// toolResultWire is a tools/call result with its content blocks read in
+// the same pass, as far as text blocks go.
+type toolResultWire struct {
+	Content           []textBlock  `json:"content"`
+	StructuredContent any          `json:"structuredContent"`
+	IsError           bool         `json:"isError"`
+	Meta              fastmcp.Meta `json:"_meta"`
+}
+
+// textBlock is a content block read as a text block: what
+// fastmcp.TextContent holds.
+type textBlock struct {
+	Type        string               `json:"type"`
+	Text        string               `json:"text"`
+	Annotations *fastmcp.Annotations `json:"annotations"`
+	Meta        fastmcp.Meta         `json:"_meta"`
+}
+
+// toolResult decodes the upstream's tools/call result. Most results hold
+// only text blocks, which are decoded in one pass here; any other block
+// makes fastmcp.CallToolResult decode the result, as it decodes every
+// block (a second pass, over each block again).
+func toolResult(raw json.RawMessage) (*fastmcp.CallToolResult, error) {
+	var w toolResultWire
+	if err := json.Unmarshal(raw, &w); err == nil {
+		res := &fastmcp.CallToolResult{StructuredContent: w.StructuredContent, IsError: w.IsError, Meta: w.Meta}
+		blocks := make([]fastmcp.TextContent, len(w.Content))
+		res.Content = make([]fastmcp.Content, len(w.Content))
+		for i, b := range w.Content {
+			if b.Type != "text" {
+				res = nil
+				break
+			}
+			blocks[i] = fastmcp.TextContent{Text: b.Text, Annotations: b.Annotations, Meta: b.Meta}
+			res.Content[i] = &blocks[i]
+		}
+		if res != nil {
+			return res, nil
+		}
+	}
+	res := new(fastmcp.CallToolResult)
+	if err := json.Unmarshal(raw, res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 func (m *mirror) syncResources(ctx context.Context, s *upSession, caps *mcp.ServerCapabilities) error {
