@@ -29,6 +29,35 @@ func TestToolResultAgreesWithFastMCP(t *testing.T) {
 		`{"content":{"type":"text"}}`,
 		`{"content":[{"type":"text","text":5}]}`,
 		`not json`,
+		` { "content" : [ { "text" : "x" , "type" : "text" } , {"type":"text","text":""} ] , "isError" : false , "resultType" : "complete" } `,
+		`{"content":[{"type":"text","text":"a"}],"isError":true,"isError":false}`,
+		`{"content":[{"type":"text","text":"a\nb \u00e9 \"q\""}]}`,
+		`{"content":[{"type":"text","text":"é ü 日本"}]}`,
+		"{\"content\":[{\"type\":\"text\",\"text\":\"bad \xff utf8\"}]}",
+		"{\"content\":[{\"type\":\"text\",\"text\":\"a\tb\"}]}",
+		`{"content":[{"type":"text","text":"a","type":"image"}]}`,
+		`{"content":[{"type":"text","text":"a"}],"content":[]}`,
+		`{"content":[{"type":"text","text":"a"}],"isError":1}`,
+		`{"content":[{"type":"text","text":"a"}],"isError":null}`,
+		`{"content":[{"type":"text","text":"a"}],"resultType":5}`,
+		`{"content":[{"type":"text","text":"a"}],"other":{"x":[1,2]}}`,
+		`{"content":[{"type":"text","text":"a"}],}`,
+		`{"content":[{"type":"text","text":"a"},]}`,
+		`{"content":[{"type":"text","text":"a",}]}`,
+		`{"content":[{"type":"text","text":"a"}]} x`,
+		`{"content":[{"type":"text","text":"a"}]`,
+		`{"content":[{"type":"text","text":"a"}],"isError":tru}`,
+		`{"content":[{"type":"text","text":"a"} {"type":"text","text":"b"}]}`,
+		`{"content":[null]}`,
+		`{"content":null}`,
+		`{"content":[]}`,
+		`{"con\u0074ent":[{"type":"text","text":"a"}]}`,
+		`{"content":[{"type":"text","text":"a","annotations":{"priority":1}}]}`,
+		`{"content":[{"type":"text","text":"1"}],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"add","version":"1.0.0"}},"resultType":"complete"}`,
+		`{"content":[{"type":"text","text":"1"}],"_meta":null}`,
+		`{"content":[{"type":"text","text":"1"}],"_meta":[1]}`,
+		`{"content":[{"type":"text","text":"1"}],"_meta":{"a":}}`,
+		`{"content":[{"type":"text","text":"1"}],"_meta":{"a":1},"_meta":{"b":2}}`,
 	} {
 		got, err := toolResult(json.RawMessage(raw))
 		want := new(fastmcp.CallToolResult)
@@ -43,4 +72,25 @@ func TestToolResultAgreesWithFastMCP(t *testing.T) {
 			t.Errorf("toolResult(%s) = %s, fastmcp: %s", raw, gb, wb)
 		}
 	}
+}
+
+// FuzzToolResult checks that toolResult and fastmcp.CallToolResult's
+// decoding agree on any input: both refuse it, or both give the same.
+func FuzzToolResult(f *testing.F) {
+	f.Add(`{"content":[{"type":"text","text":"3"}]}`)
+	f.Add(`{"content":[{"type":"text","text":"a"}],"isError":true,"resultType":"complete"}`)
+	f.Add(`{"content":[{"type":"image","data":"aGk=","mimeType":"image/png"}]}`)
+	f.Add(`{"content":[],"structuredContent":{"a":1}}`)
+	f.Add(`{"content":[{"type":"text","text":"1"}],"_meta":{"k":{"name":"add"}},"resultType":"complete"}`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, err := toolResult(json.RawMessage(raw))
+		want := new(fastmcp.CallToolResult)
+		werr := json.Unmarshal([]byte(raw), want)
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("toolResult(%q): error %v, fastmcp: %v", raw, err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("toolResult(%q) = %+v, fastmcp: %+v", raw, got, want)
+		}
+	})
 }

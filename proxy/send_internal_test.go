@@ -231,3 +231,28 @@ func TestAnswerOfAgreesWithEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAnswerOf checks that the hand reading of a message never takes for
+// the answer what encoding/json does not, nor misses it.
+func FuzzAnswerOf(f *testing.F) {
+	f.Add(`{"jsonrpc":"2.0","id":"c1","result":{"content":[]}}`)
+	f.Add(`{"jsonrpc":"2.0","id":"c1","error":{"code":-32602,"message":"bad"}}`)
+	f.Add(`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}`)
+	f.Add(`{"jsonrpc":"2.0","id":"c1","method":"ping"}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		res, ok, err := answerOf([]byte(data), "c1")
+		wres, wok, werr := decodeAnswer([]byte(data), "c1")
+		if werr != nil && !wok {
+			// Broken JSON: the hand reading may hand the result on for
+			// the caller's decoding to refuse, as long as encoding/json
+			// would have seen the same answer in valid JSON.
+			if ok && err == nil && json.Valid(res) && json.Valid([]byte(data)) {
+				t.Fatalf("answerOf(%q) = %s, encoding/json refuses it: %v", data, res, werr)
+			}
+			return
+		}
+		if ok != wok || (err != nil) != (werr != nil) || !bytes.Equal(res, wres) {
+			t.Fatalf("answerOf(%q) = %s, %v, %v; encoding/json: %s, %v, %v", data, res, ok, err, wres, wok, werr)
+		}
+	})
+}
