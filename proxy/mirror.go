@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"iter"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -469,170 +468,79 @@ func (m *mirror) subscribe(ctx context.Context, s *upSession) {
 // decodes), nothing else. ok is false for anything else, which
 // encoding/json decodes (and refuses, when it is not JSON).
 func plainTextResult(data []byte) (res *fastmcp.CallToolResult, ok bool) {
-	var texts []string
+	var blocks []fastmcp.TextContent
 	var resultType string
 	var meta fastmcp.Meta
 	isError, content, haveMeta := false, false, false
-	end, fine := scanObject(data, 0, func(key string, v []byte) bool {
-		switch key {
+	r := newObjectReader(data)
+	for r.next() {
+		switch string(r.key) {
 		case "content":
 			if content {
-				return false // a duplicate: encoding/json's rules apply
+				return nil, false // a duplicate: encoding/json's rules apply
 			}
 			content = true
-			return scanArray(v, func(block []byte) bool {
-				var typ, text string
-				var haveType, haveText bool
-				end, ok := scanObject(block, 0, func(key string, v []byte) bool {
-					s, ok := plainString(v)
-					switch {
-					case !ok:
-						return false
-					case key == "type" && !haveType:
-						typ, haveType = s, true
-					case key == "text" && !haveText:
-						text, haveText = s, true
-					default:
-						return false
-					}
-					return true
-				})
-				if !ok || end != len(block) || typ != "text" {
-					return false
+			a := newArrayReader(r.val)
+			for a.next() {
+				b, ok := textBlockOf(a.val)
+				if !ok {
+					return nil, false
 				}
-				texts = append(texts, text)
-				return true
-			})
+				blocks = append(blocks, b)
+			}
+			if a.bad || a.end != len(r.val) {
+				return nil, false
+			}
 		case "isError":
-			switch string(v) {
+			switch string(r.val) {
 			case "true":
 				isError = true
 			case "false":
 				isError = false
 			default:
-				return false
+				return nil, false
 			}
-			return true
 		case "resultType":
-			rt, plain := plainString(v)
-			resultType = rt
-			return plain
+			if resultType, ok = plainString(r.val); !ok {
+				return nil, false
+			}
 		case "_meta":
-			if haveMeta {
-				return false
+			if haveMeta || json.Unmarshal(r.val, &meta) != nil {
+				return nil, false
 			}
 			haveMeta = true
-			return json.Unmarshal(v, &meta) == nil
+		default:
+			return nil, false
 		}
-		return false
-	})
-	if !fine || skipSpace(data, end) != len(data) {
+	}
+	if r.bad || skipSpace(data, r.end) != len(data) {
 		return nil, false
 	}
-	blocks := make([]fastmcp.TextContent, len(texts))
-	res = &fastmcp.CallToolResult{Content: make([]fastmcp.Content, len(texts)), IsError: isError, Meta: meta, ResultType: resultType}
-	for i, t := range texts {
-		blocks[i].Text = t
+	res = &fastmcp.CallToolResult{Content: make([]fastmcp.Content, len(blocks)), IsError: isError, Meta: meta, ResultType: resultType}
+	for i := range blocks {
 		res.Content[i] = &blocks[i]
 	}
 	return res, true
 }
 
-// scanObject reads the JSON object at data[i], handing each member to
-// member, whose values it only delimits. It returns the end of the object;
-// ok is false when the object is not plainly written (a key with escapes)
-// or member refuses a member.
-func scanObject(data []byte, i int, member func(key string, v []byte) bool) (end int, ok bool) {
-	i = skipSpace(data, i)
-	if i >= len(data) || data[i] != '{' {
-		return 0, false
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		if i >= len(data) || data[i] != '"' {
-			return 0, false
-		}
-		end, plain := skipString(data, i)
-		if end < 0 || !plain {
-			return 0, false
-		}
-		key := data[i+1 : end-1]
-		i = skipSpace(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return 0, false
-		}
-		i = skipSpace(data, i+1)
-		end = skipValue(data, i)
-		if end < 0 || !member(string(key), data[i:end]) {
-			return 0, false
-		}
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			return 0, false
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return i + 1, true
+// textBlockOf reads a text block whose members are plain strings, type
+// and text only.
+func textBlockOf(data []byte) (b fastmcp.TextContent, ok bool) {
+	var typ string
+	haveType, haveText := false, false
+	r := newObjectReader(data)
+	for r.next() {
+		s, ok := plainString(r.val)
+		switch {
+		case !ok:
+			return b, false
+		case string(r.key) == "type" && !haveType:
+			typ, haveType = s, true
+		case string(r.key) == "text" && !haveText:
+			b.Text, haveText = s, true
 		default:
-			return 0, false
+			return b, false
 		}
 	}
-}
-
-// scanArray reads the JSON array data (all of it), handing each element
-// to elem, whose values it only delimits.
-func scanArray(data []byte, elem func(v []byte) bool) bool {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '[' {
-		return false
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == ']' {
-		return skipSpace(data, i+1) == len(data)
-	}
-	for {
-		end := skipValue(data, i)
-		if end < 0 || !elem(data[i:end]) {
-			return false
-		}
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			return false
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
-			return skipSpace(data, i+1) == len(data)
-		default:
-			return false
-		}
-	}
-}
-
-// plainString returns the JSON string v as is, when it needs no decoding:
-// no escapes, no control characters, valid UTF-8.
-func plainString(v []byte) (string, bool) {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return "", false
-	}
-	s := v[1 : len(v)-1]
-	ascii := true
-	for _, c := range s {
-		if c < 0x20 || c == '"' || c == '\\' {
-			return "", false
-		}
-		if c >= 0x80 {
-			ascii = false
-		}
-	}
-	if !ascii && !utf8.Valid(s) {
-		return "", false
-	}
-	return string(s), true
+	return b, !r.bad && r.end == len(data) && typ == "text"
 }

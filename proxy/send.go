@@ -663,34 +663,10 @@ type scannedMessage struct {
 // written plainly (a key or the method with escapes, a method that is not
 // a string): encoding/json must decide then.
 func scanMessage(data []byte) (m scannedMessage, fine bool) {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return m, false
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return m, skipSpace(data, i+1) == len(data)
-	}
-	for {
-		if i >= len(data) || data[i] != '"' {
-			return m, false
-		}
-		end, plain := skipString(data, i)
-		if end < 0 || !plain {
-			return m, false
-		}
-		key := data[i+1 : end-1]
-		i = skipSpace(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return m, false
-		}
-		i = skipSpace(data, i+1)
-		end = skipValue(data, i)
-		if end < 0 {
-			return m, false
-		}
-		v := data[i:end]
-		switch string(key) {
+	r := newObjectReader(data)
+	for r.next() {
+		v := r.val
+		switch string(r.key) {
 		case "id":
 			m.id = v
 		case "result":
@@ -710,88 +686,6 @@ func scanMessage(data []byte) (m scannedMessage, fine bool) {
 				return m, false
 			}
 		}
-		i = skipSpace(data, end)
-		if i >= len(data) {
-			return m, false
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return m, skipSpace(data, i+1) == len(data)
-		default:
-			return m, false
-		}
 	}
-}
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the end of the JSON string at data[i] (just past its
-// closing quote), or -1; plain reports that it holds no escapes.
-func skipString(data []byte, i int) (end int, plain bool) {
-	plain = true
-	for i++; i < len(data); i++ {
-		switch data[i] {
-		case '"':
-			return i + 1, plain
-		case '\\':
-			plain = false
-			i++
-		}
-	}
-	return -1, false
-}
-
-// skipValue returns the end of the JSON value at data[i], or -1. It only
-// finds where the value ends: whoever decodes the value checks it.
-func skipValue(data []byte, i int) int {
-	if i >= len(data) {
-		return -1
-	}
-	switch data[i] {
-	case '"':
-		end, _ := skipString(data, i)
-		return end
-	case '{', '[':
-		depth := 0
-		for ; i < len(data); i++ {
-			switch data[i] {
-			case '"':
-				end, _ := skipString(data, i)
-				if end < 0 {
-					return -1
-				}
-				i = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return -1
-	}
-	start := i
-	for i < len(data) {
-		switch data[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			if i == start {
-				return -1
-			}
-			return i
-		}
-		i++
-	}
-	if i == start {
-		return -1
-	}
-	return i
+	return m, !r.bad && skipSpace(data, r.end) == len(data)
 }
