@@ -199,7 +199,8 @@ func serveHop(b *testing.B, target string) string {
 }
 
 // measure warms call up, then runs it b.N times, reporting the latency
-// percentiles and the upstream sessions opened meanwhile.
+// percentiles, the CPU time the process spent per call (client, upstream and
+// whatever sits between them), and the upstream sessions opened meanwhile.
 func measure(b *testing.B, up *upstream, target string, call func(int) error) {
 	for i := range 200 {
 		if err := call(i); err != nil {
@@ -208,6 +209,7 @@ func measure(b *testing.B, up *upstream, target string, call func(int) error) {
 	}
 	before := up.sessions.Load()
 	lat := make(latencies, 0, b.N)
+	cpu := processCPU()
 	b.ResetTimer()
 	for i := range b.N {
 		start := time.Now()
@@ -217,6 +219,10 @@ func measure(b *testing.B, up *upstream, target string, call func(int) error) {
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
+	if cpu > 0 {
+		// The whole process's: client, upstream, and proxy or hop.
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+	}
 	lat.report(b)
 	n := up.sessions.Load() - before
 	if target != "direct" && target != "hop" && n != 0 {
