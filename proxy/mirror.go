@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/fastmcp-go/fastmcp"
+	scan "github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/yosida95/uritemplate/v3"
 )
@@ -462,58 +463,59 @@ func (m *mirror) subscribe(ctx context.Context, s *upSession) {
 	}
 }
 
-// plainTextResult reads, by hand, the result most tools return: text
-// blocks of plain strings (no escapes, no control characters, valid
-// UTF-8), and perhaps isError, resultType and _meta (which encoding/json
-// decodes), nothing else. ok is false for anything else, which
-// encoding/json decodes (and refuses, when it is not JSON).
+// plainTextResult reads, with internal/jsonrpc's validating scanner, the
+// result most tools return: text blocks (type and text, each once, strings)
+// and perhaps isError, resultType and _meta (which encoding/json decodes),
+// nothing else. ok is false for anything else, which encoding/json decodes
+// (and refuses, when it is not JSON).
 func plainTextResult(data []byte) (res *fastmcp.CallToolResult, ok bool) {
 	var blocks []fastmcp.TextContent
 	var resultType string
 	var meta fastmcp.Meta
 	isError, content, haveMeta := false, false, false
-	r := newObjectReader(data)
-	for r.next() {
-		switch string(r.key) {
+	err := scan.ObjectEachRaw(data, func(key []byte, _ bool, v []byte) error {
+		// A key with escapes or in another case is none of these: the
+		// default case leaves it to encoding/json.
+		switch string(key) {
 		case "content":
 			if content {
-				return nil, false // a duplicate: encoding/json's rules apply
+				return errUnusual // a duplicate: encoding/json's rules apply
 			}
 			content = true
-			a := newArrayReader(r.val)
-			for a.next() {
-				b, ok := textBlockOf(a.val)
+			return scan.ArrayEach(v, func(elem []byte) error {
+				b, ok := textBlockOf(elem)
 				if !ok {
-					return nil, false
+					return errUnusual
 				}
 				blocks = append(blocks, b)
-			}
-			if a.bad || a.end != len(r.val) {
-				return nil, false
-			}
+				return nil
+			})
 		case "isError":
-			switch string(r.val) {
+			switch string(v) {
 			case "true":
 				isError = true
 			case "false":
 				isError = false
 			default:
-				return nil, false
+				return errUnusual
 			}
 		case "resultType":
-			if resultType, ok = plainString(r.val); !ok {
-				return nil, false
+			s, ok := scan.UnquoteString(v)
+			if !ok {
+				return errUnusual
 			}
+			resultType = s
 		case "_meta":
-			if haveMeta || json.Unmarshal(r.val, &meta) != nil {
-				return nil, false
+			if haveMeta || json.Unmarshal(v, &meta) != nil {
+				return errUnusual
 			}
 			haveMeta = true
 		default:
-			return nil, false
+			return errUnusual
 		}
-	}
-	if r.bad || skipSpace(data, r.end) != len(data) {
+		return nil
+	})
+	if err != nil {
 		return nil, false
 	}
 	res = &fastmcp.CallToolResult{Content: make([]fastmcp.Content, len(blocks)), IsError: isError, Meta: meta, ResultType: resultType}
@@ -523,24 +525,27 @@ func plainTextResult(data []byte) (res *fastmcp.CallToolResult, ok bool) {
 	return res, true
 }
 
-// textBlockOf reads a text block whose members are plain strings, type
-// and text only.
+// textBlockOf reads a text block whose members are strings, type and text
+// only, each once.
 func textBlockOf(data []byte) (b fastmcp.TextContent, ok bool) {
 	var typ string
 	haveType, haveText := false, false
-	r := newObjectReader(data)
-	for r.next() {
-		s, ok := plainString(r.val)
+	err := scan.ObjectEachRaw(data, func(key []byte, _ bool, v []byte) error {
+		var dst *string
 		switch {
-		case !ok:
-			return b, false
-		case string(r.key) == "type" && !haveType:
-			typ, haveType = s, true
-		case string(r.key) == "text" && !haveText:
-			b.Text, haveText = s, true
+		case string(key) == "type" && !haveType:
+			dst, haveType = &typ, true
+		case string(key) == "text" && !haveText:
+			dst, haveText = &b.Text, true
 		default:
-			return b, false
+			return errUnusual
 		}
-	}
-	return b, !r.bad && r.end == len(data) && typ == "text"
+		s, ok := scan.UnquoteString(v)
+		if !ok {
+			return errUnusual
+		}
+		*dst = s
+		return nil
+	})
+	return b, err == nil && typ == "text"
 }

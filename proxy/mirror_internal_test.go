@@ -58,6 +58,24 @@ func TestToolResultAgreesWithFastMCP(t *testing.T) {
 		`{"content":[{"type":"text","text":"1"}],"_meta":[1]}`,
 		`{"content":[{"type":"text","text":"1"}],"_meta":{"a":}}`,
 		`{"content":[{"type":"text","text":"1"}],"_meta":{"a":1},"_meta":{"b":2}}`,
+		`{"Content":[{"type":"text","text":"a"}]}`,
+		`{"content":[{"type":"text","text":"a"}],"IsError":true}`,
+		`{"content":[{"Type":"text","text":"a"}]}`,
+		`{"content":[{"type":"text","TEXT":"a"}]}`,
+		`{"content":[{"type":"te\u0078t","text":"\ud83d\ude00 \u0000 \/"}]}`,
+		`{"content":[{"type":"text","text":"\ud800"}]}`,
+		`{"content":[{"type":"text","text":"a","text":null}]}`,
+		`{"content":[{"type":"text","text":null}]}`,
+		`{"content":[{"type":null,"text":"a"}]}`,
+		`{"content":[{"type":"text","text":"a"}],"resultType":null}`,
+		`{"content":[{"type":"text","text":"a"}],"resultType":"compl\u0065te","resultType":"x"}`,
+		`{"content":[{"type":"text","text":"a"}],"isError":true,"resultType":"complete","_meta":{}}`,
+		"{\"content\":[{\"type\":\"text\",\"text\":\"\x01\"}]}",
+		`{"content":[{"type":"text","text":"a"}],"_meta":{"k":1e400}}`,
+		`{"content":[[]]}`,
+		`{"content":[{}]}`,
+		`[]`,
+		``,
 	} {
 		got, err := toolResult(json.RawMessage(raw))
 		want := new(fastmcp.CallToolResult)
@@ -82,6 +100,7 @@ func FuzzToolResult(f *testing.F) {
 	f.Add(`{"content":[{"type":"image","data":"aGk=","mimeType":"image/png"}]}`)
 	f.Add(`{"content":[],"structuredContent":{"a":1}}`)
 	f.Add(`{"content":[{"type":"text","text":"1"}],"_meta":{"k":{"name":"add"}},"resultType":"complete"}`)
+	f.Add(`{"content":[{"type":"te\u0078t","text":"a\nb"}],"isError":false,"resultType":null}`)
 	f.Fuzz(func(t *testing.T, raw string) {
 		got, err := toolResult(json.RawMessage(raw))
 		want := new(fastmcp.CallToolResult)
@@ -93,4 +112,37 @@ func FuzzToolResult(f *testing.F) {
 			t.Fatalf("toolResult(%q) = %+v, fastmcp: %+v", raw, got, want)
 		}
 	})
+}
+
+// TestPlainTextResultTakesTheUsual checks that the usual results are read
+// with the scanner, and others left to encoding/json: the agreement tests
+// would pass as well if nothing took the short way.
+func TestPlainTextResultTakesTheUsual(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		raw string
+		ok  bool
+	}{
+		{`{"content":[{"type":"text","text":"3"}]}`, true},
+		{`{"content":[{"type":"text","text":"1"}],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"add","version":"1.0.0"}},"resultType":"complete"}`, true},
+		{` { "content" : [ { "text" : "x" , "type" : "text" } , {"type":"text","text":""} ] , "isError" : true } `, true},
+		{`{"content":[{"type":"text","text":"a\nb \u00e9 \"q\""}]}`, true},
+		{`{"content":[]}`, true},
+		{`{}`, true},
+		{`{"content":[{"type":"image","data":"aGk=","mimeType":"image/png"}]}`, false},
+		{`{"content":[{"type":"text","text":"a","annotations":{"priority":1}}]}`, false},
+		{`{"content":[{"type":"text","text":"a"}],"structuredContent":{"a":1}}`, false},
+		{`{"Content":[{"type":"text","text":"a"}]}`, false},
+		{`{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}],"content":[]}`, false},
+		{`{"content":[{"type":"text","text":"a"}]`, false},
+		{`{"content":[{"type":"text","text":"a"}],"isError":tru}`, false},
+	} {
+		res, ok := plainTextResult([]byte(tc.raw))
+		if ok != tc.ok {
+			t.Errorf("plainTextResult(%s): ok %v, want %v", tc.raw, ok, tc.ok)
+		}
+		if ok && res == nil {
+			t.Errorf("plainTextResult(%s): no result", tc.raw)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	scan "github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -657,16 +658,22 @@ type scannedMessage struct {
 	method           []byte // the name, "" or absent when null
 }
 
-// scanMessage reads the top level of a JSON-RPC message without decoding
-// its members' values (which it only skips over). fine is false when the
-// message is not a plain JSON object, or a member it looks at is not
-// written plainly (a key or the method with escapes, a method that is not
-// a string): encoding/json must decide then.
+// errUnusual stops a walk of internal/jsonrpc's scanner over JSON that is
+// valid but not written as the hand reading expects: encoding/json decides.
+var errUnusual = errors.New("proxy: JSON to leave to encoding/json")
+
+// scanMessage reads the top level of a JSON-RPC message with the engine's
+// validating scanner, without decoding its members' values. fine is false
+// when the message is not one valid JSON object, or a member could be read
+// otherwise by encoding/json (a key with escapes, or one it would match
+// case-insensitively, a method with escapes or that is not a string or
+// null): encoding/json must decide then.
 func scanMessage(data []byte) (m scannedMessage, fine bool) {
-	r := newObjectReader(data)
-	for r.next() {
-		v := r.val
-		switch string(r.key) {
+	err := scan.ObjectEachRaw(data, func(key []byte, escaped bool, v []byte) error {
+		if escaped {
+			return errUnusual
+		}
+		switch string(key) {
 		case "id":
 			m.id = v
 		case "result":
@@ -674,18 +681,51 @@ func scanMessage(data []byte) (m scannedMessage, fine bool) {
 		case "error":
 			m.errv = v
 		case "method":
-			switch {
-			case string(v) == "null":
-				m.method = nil
-			case v[0] == '"':
-				if _, plain := skipString(v, 0); !plain {
-					return m, false
+			switch v[0] {
+			case 'n':
+				// null leaves encoding/json's string as it was.
+			case '"':
+				if bytes.IndexByte(v, '\\') >= 0 {
+					return errUnusual
 				}
 				m.method = v[1 : len(v)-1]
 			default:
-				return m, false
+				return errUnusual
+			}
+		default:
+			if foldsToMember(key) {
+				return errUnusual
 			}
 		}
+		return nil
+	})
+	return m, err == nil
+}
+
+// foldsToMember reports whether encoding/json could take key, not written
+// as such, for a member decodeAnswer reads: it matches names ignoring case,
+// Unicode's folds among them (such as "ſ" for "s"), so any non-ASCII key
+// counts.
+func foldsToMember(key []byte) bool {
+	for _, c := range key {
+		if c >= 0x80 {
+			return true
+		}
 	}
-	return m, !r.bad && skipSpace(data, r.end) == len(data)
+	for _, name := range [...]string{"id", "result", "error", "method"} {
+		if len(key) == len(name) && asciiFold(key, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiFold reports whether key is name (lower case letters) in any case.
+func asciiFold(key []byte, name string) bool {
+	for i, c := range key {
+		if c|0x20 != name[i] {
+			return false
+		}
+	}
+	return true
 }
