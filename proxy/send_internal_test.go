@@ -288,3 +288,19 @@ func TestScanMessageTakesTheUsual(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAnswerOf measures reading the usual answer to a call, and its
+// result, as every forwarded call does.
+func BenchmarkAnswerOf(b *testing.B) {
+	data := []byte(`{"jsonrpc":"2.0","id":"c1","result":{"content":[{"type":"text","text":"3"}],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"add","version":"1.0.0"}},"resultType":"complete"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		res, ok, err := answerOf(data, "c1")
+		if !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+		if _, err := toolResult(res); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
