@@ -106,8 +106,11 @@ func TaskStore(t *testing.T, open OpenTasks) {
 		"missing": func(t *testing.T, a, b fastmcp.TaskStore) {
 			ctx := ctxOf(t)
 			for name, err := range map[string]error{
-				"Get":    func() error { _, err := a.Get(ctx, "nope"); return err }(),
-				"Update": func() error { _, err := a.Update(ctx, "nope", "w", fastmcp.TaskUpdate{Status: fastmcp.TaskWorking}); return err }(),
+				"Get": func() error { _, err := a.Get(ctx, "nope"); return err }(),
+				"Update": func() error {
+					_, err := a.Update(ctx, "nope", "w", fastmcp.TaskUpdate{Status: fastmcp.TaskWorking})
+					return err
+				}(),
 				"Answer": func() error { _, _, err := a.Answer(ctx, "nope", nil, "", medium); return err }(),
 				"Cancel": func() error { _, err := a.Cancel(ctx, "nope"); return err }(),
 			} {
