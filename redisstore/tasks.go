@@ -507,8 +507,32 @@ func (s *taskStore) Cancel(ctx context.Context, id string) (*fastmcp.TaskRecord,
 }
 
 func (s *taskStore) Claim(ctx context.Context, worker string, lease time.Duration) (*fastmcp.TaskRecord, error) {
-	tick := s.enterClaim()
-	defer s.leaveClaim()
+	// The first try is one round trip when a task is queued; only a Claim
+	// that must wait subscribes to the notices of queued tasks (and tries
+	// again once subscribed, so that a task queued in between is not left
+	// to the poll).
+	var tick *time.Ticker
+	for {
+		rec, err := s.claim(ctx, worker, lease)
+		if rec != nil || err != nil {
+			return rec, err
+		}
+		if tick == nil {
+			tick = s.enterClaim()
+			defer s.leaveClaim()
+			continue
+		}
+		select {
+		case <-s.wake:
+		case <-tick.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// claim runs the claim script until it takes a task or finds none queued.
+func (s *taskStore) claim(ctx context.Context, worker string, lease time.Duration) (*fastmcp.TaskRecord, error) {
 	for {
 		res, err := taskClaimScript.Run(ctx, s.c, s.keys, worker, ms(lease)).Result()
 		if err != nil {
@@ -521,18 +545,13 @@ func (s *taskStore) Claim(ctx context.Context, worker string, lease time.Duratio
 		if !ok || len(pair) != 2 {
 			return nil, fmt.Errorf("redisstore: unexpected answer %v of task Claim", res)
 		}
-		if pair[0] != nil {
-			if n, _ := pair[1].(int64); n > 0 {
-				s.nudge() // more are queued: wake another Claim
-			}
-			return taskRecord(pair[0])
+		if pair[0] == nil {
+			return nil, nil
 		}
-		select {
-		case <-s.wake:
-		case <-tick.C:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if n, _ := pair[1].(int64); n > 0 {
+			s.nudge() // more are queued: wake another Claim
 		}
+		return taskRecord(pair[0])
 	}
 }
 

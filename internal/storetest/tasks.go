@@ -362,7 +362,7 @@ func TaskStore(t *testing.T, open OpenTasks) {
 		},
 		"renew": func(t *testing.T, a, b fastmcp.TaskStore) {
 			ctx := ctxOf(t)
-			must(t, a.Create(ctx, leased(newTask("mine", "ann", short), "w", short)))
+			must(t, a.Create(ctx, leased(newTask("mine", "ann", medium), "w", medium)))
 			must(t, a.Create(ctx, leased(newTask("other", "ann", long), "x", long)))
 			must(t, a.Create(ctx, leased(newTask("ended", "ann", long), "w", long)))
 			_, err := a.Update(ctx, "ended", "w", fastmcp.TaskUpdate{Status: fastmcp.TaskCompleted})
