@@ -210,6 +210,20 @@ if full() then
   if full() then return 'LIMIT' end
 end
 if redis.call('EXISTS', tk(id)) == 1 then return 'DUP' end
+-- The queue keeps the ids of tasks cancelled or expired while queued until
+-- a Claim pops them: when they outnumber the tasks, keep only those still
+-- queued (amortized: the queue at least doubled since it was last kept).
+local tasks = redis.call('ZCARD', E)
+if redis.call('LLEN', Q) > 2 * tasks + 64 then
+  local keep = {}
+  for _, q in ipairs(redis.call('LRANGE', Q, 0, -1)) do
+    if live(q, now) and redis.call('HGET', tk(q), 'st') == 'working' and not redis.call('HGET', tk(q), 'w') then
+      table.insert(keep, q)
+    end
+  end
+  redis.call('DEL', Q)
+  for i = 1, #keep, 200 do redis.call('RPUSH', Q, unpack(keep, i, math.min(i + 199, #keep))) end
+end
 local at = 8
 for _, key in ipairs({tk(id), ik(id), ak(id)}) do
   local n = tonumber(ARGV[at])

@@ -42,10 +42,16 @@ func TestTaskStoreUnavailable(t *testing.T) {
 			_, err := st.Update(ctx, "nope", "w", fastmcp.TaskUpdate{Status: fastmcp.TaskWorking})
 			return noTaskNotFound(err)
 		}},
-		{"Answer", func(ctx context.Context) error { _, _, err := st.Answer(ctx, "nope", nil, "", time.Minute); return noTaskNotFound(err) }},
+		{"Answer", func(ctx context.Context) error {
+			_, _, err := st.Answer(ctx, "nope", nil, "", time.Minute)
+			return noTaskNotFound(err)
+		}},
 		{"Cancel", func(ctx context.Context) error { _, err := st.Cancel(ctx, "nope"); return noTaskNotFound(err) }},
 		{"Claim", func(ctx context.Context) error { _, err := st.Claim(ctx, "w", time.Minute); return err }},
-		{"Renew", func(ctx context.Context) error { _, _, err := st.Renew(ctx, "w", []string{"nope"}, time.Minute); return err }},
+		{"Renew", func(ctx context.Context) error {
+			_, _, err := st.Renew(ctx, "w", []string{"nope"}, time.Minute)
+			return err
+		}},
 		{"Reap", func(ctx context.Context) error { _, err := st.Reap(ctx, "", time.Minute); return err }},
 	}
 	works := func(phase string) {
@@ -378,7 +384,7 @@ func TestTasksAcrossReplicas(t *testing.T) {
 		srv := testkit.NewServer(t, fastmcp.Options{
 			Secret: []byte(strings.Repeat("s", 32)),
 			Store:  redisstore.New(c, opts),
-			Tasks:  fastmcp.TaskOptions{Store: redisstore.NewTaskStore(c, opts), Queue: true, Lease: 600 * time.Millisecond},
+			Tasks:  fastmcp.TaskOptions{Store: redisstore.NewTaskStore(c, opts), Queue: true, Lease: 3 * time.Second},
 			Authenticate: fastmcp.AuthFunc[string](func(r *http.Request) (string, error) {
 				if r == nil {
 					return "", nil
@@ -535,4 +541,37 @@ func rpcCall(hc *http.Client, url, user, method string, params map[string]any) (
 		return nil, fmt.Errorf("status %d: error %s", resp.StatusCode, m.Error)
 	}
 	return m.Result, nil
+}
+
+// Tasks that expired while queued, with no worker to pop them, do not grow
+// the queue without bound: Create keeps it to the tasks still queued.
+func TestTaskQueueBounded(t *testing.T) {
+	t.Parallel()
+	s := server(t)
+	p := prefix()
+	st := redisstore.NewTaskStore(client(t, s.Addr), redisstore.Options{Prefix: p})
+	ctx := testkit.Context(t)
+	for i := range 500 {
+		if err := st.Create(ctx, task(fmt.Sprint("old", i), 100*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testkit.Eventually(t, "the queued tasks to expire", func() bool {
+		_, err := st.Get(ctx, "old499")
+		return errors.Is(err, fastmcp.ErrTaskNotFound)
+	})
+	for i := range 100 {
+		if err := st.Create(ctx, task(fmt.Sprint("t", i), time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.Must(t, "LLEN", p+"{tasks}:q").(int64); n > 100 {
+		t.Errorf("the queue holds %d ids for 100 queued tasks", n)
+	}
+	for i := range 100 {
+		rec, err := st.Claim(ctx, "w", time.Minute)
+		if err != nil || rec.ID != fmt.Sprint("t", i) {
+			t.Fatalf("claim %d: %+v %v", i, rec, err)
+		}
+	}
 }
