@@ -263,6 +263,7 @@ if (redis.call('HGET', t, 'w') or '') ~= ARGV[2] or terminal(redis.call('HGET', 
 local u, m = ARGV[3], ARGV[4]
 if u == 'working' then
   if m ~= '' and m ~= (redis.call('HGET', t, 'm') or '') then redis.call('HSET', t, 'm', m, 'u', I(now)) end
+  return record(id) -- no expiry changed
 elseif u == 'input_required' and redis.call('HEXISTS', t, 'cr') == 1 then
   end_task(id, 'cancelled', now)
 elseif u == 'input_required' then
