@@ -127,20 +127,23 @@ local function settle()
   for i = 1, 5 do redis.call('PEXPIREAT', KEYS[i], at) end
 end
 
--- sweep drops up to limit expired tasks from the indexes.
+-- drop removes an expired task from the indexes, and its keys if Redis has
+-- not yet.
+local function drop(id)
+  local p = redis.call('HGET', O, id)
+  if p then
+    if redis.call('HINCRBY', N, p, -1) <= 0 then redis.call('HDEL', N, p) end
+    redis.call('HDEL', O, id)
+  end
+  redis.call('ZREM', E, id)
+  redis.call('ZREM', L, id)
+  redis.call('DEL', tk(id), ik(id), ak(id))
+end
+
+-- sweep drops up to limit expired tasks.
 local function sweep(now, limit)
   local old = redis.call('ZRANGEBYSCORE', E, '-inf', now, 'LIMIT', 0, limit)
-  for _, id in ipairs(old) do
-    local p = redis.call('HGET', O, id)
-    if p then
-      if redis.call('HINCRBY', N, p, -1) <= 0 then redis.call('HDEL', N, p) end
-      redis.call('HDEL', O, id)
-    end
-    redis.call('ZREM', E, id)
-    redis.call('ZREM', L, id)
-    redis.call('DEL', tk(id), ik(id), ak(id))
-  end
-  return #old
+  for _, id in ipairs(old) do drop(id) end
 end
 
 local function enqueue(id)
@@ -209,7 +212,11 @@ if full() then
   sweep(now, 1000)
   if full() then return 'LIMIT' end
 end
-if redis.call('EXISTS', tk(id)) == 1 then return 'DUP' end
+local x0 = redis.call('ZSCORE', E, id)
+if x0 then
+  if tonumber(x0) > now then return 'DUP' end
+  drop(id) -- expired, not yet swept: its id is free again
+end
 -- The queue keeps the ids of tasks cancelled or expired while queued until
 -- a Claim pops them: when they outnumber the tasks, keep only those still
 -- queued (amortized: the queue at least doubled since it was last kept).
