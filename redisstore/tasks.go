@@ -592,10 +592,15 @@ func (s *taskStore) enterClaim() *time.Ticker {
 	defer s.mu.Unlock()
 	if s.claiming++; s.claiming == 1 {
 		s.tick = time.NewTicker(s.opts.TaskClaimPoll)
-		s.ps = s.c.Subscribe(context.Background(), s.channel)
-		ch := s.ps.Channel()
+		// Subscribe dials: not while holding mu (a Redis that does not
+		// answer would hold every Claim for the dial timeout). On an
+		// error, go-redis subscribes again when Channel reconnects; after
+		// Close, Channel's channel is closed.
+		ps := s.c.Subscribe(context.Background())
+		s.ps = ps
 		go func() {
-			for range ch {
+			ps.Subscribe(context.Background(), s.channel)
+			for range ps.Channel() {
 				s.nudge()
 			}
 		}()

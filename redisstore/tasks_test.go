@@ -579,3 +579,30 @@ func TestTaskQueueBounded(t *testing.T) {
 		}
 	}
 }
+
+// Waiting Claims hold none of the client's pool, and one pub/sub
+// connection per store, however many wait; none once no Claim waits.
+func TestTaskClaimSubscription(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	c := client(t, srv.Addr)
+	st := redisstore.NewTaskStore(c, redisstore.Options{})
+	subscribed := func() int { return countLines(srv.Must(t, "CLIENT", "LIST").(string), " sub=1 ") }
+	ctx, cancel := context.WithCancel(testkit.Context(t))
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := st.Claim(ctx, "w", time.Minute); !errors.Is(err, context.Canceled) {
+				t.Errorf("Claim: %v", err)
+			}
+		})
+	}
+	testkit.Eventually(t, "the waiting Claims to subscribe", func() bool { return subscribed() == 1 })
+	// Waiting, they hold none of the pool's connections.
+	if ps := c.PoolStats(); ps.IdleConns != ps.TotalConns {
+		t.Errorf("20 waiting Claims hold %d of the pool's connections", ps.TotalConns-ps.IdleConns)
+	}
+	cancel()
+	wg.Wait()
+	testkit.Eventually(t, "the subscription to end", func() bool { return subscribed() == 0 })
+}
