@@ -409,6 +409,14 @@ func TestTasksAcrossReplicas(t *testing.T) {
 			user, _ := fastmcp.AuthFrom[string](ctx)
 			return fmt.Sprintf("quick %d for %s", a.N, user), nil
 		})
+		fastmcp.AddTool(srv, fastmcp.Tool{Name: "ask", Task: fastmcp.TaskRequired}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+			res, err := ctx.Elicit(&fastmcp.ElicitParams{Message: "Name?", RequestedSchema: map[string]any{
+				"type": "object", "properties": map[string]any{"name": map[string]any{"type": "string"}}}})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("hello %v (%s)", res.Content["name"], res.Action), nil
+		})
 		return srv, testkit.ServeHTTP(t, srv, fastmcp.HTTP{}).Endpoint
 	}
 	srvA, a := replica()
@@ -453,6 +461,18 @@ func TestTasksAcrossReplicas(t *testing.T) {
 	if !strings.Contains(string(got.Result), "quick 7 for ann") {
 		t.Errorf("created through B, read through A: %+v %s", got, got.Result)
 	}
+	// Input asked by the worker, answered through B, the result read
+	// through A.
+	id = rpcTask(t, hc, a, "tools/call", map[string]any{"name": "ask", "arguments": map[string]any{}}).TaskID
+	if got := awaitTask(t, hc, b, id, func(k rpcTaskResult) bool { return k.Status == "input_required" }); got.Status != "input_required" {
+		t.Fatalf("waiting for input, polled through B: %+v", got)
+	}
+	rpcTask(t, hc, b, "tasks/update", map[string]any{"taskId": id, "inputResponses": map[string]any{
+		"elicitation-1": map[string]any{"action": "accept", "content": map[string]any{"name": "Ada"}}}})
+	got = awaitTask(t, hc, a, id, func(k rpcTaskResult) bool { return k.Status == "completed" })
+	if !strings.Contains(string(got.Result), "hello Ada (accept)") {
+		t.Errorf("answered through B, read through A: %+v %s", got, got.Result)
+	}
 	// Another principal does not see it.
 	if _, err := rpcCall(hc, a, "bob", "tasks/get", map[string]any{"taskId": id}); err == nil {
 		t.Error("another principal's tasks/get succeeded")
@@ -472,7 +492,7 @@ func awaitTask(t *testing.T, hc *http.Client, url, id string, cond func(rpcTaskR
 	var k rpcTaskResult
 	testkit.Eventually(t, "task "+id+" to reach the state wanted", func() bool {
 		k = rpcTask(t, hc, url, "tasks/get", map[string]any{"taskId": id})
-		return cond(k)
+		return cond(k) || k.Status == "completed" || k.Status == "failed" || k.Status == "cancelled"
 	})
 	return k
 }
@@ -496,7 +516,7 @@ func rpcCall(hc *http.Client, url, user, method string, params map[string]any) (
 	params["_meta"] = map[string]any{
 		"io.modelcontextprotocol/protocolVersion":    fastmcp.ProtocolVersion20260728,
 		"io.modelcontextprotocol/clientInfo":         map[string]any{"name": "redis-test", "version": "1.0.0"},
-		"io.modelcontextprotocol/clientCapabilities": map[string]any{"extensions": map[string]any{fastmcp.TasksExtension: map[string]any{}}},
+		"io.modelcontextprotocol/clientCapabilities": map[string]any{"elicitation": map[string]any{}, "extensions": map[string]any{fastmcp.TasksExtension: map[string]any{}}},
 	}
 	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
