@@ -65,8 +65,8 @@ type taskStore struct {
 	base    string
 	channel string
 
-	// Claim's wait: while Claims run, the store subscribes to channel (the
-	// scripts that queue a task publish to it) and ticks every
+	// Claim's wait: while Claims wait, the store subscribes to channel
+	// (the scripts that queue a task publish to it) and ticks every
 	// TaskClaimPoll; each message or tick wakes one waiting Claim.
 	mu       sync.Mutex
 	claiming int
