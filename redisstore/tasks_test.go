@@ -628,3 +628,31 @@ func TestTaskClaimSubscription(t *testing.T) {
 	wg.Wait()
 	testkit.Eventually(t, "the subscription to end", func() bool { return subscribed() == 0 })
 }
+
+// Claim skips the ids of tasks cancelled while queued, however many come
+// first (a script skips at most 100, then Claim runs it again).
+func TestTaskClaimSkipsCancelled(t *testing.T) {
+	t.Parallel()
+	st := redisstore.NewTaskStore(client(t, server(t).Addr), redisstore.Options{Prefix: prefix()})
+	ctx := testkit.Context(t)
+	for i := range 250 {
+		id := fmt.Sprint("t", i)
+		if err := st.Create(ctx, task(id, time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if i < 249 {
+			if _, err := st.Cancel(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rec, err := st.Claim(ctx, "w", time.Minute)
+	if err != nil || rec.ID != "t249" {
+		t.Fatalf("Claim: %+v %v, want t249", rec, err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if rec, err := st.Claim(cctx, "w", time.Minute); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Claim of an empty queue: %+v %v", rec, err)
+	}
+}
