@@ -98,8 +98,8 @@ func (t TaskSupport) String() string {
 type TaskOptions struct {
 	// Store keeps the tasks. Default: a memory store with its default caps
 	// (NewMemoryTaskStore). Replicas must share one store (an
-	// implementation of TaskStore over a shared database; redisstore has
-	// none yet) for a task created through one to be seen through the
+	// implementation of TaskStore over a shared database, such as
+	// redisstore.NewTaskStore) for a task created through one to be seen through the
 	// others.
 	Store TaskStore
 

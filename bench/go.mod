@@ -2,15 +2,20 @@ module github.com/fastmcp-go/fastmcp/bench
 
 go 1.26.0
 
-replace github.com/fastmcp-go/fastmcp => ../
+replace (
+	github.com/fastmcp-go/fastmcp => ../
+	github.com/fastmcp-go/fastmcp/proxy => ../proxy
+)
 
 require (
 	github.com/fastmcp-go/fastmcp v0.0.0-00010101000000-000000000000
+	github.com/fastmcp-go/fastmcp/proxy v0.0.0-00010101000000-000000000000
 	github.com/mark3labs/mcp-go v1.2.1
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 )
 
 require (
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/jsonschema-go v0.4.3 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2 // indirect

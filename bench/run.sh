@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the four servers and the load generator, then runs the full
+# Builds the servers (the four below, and fastmcp-proxy) and the load generator, then runs the full
 # benchmark side by side: FastMCP, the official Go SDK, mark3labs/mcp-go, and
 # the bare "floor" servers (net/http, and a bare stdio loop) for reference,
 # over HTTP in both protocol eras and over stdio. Results go to
@@ -12,13 +12,16 @@
 #   ./run.sh -servers fastmcp,fastmcp@c6971a9,gosdk,mcpgo,floor
 #                             # also FastMCP as of commit c6971a9, built by the
 #                             # load generator: before and after in one run
+#   ./run.sh -servers fastmcp,fastmcp-proxy
+#                             # the fastmcp server directly and through
+#                             # fastmcp's proxy (proxy/), side by side
 set -euo pipefail
 cd "$(dirname "$0")"
 # bench is its own module, outside the repository's go.work.
 export GOWORK=off
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
-go build -o "$BIN/" ./servers/fastmcp ./servers/gosdk ./servers/mcpgo ./servers/floor ./loadgen
+go build -o "$BIN/" ./servers/fastmcp ./servers/gosdk ./servers/mcpgo ./servers/floor ./servers/fastmcp-proxy ./loadgen
 mkdir -p results
 "$BIN/loadgen" -bin-dir "$BIN" -servers fastmcp,gosdk,mcpgo,floor \
 	-json results/latest.json -md results/latest.md "$@"

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strconv"
 	"testing"
@@ -137,9 +140,13 @@ func (l latencies) report(b *testing.B) {
 // The proxy speaks the upstream's default revision (2026-07-28 for a FastMCP
 // upstream) and, in the handshake era, 2025-11-25. After the warm-up the
 // upstream must see no initialize: the proxy reuses its session.
+//
+// The floor of any proxy is the extra loopback HTTP hop itself: "hop" is a
+// plain reverse proxy (net/http/httputil, which understands nothing of MCP)
+// in front of the same upstream, measured in the same run.
 func BenchmarkToolCall(b *testing.B) {
 	up := serveUpstream(b, addServer(), fastmcp.HTTP{})
-	targets := []struct{ name, url string }{{"direct", up.url}}
+	targets := []struct{ name, url string }{{"direct", up.url}, {"hop", serveHop(b, up.url)}}
 	for _, v := range []struct{ name, version string }{{"proxy", ""}, {"proxy-handshake", "2025-11-25"}} {
 		p := newProxy(b, proxy.Options{Upstream: proxy.Upstream{URL: up.url, ProtocolVersion: v.version}, Logger: quietLogger()})
 		targets = append(targets, struct{ name, url string }{v.name, serveProxy(b, p.Server(), fastmcp.HTTP{})})
@@ -166,8 +173,34 @@ func BenchmarkToolCall(b *testing.B) {
 	}
 }
 
+// serveHop serves a plain reverse proxy of the upstream at target on
+// loopback and returns its URL: the same path, streamed answers flushed at
+// once, idle connections kept as the proxy keeps them.
+func serveHop(b *testing.B, target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.Out.URL.Scheme, r.Out.URL.Host, r.Out.Host = u.Scheme, u.Host, u.Host
+		},
+		Transport:     t,
+		FlushInterval: -1,
+	}
+	hs := httptest.NewServer(rp)
+	b.Cleanup(func() {
+		hs.Close()
+		t.CloseIdleConnections()
+	})
+	return hs.URL + u.Path
+}
+
 // measure warms call up, then runs it b.N times, reporting the latency
-// percentiles and the upstream sessions opened meanwhile.
+// percentiles, the CPU time the process spent per call (client, upstream and
+// whatever sits between them), and the upstream sessions opened meanwhile.
 func measure(b *testing.B, up *upstream, target string, call func(int) error) {
 	for i := range 200 {
 		if err := call(i); err != nil {
@@ -176,6 +209,7 @@ func measure(b *testing.B, up *upstream, target string, call func(int) error) {
 	}
 	before := up.sessions.Load()
 	lat := make(latencies, 0, b.N)
+	cpu := processCPU()
 	b.ResetTimer()
 	for i := range b.N {
 		start := time.Now()
@@ -185,9 +219,13 @@ func measure(b *testing.B, up *upstream, target string, call func(int) error) {
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
+	if cpu > 0 {
+		// The whole process's: client, upstream, and proxy or hop.
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+	}
 	lat.report(b)
 	n := up.sessions.Load() - before
-	if target != "direct" && n != 0 {
+	if target != "direct" && target != "hop" && n != 0 {
 		b.Fatalf("the upstream saw %d initialize requests after the warm-up", n)
 	}
 	b.ReportMetric(float64(n), "upstream-inits")

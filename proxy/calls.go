@@ -637,7 +637,11 @@ func (p *Proxy) poolOf(ctx *fastmcp.Context) (*pool, string, error) {
 	caps := p.capsKey(ctx)
 	if pu == nil {
 		if ds := ctx.Session(); ds != nil {
-			p.sessKeys.Store(ds, "")
+			// Stored once per session: a Store allocates even when
+			// the value is already there.
+			if k, ok := p.sessKeys.Load(ds); !ok || k != "" {
+				p.sessKeys.Store(ds, "")
+			}
 		}
 		if caps == fullCaps {
 			return p.shared(), "", nil
@@ -660,7 +664,9 @@ func (p *Proxy) poolOf(ctx *fastmcp.Context) (*pool, string, error) {
 		return nil, "", fastmcp.NewError(fastmcp.CodeInternalError, "%v", err)
 	}
 	if ds := ctx.Session(); ds != nil {
-		p.sessKeys.Store(ds, creds.Key)
+		if k, ok := p.sessKeys.Load(ds); !ok || k != creds.Key {
+			p.sessKeys.Store(ds, creds.Key)
+		}
 	}
 	return pl, creds.Key, nil
 }

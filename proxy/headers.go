@@ -43,12 +43,17 @@ func headerParams(schema json.RawMessage) []headerParam {
 // Mcp-Method, Mcp-Name and the Mcp-Param-{Name} of the arguments marked
 // with x-mcp-header.
 func setRequestHeaders(h http.Header, r *request) {
-	h.Set("Mcp-Method", r.method)
+	// Canonical names, one array for both values (see newRequest).
+	vals := make([]string, 2)
+	vals[0] = r.method
+	h["Mcp-Method"] = vals[0:1:1]
 	switch r.method {
 	case "tools/call", "prompts/get":
-		h.Set("Mcp-Name", headerValue(r.name))
+		vals[1] = headerValue(r.name)
+		h["Mcp-Name"] = vals[1:2:2]
 	case "resources/read":
-		h.Set("Mcp-Name", headerValue(r.uri))
+		vals[1] = headerValue(r.uri)
+		h["Mcp-Name"] = vals[1:2:2]
 	}
 	if len(r.headers) == 0 {
 		return

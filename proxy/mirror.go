@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/fastmcp-go/fastmcp"
+	scan "github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/yosida95/uritemplate/v3"
 )
@@ -233,8 +234,8 @@ func (m *mirror) addTool(t *mcp.Tool) (err error) {
 		if err != nil {
 			return nil, err
 		}
-		res := new(fastmcp.CallToolResult)
-		if err := json.Unmarshal(raw, res); err != nil {
+		res, err := toolResult(raw)
+		if err != nil {
 			return nil, fastmcp.NewError(fastmcp.CodeInternalError, "proxy: the upstream's tool result: %v", err)
 		}
 		if res.Content == nil {
@@ -243,6 +244,57 @@ func (m *mirror) addTool(t *mcp.Tool) (err error) {
 		return res, nil
 	})
 	return nil
+}
+
+// toolResultWire is a tools/call result with its content blocks read in
+// the same pass, as far as text blocks go.
+type toolResultWire struct {
+	Content           []textBlock  `json:"content"`
+	StructuredContent any          `json:"structuredContent"`
+	IsError           bool         `json:"isError"`
+	Meta              fastmcp.Meta `json:"_meta"`
+	ResultType        string       `json:"resultType"`
+}
+
+// textBlock is a content block read as a text block: what
+// fastmcp.TextContent holds.
+type textBlock struct {
+	Type        string               `json:"type"`
+	Text        string               `json:"text"`
+	Annotations *fastmcp.Annotations `json:"annotations"`
+	Meta        fastmcp.Meta         `json:"_meta"`
+}
+
+// toolResult decodes the upstream's tools/call result. Most results hold
+// only text blocks, which are decoded in one pass here; any other block
+// makes fastmcp.CallToolResult decode the result, as it decodes every
+// block (a second pass, over each block again).
+func toolResult(raw json.RawMessage) (*fastmcp.CallToolResult, error) {
+	if res, ok := plainTextResult(raw); ok {
+		return res, nil
+	}
+	var w toolResultWire
+	if err := json.Unmarshal(raw, &w); err == nil {
+		res := &fastmcp.CallToolResult{StructuredContent: w.StructuredContent, IsError: w.IsError, Meta: w.Meta, ResultType: w.ResultType}
+		blocks := make([]fastmcp.TextContent, len(w.Content))
+		res.Content = make([]fastmcp.Content, len(w.Content))
+		for i, b := range w.Content {
+			if b.Type != "text" {
+				res = nil
+				break
+			}
+			blocks[i] = fastmcp.TextContent{Text: b.Text, Annotations: b.Annotations, Meta: b.Meta}
+			res.Content[i] = &blocks[i]
+		}
+		if res != nil {
+			return res, nil
+		}
+	}
+	res := new(fastmcp.CallToolResult)
+	if err := json.Unmarshal(raw, res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 func (m *mirror) syncResources(ctx context.Context, s *upSession, caps *mcp.ServerCapabilities) error {
@@ -409,4 +461,91 @@ func (m *mirror) subscribe(ctx context.Context, s *upSession) {
 		}
 		m.subscribed[uri] = s.cs
 	}
+}
+
+// plainTextResult reads, with internal/jsonrpc's validating scanner, the
+// result most tools return: text blocks (type and text, each once, strings)
+// and perhaps isError, resultType and _meta (which encoding/json decodes),
+// nothing else. ok is false for anything else, which encoding/json decodes
+// (and refuses, when it is not JSON).
+func plainTextResult(data []byte) (res *fastmcp.CallToolResult, ok bool) {
+	var blocks []fastmcp.TextContent
+	var resultType string
+	var meta fastmcp.Meta
+	isError, content, haveMeta := false, false, false
+	err := scan.ObjectEachRaw(data, func(key []byte, _ bool, v []byte) error {
+		// A key with escapes or in another case is none of these: the
+		// default case leaves it to encoding/json.
+		switch string(key) {
+		case "content":
+			if content {
+				return errUnusual // a duplicate: encoding/json's rules apply
+			}
+			content = true
+			return scan.ArrayEach(v, func(elem []byte) error {
+				b, ok := textBlockOf(elem)
+				if !ok {
+					return errUnusual
+				}
+				blocks = append(blocks, b)
+				return nil
+			})
+		case "isError":
+			switch string(v) {
+			case "true":
+				isError = true
+			case "false":
+				isError = false
+			default:
+				return errUnusual
+			}
+		case "resultType":
+			s, ok := scan.UnquoteString(v)
+			if !ok {
+				return errUnusual
+			}
+			resultType = s
+		case "_meta":
+			if haveMeta || json.Unmarshal(v, &meta) != nil {
+				return errUnusual
+			}
+			haveMeta = true
+		default:
+			return errUnusual
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false
+	}
+	res = &fastmcp.CallToolResult{Content: make([]fastmcp.Content, len(blocks)), IsError: isError, Meta: meta, ResultType: resultType}
+	for i := range blocks {
+		res.Content[i] = &blocks[i]
+	}
+	return res, true
+}
+
+// textBlockOf reads a text block whose members are strings, type and text
+// only, each once.
+func textBlockOf(data []byte) (b fastmcp.TextContent, ok bool) {
+	var typ string
+	haveType, haveText := false, false
+	err := scan.ObjectEachRaw(data, func(key []byte, _ bool, v []byte) error {
+		var dst *string
+		switch {
+		case string(key) == "type" && !haveType:
+			dst, haveType = &typ, true
+		case string(key) == "text" && !haveText:
+			dst, haveText = &b.Text, true
+		default:
+			return errUnusual
+		}
+		s, ok := scan.UnquoteString(v)
+		if !ok {
+			return errUnusual
+		}
+		*dst = s
+		return nil
+	})
+	return b, err == nil && typ == "text"
 }

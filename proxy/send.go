@@ -8,11 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	scan "github.com/fastmcp-go/fastmcp/internal/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -260,12 +261,17 @@ func (s *upSession) newRequest(ctx context.Context, method string, body io.Reade
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
+	// The headers of every request, set directly under their canonical
+	// names and sharing one array of values: Header.Set allocates a slice
+	// per value, and a name per non-canonical spelling, on every call.
+	vals := make([]string, 4)
+	vals[0], vals[1], vals[2] = "application/json", "application/json, text/event-stream", s.version
+	h := req.Header
+	h["Content-Type"], h["Accept"], h["Mcp-Protocol-Version"] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 	if id := s.cs.ID(); id != "" {
-		req.Header.Set("Mcp-Session-Id", id)
+		vals[3] = id
+		h["Mcp-Session-Id"] = vals[3:4:4]
 	}
-	req.Header.Set("MCP-Protocol-Version", s.version)
 	return req, nil
 }
 
@@ -328,20 +334,16 @@ func (ar *answerReader) read() (json.RawMessage, error) {
 			}
 			return nil, fmt.Errorf("proxy: the upstream answered HTTP %s: %s", resp.Status, bytes.TrimSpace(b))
 		}
-		mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-		if mt == "application/json" {
-			b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-			resp.Body.Close()
+		mt := mediaType(resp.Header.Get("Content-Type"))
+		if strings.EqualFold(mt, "application/json") {
+			b, err := readBody(resp)
 			if err != nil {
 				return nil, err
-			}
-			if len(b) > maxResponseBytes {
-				return nil, fmt.Errorf("proxy: the upstream's answer exceeds %d bytes", maxResponseBytes)
 			}
 			res, _, err := answerOf(b, c.id)
 			return res, err
 		}
-		if mt != "text/event-stream" {
+		if !strings.EqualFold(mt, "text/event-stream") {
 			resp.Body.Close()
 			return nil, fmt.Errorf("proxy: the upstream answered with Content-Type %q", mt)
 		}
@@ -380,9 +382,74 @@ func (ar *answerReader) read() (json.RawMessage, error) {
 	}
 }
 
+// mediaType is the media type of a Content-Type header, without its
+// parameters. (mime.ParseMediaType allocates a map of the parameters on
+// every answer; the proxy only tells JSON from SSE.)
+func mediaType(ct string) string {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.TrimSpace(mt)
+}
+
+// readBody reads a JSON answer, of at most maxResponseBytes, and closes
+// its body. A Content-Length, which the upstream sends for any answer it
+// does not stream, sizes the buffer at once instead of growing it.
+func readBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	if n := resp.ContentLength; n >= 0 && n <= maxResponseBytes {
+		// The transport ends the body after n bytes, or fails it when
+		// the connection ends sooner.
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxResponseBytes {
+		return nil, fmt.Errorf("proxy: the upstream's answer exceeds %d bytes", maxResponseBytes)
+	}
+	return b, nil
+}
+
 // answerOf reads data as the JSON-RPC response to the request id. ok is
 // false when data is another message.
+//
+// Every message the upstream sends a call comes through here, the answer
+// among them, whose result the caller decodes anyway: the top level of the
+// message is read by hand (members, ids and method names as they are
+// usually written), and encoding/json decodes it only when that reading
+// cannot tell (escapes, odd ids, malformed JSON, which it then words).
 func answerOf(data []byte, id string) (res json.RawMessage, ok bool, err error) {
+	if m, fine := scanMessage(data); fine {
+		if len(m.method) > 0 {
+			return nil, false, nil
+		}
+		if len(m.id) > 0 && m.id[0] == '"' && bytes.IndexByte(m.id, '\\') >= 0 {
+			return decodeAnswer(data, id) // an id with escapes
+		}
+		if len(m.id) != len(id)+2 || m.id[0] != '"' || string(m.id[1:len(m.id)-1]) != id {
+			return nil, false, nil
+		}
+		if m.errv != nil && string(m.errv) != "null" {
+			var we jsonrpc.Error
+			if json.Unmarshal(m.errv, &we) == nil {
+				return nil, true, &we
+			}
+			return decodeAnswer(data, id) // words the error
+		}
+		if m.result == nil {
+			return nil, true, errors.New("proxy: the upstream's response has neither result nor error")
+		}
+		return m.result, true, nil
+	}
+	return decodeAnswer(data, id)
+}
+
+// decodeAnswer is answerOf through encoding/json.
+func decodeAnswer(data []byte, id string) (res json.RawMessage, ok bool, err error) {
 	var msg struct {
 		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
@@ -582,4 +649,83 @@ func readEvent(br *bufio.Reader, max int) (sseEvent, error) {
 			return ev, err
 		}
 	}
+}
+
+// scannedMessage is the top level of a JSON-RPC message: its members'
+// JSON text, nil when absent.
+type scannedMessage struct {
+	id, result, errv []byte
+	method           []byte // the name, "" or absent when null
+}
+
+// errUnusual stops a walk of internal/jsonrpc's scanner over JSON that is
+// valid but not written as the hand reading expects: encoding/json decides.
+var errUnusual = errors.New("proxy: JSON to leave to encoding/json")
+
+// scanMessage reads the top level of a JSON-RPC message with the engine's
+// validating scanner, without decoding its members' values. fine is false
+// when the message is not one valid JSON object, or a member could be read
+// otherwise by encoding/json (a key with escapes, or one it would match
+// case-insensitively, a method with escapes or that is not a string or
+// null): encoding/json must decide then.
+func scanMessage(data []byte) (m scannedMessage, fine bool) {
+	err := scan.ObjectEachRaw(data, func(key []byte, escaped bool, v []byte) error {
+		if escaped {
+			return errUnusual
+		}
+		switch string(key) {
+		case "id":
+			m.id = v
+		case "result":
+			m.result = v
+		case "error":
+			m.errv = v
+		case "method":
+			switch v[0] {
+			case 'n':
+				// null leaves encoding/json's string as it was.
+			case '"':
+				if bytes.IndexByte(v, '\\') >= 0 {
+					return errUnusual
+				}
+				m.method = v[1 : len(v)-1]
+			default:
+				return errUnusual
+			}
+		default:
+			if foldsToMember(key) {
+				return errUnusual
+			}
+		}
+		return nil
+	})
+	return m, err == nil
+}
+
+// foldsToMember reports whether encoding/json could take key, not written
+// as such, for a member decodeAnswer reads: it matches names ignoring case,
+// Unicode's folds among them (such as "ſ" for "s"), so any non-ASCII key
+// counts.
+func foldsToMember(key []byte) bool {
+	for _, c := range key {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	for _, name := range [...]string{"id", "result", "error", "method"} {
+		if len(key) == len(name) && asciiFold(key, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiFold reports whether key is name (lower case letters) in any case.
+func asciiFold(key []byte, name string) bool {
+	for i, c := range key {
+		if c|0x20 != name[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -156,5 +158,149 @@ func TestAnswerOf(t *testing.T) {
 	}
 	if _, _, err := answerOf([]byte(`{not json`), "c1"); err == nil {
 		t.Error("invalid JSON was accepted")
+	}
+}
+
+// TestAnswerOfAgreesWithEncodingJSON checks that answerOf, which reads the
+// top level of a message with internal/jsonrpc's scanner, finds exactly
+// what encoding/json finds, for the messages an upstream sends and for odd
+// ones: escapes, spacing, nesting, duplicate members, nulls, names in
+// another case and broken JSON (which the scanner refuses, leaving
+// encoding/json to word the error).
+func TestAnswerOfAgreesWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, data := range []string{
+		`{"jsonrpc":"2.0","id":"c1","result":{"content":[{"type":"text","text":"3"}]}}`,
+		` { "jsonrpc" : "2.0" , "id" : "c1" , "result" : { "a" : [ 1 , { "b" : "}]\"" } ] } } `,
+		"{\n\t\"result\":\"x\",\r\n\"id\":\"c1\"}",
+		`{"id":"c1","result":{"s":"a\\\"}{"},"jsonrpc":"2.0"}`,
+		`{"id":"c1","result":null}`,
+		`{"id":"c1","result":1.5e3}`,
+		`{"id":"c1","result":true}`,
+		`{"id":"c1","error":null,"result":{}}`,
+		`{"id":"c1","error":{"code":-32602,"message":"bad","data":{"x":[1]}}}`,
+		`{"id":"c1","error":{"code":"nope"}}`,
+		`{"id":"c1","method":null,"result":{}}`,
+		`{"id":"c1","method":"","result":{}}`,
+		`{"id":"c1","method":"ping"}`,
+		`{"id":"c1","method":"sampl\u0069ng/createMessage"}`,
+		`{"id":"c1","method":3,"result":{}}`,
+		`{"id":"c\u0031","result":{}}`,
+		`{"id":"c1","id":"c2","result":{}}`,
+		`{"id":"c2","id":"c1","result":{}}`,
+		`{"id":"c1","result":{},"result":[2]}`,
+		`{"i\u0064":"c1","result":{}}`,
+		`{"id":"c12","result":{}}`,
+		`{"id":"c","result":{}}`,
+		`{"id":null,"result":{}}`,
+		`{"id":1,"result":{}}`,
+		`{"id":"c1"}`,
+		`{}`,
+		` {} `,
+		`[]`,
+		`"c1"`,
+		`{"id":"c1","result":{}} x`,
+		`{"id":"c1","result":{}`,
+		`{"id":"c1","result":}`,
+		`{"id":"c1",}`,
+		`{"id":"c1" "result":{}}`,
+		`{"id":"c1","result":"unterminated}`,
+		`{id:"c1"}`,
+		`{"id":"c1","result":{"a":tru}}`,
+		`{"id":"c1","result":[1,]}`,
+		"{\"id\":\"c1\",\"result\":\"a\x01b\"}",
+		``,
+		// encoding/json matches names ignoring case, Unicode's folds too.
+		`{"ID":"c1","result":{}}`,
+		`{"Id":"c2","id":"c1","result":{}}`,
+		`{"id":"c1","Result":{}}`,
+		`{"id":"c1","RESULT":{},"result":[1]}`,
+		`{"id":"c1","reſult":{}}`,
+		`{"id":"c1","Error":{"code":1,"message":"x"},"result":{}}`,
+		`{"id":"c1","Method":"ping","result":{}}`,
+		`{"id":"c1","résult":{}}`,
+		// null leaves encoding/json's method as it was.
+		`{"id":"c1","method":"ping","method":null,"result":{}}`,
+		`{"id":"c1","method":null,"method":"ping"}`,
+		`{"id":"c1","method":null,"result":{}}`,
+	} {
+		res, ok, err := answerOf([]byte(data), "c1")
+		wres, wok, werr := decodeAnswer([]byte(data), "c1")
+		if ok != wok || (err != nil) != (werr != nil) || !bytes.Equal(res, wres) {
+			t.Errorf("answerOf(%s) = %s, %v, %v; encoding/json: %s, %v, %v", data, res, ok, err, wres, wok, werr)
+		}
+		var we, fe *jsonrpc.Error
+		if errors.As(werr, &we) {
+			if !errors.As(err, &fe) || fe.Code != we.Code || fe.Message != we.Message || string(fe.Data) != string(we.Data) {
+				t.Errorf("answerOf(%s) error = %v, encoding/json: %v", data, err, werr)
+			}
+		}
+	}
+}
+
+// FuzzAnswerOf checks that answerOf and encoding/json agree on any input:
+// the same answer or none, the same result, an error on both sides or none.
+func FuzzAnswerOf(f *testing.F) {
+	f.Add(`{"jsonrpc":"2.0","id":"c1","result":{"content":[]}}`)
+	f.Add(`{"jsonrpc":"2.0","id":"c1","error":{"code":-32602,"message":"bad"}}`)
+	f.Add(`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}`)
+	f.Add(`{"jsonrpc":"2.0","id":"c1","method":"ping"}`)
+	f.Add(`{"ID":"c1","method":null,"result":[1,{"a":"\u00e9"}]}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		res, ok, err := answerOf([]byte(data), "c1")
+		wres, wok, werr := decodeAnswer([]byte(data), "c1")
+		if ok != wok || (err != nil) != (werr != nil) || !bytes.Equal(res, wres) {
+			t.Fatalf("answerOf(%q) = %s, %v, %v; encoding/json: %s, %v, %v", data, res, ok, err, wres, wok, werr)
+		}
+		var we, fe *jsonrpc.Error
+		if errors.As(werr, &we) {
+			if !errors.As(err, &fe) || fe.Code != we.Code || fe.Message != we.Message || string(fe.Data) != string(we.Data) {
+				t.Fatalf("answerOf(%q) error = %v, encoding/json: %v", data, err, werr)
+			}
+		}
+	})
+}
+
+// TestScanMessageTakesTheUsual checks that the messages an upstream usually
+// sends are read with the scanner, and odd ones left to encoding/json: the
+// agreement tests would pass as well if nothing took the short way.
+func TestScanMessageTakesTheUsual(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		data string
+		fine bool
+	}{
+		{`{"jsonrpc":"2.0","id":"c1","result":{"content":[{"type":"text","text":"3"}]}}`, true},
+		{`{"jsonrpc":"2.0","id":"c1","error":{"code":-32602,"message":"bad"}}`, true},
+		{`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":1}}`, true},
+		{`{"jsonrpc":"2.0","id":7,"method":"sampling/createMessage","params":{}}`, true},
+		{` {"id":"c1","method":null,"result":{"k\u00e9":"\n"}} `, true},
+		{`{"i\u0064":"c1","result":{}}`, false},
+		{`{"ID":"c1","result":{}}`, false},
+		{`{"id":"c1","reſult":{}}`, false},
+		{`{"id":"c1","method":"p\u0069ng"}`, false},
+		{`{"id":"c1","method":1}`, false},
+		{`{"id":"c1","result":{"a":tru}}`, false},
+		{`[{"id":"c1","result":{}}]`, false},
+	} {
+		if _, fine := scanMessage([]byte(tc.data)); fine != tc.fine {
+			t.Errorf("scanMessage(%s): fine %v, want %v", tc.data, fine, tc.fine)
+		}
+	}
+}
+
+// BenchmarkAnswerOf measures reading the usual answer to a call, and its
+// result, as every forwarded call does.
+func BenchmarkAnswerOf(b *testing.B) {
+	data := []byte(`{"jsonrpc":"2.0","id":"c1","result":{"content":[{"type":"text","text":"3"}],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"add","version":"1.0.0"}},"resultType":"complete"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		res, ok, err := answerOf(data, "c1")
+		if !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+		if _, err := toolResult(res); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

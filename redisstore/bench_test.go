@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -97,4 +98,57 @@ func BenchmarkOperations(b *testing.B) {
 			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
+}
+
+// A task's life cycle on Redis: Create (queued), Claim, a progress Update,
+// the completing Update, and a Get (a client's poll); round-trips/op is
+// the client's exchanges with Redis per life cycle (5: one per call).
+func BenchmarkTaskLifeCycle(b *testing.B) {
+	if shared == nil {
+		b.Skip("redis-server is not on PATH")
+	}
+	c := client(b, shared.Addr)
+	rt := &roundTrips{}
+	c.AddHook(rt)
+	st := redisstore.NewTaskStore(c, redisstore.Options{Prefix: fmt.Sprintf("b%d:", prefixes.Add(1))})
+	ctx := context.Background()
+	result := json.RawMessage(`{"content":[{"type":"text","text":"done"}]}`)
+	var ids atomic.Int64
+	life := func(worker string) error {
+		id := fmt.Sprint("t", ids.Add(1))
+		now := time.Now()
+		if err := st.Create(ctx, &fastmcp.TaskRecord{ID: id, Principal: "p", Status: fastmcp.TaskWorking, CreatedAt: now, UpdatedAt: now,
+			TTL: time.Minute, ExpiresAt: now.Add(time.Minute), Run: []byte(`{"tool":"t","arguments":{}}`)}); err != nil {
+			return err
+		}
+		rec, err := st.Claim(ctx, worker, time.Minute)
+		if err != nil {
+			return err
+		}
+		if _, err := st.Update(ctx, rec.ID, worker, fastmcp.TaskUpdate{Status: fastmcp.TaskWorking, StatusMessage: "half"}); err != nil {
+			return err
+		}
+		if _, err := st.Update(ctx, rec.ID, worker, fastmcp.TaskUpdate{Status: fastmcp.TaskCompleted, Result: result}); err != nil {
+			return err
+		}
+		_, err = st.Get(ctx, rec.ID)
+		return err
+	}
+	if err := life("w"); err != nil { // load the scripts
+		b.Fatal(err)
+	}
+	var workers atomic.Int64
+	before := rt.n.Load()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := fmt.Sprint("w", workers.Add(1))
+		for pb.Next() {
+			if err := life(w); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(rt.n.Load()-before)/float64(b.N), "round-trips/op")
 }

@@ -59,6 +59,17 @@ func TestCluster(t *testing.T) {
 			return x.Bus, y.Bus
 		})
 	})
+	t.Run("tasks", func(t *testing.T) {
+		storetest.TaskStore(t, func(t *testing.T, maxTasks, maxPerPrincipal int) (a, b fastmcp.TaskStore) {
+			opts := redisstore.Options{Prefix: prefix(), MaxTasks: maxTasks, MaxTasksPerPrincipal: maxPerPrincipal}
+			mk := func() fastmcp.TaskStore {
+				c := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{srv.Addr}, IsClusterMode: true})
+				t.Cleanup(func() { c.Close() })
+				return redisstore.NewTaskStore(c, opts)
+			}
+			return mk(), mk()
+		})
+	})
 	t.Run("oauth", func(t *testing.T) {
 		storetest.OAuthStore(t, func(t *testing.T) (a, b oauth.Store) {
 			c := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{srv.Addr}, IsClusterMode: true})

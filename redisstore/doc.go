@@ -1,8 +1,8 @@
 // Package redisstore keeps what the replicas of a FastMCP server share on
 // Redis, so that any number of replicas behind a plain load balancer serve
 // every client: sessions, session and handle state, the events of resumable
-// streams, rate-limit buckets, the message bus between replicas, and the
-// OAuth proxy's store.
+// streams, rate-limit buckets, the message bus between replicas, the
+// OAuth proxy's store, and the tasks of the tasks extension (NewTaskStore).
 //
 //	client, err := redisstore.NewClient(os.Getenv("FASTMCP_REDIS_URL"))
 //	if err != nil {
@@ -60,11 +60,62 @@
 //	P{id}:z      zset    the session's events, oldest first
 //	P{id}:q      list    streams whose events were all evicted (at most 256)
 //	Prl:<key>    hash    a rate-limit bucket
+//	P{tasks}:... the task store's keys (see Tasks)
 //	Poauth:<key> string  an OAuth proxy entry
 //
 // An id that is empty or starts with NUL is stored with a NUL in front (an
 // empty hash tag would not keep keys together). Bus topic T is the pub/sub
 // channel P+T.
+//
+// # Tasks
+//
+// NewTaskStore keeps the tasks of the tasks extension (fastmcp.TaskStore),
+// so that a task created through one replica is polled, answered and
+// cancelled through any other, and with fastmcp.TaskOptions.Queue run by
+// the workers of any process:
+//
+//	tasks := redisstore.NewTaskStore(client, redisstore.Options{})
+//	srv := fastmcp.New(fastmcp.Options{
+//		Secret: secret, // the same on every replica: it seals the caller's credentials kept with a task
+//		Store:  redisstore.New(client, redisstore.Options{}),
+//		Tasks:  fastmcp.TaskOptions{Store: tasks, Queue: true},
+//	})
+//
+// Every method is one Lua script, so every change is atomic: of two
+// replicas answering a task at once exactly one resumes it, and a task is
+// taken off the queue and leased to its worker in the same step, so a
+// worker that dies in between loses nothing (its lease lapses and Reap
+// fails the task, or queues it again when it may run again). The task
+// store's keys share the hash tag {tasks}, so that the caps (MaxTasks,
+// MaxTasksPerPrincipal) are counted and the queue is taken atomically on
+// Redis Cluster too: one shard holds all the tasks.
+//
+//	P{tasks}:t:<id>  hash    a task's fields (results, errors and state as
+//	                         they came: raw JSON never goes through a Lua codec)
+//	P{tasks}:i:<id>  hash    its outstanding input requests, by key
+//	P{tasks}:a:<id>  hash    the client's answers, by key
+//	P{tasks}:e       zset    every task by expiry
+//	P{tasks}:o, :n   hash    each task's principal; tasks per principal
+//	P{tasks}:q       list    the queue
+//	P{tasks}:l       zset    the leased tasks by lease expiry (for Reap)
+//	P{tasks}:queued  channel a notice per task queued
+//
+// A task's keys expire when the task does (pushed back while a worker holds
+// it, TTL after it ends), never before; the index keys expire with the last
+// task, so that once every task expired nothing is left. Expired tasks leave
+// the indexes as Create sweeps them (up to 100 per call, more when a cap is
+// reached), and Create keeps the queue to the tasks still queued when ids
+// of tasks cancelled or expired while queued outnumber them. Times are
+// compared on Redis's clock, in milliseconds; the times FastMCP sets when it
+// creates a task come from the replica's clock, so keep the clocks in sync.
+//
+// Claim holds no Redis connection while it waits: it runs its script, and
+// when nothing is queued subscribes (one pub/sub connection per store,
+// while Claims wait) to the notices the scripts publish when they queue a
+// task; each notice wakes one waiting Claim of each process, and a Claim
+// that takes a task while more are queued wakes the next. Notices are lost
+// while a connection is down, so a waiting Claim also looks every
+// TaskClaimPoll (one second). Reap ends up to 1000 lapsed leases per call.
 //
 // # Memory
 //

@@ -42,6 +42,19 @@ type Options struct {
 	// waiting for its function; more are dropped (the bus is at most once).
 	// Default 1024, as fastmcp.NewMemoryBus.
 	BusQueue int
+
+	// MaxTasks caps the tasks a task store (NewTaskStore) keeps, whatever
+	// their status, until they expire. Default DefaultMaxTasks (100,000),
+	// as fastmcp.NewMemoryTaskStore.
+	MaxTasks int
+	// MaxTasksPerPrincipal caps the tasks a task store keeps for one
+	// principal. Default DefaultMaxTasksPerPrincipal (10,000).
+	MaxTasksPerPrincipal int
+	// TaskClaimPoll is how often a task store's waiting Claims look at the
+	// queue when no notice of a queued task arrives (notices travel by
+	// pub/sub, which loses them while a connection is down). Default
+	// DefaultTaskClaimPoll (one second).
+	TaskClaimPoll time.Duration
 }
 
 // Defaults of Options.
@@ -75,6 +88,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BusQueue <= 0 {
 		o.BusQueue = DefaultBusQueue
+	}
+	if o.MaxTasks <= 0 {
+		o.MaxTasks = DefaultMaxTasks
+	}
+	if o.MaxTasksPerPrincipal <= 0 {
+		o.MaxTasksPerPrincipal = DefaultMaxTasksPerPrincipal
+	}
+	if o.TaskClaimPoll <= 0 {
+		o.TaskClaimPoll = DefaultTaskClaimPoll
 	}
 	return o
 }

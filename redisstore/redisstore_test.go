@@ -83,3 +83,11 @@ func TestOAuthStore(t *testing.T) {
 
 // prefix returns a prefix no other test uses.
 func prefix() string { return fmt.Sprintf("t%d:", prefixes.Add(1)) }
+
+func TestTaskStore(t *testing.T) {
+	storetest.TaskStore(t, func(t *testing.T, maxTasks, maxPerPrincipal int) (a, b fastmcp.TaskStore) {
+		s := server(t)
+		opts := redisstore.Options{Prefix: prefix(), MaxTasks: maxTasks, MaxTasksPerPrincipal: maxPerPrincipal}
+		return redisstore.NewTaskStore(client(t, s.Addr), opts), redisstore.NewTaskStore(client(t, s.Addr), opts)
+	})
+}

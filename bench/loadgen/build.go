@@ -117,6 +117,13 @@ func buildRevision(benchDir, binDir string, spec serverSpec) (revision, error) {
 			return rv, err
 		}
 	}
+	// The fastmcp server needs none of the other modules of the repository
+	// that bench's go.mod replaces with directories (the proxy, for the
+	// fastmcp-proxy server), which an old revision may lack.
+	drop := goCommand(oldBench, "mod", "edit", "-droprequire=github.com/fastmcp-go/fastmcp/proxy", "-dropreplace=github.com/fastmcp-go/fastmcp/proxy")
+	if b, err := drop.CombinedOutput(); err != nil {
+		return rv, fmt.Errorf("go mod edit in %s: %v\n%s", oldBench, err, b)
+	}
 	out := filepath.Join(binDir, spec.bin())
 	// -mod=mod: the old library may require modules the current go.sum
 	// does not list; they are resolved into the copy, never into bench.

@@ -11,15 +11,16 @@ import (
 	"testing"
 )
 
-// TestQuickFastMCP runs the -quick benchmark against the fastmcp server only
-// and requires zero errors: a cheap smoke test of the harness and the server.
+// TestQuickFastMCP runs the -quick benchmark against the fastmcp server, and
+// the same server behind fastmcp's proxy, and requires zero errors: a cheap
+// smoke test of the harness and the servers.
 func TestQuickFastMCP(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go tool is needed to build the server")
 	}
 	cfg := defaultConfig()
 	cfg.quick()
-	cfg.Servers = []string{"fastmcp"}
+	cfg.Servers = []string{"fastmcp", "fastmcp-proxy"}
 	cfg.Log = testLog{t}
 	res, err := run(cfg)
 	if err != nil {
@@ -30,7 +31,17 @@ func TestQuickFastMCP(t *testing.T) {
 	if n := res.TotalErrors(); n != 0 {
 		t.Fatalf("%d errors", n)
 	}
-	f := res.Servers["fastmcp"]
+	for _, name := range cfg.Servers {
+		t.Run(name, func(t *testing.T) { checkQuick(t, cfg, res.Servers[name]) })
+	}
+}
+
+// checkQuick checks that every measurement of a -quick run of one server
+// measured something.
+func checkQuick(t *testing.T, cfg *Config, f *ServerResult) {
+	if f == nil {
+		t.Fatal("no results")
+	}
 	if len(f.Calls) != len(cfg.Levels) {
 		t.Fatalf("%d call levels measured, want %d", len(f.Calls), len(cfg.Levels))
 	}

@@ -17,7 +17,7 @@ import (
 
 // serverSpec describes one benchmark server.
 type serverSpec struct {
-	key   string // the name in -servers: fastmcp, gosdk, mcpgo, floor, or fastmcp@rev
+	key   string // the name in -servers: fastmcp, gosdk, mcpgo, floor, fastmcp-proxy, or fastmcp@rev
 	base  string // the server program (bench/servers/<base>)
 	rev   string // for fastmcp@rev: the revision of the module the server is built from
 	label string // name in reports
@@ -47,6 +47,10 @@ var specs = map[string]serverSpec{
 		args: func(*Config) []string { return nil }},
 	"mcpgo": {key: "mcpgo", base: "mcpgo", label: "mcp-go", mode: "default (JSON unless a handler streams), WithStateful(true)",
 		args: func(*Config) []string { return nil }},
+	"fastmcp-proxy": {key: "fastmcp-proxy", base: "fastmcp-proxy", label: "fastmcp proxy", mode: "fastmcp's proxy in front of the fastmcp add server, both in one process",
+		args: func(cfg *Config) []string {
+			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions)}
+		}},
 	"floor": {key: "floor", base: "floor", label: "floor (not MCP)", mode: "bare net/http + encoding/json reference; with -stdio a bare newline-JSON loop",
 		args: func(*Config) []string { return nil }},
 }
@@ -58,7 +62,7 @@ func lookupSpec(name string) (serverSpec, error) {
 	base, rev, hasRev := strings.Cut(name, "@")
 	s, ok := specs[base]
 	if !ok {
-		return s, fmt.Errorf("unknown server %q (want fastmcp, gosdk, mcpgo, floor, or fastmcp@<git revision>)", name)
+		return s, fmt.Errorf("unknown server %q (want fastmcp, gosdk, mcpgo, floor, fastmcp-proxy, or fastmcp@<git revision>)", name)
 	}
 	if hasRev {
 		if base != "fastmcp" || rev == "" || strings.HasPrefix(rev, "-") {

@@ -144,6 +144,8 @@ func TestLookupSpec(t *testing.T) {
 	}{
 		{name: "fastmcp", base: "fastmcp", bin: "fastmcp"},
 		{name: "floor", base: "floor", bin: "floor"},
+		{name: "fastmcp-proxy", base: "fastmcp-proxy", bin: "fastmcp-proxy"},
+		{name: "fastmcp-proxy@c6971a9", bad: true},
 		{name: "fastmcp@c6971a9", base: "fastmcp", rev: "c6971a9", bin: "fastmcp@c6971a9"},
 		{name: "fastmcp@feature/x", base: "fastmcp", rev: "feature/x", bin: "fastmcp@feature_x"},
 		{name: "gosdk@v1", bad: true},

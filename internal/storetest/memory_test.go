@@ -37,3 +37,9 @@ func TestMemoryBus(t *testing.T) {
 func TestOAuthMemoryStore(t *testing.T) {
 	storetest.OAuthStore(t, func(*testing.T) (a, b oauth.Store) { return twice[oauth.Store](&oauth.MemoryStore{}) })
 }
+
+func TestMemoryTaskStore(t *testing.T) {
+	storetest.TaskStore(t, func(_ *testing.T, maxTasks, maxPerPrincipal int) (a, b fastmcp.TaskStore) {
+		return twice(fastmcp.NewMemoryTaskStore(fastmcp.MemoryTaskStoreOptions{MaxTasks: maxTasks, MaxTasksPerPrincipal: maxPerPrincipal}))
+	})
+}

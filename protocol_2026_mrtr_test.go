@@ -496,3 +496,48 @@ func TestMRTRSecretRotation(t *testing.T) {
 	}
 	before.send(mdReq{method: "tools/call", params: map[string]any{"name": "form", "inputResponses": ok, "requestState": r2.RequestState}}).wantError(t, 200, -32602)
 }
+
+// The checks made before a handler runs (the Mcp-Name header, the
+// requestState's binding to the request) and the handler read the same
+// params: a member spelled in another case is not the member, and a member
+// given twice is refused, so neither can smuggle in what the checks did not
+// see (issue 12, item 7).
+func TestMRTRBindingCannotBeBypassed(t *testing.T) {
+	t.Parallel()
+	_, c := mrtrServer(t, fastmcp.Options{Secret: []byte(strings.Repeat("s", 32))})
+	first := c.send(mdReq{method: "prompts/get", params: map[string]any{"name": "p", "arguments": map[string]any{"topic": "safe"}}})
+	var r1 struct {
+		ResultType   string `json:"resultType"`
+		RequestState string `json:"requestState"`
+	}
+	first.result(t, &r1)
+	if r1.ResultType != "input_required" || r1.RequestState == "" {
+		t.Fatalf("first round: %+v", r1)
+	}
+	retry := map[string]any{"name": "p", "arguments": map[string]any{"topic": "safe"},
+		"inputResponses": map[string]any{"roots-1": mdRoots}, "requestState": r1.RequestState}
+	if !strings.Contains(string(first.last(t).Result), `"roots-1"`) {
+		t.Fatalf("the first round does not ask for roots-1: %s", first.last(t).Result)
+	}
+
+	t.Run("differently cased member is ignored", func(t *testing.T) {
+		a := c.send(mdReq{method: "prompts/get", params: retry, extra: `"Arguments":{"topic":"EVIL"}`})
+		res := string(a.last(t).Result)
+		if a.status != http.StatusOK || !strings.Contains(res, "safe with 1 roots") || strings.Contains(res, "EVIL") {
+			t.Fatalf("the handler saw the smuggled argument: %d %s", a.status, res)
+		}
+	})
+	t.Run("member given twice is refused", func(t *testing.T) {
+		m := c.send(mdReq{method: "prompts/get", params: retry, extra: `"arguments":{"topic":"EVIL"}`}).wantError(t, http.StatusBadRequest, -32602)
+		if !strings.Contains(m.Error.Message, "more than once") {
+			t.Errorf("message %q", m.Error.Message)
+		}
+	})
+	t.Run("escaped member name given twice is refused", func(t *testing.T) {
+		c.send(mdReq{method: "prompts/get", params: retry, extra: `"\u0061rguments":{"topic":"EVIL"}`}).wantError(t, http.StatusBadRequest, -32602)
+	})
+	t.Run("Mcp-Name naming another prompt is refused", func(t *testing.T) {
+		c.send(mdReq{method: "prompts/get", params: map[string]any{"name": "p", "arguments": map[string]any{"topic": "x"}},
+			header: map[string]string{"Mcp-Name": "roots"}}).wantError(t, http.StatusBadRequest, -32020)
+	})
+}

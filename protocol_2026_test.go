@@ -63,6 +63,9 @@ type mdReq struct {
 	accept string
 	// notify sends a notification (no id).
 	notify bool
+	// extra holds raw members appended to params as written (duplicate
+	// or differently cased members, which a map cannot hold).
+	extra string
 }
 
 // mdAnswer is the HTTP answer to a request and its JSON-RPC messages.
@@ -174,6 +177,11 @@ func (c *mdClient) body(id int64, r mdReq) []byte {
 	b, err := json.Marshal(msg)
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	if r.extra != "" {
+		// params is the last member of the message: its members end
+		// just before the closing "}}".
+		b = append(append(b[:len(b)-2:len(b)-2], ","+r.extra...), "}}"...)
 	}
 	return b
 }
