@@ -2,7 +2,7 @@ package main
 
 // The example as a replica of a cluster, from the environment:
 //
-//	FASTMCP_REDIS_URL=redis://host:6379/0  share sessions, state, resumable events and a bus on Redis
+//	FASTMCP_REDIS_URL=redis://host:6379/0  share sessions, state, resumable events, tasks and a bus on Redis
 //	FASTMCP_REDIS_PREFIX=fastmcp:          the prefix of its keys and channels (the default)
 //	FASTMCP_SECRET=<32+ random bytes>      sign handles and request state with the key every replica shares
 //
@@ -31,5 +31,9 @@ func clusterOptions(opts *fastmcp.Options) {
 	if err != nil {
 		log.Fatalf("FASTMCP_REDIS_URL: %v", err)
 	}
-	opts.Store = redisstore.New(client, redisstore.Options{Prefix: os.Getenv("FASTMCP_REDIS_PREFIX")})
+	ro := redisstore.Options{Prefix: os.Getenv("FASTMCP_REDIS_PREFIX")}
+	opts.Store = redisstore.New(client, ro)
+	// Tasks (the tasks extension) too: one replica starts a task, any
+	// replica answers tasks/get.
+	opts.Tasks.Store = redisstore.NewTaskStore(client, ro)
 }
