@@ -180,7 +180,8 @@ func (s *Server) serveOne(ctx context.Context, c conn, info *connInfo, m *jsonrp
 			return b, refused
 		}
 		resp := *m // the waiter keeps it: m itself stays on the caller's stack
-		if sess != nil && !sess.deliver(&resp) {
+		if sess != nil && !sess.deliver(&resp) &&
+			(sess.shared == nil || !sess.shared.route(&resp, resp.ID)) { // clustered: the request may be another replica's (cluster.go)
 			s.logger.Debug("fastmcp: response to an unknown request", "id", string(m.ID), "session", sess.id)
 		}
 		return b, accepted
@@ -435,15 +436,16 @@ func decodeFailure(err error) []byte {
 }
 
 // cancelFrom cancels the request that the params of a notifications/cancelled
-// name, among those p serves.
-func cancelFrom(p *peer, params json.RawMessage) {
+// name, among those p serves. It reports whether p serves it.
+func cancelFrom(p *peer, params json.RawMessage) bool {
 	var n struct {
 		RequestID json.RawMessage `json:"requestId"`
 		Reason    string          `json:"reason"`
 	}
 	if json.Unmarshal(params, &n) == nil && len(n.RequestID) > 0 {
-		p.cancel(n.RequestID, n.Reason)
+		return p.cancel(n.RequestID, n.Reason)
 	}
+	return false
 }
 
 // bufPool recycles response buffers.

@@ -35,6 +35,10 @@ type peer struct {
 	nextID   int64
 	// limit bounds len(inflight); 0 means no bound.
 	limit int
+	// prefix, in clustered mode, is the replica id that starts the ids of
+	// the server's requests and its progress tokens, so that an answer
+	// reaching another replica finds its way back (cluster.go); "" otherwise.
+	prefix string
 }
 
 // errTooManyRequests refuses a request beyond the peer's in-flight limit.
@@ -78,8 +82,8 @@ func (p *peer) running() []json.RawMessage {
 }
 
 // cancel cancels the request with the given id, as notifications/cancelled
-// asks. Its response is not sent.
-func (p *peer) cancel(id json.RawMessage, reason string) {
+// asks. Its response is not sent. It reports whether the request was found.
+func (p *peer) cancel(id json.RawMessage, reason string) bool {
 	key := jsonrpc.CompactID(id)
 	p.mu.Lock()
 	var r *request
@@ -94,6 +98,7 @@ func (p *peer) cancel(id json.RawMessage, reason string) {
 		r.cancelled.Store(true)
 		r.cancel(fmt.Errorf("%w: %s", errClientCancelled, reason))
 	}
+	return r != nil
 }
 
 var errClientCancelled = errors.New("fastmcp: request cancelled by the client")
@@ -125,18 +130,20 @@ func (p *peer) deliver(m *jsonrpc.Message) bool {
 }
 
 // deliverProgress hands a progress notification from the client to the
-// server request that asked for it.
-func (p *peer) deliverProgress(pp ProgressParams) {
+// server request that asked for it. It reports false when no request of this
+// peer asked for it.
+func (p *peer) deliverProgress(pp ProgressParams) bool {
 	p.mu.Lock()
 	ch := p.progress[jsonrpc.CompactID(pp.ProgressToken)]
 	p.mu.Unlock()
 	if ch == nil {
-		return
+		return false
 	}
 	select {
 	case ch <- pp:
 	default: // the requester is behind; drop rather than block the reader
 	}
+	return true
 }
 
 // maxPendingCalls bounds the server-to-client requests waiting for answers on
@@ -159,7 +166,11 @@ func (p *peer) call(ctx context.Context, out outbound, method string, raw json.R
 		return nil, fmt.Errorf("fastmcp: %s: %d requests already wait for the client's answers", method, maxPendingCalls)
 	}
 	p.nextID++
-	id := json.RawMessage(strconv.AppendInt(nil, p.nextID, 10))
+	n := strconv.FormatInt(p.nextID, 10)
+	id := json.RawMessage(n)
+	if p.prefix != "" {
+		id = json.RawMessage(`"` + p.prefix + ":" + n + `"`) // clustered (cluster.go)
+	}
 	key := string(id)
 	ch := make(chan *jsonrpc.Message, 1)
 	if p.pending == nil {
@@ -169,7 +180,10 @@ func (p *peer) call(ctx context.Context, out outbound, method string, raw json.R
 	var progress chan ProgressParams
 	token := ""
 	if opts.OnProgress != nil {
-		token = `"fastmcp-` + key + `"`
+		token = `"fastmcp-` + n + `"`
+		if p.prefix != "" {
+			token = `"` + p.prefix + ":p" + n + `"`
+		}
 		progress = make(chan ProgressParams, 16)
 		if p.progress == nil {
 			p.progress = make(map[string]chan ProgressParams)

@@ -245,6 +245,11 @@ func (s *Server) setLevel(c *Context, _ *Request) (any, error) {
 		// every request stands alone. Accept it, as a no-op.
 		return emptyResult, nil
 	}
+	if sh := c.sess.shared; sh != nil { // clustered: record it for every replica (cluster.go)
+		if err := sh.set(c, fieldLevel, []byte(p.Level)); err != nil {
+			return nil, storeFailure(err)
+		}
+	}
 	c.sess.mu.Lock()
 	c.sess.logLevel = p.Level
 	c.sess.mu.Unlock()
@@ -260,6 +265,15 @@ func (s *Server) subscribe(c *Context, req *Request) (any, error) {
 		// Served statelessly: there is no session to deliver updates to,
 		// and the capability is not declared.
 		return nil, NewError(CodeMethodNotFound, "Method not found: %s (this server is stateless: it has no sessions to send resource updates to)", req.Method)
+	}
+	if sh := c.sess.shared; sh != nil { // clustered: record it for every replica (cluster.go)
+		var v []byte
+		if req.Method == "resources/subscribe" {
+			v = []byte("1")
+		}
+		if err := sh.set(c, fieldSubPrefix+req.Name, v); err != nil {
+			return nil, storeFailure(err)
+		}
 	}
 	if req.Method == "resources/subscribe" {
 		c.sess.subscribe(req.Name)
@@ -281,6 +295,9 @@ func (s *Server) handleNotification(sess *Session, m *jsonrpc.Message) {
 		first := sess.initialized && !sess.notified
 		sess.notified = sess.initialized
 		sess.mu.Unlock()
+		if first && sess.shared != nil {
+			sess.shared.setOrLog(fieldNotified, []byte("1")) // clustered: every replica learns it (cluster.go)
+		}
 		if first {
 			if !s.opts.DisableRoots && sess.ClientCapabilities().Roots != nil {
 				sess.goBackground(func() { s.afterHandshake(sess) }) // waits for the client's roots
@@ -298,11 +315,13 @@ func (s *Server) handleNotification(sess *Session, m *jsonrpc.Message) {
 		}
 	case "notifications/progress":
 		var p ProgressParams
-		if json.Unmarshal(m.Params, &p) == nil {
-			sess.peer.deliverProgress(p)
+		if json.Unmarshal(m.Params, &p) == nil && !sess.peer.deliverProgress(p) && sess.shared != nil {
+			sess.shared.route(m, p.ProgressToken) // clustered: another replica's request (cluster.go)
 		}
 	case "notifications/cancelled":
-		cancelFrom(&sess.peer, m.Params)
+		if !cancelFrom(&sess.peer, m.Params) && sess.shared != nil {
+			sess.shared.cancel(m.Params) // clustered: a request served elsewhere (cluster.go)
+		}
 	}
 	// Other notifications are accepted and ignored.
 }
@@ -342,5 +361,9 @@ func (s *Server) fetchRoots(sess *Session) ([]Root, bool) {
 	sess.mu.Lock()
 	sess.roots = roots
 	sess.mu.Unlock()
+	if sess.shared != nil { // clustered: every replica learns them (cluster.go)
+		raw, _ := json.Marshal(roots)
+		sess.shared.setOrLog(fieldRoots, raw)
+	}
 	return roots, true
 }

@@ -218,6 +218,10 @@ func (s *Server) flushListChanged() {
 	s.lcPending = [len(listChangedMethods)]uint64{}
 	s.lcTimer = nil
 	s.lcMu.Unlock()
+	if s.cluster != nil {
+		s.cluster.listsChanged(pending) // every replica tells its clients (cluster.go)
+		return
+	}
 	s.notifyListChanged(pending)
 	for i, lc := range listChangedMethods {
 		if seq := pending[i]; seq != 0 {

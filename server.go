@@ -241,6 +241,11 @@ type Server struct {
 	vis       visibilityState
 	updSeq    atomic.Uint64
 	accessSeq atomic.Uint64
+
+	// cluster is the server's membership of a cluster of replicas sharing
+	// Options.Store (cluster.go); nil when the Store does not share sessions
+	// and a bus.
+	cluster *cluster
 }
 
 // New returns a server configured by opts.
@@ -301,6 +306,7 @@ func New(opts Options) *Server {
 	s.keys = newKeyRing(opts.Secret, opts.PreviousSecrets)
 	s.tasks = newTaskEngine(s, opts.Tasks)
 	s.methods = s.newMethodTables()
+	s.cluster = newCluster(s)
 	return s
 }
 
@@ -341,7 +347,8 @@ func (s *Server) Serve(ctx context.Context, t Transport) error {
 // including those still in their handshake, and stream connections (stdio),
 // whether or not they initialized. (Requests of the 2026-07-28 revision have
 // no session; over stdio they share their connection's.) The slice is a
-// snapshot, safe to use while sessions come and go.
+// snapshot, safe to use while sessions come and go. A replica of a cluster
+// (Store) lists the sessions it started, not those it serves for others.
 func (s *Server) Sessions() []*Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()

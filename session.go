@@ -81,6 +81,9 @@ type Session struct {
 	ephemeral bool
 	// transport names the transport the session came in on.
 	transport string
+	// shared links the session to its record in clustered mode (cluster.go);
+	// nil otherwise.
+	shared *sharedSession
 	// bg counts the session's background goroutines (roots fetches, event
 	// delivery), so a transport can wait for them when serving ends.
 	bg tracker
@@ -509,7 +512,7 @@ func (s *Session) close(cause error) {
 	close(s.done)
 	s.peer.cancelAll(cause)
 	s.srv.removeSession(s)
-	if hadState {
+	if hadState && s.shared == nil { // clustered: the state outlives this replica's copy (cluster.go)
 		// Taken for writing: no state write is in progress, and later ones
 		// see the session closed.
 		s.stateMu.Lock()
@@ -575,6 +578,10 @@ func (s *Session) subscribed(uri string) bool {
 func (s *Server) ResourceUpdated(uri string) {
 	s.updSeq.Add(1)
 	s.updatedInMount(uri)
+	if s.cluster != nil {
+		s.cluster.resourceUpdated(uri) // every replica tells its clients (cluster.go)
+		return
+	}
 	s.notifyResourceUpdated(uri)
 	s.forEachSession(func(sess *Session) {
 		if sess.subscribed(uri) {

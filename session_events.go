@@ -66,7 +66,8 @@ func (h *handlers[F]) snapshot() []F {
 // OnConnect registers f to run when a client session starts (its initialize
 // request is accepted). It returns a function that removes f. Session events
 // belong to the handshake era: requests of the sessionless 2026-07-28
-// revision start no session and fire none.
+// revision start no session and fire none. In a cluster of replicas (Store),
+// f runs on the replica that started the session, and OnDisconnect's there.
 func (s *Server) OnConnect(f func(*Session)) (remove func()) { return s.onConnect.add(f) }
 
 // OnDisconnect registers f to run when a session ends: the client deleted it

@@ -122,6 +122,15 @@ func (h *HTTPHandler) serveLegacySSE(w http.ResponseWriter, r *http.Request) {
 		h.refuseSession(w, why, client)
 		return
 	}
+	if sh := sess.shared; sh != nil {
+		// Clustered: POSTs to /messages may reach any replica
+		// (streamable_cluster.go).
+		if err := sh.createLegacy(r.Context()); err != nil {
+			h.endSession(hs, ErrSessionClosed)
+			writeStoreError(w, err)
+			return
+		}
+	}
 	hs.active.Add(1)
 	defer hs.active.Add(-1)
 	if h.shutting.Load() {
@@ -151,6 +160,9 @@ func (h *HTTPHandler) serveLegacyMessages(w http.ResponseWriter, r *http.Request
 		return
 	}
 	hs := h.lookup(r.URL.Query().Get("sessionId"))
+	if hs == nil && h.srv.cluster != nil && h.forwardLegacy(w, r) {
+		return // clustered: served by the replica holding the stream (streamable_cluster.go)
+	}
 	if hs == nil || !hs.legacy || hs.sess.outbound() == nil {
 		writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
 		return

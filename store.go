@@ -18,6 +18,18 @@ import (
 // A nil field keeps the in-memory default for that part; an explicit
 // Options.StateStore, HTTP.EventStore or RateLimits.Limiter wins over the
 // Store's.
+//
+// With both Sessions and Bus set, the server runs as one replica of a
+// cluster: a handshake-era session started on one replica is served by
+// every replica (each keeps a copy, loaded from the session's record the
+// first time a request names it), answers to the server's requests and
+// notifications reach the replica that waits for them, change notifications
+// reach the replica holding the session's GET stream, a stream may be resumed
+// on any replica, and DELETE ends the session everywhere. What stays per
+// replica: Server.Sessions lists, and OnConnect and OnDisconnect fire for,
+// the sessions this replica started (initialize, or a legacy SSE stream);
+// per-session Enable/Disable rules and Session event handlers are the
+// copy's own. Set the same Options.Secret on every replica.
 type Store struct {
 	// Sessions keeps the records of handshake-era sessions.
 	Sessions SessionStore

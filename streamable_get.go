@@ -31,7 +31,33 @@ type getChannel struct {
 
 const getStreamID = "g"
 
+// getChannel returns the session's standalone stream, creating it on first
+// use.
+func (hs *httpSession) getChannel(h *HTTPHandler) *getChannel {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.get == nil {
+		hs.get = &getChannel{h: h, hs: hs}
+		if sh := hs.sess.shared; sh != nil {
+			sh.get = &clusterGet{g: hs.get, sh: sh} // clustered (streamable_cluster.go)
+		}
+	}
+	return hs.get
+}
+
+// cluster returns the channel's side in clustered mode
+// (streamable_cluster.go), or nil.
+func (g *getChannel) cluster() *clusterGet {
+	if sh := g.hs.sess.shared; sh != nil {
+		return sh.get
+	}
+	return nil
+}
+
 func (g *getChannel) send(msg []byte) error {
+	if cg := g.cluster(); cg != nil {
+		return cg.send(msg) // clustered: any replica may hold the stream
+	}
 	g.mu.Lock()
 	es := g.h.opts.EventStore
 	if g.q == nil && es == nil {
@@ -127,13 +153,16 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 		h.resumePost(w, r, st, streamID, index)
 		return
 	}
-	st.mu.Lock()
-	g := st.get
-	if g == nil {
-		g = &getChannel{h: h, hs: st}
-		st.get = g
+	g := st.getChannel(h)
+	cg := g.cluster()
+	if cg != nil {
+		// Clustered: messages sent on other replicas arrive from now on.
+		if err := cg.listen(r.Context()); err != nil {
+			writeStoreError(w, err)
+			return
+		}
+		defer cg.unlisten()
 	}
-	st.mu.Unlock()
 
 	q := newOutQueue(h.opts.MaxStreamBacklog)
 	var first int64
@@ -152,11 +181,19 @@ func (h *HTTPHandler) serveGet(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			h.srv.logger.Info("fastmcp: cannot resume the GET stream faithfully", "session", sess.id, "error", err)
 		}
+		if cg != nil {
+			cg.replayed = max(index, first+int64(len(missed))-1)
+		}
+	} else if cg != nil {
+		cg.replayed = -1
 	}
 	g.q = q
 	g.mu.Unlock()
 	defer g.detach(q)
 	sess.setOutbound(g)
+	if cg != nil {
+		cg.announce() // clustered: every replica learns where the stream is
+	}
 	out := startSSE(w, sess.id, h.writeTimeout())
 	var err error
 	if len(missed) > 0 {
@@ -286,6 +323,10 @@ func (h *HTTPHandler) holdStream(ctx context.Context, sess *Session, q *outQueue
 // resumePost replays a POST stream after the given event index, and if the
 // request is still running, delivers its remaining events on this connection.
 func (h *HTTPHandler) resumePost(w http.ResponseWriter, r *http.Request, st *httpSession, streamID string, index int64) {
+	if owner := streamReplica(st, streamID); owner != "" {
+		h.resumeRemote(w, r, st, streamID, index, owner) // clustered: another replica's stream
+		return
+	}
 	sess := st.sess
 	st.mu.Lock()
 	p := st.streams[streamID]

@@ -111,6 +111,9 @@ func (s *Server) newHTTPHandler(opts HTTP) *HTTPHandler {
 	if (opts.SessionIdleTimeout > 0 || opts.HandshakeTimeout > 0) && !opts.Stateless {
 		go h.reap()
 	}
+	if s.cluster != nil {
+		s.cluster.attach(h) // clustered: the replica joins (cluster.go)
+	}
 	return h
 }
 
@@ -228,6 +231,9 @@ func (h *HTTPHandler) Close() error {
 		for _, hs := range all {
 			hs.sess.bg.wait(max(time.Until(deadline), 0))
 		}
+		if c := h.srv.cluster; c != nil {
+			c.detach(h) // clustered: the replica leaves (cluster.go)
+		}
 	})
 	return nil
 }
@@ -275,12 +281,18 @@ func (h *HTTPHandler) newSession(legacy bool) *httpSession {
 		hs.sess.transport = TransportSSE
 	}
 	hs.sess.ending = func(cause error) { h.endSession(hs, cause) }
+	if h.srv.cluster != nil && !h.opts.Stateless {
+		h.share(hs, true) // clustered: linked to its record (streamable_cluster.go)
+	}
 	return hs
 }
 
 // endSession ends a session for cause and forgets it.
 func (h *HTTPHandler) endSession(hs *httpSession, cause error) {
 	sess := hs.sess
+	if sess.shared != nil && sess.shared.keepIdle(cause) {
+		return // clustered: idle here, but alive elsewhere (streamable_cluster.go)
+	}
 	h.mu.Lock()
 	h.forgetLocked(hs)
 	h.mu.Unlock()
@@ -293,6 +305,9 @@ func (h *HTTPHandler) endSession(hs *httpSession, cause error) {
 	}
 	hs.mu.Unlock()
 	sess.close(cause)
+	if sess.shared != nil && !sess.shared.ended(cause) {
+		return // clustered: the session goes on elsewhere (streamable_cluster.go)
+	}
 	if es := h.opts.EventStore; es != nil {
 		_ = es.SessionClosed(context.Background(), sess.id)
 	}
@@ -312,6 +327,14 @@ func (h *HTTPHandler) sessionFor(w http.ResponseWriter, r *http.Request) (*httpS
 		return nil, false
 	}
 	hs := h.lookup(id)
+	if h.srv.cluster != nil {
+		// Clustered: the session may have started on another replica
+		// (streamable_cluster.go).
+		var ok bool
+		if hs, ok = h.sharedSessionFor(w, r, id, hs); !ok {
+			return nil, false
+		}
+	}
 	if hs == nil || hs.legacy {
 		writeJSONError(w, http.StatusNotFound, nil, CodeSessionNotFound, "Session not found")
 		return nil, false
@@ -453,6 +476,9 @@ func (h *HTTPHandler) serveReady(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if h.shutting.Load() || h.draining.Load() {
 		status, body.Status = http.StatusServiceUnavailable, "shutting_down"
+	} else if err := h.srv.storeHealth(r.Context()); err != nil {
+		// The shared store (Options.Store.Health) cannot serve.
+		status, body.Status = http.StatusServiceUnavailable, "store_unavailable"
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -42,6 +42,9 @@ func (h *HTTPHandler) servePost(w http.ResponseWriter, r *http.Request) {
 	pc.ps = postStream{h: h, w: w,
 		allowSSE: !h.opts.JSONResponse && accept&acceptSSE != 0,
 		sseOnly:  accept == acceptSSE}
+	if h.srv.cluster != nil {
+		pc.ps.cl = &postCluster{body: body} // clustered (streamable_cluster.go)
+	}
 	h.posts.add(pc)
 	// Deferred: a handler that ends its goroutine (runtime.Goexit) ends
 	// this one too.
@@ -259,8 +262,15 @@ func (c *postConn) reply(resp []byte, a answer) {
 	}
 	if hs := c.ps.initialized; hs != nil {
 		if hs.sess.protocol() != vUnknown && !hs.sess.isClosed() {
-			c.ps.hs = hs
-			c.ps.sessionID = hs.sess.id
+			if hs.sess.shared != nil {
+				// Clustered: the record is written before the client
+				// learns the session (streamable_cluster.go).
+				resp = c.recordSession(hs, resp)
+			}
+			if !hs.sess.isClosed() {
+				c.ps.hs = hs
+				c.ps.sessionID = hs.sess.id
+			}
 		}
 	}
 	c.ps.finish(resp)
@@ -322,6 +332,9 @@ type postStream struct {
 	exiting bool
 	// initialized is the session this POST's initialize started.
 	initialized *httpSession
+	// cl is the stream's side in clustered mode (streamable_cluster.go);
+	// nil otherwise.
+	cl *postCluster
 
 	mu       sync.Mutex
 	out      sse
@@ -375,11 +388,17 @@ func (p *postStream) start() {
 		st.mu.Lock()
 		st.nextSID++
 		p.streamID = "p" + strconv.FormatInt(st.nextSID, 10)
+		if st.sess.shared != nil {
+			p.streamID += "." + st.sess.shared.c.id // clustered: names its replica
+		}
 		if st.streams == nil {
 			st.streams = map[string]*postStream{}
 		}
 		st.streams[p.streamID] = p
 		st.mu.Unlock()
+		if st.sess.shared != nil {
+			p.streamStarted() // clustered: resumable on any replica (streamable_cluster.go)
+		}
 		p.done = make(chan struct{})
 		if p.version >= v20251125 {
 			// The priming event gives the client an id to resume from
@@ -415,6 +434,9 @@ func (p *postStream) event(msg []byte) error {
 		if err := p.out.writeEvent(id, msg); err != nil {
 			p.dead = true
 		}
+	}
+	if p.cl != nil && p.cl.tail {
+		p.tailEvent(msg) // clustered: resumed on another replica (streamable_cluster.go)
 	}
 	if p.dead && p.resumed == nil && !p.resumable() {
 		return errors.New("fastmcp: the client connection is gone")
@@ -461,6 +483,9 @@ func (p *postStream) finish(resp []byte) {
 	if p.timer != nil {
 		p.timer.Stop()
 	}
+	if p.finished {
+		return // answered already (abandon): the handler's own answer is dropped
+	}
 	if !p.started && p.sseOnly && len(resp) > 0 {
 		// The client accepts only event streams.
 		p.start()
@@ -491,6 +516,9 @@ func (p *postStream) finish(resp []byte) {
 		delete(st.streams, p.streamID)
 		st.mu.Unlock()
 		close(p.done)
+		if st.sess.shared != nil {
+			p.streamFinished() // clustered (streamable_cluster.go)
+		}
 	}
 }
 
@@ -594,6 +622,9 @@ func (c *postConn) abandon() {
 			delete(st.streams, p.streamID)
 			st.mu.Unlock()
 			close(p.done)
+			if st.sess.shared != nil {
+				p.streamFinished() // clustered: abandoned (streamable_cluster.go)
+			}
 		}
 	case len(resp) == 0:
 		p.w.WriteHeader(http.StatusAccepted)

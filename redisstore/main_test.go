@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if replicaBin.dir != "" {
+		os.RemoveAll(replicaBin.dir)
+	}
 	if shared != nil {
 		shared.Close()
 	}

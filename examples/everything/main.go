@@ -11,6 +11,11 @@
 //	FASTMCP_TRANSPORT=http FASTMCP_STATELESS=true go run ./examples/everything
 //	go run ./examples/everything --help                            # the flags
 //
+// Several processes of it are replicas of one server when they share Redis and
+// a secret (store.go):
+//
+//	FASTMCP_REDIS_URL=redis://127.0.0.1:6379 FASTMCP_SECRET=... go run ./examples/everything --transport http --port 8081
+//
 // Run the official conformance suite against it over HTTP:
 //
 //	npx @modelcontextprotocol/conformance@0.1.16 server --url http://127.0.0.1:8080/mcp --suite all
@@ -73,14 +78,18 @@ func main() {
 
 // newServer returns the server with every fixture registered.
 func newServer() *fastmcp.Server {
-	server := fastmcp.New(fastmcp.Options{
+	opts := fastmcp.Options{
 		Name:         "fastmcp-everything",
 		Version:      "1.0.0",
 		Instructions: "A test server exposing the MCP conformance fixtures.",
 		// Trace context into sampling, elicitation and roots requests
 		// (telemetry.go).
 		ClientRequestMeta: clientRequestMeta,
-	})
+	}
+	// A replica of a cluster on Redis when FASTMCP_REDIS_URL is set
+	// (store.go).
+	clusterOptions(&opts)
+	server := fastmcp.New(opts)
 	addTools(server)
 	addResources(server)
 	addPrompts(server)
