@@ -28,27 +28,6 @@ type routes struct {
 	n   int
 }
 
-// Route adds a custom HTTP route served beside the MCP endpoint, on every HTTP
-// transport of the server (routes added while serving take effect at once).
-// pattern is a net/http ServeMux pattern such as "GET /api/users/{id}"; it is
-// matched against the full request path (BasePath is not prepended). Route
-// panics on a malformed pattern or one that conflicts with an earlier route, as
-// ServeMux.Handle does.
-func (s *Server) Route(pattern string, handler http.Handler, opts RouteOptions) {
-	s.routes.mu.Lock()
-	defer s.routes.mu.Unlock()
-	if s.routes.mux == nil {
-		s.routes.mux = http.NewServeMux()
-	}
-	s.routes.mux.Handle(pattern, s.routeHandler(pattern, handler, opts))
-	s.routes.n++
-}
-
-// RouteFunc is Route for a handler function.
-func (s *Server) RouteFunc(pattern string, handler func(http.ResponseWriter, *http.Request), opts RouteOptions) {
-	s.Route(pattern, http.HandlerFunc(handler), opts)
-}
-
 // routeHandler wraps a route with what applies to it: authentication, unless
 // the route is public or the server has no authenticator.
 func (s *Server) routeHandler(pattern string, handler http.Handler, opts RouteOptions) http.Handler {

@@ -43,30 +43,6 @@ type MethodHandler func(ctx *Context, req *Request) (result any, err error)
 // and the rest of the request's context.
 type Middleware func(next MethodHandler) MethodHandler
 
-// Use adds middleware around every request the server serves. Middleware runs
-// in onion order: the first added is the outermost, so it sees the request
-// first and the result last. Use may be called at any time; requests that
-// started earlier keep the chain they started with. Default: no middleware,
-// which costs nothing.
-func (s *Server) Use(mw ...Middleware) {
-	for _, m := range mw {
-		if m == nil {
-			panic("fastmcp: Use: nil middleware")
-		}
-	}
-	s.mwMu.Lock()
-	defer s.mwMu.Unlock()
-	s.mw = append(s.mw, mw...)
-	h := MethodHandler(s.handle)
-	for i := len(s.mw) - 1; i >= 0; i-- {
-		h = s.mw[i](h)
-		if h == nil {
-			panic(fmt.Sprintf("fastmcp: Use: middleware %d returned a nil handler", i))
-		}
-	}
-	s.chain.Store(&h)
-}
-
 // dispatch runs the middleware chain, or without middleware the method's
 // handler directly.
 func (s *Server) dispatch(c *Context) (any, error) {

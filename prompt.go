@@ -153,14 +153,6 @@ func promptWire(p Prompt) [numVersions]json.RawMessage {
 func (e *promptEntry) key() string         { return e.prompt.Name }
 func (e *promptEntry) access() AccessCheck { return e.prompt.CanAccess }
 
-// RemovePrompts removes the named prompts. Connected clients are told the list
-// changed when any was removed.
-func (s *Server) RemovePrompts(names ...string) {
-	if s.reg.prompts.remove(names...) {
-		s.listChanged(listPrompts)
-	}
-}
-
 // newPromptBinder returns a function that turns raw prompt arguments into Args,
 // and the arguments inferred from Args when it is a struct.
 func newPromptBinder[Args any](declared []PromptArgument) (func(map[string]string) (Args, error), []PromptArgument, error) {

@@ -179,21 +179,6 @@ var listChangedMethods = [...]struct {
 	{listPrompts, "notifications/prompts/list_changed"},
 }
 
-// ToolsListChanged tells every client that the tool list changed, as AddTool
-// and RemoveTools do: handshake-era sessions, and 2026-07-28 clients listening
-// with subscriptions/listen. Call it when what a client sees changes without
-// the registry changing, such as when CanAccess checks depend on outside
-// state.
-func (s *Server) ToolsListChanged() { s.listChanged(listTools) }
-
-// ResourcesListChanged tells every client that the resource list (or the
-// resource template list) changed; see ToolsListChanged.
-func (s *Server) ResourcesListChanged() { s.listChanged(listResources) }
-
-// PromptsListChanged tells every client that the prompt list changed; see
-// ToolsListChanged.
-func (s *Server) PromptsListChanged() { s.listChanged(listPrompts) }
-
 // listChanged schedules list_changed notifications for kinds, debounced by
 // Options.ListChangedDelay. Only sessions initialized before the change are
 // told: a client that initialized later lists the registry as it now is.

@@ -1,7 +1,6 @@
 package fastmcp
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -77,20 +76,6 @@ type resourceEntry struct {
 	wire [numVersions]json.RawMessage
 }
 
-// AddResource registers a resource, replacing any resource with the same URI.
-// Connected clients are told the list changed. It panics when the URI, the
-// name or the loader is missing.
-func (s *Server) AddResource(r Resource) {
-	if r.URI == "" || r.Name == "" {
-		panic(fmt.Sprintf("fastmcp: AddResource: a resource needs a URI and a name (got %q, %q)", r.URI, r.Name))
-	}
-	if r.Load == nil {
-		panic(fmt.Sprintf("fastmcp: AddResource %q: nil Load", r.URI))
-	}
-	s.reg.resources.add(newResourceEntry(r))
-	s.listChanged(listResources)
-}
-
 // newResourceEntry returns the entry of r, its list entry encoded for each
 // revision.
 func newResourceEntry(r Resource) *resourceEntry {
@@ -111,14 +96,6 @@ func newResourceEntry(r Resource) *resourceEntry {
 
 func (e *resourceEntry) key() string         { return e.res.URI }
 func (e *resourceEntry) access() AccessCheck { return e.res.CanAccess }
-
-// RemoveResources removes the resources with the given URIs. Connected clients
-// are told the list changed when any was removed.
-func (s *Server) RemoveResources(uris ...string) {
-	if s.reg.resources.remove(uris...) {
-		s.listChanged(listResources)
-	}
-}
 
 // annotationsBefore20250618 drops lastModified, which arrived with 2025-06-18.
 func annotationsBefore20250618(a *Annotations) *Annotations {
@@ -257,14 +234,6 @@ func templateWire(t ResourceTemplate) [numVersions]json.RawMessage {
 
 func (e *templateEntry) key() string         { return e.tmpl.URITemplate }
 func (e *templateEntry) access() AccessCheck { return e.tmpl.CanAccess }
-
-// RemoveResourceTemplates removes the templates with the given URI templates.
-// Connected clients are told the list changed when any was removed.
-func (s *Server) RemoveResourceTemplates(uriTemplates ...string) {
-	if s.reg.templates.remove(uriTemplates...) {
-		s.listChanged(listResources)
-	}
-}
 
 // varValue returns a matched variable as a string (list values joined by
 // commas) and as a list.
@@ -563,24 +532,4 @@ func safeLoad(s *Server, where string, f func() ([]*ResourceContents, error)) (o
 		}
 	}()
 	return f()
-}
-
-// Embedded loads the registered resource (or template match) at uri, ready to
-// embed in a tool result or prompt message. The loader receives ctx when it
-// comes from a FastMCP handler (so it sees the same session), and a detached
-// context otherwise. When the resource has several contents, the first is
-// embedded.
-func (s *Server) Embedded(ctx context.Context, uri string) (*EmbeddedResource, error) {
-	c := ContextFrom(ctx)
-	if c == nil || c.srv != s {
-		c = s.detachedContext(ctx, "resources/read")
-	}
-	contents, _, _, err := s.loadResource(c, uri)
-	if err != nil {
-		return nil, err
-	}
-	if len(contents) == 0 {
-		return nil, fmt.Errorf("fastmcp: resource %q has no contents", uri)
-	}
-	return &EmbeddedResource{Resource: contents[0]}, nil
 }

@@ -3,12 +3,16 @@ package fastmcp
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -454,4 +458,294 @@ func (s *Server) peerLimit() int {
 		return 0
 	}
 	return s.opts.MaxInFlight
+}
+
+// Tools (tool.go). The machinery is in that file.
+
+// RemoveTools removes the named tools. Connected clients are told the list
+// changed when any was removed.
+func (s *Server) RemoveTools(names ...string) {
+	if s.reg.tools.remove(names...) {
+		s.listChanged(listTools)
+	}
+}
+
+// Resources and templates (resource.go). The machinery is in that file.
+
+// AddResource registers a resource, replacing any resource with the same URI.
+// Connected clients are told the list changed. It panics when the URI, the
+// name or the loader is missing.
+func (s *Server) AddResource(r Resource) {
+	if r.URI == "" || r.Name == "" {
+		panic(fmt.Sprintf("fastmcp: AddResource: a resource needs a URI and a name (got %q, %q)", r.URI, r.Name))
+	}
+	if r.Load == nil {
+		panic(fmt.Sprintf("fastmcp: AddResource %q: nil Load", r.URI))
+	}
+	s.reg.resources.add(newResourceEntry(r))
+	s.listChanged(listResources)
+}
+
+// RemoveResources removes the resources with the given URIs. Connected clients
+// are told the list changed when any was removed.
+func (s *Server) RemoveResources(uris ...string) {
+	if s.reg.resources.remove(uris...) {
+		s.listChanged(listResources)
+	}
+}
+
+// RemoveResourceTemplates removes the templates with the given URI templates.
+// Connected clients are told the list changed when any was removed.
+func (s *Server) RemoveResourceTemplates(uriTemplates ...string) {
+	if s.reg.templates.remove(uriTemplates...) {
+		s.listChanged(listResources)
+	}
+}
+
+// Embedded loads the registered resource (or template match) at uri, ready to
+// embed in a tool result or prompt message. The loader receives ctx when it
+// comes from a FastMCP handler (so it sees the same session), and a detached
+// context otherwise. When the resource has several contents, the first is
+// embedded.
+func (s *Server) Embedded(ctx context.Context, uri string) (*EmbeddedResource, error) {
+	c := ContextFrom(ctx)
+	if c == nil || c.srv != s {
+		c = s.detachedContext(ctx, "resources/read")
+	}
+	contents, _, _, err := s.loadResource(c, uri)
+	if err != nil {
+		return nil, err
+	}
+	if len(contents) == 0 {
+		return nil, fmt.Errorf("fastmcp: resource %q has no contents", uri)
+	}
+	return &EmbeddedResource{Resource: contents[0]}, nil
+}
+
+// Prompts (prompt.go). The machinery is in that file.
+
+// RemovePrompts removes the named prompts. Connected clients are told the list
+// changed when any was removed.
+func (s *Server) RemovePrompts(names ...string) {
+	if s.reg.prompts.remove(names...) {
+		s.listChanged(listPrompts)
+	}
+}
+
+// Removing tools, resources, templates and prompts (registry.go). The machinery is in that file.
+
+// ToolsListChanged tells every client that the tool list changed, as AddTool
+// and RemoveTools do: handshake-era sessions, and 2026-07-28 clients listening
+// with subscriptions/listen. Call it when what a client sees changes without
+// the registry changing, such as when CanAccess checks depend on outside
+// state.
+func (s *Server) ToolsListChanged() { s.listChanged(listTools) }
+
+// ResourcesListChanged tells every client that the resource list (or the
+// resource template list) changed; see ToolsListChanged.
+func (s *Server) ResourcesListChanged() { s.listChanged(listResources) }
+
+// PromptsListChanged tells every client that the prompt list changed; see
+// ToolsListChanged.
+func (s *Server) PromptsListChanged() { s.listChanged(listPrompts) }
+
+// Middleware (middleware.go). The machinery is in that file.
+
+// Use adds middleware around every request the server serves. Middleware runs
+// in onion order: the first added is the outermost, so it sees the request
+// first and the result last. Use may be called at any time; requests that
+// started earlier keep the chain they started with. Default: no middleware,
+// which costs nothing.
+func (s *Server) Use(mw ...Middleware) {
+	for _, m := range mw {
+		if m == nil {
+			panic("fastmcp: Use: nil middleware")
+		}
+	}
+	s.mwMu.Lock()
+	defer s.mwMu.Unlock()
+	s.mw = append(s.mw, mw...)
+	h := MethodHandler(s.handle)
+	for i := len(s.mw) - 1; i >= 0; i-- {
+		h = s.mw[i](h)
+		if h == nil {
+			panic(fmt.Sprintf("fastmcp: Use: middleware %d returned a nil handler", i))
+		}
+	}
+	s.chain.Store(&h)
+}
+
+// Mounting other servers (mount.go). The machinery is in that file.
+
+// Mount serves child's tools, resources, resource templates and prompts
+// through s under prefix, as described above: tool "forecast" of a child
+// mounted at "weather" is "weather_forecast", its resource "file:///x" is
+// "weather+file:///x". Connected clients are told the lists changed.
+//
+// A child may be mounted by several servers, and by one server under several
+// prefixes. It panics on a programmer error: a nil child, a prefix that is
+// already mounted on s, a prefix that is not a letter followed by letters,
+// digits, '-' or '.' (or empty), or a mount that would make a cycle (s
+// mounted, directly or not, inside child).
+func (s *Server) Mount(prefix string, child *Server, opts MountOptions) {
+	if child == nil {
+		panic("fastmcp: Mount: nil server")
+	}
+	if !validPrefix(prefix) {
+		panic(fmt.Sprintf("fastmcp: Mount: invalid prefix %q: a prefix is a letter followed by letters, digits, '-' or '.' (it starts tool names and URI schemes)", prefix))
+	}
+	topologyMu.Lock()
+	if child.reaches(s) {
+		topologyMu.Unlock()
+		panic(fmt.Sprintf("fastmcp: Mount %q: the server is already mounted, directly or not, inside the one being mounted: that would be a cycle", prefix))
+	}
+	var points []*mountPoint
+	if cur := s.mounts.points.Load(); cur != nil {
+		points = *cur
+	}
+	for _, p := range points {
+		if p.prefix == prefix {
+			topologyMu.Unlock()
+			panic(fmt.Sprintf("fastmcp: Mount: prefix %q is already mounted", prefix))
+		}
+	}
+	p := &mountPoint{parent: s, child: child, prefix: prefix, opts: opts}
+	p.opts.Tags = slices.Clone(opts.Tags)
+	points = append([]*mountPoint{p}, points...)
+	s.mounts.points.Store(&points)
+	var parents []*mountPoint
+	if cur := child.mounts.parents.Load(); cur != nil {
+		parents = slices.Clone(*cur)
+	}
+	parents = append(parents, p)
+	child.mounts.parents.Store(&parents)
+	s.initMounted()
+	topologyMu.Unlock()
+	s.invalidateMounted(listTools | listResources | listPrompts)
+	s.listChanged(listTools | listResources | listPrompts)
+}
+
+// Unmount removes the server mounted under prefix, and reports whether there
+// was one. Connected clients are told the lists changed. Tools derived from
+// its tools (TransformTool) keep working.
+func (s *Server) Unmount(prefix string) bool {
+	topologyMu.Lock()
+	var points []*mountPoint
+	if cur := s.mounts.points.Load(); cur != nil {
+		points = *cur
+	}
+	i := slices.IndexFunc(points, func(p *mountPoint) bool { return p.prefix == prefix })
+	if i < 0 {
+		topologyMu.Unlock()
+		return false
+	}
+	p := points[i]
+	points = slices.Delete(slices.Clone(points), i, i+1)
+	s.mounts.points.Store(&points)
+	parents := slices.DeleteFunc(slices.Clone(*p.child.mounts.parents.Load()), func(q *mountPoint) bool { return q == p })
+	p.child.mounts.parents.Store(&parents)
+	topologyMu.Unlock()
+	s.invalidateMounted(listTools | listResources | listPrompts)
+	s.listChanged(listTools | listResources | listPrompts)
+	return true
+}
+
+// Tags and visibility (visibility.go). The machinery is in that file.
+
+// Disable hides the items sel selects from every client, from now on and for
+// items added later, until a later Enable shows them again (see the rules
+// above). Clients whose lists change are told with list_changed
+// notifications, in both protocol eras. It panics when sel selects nothing.
+func (s *Server) Disable(sel Selector) { s.setVisibility(sel, false) }
+
+// Enable shows the items sel selects again after Disable (the latest rule
+// selecting an item decides). Clients whose lists change are told. It panics
+// when sel selects nothing.
+func (s *Server) Enable(sel Selector) { s.setVisibility(sel, true) }
+
+// Tasks (tasks_engine.go). The machinery is in that file.
+
+// RunTaskWorker runs queued tasks (TaskOptions.Queue) in this process until
+// ctx ends, up to TaskOptions.MaxRunning at once, and fails or reruns the
+// tasks of workers that died. A worker process of the same binary calls it
+// instead of Serve; Serve runs the same workers unless
+// TaskOptions.DisableWorkers. It returns nil when ctx ends, once no more
+// tasks are taken; handlers still running go on until they return.
+func (s *Server) RunTaskWorker(ctx context.Context) error {
+	if !s.tasks.queue {
+		return errors.New("fastmcp: RunTaskWorker runs queued tasks, and Options.Tasks.Queue is not set")
+	}
+	s.tasks.work(ctx)
+	return nil
+}
+
+// Sessions (session.go). The machinery is in that file.
+
+// ResourceUpdated tells every client subscribed to uri that the resource
+// changed (notifications/resources/updated): handshake-era sessions that sent
+// resources/subscribe, and 2026-07-28 clients listening with
+// subscriptions/listen and resourceSubscriptions naming uri.
+func (s *Server) ResourceUpdated(uri string) {
+	s.updSeq.Add(1)
+	s.updatedInMount(uri)
+	if s.cluster != nil {
+		s.cluster.resourceUpdated(uri) // every replica tells its clients (cluster.go)
+		return
+	}
+	s.notifyResourceUpdated(uri)
+	s.forEachSession(func(sess *Session) {
+		if sess.subscribed(uri) {
+			sess.notifyIfReady("notifications/resources/updated", map[string]string{"uri": uri})
+		}
+	})
+}
+
+// Session events (session_events.go). The machinery is in that file.
+
+// OnConnect registers f to run when a client session starts (its initialize
+// request is accepted). It returns a function that removes f. Session events
+// belong to the handshake era: requests of the sessionless 2026-07-28
+// revision start no session and fire none. In a cluster of replicas (Store),
+// f runs on the replica that started the session, and OnDisconnect's there.
+func (s *Server) OnConnect(f func(*Session)) (remove func()) { return s.onConnect.add(f) }
+
+// OnDisconnect registers f to run when a session ends: the client deleted it
+// or closed stdin, it was reaped for idleness or to make room, its stream was
+// lost (legacy SSE), it was closed, or the server shut down. Session.CloseCause
+// says which. It returns a function that removes f.
+func (s *Server) OnDisconnect(f func(*Session)) (remove func()) { return s.onDisconnect.add(f) }
+
+// The HTTP handler (streamable_handler.go). The machinery is in that file.
+
+// Handler returns an http.Handler serving s with the given options (Addr, Host,
+// Port and the TLS fields are ignored: the caller's http.Server owns the
+// listener). The handler matches request paths as they reach it: to mount it
+// under a prefix, either set opts.BasePath to that prefix, or strip it with
+// http.StripPrefix (custom routes then see the stripped path). Close the
+// handler when done: it ends the sessions and stops the idle reaper.
+func (s *Server) Handler(opts HTTP) *HTTPHandler {
+	return s.newHTTPHandler(opts.withDefaults(s))
+}
+
+// Custom HTTP routes (http_routes.go). The machinery is in that file.
+
+// Route adds a custom HTTP route served beside the MCP endpoint, on every HTTP
+// transport of the server (routes added while serving take effect at once).
+// pattern is a net/http ServeMux pattern such as "GET /api/users/{id}"; it is
+// matched against the full request path (BasePath is not prepended). Route
+// panics on a malformed pattern or one that conflicts with an earlier route, as
+// ServeMux.Handle does.
+func (s *Server) Route(pattern string, handler http.Handler, opts RouteOptions) {
+	s.routes.mu.Lock()
+	defer s.routes.mu.Unlock()
+	if s.routes.mux == nil {
+		s.routes.mux = http.NewServeMux()
+	}
+	s.routes.mux.Handle(pattern, s.routeHandler(pattern, handler, opts))
+	s.routes.n++
+}
+
+// RouteFunc is Route for a handler function.
+func (s *Server) RouteFunc(pattern string, handler func(http.ResponseWriter, *http.Request), opts RouteOptions) {
+	s.Route(pattern, http.HandlerFunc(handler), opts)
 }

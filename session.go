@@ -570,22 +570,3 @@ func (s *Session) subscribed(uri string) bool {
 	_, ok := s.subs[uri]
 	return ok
 }
-
-// ResourceUpdated tells every client subscribed to uri that the resource
-// changed (notifications/resources/updated): handshake-era sessions that sent
-// resources/subscribe, and 2026-07-28 clients listening with
-// subscriptions/listen and resourceSubscriptions naming uri.
-func (s *Server) ResourceUpdated(uri string) {
-	s.updSeq.Add(1)
-	s.updatedInMount(uri)
-	if s.cluster != nil {
-		s.cluster.resourceUpdated(uri) // every replica tells its clients (cluster.go)
-		return
-	}
-	s.notifyResourceUpdated(uri)
-	s.forEachSession(func(sess *Session) {
-		if sess.subscribed(uri) {
-			sess.notifyIfReady("notifications/resources/updated", map[string]string{"uri": uri})
-		}
-	})
-}

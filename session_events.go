@@ -63,19 +63,6 @@ func (h *handlers[F]) snapshot() []F {
 	return out
 }
 
-// OnConnect registers f to run when a client session starts (its initialize
-// request is accepted). It returns a function that removes f. Session events
-// belong to the handshake era: requests of the sessionless 2026-07-28
-// revision start no session and fire none. In a cluster of replicas (Store),
-// f runs on the replica that started the session, and OnDisconnect's there.
-func (s *Server) OnConnect(f func(*Session)) (remove func()) { return s.onConnect.add(f) }
-
-// OnDisconnect registers f to run when a session ends: the client deleted it
-// or closed stdin, it was reaped for idleness or to make room, its stream was
-// lost (legacy SSE), it was closed, or the server shut down. Session.CloseCause
-// says which. It returns a function that removes f.
-func (s *Server) OnDisconnect(f func(*Session)) (remove func()) { return s.onDisconnect.add(f) }
-
 // sessionEvents holds a session's handlers and its event queue.
 type sessionEvents struct {
 	ready        handlers[func()]

@@ -80,16 +80,6 @@ type httpSession struct {
 	nextSID int64
 }
 
-// Handler returns an http.Handler serving s with the given options (Addr, Host,
-// Port and the TLS fields are ignored: the caller's http.Server owns the
-// listener). The handler matches request paths as they reach it: to mount it
-// under a prefix, either set opts.BasePath to that prefix, or strip it with
-// http.StripPrefix (custom routes then see the stripped path). Close the
-// handler when done: it ends the sessions and stops the idle reaper.
-func (s *Server) Handler(opts HTTP) *HTTPHandler {
-	return s.newHTTPHandler(opts.withDefaults(s))
-}
-
 func (s *Server) newHTTPHandler(opts HTTP) *HTTPHandler {
 	h := &HTTPHandler{
 		srv:      s,

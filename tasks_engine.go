@@ -592,20 +592,6 @@ func (e *taskEngine) work(ctx context.Context) {
 	}
 }
 
-// RunTaskWorker runs queued tasks (TaskOptions.Queue) in this process until
-// ctx ends, up to TaskOptions.MaxRunning at once, and fails or reruns the
-// tasks of workers that died. A worker process of the same binary calls it
-// instead of Serve; Serve runs the same workers unless
-// TaskOptions.DisableWorkers. It returns nil when ctx ends, once no more
-// tasks are taken; handlers still running go on until they return.
-func (s *Server) RunTaskWorker(ctx context.Context) error {
-	if !s.tasks.queue {
-		return errors.New("fastmcp: RunTaskWorker runs queued tasks, and Options.Tasks.Queue is not set")
-	}
-	s.tasks.work(ctx)
-	return nil
-}
-
 // execute runs a task's handler until it ends, asks for input, or is
 // cancelled, and records the outcome.
 func (e *taskEngine) execute(run *taskRun) {

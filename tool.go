@@ -169,14 +169,6 @@ func AddTool[In, Out any](s *Server, t Tool, h ToolHandler[In, Out]) {
 func (e *toolEntry) key() string         { return e.tool.Name }
 func (e *toolEntry) access() AccessCheck { return e.tool.CanAccess }
 
-// RemoveTools removes the named tools. Connected clients are told the list
-// changed when any was removed.
-func (s *Server) RemoveTools(names ...string) {
-	if s.reg.tools.remove(names...) {
-		s.listChanged(listTools)
-	}
-}
-
 // encode prepares the tool's tools/list entry for each protocol revision,
 // leaving out the members a revision does not define.
 func (e *toolEntry) encode() error {

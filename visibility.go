@@ -256,17 +256,6 @@ func compileSelector(sel Selector, enable bool) visRule {
 	return r
 }
 
-// Disable hides the items sel selects from every client, from now on and for
-// items added later, until a later Enable shows them again (see the rules
-// above). Clients whose lists change are told with list_changed
-// notifications, in both protocol eras. It panics when sel selects nothing.
-func (s *Server) Disable(sel Selector) { s.setVisibility(sel, false) }
-
-// Enable shows the items sel selects again after Disable (the latest rule
-// selecting an item decides). Clients whose lists change are told. It panics
-// when sel selects nothing.
-func (s *Server) Enable(sel Selector) { s.setVisibility(sel, true) }
-
 func (s *Server) setVisibility(sel Selector, enable bool) {
 	rule := compileSelector(sel, enable)
 	s.vis.mu.Lock()
