@@ -183,15 +183,9 @@ func TestBusResubscribes(t *testing.T) {
 		bus fastmcp.Bus
 		c   *storetest.Collector
 	}{{a.Bus, &onA}, {b.Bus, &onB}} {
-		cancel, err := s.bus.Subscribe(ctx, "t", s.c.Add)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(cancel)
+		t.Cleanup(subscribeEventually(t, s.bus, "t", s.c.Add))
 	}
-	if err := a.Bus.Publish(ctx, "t", []byte("before")); err != nil {
-		t.Fatal(err)
-	}
+	publishEventually(t, a.Bus, "t", []byte("before"))
 	onA.WaitFor(t, 1)
 	onB.WaitFor(t, 1)
 
@@ -212,15 +206,39 @@ func TestBusResubscribes(t *testing.T) {
 	}
 	// New subscriptions work on the reconnected connection too.
 	var late storetest.Collector
-	cancel, err := b.Bus.Subscribe(ctx, "late", late.Add)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cancel()
-	if err := a.Bus.Publish(ctx, "late", []byte("x")); err != nil {
-		t.Fatal(err)
-	}
+	defer subscribeEventually(t, b.Bus, "late", late.Add)()
+	publishEventually(t, a.Bus, "late", []byte("x"))
 	late.WaitFor(t, 1)
+}
+
+// subscribeEventually subscribes, trying again while the attempt times out:
+// the clients' 200 ms timeouts, which make the faults quick to see, can
+// pass on a loaded machine while Redis is up.
+func subscribeEventually(t *testing.T, bus fastmcp.Bus, topic string, f func([]byte)) (cancel func()) {
+	t.Helper()
+	testkit.Eventually(t, "subscribing to "+topic, func() bool {
+		c, err := bus.Subscribe(testkit.Context(t), topic, f)
+		if err != nil {
+			t.Logf("subscribing to %s (trying again): %v", topic, err)
+			return false
+		}
+		cancel = c
+		return true
+	})
+	return cancel
+}
+
+// publishEventually publishes, trying again while the attempt times out
+// (see subscribeEventually).
+func publishEventually(t *testing.T, bus fastmcp.Bus, topic string, msg []byte) {
+	t.Helper()
+	testkit.Eventually(t, "publishing to "+topic, func() bool {
+		err := bus.Publish(testkit.Context(t), topic, msg)
+		if err != nil {
+			t.Logf("publishing to %s (trying again): %v", topic, err)
+		}
+		return err == nil
+	})
 }
 
 func last(s []string) string {
