@@ -328,6 +328,22 @@ func (p *Proxy) issue(w http.ResponseWriter, r *http.Request, client *clientReco
 		p.logger.Error("oauth: storing a grant", "error", err)
 		return errServer("the grant could not be stored")
 	}
+	// A replay of the code or refresh token that led here may have revoked
+	// the grant while it was being stored (on another replica, say), and
+	// found nothing to revoke yet. revokeGrant marks the grant revoked before
+	// it takes the grant, and the grant was stored before this check: either
+	// the revocation took what was just stored, or the mark is seen here.
+	var revoked bool
+	if p.get(ctx, "revokedgrant/"+g.ID, &revoked) == nil {
+		p.store.Delete(ctx, "grant/"+g.ID)
+		if g.Refresh != "" {
+			p.store.Delete(ctx, g.Refresh)
+		}
+		if g.Passthrough != "" {
+			p.store.Delete(ctx, g.Passthrough)
+		}
+		return errInvalidGrant("the grant was revoked while its tokens were issued: a replayed code or refresh token revokes every token of its grant")
+	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
@@ -456,6 +472,11 @@ func (p *Proxy) serveRevoke(w http.ResponseWriter, r *http.Request) {
 // upstream tokens are revoked at the provider when it has a revocation
 // endpoint. A non-empty reason is logged as a security event.
 func (p *Proxy) revokeGrant(ctx context.Context, gid, reason string, attrs ...any) {
+	// The mark first: a token request storing this grant right now checks
+	// it after storing (see issue), so the grant cannot outlive this call.
+	if err := p.put(ctx, "revokedgrant/"+gid, true, tombstoneTTL); err != nil {
+		p.logger.Error("oauth: marking a grant revoked", "error", err)
+	}
 	var g grant
 	if err := p.take(ctx, "grant/"+gid, &g); err != nil {
 		return
