@@ -29,7 +29,7 @@ import (
 // taskLease is the replicas' task lease: a task whose worker died is reaped
 // within about 1.5 leases. Long enough that a busy machine (-race, tests in
 // parallel) renews leases in time (every lease/3).
-const taskLease = 2 * time.Second
+const taskLease = 3 * time.Second
 
 // startTaskReplicas starts n replicas named r0, r1... whose tasks are queued
 // in the Redis task store under the cluster's prefix.

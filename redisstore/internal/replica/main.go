@@ -61,6 +61,12 @@ func main() {
 			Store: redisstore.NewTaskStore(client, redisstore.Options{Prefix: os.Getenv("FASTMCP_REDIS_PREFIX")}),
 			Queue: true,
 			Lease: lease,
+			// Each worker's first Claim is a script run at once: the
+			// default 256 workers would queue for NewClient's pool (10
+			// connections a CPU, 1 s pool timeout) when the replica
+			// starts, and on a busy machine the requests served then
+			// would time out waiting for a connection.
+			MaxRunning: 16,
 		}
 	}
 	// A request's bearer token names its user; without one it is the
