@@ -5,8 +5,11 @@
 // It reads FASTMCP_REDIS_URL (required), FASTMCP_REDIS_PREFIX,
 // FASTMCP_SECRET, REPLICA_NAME (reported by the "where" tool) and
 // REPLICA_FAST=1 (a replica is found dead within half a second of its death
-// instead of ten), and serves as fastmcp.Server.Start does (--transport http
-// --port 0 ...). A request's bearer token names its user.
+// instead of ten) and FASTMCP_TASK_LEASE (a duration: tasks are kept in the
+// Redis task store and queued for the workers of every replica, which hold
+// them for this lease; without it tasks stay in memory), and serves as
+// fastmcp.Server.Start does (--transport http --port 0 ...). A request's
+// bearer token names its user.
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 	"github.com/fastmcp-go/fastmcp"
 	"github.com/fastmcp-go/fastmcp/internal/testhooks"
 	"github.com/fastmcp-go/fastmcp/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // watchedURI is the resource whose updates the tests watch.
@@ -48,6 +52,23 @@ func main() {
 		// across replicas (the Store's RateLimiter).
 		RateLimits: &fastmcp.RateLimits{Tools: map[string]fastmcp.Rate{"limited": {Limit: 5, Per: time.Hour}}},
 	}
+	if v := os.Getenv("FASTMCP_TASK_LEASE"); v != "" {
+		lease, err := time.ParseDuration(v)
+		if err != nil {
+			log.Fatalf("FASTMCP_TASK_LEASE: %v", err)
+		}
+		opts.Tasks = fastmcp.TaskOptions{
+			Store: redisstore.NewTaskStore(client, redisstore.Options{Prefix: os.Getenv("FASTMCP_REDIS_PREFIX")}),
+			Queue: true,
+			Lease: lease,
+			// Each worker's first Claim is a script run at once: the
+			// default 256 workers would queue for NewClient's pool (10
+			// connections a CPU, 1 s pool timeout) when the replica
+			// starts, and on a busy machine the requests served then
+			// would time out waiting for a connection.
+			MaxRunning: 16,
+		}
+	}
 	// A request's bearer token names its user; without one it is the
 	// user "anonymous".
 	opts.Authenticate = fastmcp.AuthFunc[user](func(r *http.Request) (user, error) {
@@ -62,6 +83,7 @@ func main() {
 		testhooks.ClusterTiming(srv, 100*time.Millisecond, 500*time.Millisecond)
 	}
 	addTools(srv, os.Getenv("REPLICA_NAME"))
+	addTaskTools(srv, client, os.Getenv("FASTMCP_REDIS_PREFIX")+"test:", os.Getenv("REPLICA_NAME"))
 	if err := srv.Start(context.Background(), nil); err != nil {
 		log.Fatal(err)
 	}
@@ -134,4 +156,52 @@ func addTools(srv *fastmcp.Server, name string) {
 		return "allowed by " + name, nil
 	})
 	srv.AddResource(fastmcp.Resource{URI: watchedURI, Name: "watched", Load: fastmcp.StaticText("v")})
+}
+
+// addTaskTools adds the tools that run as tasks. They talk to the tests
+// through Redis keys under side (the test's prefix and "test:"): a task
+// waits for side+"release:"+id to exist, and a handler whose context ended
+// writes why to side+"ended:"+id, since a test cannot reach into the
+// process running it.
+func addTaskTools(srv *fastmcp.Server, rdb redis.UniversalClient, side, name string) {
+	// hold reports msg as its progress (the task's status message), then
+	// waits until it is released or its context ends.
+	hold := func(ctx *fastmcp.Context, msg string) (string, error) {
+		if err := ctx.ReportProgress(fastmcp.Progress{Progress: 1, Total: 2, Message: msg}); err != nil {
+			return "", err
+		}
+		id := ctx.TaskID()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				rdb.Set(context.WithoutCancel(ctx), side+"ended:"+id, fmt.Sprintf("%s: %v", name, context.Cause(ctx)), time.Hour)
+				return "", ctx.Err()
+			case <-tick.C:
+				if n, err := rdb.Exists(ctx, side+"release:"+id).Result(); err == nil && n == 1 {
+					return "released on " + name, nil
+				}
+			}
+		}
+	}
+	// job runs only as a task, and holds until released or cancelled; its
+	// status message names the replica running it.
+	fastmcp.AddTool(srv, fastmcp.Tool{Name: "job", Task: fastmcp.TaskRequired}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		return hold(ctx, "working on "+name)
+	})
+	// rejob is job declared idempotent: run again when its worker dies.
+	fastmcp.AddTool(srv, fastmcp.Tool{Name: "rejob", Task: fastmcp.TaskRequired, Idempotent: true}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		return hold(ctx, "working on "+name)
+	})
+	// steps asks the client whether to proceed, then holds as job does.
+	fastmcp.AddTool(srv, fastmcp.Tool{Name: "steps", Task: fastmcp.TaskRequired}, func(ctx *fastmcp.Context, _ fastmcp.NoArgs) (string, error) {
+		res, err := ctx.Elicit(&fastmcp.ElicitParams{Message: "Proceed?",
+			RequestedSchema: map[string]any{"type": "object", "properties": map[string]any{"ok": map[string]any{"type": "boolean"}}}})
+		if err != nil {
+			return "", err
+		}
+		out, err := hold(ctx, fmt.Sprintf("step 2 on %s: %s %v", name, res.Action, res.Content["ok"]))
+		return fmt.Sprintf("%s after %s %v", out, res.Action, res.Content["ok"]), err
+	})
 }
