@@ -55,6 +55,7 @@ func NewTaskStore(client redis.UniversalClient, opts Options) fastmcp.TaskStore 
 		base:    base,
 		channel: base + "queued",
 		wake:    make(chan struct{}, 1),
+		claims:  make(chan struct{}, maxConcurrentClaims),
 	}
 }
 
@@ -73,7 +74,15 @@ type taskStore struct {
 	ps       *redis.PubSub
 	tick     *time.Ticker
 	wake     chan struct{}
+	// claims bounds the claim scripts running at once: a server starts
+	// TaskOptions.MaxRunning workers (256 by default) that all Claim at
+	// once, and without a bound they would take every connection of the
+	// client's pool, failing the requests the server serves meanwhile.
+	claims chan struct{}
 }
+
+// maxConcurrentClaims is how many claim scripts one store runs at once.
+const maxConcurrentClaims = 4
 
 // taskKeys are the index keys followed by the keys of task id.
 func (s *taskStore) taskKeys(id string) []string {
@@ -556,7 +565,13 @@ func (s *taskStore) Claim(ctx context.Context, worker string, lease time.Duratio
 // claim runs the claim script until it takes a task or finds none queued.
 func (s *taskStore) claim(ctx context.Context, worker string, lease time.Duration) (*fastmcp.TaskRecord, error) {
 	for {
+		select {
+		case s.claims <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		res, err := taskClaimScript.Run(ctx, s.c, s.keys, worker, ms(lease)).Result()
+		<-s.claims
 		if err != nil {
 			return nil, fail(ctx, "task Claim", err)
 		}

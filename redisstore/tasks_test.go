@@ -18,6 +18,7 @@ import (
 	"github.com/fastmcp-go/fastmcp/internal/redistest"
 	"github.com/fastmcp-go/fastmcp/internal/testkit"
 	"github.com/fastmcp-go/fastmcp/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // task returns a queued task of ann kept for ttl.
@@ -655,4 +656,40 @@ func TestTaskClaimSkipsCancelled(t *testing.T) {
 	if rec, err := st.Claim(cctx, "w", time.Minute); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Claim of an empty queue: %+v %v", rec, err)
 	}
+}
+
+// A server's task workers all Claim at once (256 by default), and keep
+// claiming while tasks are queued: the claims must leave the client's pool
+// to the requests the server serves meanwhile, here a pool of 8 connections
+// with a 10 ms wait.
+func TestTaskClaimsLeaveThePool(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 8, PoolTimeout: 10 * time.Millisecond, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	st := redisstore.NewTaskStore(c, redisstore.Options{})
+	for i := range 2000 {
+		if err := st.Create(testkit.Context(t), task(fmt.Sprint("t", i), time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(testkit.Context(t))
+	var wg sync.WaitGroup
+	for i := range 256 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if _, err := st.Claim(ctx, fmt.Sprint("w", i), time.Minute); err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("Claim: %v", err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 200 {
+		if _, err := st.Get(ctx, fmt.Sprint("nope", i)); !errors.Is(err, fastmcp.ErrTaskNotFound) {
+			t.Fatalf("Get %d while 256 workers claim: %v", i, err)
+		}
+	}
+	cancel()
+	wg.Wait()
 }
