@@ -264,8 +264,8 @@ func redisCommandTable(r *Results) string {
 			add("new session (initialize, initialized, one call, DELETE)", s.NewSessions.Redis)
 		}
 		if len(lines) > 0 {
-			fmt.Fprintf(&b, "\nRedis per operation, %s (%d replicas; round trips counted by the replicas' go-redis clients, commands by INFO commandstats, those run inside Lua scripts included):\n\n| operation | round trips | commands |\n|---|---:|---|\n%s\n",
-				s.Label, r.Config.Replicas, strings.Join(lines, "\n"))
+			fmt.Fprintf(&b, "\nRedis per operation, %s (%d %s; round trips counted by the replicas' go-redis clients, commands by INFO commandstats, those run inside Lua scripts included):\n\n| operation | round trips | commands |\n|---|---:|---|\n%s\n",
+				s.Label, r.Config.Replicas, plural(r.Config.Replicas, "replica"), strings.Join(lines, "\n"))
 		}
 	}
 	return b.String()
@@ -298,7 +298,7 @@ func clusterTargets(r *Results) []Target {
 			}
 			got := rr[li].ServerCPUus / rm[li].ServerCPUus
 			ts = append(ts, Target{
-				Goal: fmt.Sprintf("%s, %d %s: server CPU/call on Redis (both replicas) ≤ 1.2× in-memory", era, n, plural(n, name)),
+				Goal: fmt.Sprintf("%s, %d %s: server CPU/call on Redis (summed over the replicas) ≤ 1.2× in-memory", era, n, plural(n, name)),
 				Got: fmt.Sprintf("%.2f× (%s vs %s µs; per-round %s; with redis-server's CPU %.2f×)", got, fmtUs(rr[li].ServerCPUus), fmtUs(rm[li].ServerCPUus),
 					pairedRatio(rrr[li], rrm[li], func(c CallsResult) float64 { return c.ServerCPUus }),
 					(rr[li].ServerCPUus+u.CPUus)/rm[li].ServerCPUus),
