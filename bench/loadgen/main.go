@@ -140,7 +140,7 @@ func main() {
 		modernLv  = flag.String("modern-levels", "", "concurrent clients for the sessionless 2026-07-28 call measurements (phase modern) (default 1,16,64; 16 with -quick)")
 		inflight  = flag.String("stdio-inflight", "1,64", "requests in flight for the stdio measurements (phase stdio); 1 is sequential")
 		sessions  = flag.String("sessions", "", "idle-session counts for the RSS measurement (default 1000,10000; 200 with -quick)")
-		servers   = flag.String("servers", "fastmcp,gosdk,mcpgo", "servers to run, in the order of the report's columns: fastmcp, gosdk, mcpgo, floor, fastmcp-proxy (fastmcp's proxy in front of the fastmcp server), fastmcp-redis (-replicas processes of the fastmcp server on redisstore and a redis-server of the load generator's, requests round-robin), and fastmcp@<git revision> for the fastmcp server built from another commit, branch or tag")
+		servers   = flag.String("servers", "fastmcp,gosdk,mcpgo", "servers to run, in the order of the report's columns: fastmcp, gosdk, mcpgo, floor, fastmcp-proxy (fastmcp's proxy in front of the fastmcp server), fastmcp-redis (-replicas processes of the fastmcp server on redisstore and a redis-server of the load generator's, requests round-robin), fastmcp-2proc (-replicas processes of the fastmcp server sharing nothing, requests round-robin: -phases modern only), and fastmcp@<git revision> for the fastmcp server built from another commit, branch or tag")
 		rounds    = flag.Int("rounds", 0, "rounds of the call and new-session measurements; medians are reported (default 5; 1 with -quick)")
 		procs     = flag.Int("server-procs", 1, "GOMAXPROCS of every server")
 		workers   = flag.Int("session-workers", 16, "workers opening sessions (new sessions/s and RSS)")

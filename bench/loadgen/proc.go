@@ -28,6 +28,8 @@ type serverSpec struct {
 	// cluster: cfg.Replicas processes of the server on a redis-server the
 	// load generator starts, each request sent to the next replica.
 	cluster bool
+	// noRedis: a cluster of processes that share nothing (no redis-server).
+	noRedis bool
 }
 
 // bin is the file name of the server's binary.
@@ -61,6 +63,11 @@ var specs = map[string]serverSpec{
 		args: func(cfg *Config) []string {
 			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions), "-secret", benchSecret}
 		}},
+	"fastmcp-2proc": {key: "fastmcp-2proc", base: "fastmcp", label: "fastmcp processes, in memory", mode: "processes of the fastmcp server sharing nothing, requests round-robin: only sessionless 2026-07-28 calls work (-phases modern)",
+		cluster: true, noRedis: true,
+		args: func(cfg *Config) []string {
+			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions)}
+		}},
 	"floor": {key: "floor", base: "floor", label: "floor (not MCP)", mode: "bare net/http + encoding/json reference; with -stdio a bare newline-JSON loop",
 		args: func(*Config) []string { return nil }},
 }
@@ -72,7 +79,7 @@ func lookupSpec(name string) (serverSpec, error) {
 	base, rev, hasRev := strings.Cut(name, "@")
 	s, ok := specs[base]
 	if !ok {
-		return s, fmt.Errorf("unknown server %q (want fastmcp, gosdk, mcpgo, floor, fastmcp-proxy, fastmcp-redis, or fastmcp@<git revision>)", name)
+		return s, fmt.Errorf("unknown server %q (want fastmcp, gosdk, mcpgo, floor, fastmcp-proxy, fastmcp-redis, fastmcp-2proc, or fastmcp@<git revision>)", name)
 	}
 	if hasRev {
 		if base != "fastmcp" || rev == "" || strings.HasPrefix(rev, "-") {
@@ -212,6 +219,24 @@ func freePort() (int, error) {
 func startServer(cfg *Config, spec serverSpec, pprof bool) (*proc, error) {
 	if !spec.cluster {
 		return startOne(cfg, spec, pprof, nil)
+	}
+	if spec.noRedis {
+		var first *proc
+		for i := range max(1, cfg.Replicas) {
+			p, err := startOne(cfg, spec, pprof && i == 0, nil)
+			if err != nil {
+				if first != nil {
+					first.stop()
+				}
+				return nil, fmt.Errorf("process %d: %w", i+1, err)
+			}
+			if first == nil {
+				first = p
+			} else {
+				first.group = append(first.group, p)
+			}
+		}
+		return first, nil
 	}
 	rd, err := startRedis(cfg)
 	if err != nil {
