@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the servers (the four below, and fastmcp-proxy) and the load generator, then runs the full
+# Builds the servers (the four below, fastmcp-proxy and fastmcp-redis) and the load generator, then runs the full
 # benchmark side by side: FastMCP, the official Go SDK, mark3labs/mcp-go, and
 # the bare "floor" servers (net/http, and a bare stdio loop) for reference,
 # over HTTP in both protocol eras and over stdio. Results go to
@@ -15,13 +15,19 @@
 #   ./run.sh -servers fastmcp,fastmcp-proxy
 #                             # the fastmcp server directly and through
 #                             # fastmcp's proxy (proxy/), side by side
+#   ./run.sh -servers fastmcp,fastmcp-redis -ref fastmcp-redis -phases calls,modern,sessions \
+#            -levels 16,64 -modern-levels 16,64 -json results/cluster.json -md results/cluster.md
+#                             # one fastmcp process (in-memory stores) beside two
+#                             # replicas on a redis-server of the load generator's
+#                             # (needs redis-server on PATH), with Redis commands
+#                             # and round trips per call and per new session
 set -euo pipefail
 cd "$(dirname "$0")"
 # bench is its own module, outside the repository's go.work.
 export GOWORK=off
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
-go build -o "$BIN/" ./servers/fastmcp ./servers/gosdk ./servers/mcpgo ./servers/floor ./servers/fastmcp-proxy ./loadgen
+go build -o "$BIN/" ./servers/fastmcp ./servers/gosdk ./servers/mcpgo ./servers/floor ./servers/fastmcp-proxy ./servers/fastmcp-redis ./loadgen
 mkdir -p results
 "$BIN/loadgen" -bin-dir "$BIN" -servers fastmcp,gosdk,mcpgo,floor \
 	-json results/latest.json -md results/latest.md "$@"

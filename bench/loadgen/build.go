@@ -119,8 +119,11 @@ func buildRevision(benchDir, binDir string, spec serverSpec) (revision, error) {
 	}
 	// The fastmcp server needs none of the other modules of the repository
 	// that bench's go.mod replaces with directories (the proxy, for the
-	// fastmcp-proxy server), which an old revision may lack.
-	drop := goCommand(oldBench, "mod", "edit", "-droprequire=github.com/fastmcp-go/fastmcp/proxy", "-dropreplace=github.com/fastmcp-go/fastmcp/proxy")
+	// fastmcp-proxy server, and redisstore, for fastmcp-redis), which an
+	// old revision may lack.
+	drop := goCommand(oldBench, "mod", "edit",
+		"-droprequire=github.com/fastmcp-go/fastmcp/proxy", "-dropreplace=github.com/fastmcp-go/fastmcp/proxy",
+		"-droprequire=github.com/fastmcp-go/fastmcp/redisstore", "-dropreplace=github.com/fastmcp-go/fastmcp/redisstore")
 	if b, err := drop.CombinedOutput(); err != nil {
 		return rv, fmt.Errorf("go mod edit in %s: %v\n%s", oldBench, err, b)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -82,11 +83,17 @@ type session struct {
 // worker issues requests one at a time over its own keep-alive connection,
 // reusing its request, headers and buffers: the steady state allocates only
 // what net/http itself allocates per round trip.
+//
+// With several server URLs (replicas of one server), the worker sends each
+// request to the next one in turn, so that consecutive requests of a session
+// land on different replicas, as behind a round-robin balancer without
+// affinity. It keeps one connection per replica.
 type worker struct {
 	tr   *http.Transport // the net/http client, or
-	raw  *rawConn        // the raw HTTP/1.1 client
-	u    *url.URL
-	path string
+	raws []*rawConn      // the raw HTTP/1.1 client, one per URL
+	us   []*url.URL
+	next int    // index in us of the next request's server
+	path string // the path of the requests; "" for each URL's own
 	req  http.Request
 
 	hdrInit   http.Header // initialize: no session headers
@@ -103,11 +110,19 @@ type worker struct {
 	rsid   string
 }
 
-// newWorker returns a worker using the raw client when tr is nil.
-func newWorker(tr *http.Transport, u *url.URL) *worker {
-	w := &worker{tr: tr, u: u, path: u.Path, sid: []string{""}, ver: []string{""}}
+// workerSeq staggers the replica each new worker starts with.
+var workerSeq atomic.Int64
+
+// newWorker returns a worker of the servers at us (one URL, or one per
+// replica), using the raw client when tr is nil.
+func newWorker(tr *http.Transport, us ...*url.URL) *worker {
+	u := us[0]
+	w := &worker{tr: tr, us: us, sid: []string{""}, ver: []string{""}}
+	w.next = int(workerSeq.Add(1) % int64(len(us)))
 	if tr == nil {
-		w.raw = newRawConn(u.Host)
+		for _, u := range us {
+			w.raws = append(w.raws, newRawConn(u.Host))
+		}
 	}
 	w.hdrInit = http.Header{
 		"Content-Type": {"application/json"},
@@ -144,9 +159,18 @@ func (*bodyReader) Close() error { return nil }
 
 // do sends one request and reads the whole answer into w.resp.
 func (w *worker) do(method string, hdr http.Header, body []byte) error {
-	if w.raw != nil {
-		return w.raw.do(w, method, w.path, hdr, body)
+	i := w.next
+	w.next = (w.next + 1) % len(w.us)
+	u := w.us[i]
+	if w.path != "" {
+		c := *u
+		c.Path = w.path
+		u = &c
 	}
+	if w.raws != nil {
+		return w.raws[i].do(w, method, u.Path, hdr, body)
+	}
+	w.req.URL, w.req.Host = u, u.Host
 	w.req.Method = method
 	w.req.Header = hdr
 	if body != nil {
@@ -173,8 +197,10 @@ func (w *worker) do(method string, hdr http.Header, body []byte) error {
 
 // close closes the worker's connections.
 func (w *worker) close() {
-	if w.raw != nil {
-		w.raw.close()
+	if w.raws != nil {
+		for _, rc := range w.raws {
+			rc.close()
+		}
 	} else if w.tr != nil {
 		w.tr.CloseIdleConnections()
 	}
@@ -297,12 +323,9 @@ func (w *worker) delete(s *session) error {
 
 // get sends a GET to path on the server (used to open connections).
 func (w *worker) get(path string) error {
-	u := *w.u
-	u.Path = path
-	saved, savedPath := w.req.URL, w.path
-	w.req.URL, w.path = &u, path
+	w.path = path
 	err := w.do(http.MethodGet, http.Header{}, nil)
-	w.req.URL, w.path = saved, savedPath
+	w.path = ""
 	return err
 }
 

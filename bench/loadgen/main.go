@@ -42,9 +42,12 @@ type Config struct {
 	Rounds          int           `json:"rounds"`
 	ServerProcs     int           `json:"server_gomaxprocs"`
 	MaxSessions     int           `json:"fastmcp_max_sessions"`
-	Phases          []string      `json:"phases"`
-	Client          string        `json:"client"`
-	Quick           bool          `json:"quick"`
+	// Replicas is the number of processes of a cluster server
+	// (fastmcp-redis).
+	Replicas int      `json:"replicas,omitempty"`
+	Phases   []string `json:"phases"`
+	Client   string   `json:"client"`
+	Quick    bool     `json:"quick"`
 
 	// ServerArgs are extra command-line arguments per server key.
 	ServerArgs map[string][]string `json:"server_args,omitempty"`
@@ -83,6 +86,7 @@ func defaultConfig() *Config {
 		Rounds:          5,
 		ServerProcs:     1,
 		MaxSessions:     100000,
+		Replicas:        2,
 		Phases:          []string{"calls", "modern", "sessions", "stdio", "rss"},
 		Client:          "raw",
 		Log:             os.Stderr,
@@ -136,7 +140,7 @@ func main() {
 		modernLv  = flag.String("modern-levels", "", "concurrent clients for the sessionless 2026-07-28 call measurements (phase modern) (default 1,16,64; 16 with -quick)")
 		inflight  = flag.String("stdio-inflight", "1,64", "requests in flight for the stdio measurements (phase stdio); 1 is sequential")
 		sessions  = flag.String("sessions", "", "idle-session counts for the RSS measurement (default 1000,10000; 200 with -quick)")
-		servers   = flag.String("servers", "fastmcp,gosdk,mcpgo", "servers to run, in the order of the report's columns: fastmcp, gosdk, mcpgo, floor, fastmcp-proxy (fastmcp's proxy in front of the fastmcp server), and fastmcp@<git revision> for the fastmcp server built from another commit, branch or tag")
+		servers   = flag.String("servers", "fastmcp,gosdk,mcpgo", "servers to run, in the order of the report's columns: fastmcp, gosdk, mcpgo, floor, fastmcp-proxy (fastmcp's proxy in front of the fastmcp server), fastmcp-redis (-replicas processes of the fastmcp server on redisstore and a redis-server of the load generator's, requests round-robin), fastmcp-2proc (-replicas processes of the fastmcp server sharing nothing, requests round-robin: -phases modern only), and fastmcp@<git revision> for the fastmcp server built from another commit, branch or tag")
 		rounds    = flag.Int("rounds", 0, "rounds of the call and new-session measurements; medians are reported (default 5; 1 with -quick)")
 		procs     = flag.Int("server-procs", 1, "GOMAXPROCS of every server")
 		workers   = flag.Int("session-workers", 16, "workers opening sessions (new sessions/s and RSS)")
@@ -150,6 +154,7 @@ func main() {
 		profLevel = flag.Int("profile-level", 16, "concurrency level to profile with -profile")
 		render    = flag.String("render", "", "print the Markdown report of a saved -json file (re-checking the targets) and exit")
 		maxSess   = flag.Int("max-sessions", 100000, "MaxSessions passed to the fastmcp server (the peers have no cap)")
+		replicas  = flag.Int("replicas", 2, "processes of fastmcp-redis, on one redis-server the load generator starts; requests go to each in turn")
 		ref       = flag.String("ref", "", "the server the ratio columns and targets are about (default fastmcp), e.g. fastmcp@c6971a9; also with -render")
 	)
 	cfg.ServerArgs = map[string][]string{}
@@ -215,6 +220,10 @@ func main() {
 		cfg.Rounds = *rounds
 	}
 	cfg.ServerProcs, cfg.SessionWorkers, cfg.MaxSessions = *procs, *workers, *maxSess
+	if *replicas < 1 {
+		fatal(fmt.Errorf("-replicas must be at least 1"))
+	}
+	cfg.Replicas = *replicas
 	cfg.Phases = splitList(*phases)
 	if *client != "raw" && *client != "nethttp" {
 		fatal(fmt.Errorf("-client must be raw or nethttp"))
@@ -500,6 +509,10 @@ func run(cfg *Config) (*Results, error) {
 					rs[li] = append(rs[li], c)
 					cfg.logf("round %d  %-16s %3d %s: %8.0f calls/s  p50 %6.0f µs  p99 %6.0f µs  server %5.1f µs/call (%.2f cores)  loadgen %.2f cores  errors %d %s",
 						r+1, sp[k].label, n, what, c.CallsPerSec, c.P50us, c.P99us, c.ServerCPUus, c.ServerCores, c.LoadgenCores, c.Errors, c.FirstError)
+					if u := c.Redis; u != nil {
+						cfg.logf("round %d  %-16s %3d %s: Redis %.3f round trips/call, %.3f commands/call, redis-server %.1f µs/call",
+							r+1, sp[k].label, n, what, u.RoundTrips, u.Commands, u.CPUus)
+					}
 					if err := alive(k); err != nil {
 						return err
 					}
@@ -538,6 +551,10 @@ func run(cfg *Config) (*Results, error) {
 					res.Servers[k].NewSessionsRounds = append(res.Servers[k].NewSessionsRounds, s)
 					cfg.logf("round %d  %-16s new sessions: %8.0f /s  cycle p50 %6.0f µs  server %5.1f µs/session (%.2f cores)  loadgen %.2f cores  errors %d %s",
 						r+1, sp[k].label, s.SessionsPerSec, s.P50us, s.ServerCPUus, s.ServerCores, s.LoadgenCores, s.Errors, s.FirstError)
+					if u := s.Redis; u != nil {
+						cfg.logf("round %d  %-16s new sessions: Redis %.3f round trips/session, %.3f commands/session, redis-server %.1f µs/session",
+							r+1, sp[k].label, u.RoundTrips, u.Commands, u.CPUus)
+					}
 					if err := alive(k); err != nil {
 						return nil, err
 					}
@@ -547,6 +564,9 @@ func run(cfg *Config) (*Results, error) {
 			if cfg.phase("stdio") {
 				for ii, n := range cfg.StdioInFlight {
 					for _, k := range rot {
+						if sp[k].cluster {
+							continue // replicas share nothing over stdio
+						}
 						var prof *profiler
 						if profiled(k, r) {
 							prof = &profiler{dir: cfg.Profile, prefix: fmt.Sprintf("%s-stdio-%d-", sp[k].bin(), n)}
@@ -567,6 +587,9 @@ func run(cfg *Config) (*Results, error) {
 	}
 	if cfg.phase("rss") {
 		for _, k := range order {
+			if sp[k].cluster {
+				continue // a cluster's sessions live in Redis: not measured
+			}
 			cfg.logf("RSS: %s, fresh process, sessions %v", sp[k].label, cfg.Sessions)
 			rr, err := measureRSS(cfg, sp[k])
 			if err != nil {
@@ -641,6 +664,11 @@ func medianCalls(rs []CallsResult) CallsResult {
 	m.LoadgenCPUus = medianOf(rs, func(r CallsResult) float64 { return r.LoadgenCPUus })
 	m.LoadgenCores = medianOf(rs, func(r CallsResult) float64 { return r.LoadgenCores })
 	m.StartMs = medianOf(rs, func(r CallsResult) float64 { return r.StartMs })
+	var ru []*RedisUse
+	for _, r := range rs {
+		ru = append(ru, r.Redis)
+	}
+	m.Redis = medianRedis(ru)
 	for _, r := range rs {
 		m.Errors += r.Errors
 		if m.FirstError == "" {
@@ -659,6 +687,11 @@ func medianSessions(rs []SessionsResult) SessionsResult {
 	m.ServerCPUus = medianOf(rs, func(r SessionsResult) float64 { return r.ServerCPUus })
 	m.ServerCores = medianOf(rs, func(r SessionsResult) float64 { return r.ServerCores })
 	m.LoadgenCores = medianOf(rs, func(r SessionsResult) float64 { return r.LoadgenCores })
+	var ru []*RedisUse
+	for _, r := range rs {
+		ru = append(ru, r.Redis)
+	}
+	m.Redis = medianRedis(ru)
 	for _, r := range rs {
 		m.Errors += r.Errors
 		if m.FirstError == "" {

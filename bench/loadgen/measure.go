@@ -36,6 +36,8 @@ type CallsResult struct {
 	// StartMs is, for stdio, the time from starting the process to reading
 	// its answer to initialize.
 	StartMs float64 `json:"start_ms,omitempty"`
+	// Redis is the Redis work per call of a cluster server (fastmcp-redis).
+	Redis *RedisUse `json:"redis,omitempty"`
 }
 
 // SessionsResult is one measurement of new sessions per second.
@@ -50,6 +52,8 @@ type SessionsResult struct {
 	LoadgenCores   float64 `json:"loadgen_cores"`
 	Errors         int64   `json:"errors"`
 	FirstError     string  `json:"first_error,omitempty"`
+	// Redis is the Redis work per session cycle of a cluster server.
+	Redis *RedisUse `json:"redis,omitempty"`
 }
 
 // RSSPoint is the server's RSS with N idle sessions open.
@@ -119,10 +123,13 @@ func (w window) contains(t time.Time) bool { return !t.Before(w.start) && !t.Aft
 
 // cpuMeter reads the server's and the load generator's CPU time at the
 // edges of a window.
+// Of a cluster server it also samples Redis (commands, round trips, CPU).
 type cpuMeter struct {
 	p                    *proc
 	srv0, srv1, me0, me1 time.Duration
 	err                  error
+	rd0, rd1             redisSample
+	rdErr                error
 }
 
 func (m *cpuMeter) run(w window, done chan<- struct{}) {
@@ -130,11 +137,30 @@ func (m *cpuMeter) run(w window, done chan<- struct{}) {
 	time.Sleep(time.Until(w.start))
 	m.srv0, m.err = m.p.cpuTime()
 	m.me0 = selfCPU()
+	if m.p.redis != nil {
+		m.rd0, m.rdErr = sampleRedis(m.p)
+	}
 	time.Sleep(time.Until(w.end))
 	if m.err == nil {
 		m.srv1, m.err = m.p.cpuTime()
 	}
 	m.me1 = selfCPU()
+	if m.p.redis != nil && m.rdErr == nil {
+		m.rd1, m.rdErr = sampleRedis(m.p)
+	}
+}
+
+// redis returns the Redis work per operation over the window (nil for a
+// server without Redis), or records why it could not be read in errs.
+func (m *cpuMeter) redis(ops int64, errs *errCounter) *RedisUse {
+	if m.p.redis == nil {
+		return nil
+	}
+	if m.rdErr != nil {
+		errs.add(fmt.Errorf("reading Redis figures: %w", m.rdErr))
+		return nil
+	}
+	return redisUse(m.rd0, m.rd1, ops)
 }
 
 // profiler collects pprof profiles of a server during a window.
@@ -185,7 +211,7 @@ func (pr *profiler) run(w window, done chan<- struct{}) {
 // n clients open no session: every call is a sessionless 2026-07-28 request.
 func measureCalls(cfg *Config, p *proc, n int, modern bool, prof *profiler) CallsResult {
 	res := CallsResult{Sessions: n}
-	u, _ := url.Parse(p.url)
+	us := p.urls()
 	tr := newTransport(cfg, n)
 	var errs errCounter
 
@@ -198,7 +224,7 @@ func measureCalls(cfg *Config, p *proc, n int, modern bool, prof *profiler) Call
 	states := make([]*state, n)
 	var wg sync.WaitGroup
 	for i := range states {
-		st := &state{w: newWorker(tr, u), lats: make([]int64, 0, 1<<14)}
+		st := &state{w: newWorker(tr, us...), lats: make([]int64, 0, 1<<14)}
 		states[i] = st
 		wg.Add(1)
 		if modern {
@@ -300,6 +326,7 @@ func measureCalls(cfg *Config, p *proc, n int, modern bool, prof *profiler) Call
 	}
 	res.ServerCores = (meter.srv1 - meter.srv0).Seconds() / secs
 	res.LoadgenCores = (meter.me1 - meter.me0).Seconds() / secs
+	res.Redis = meter.redis(res.Calls, &errs)
 	res.Errors = errs.n.Load()
 	res.FirstError = errs.firstErr()
 	return res
@@ -310,7 +337,7 @@ func measureCalls(cfg *Config, p *proc, n int, modern bool, prof *profiler) Call
 func measureSessions(cfg *Config, p *proc, prof *profiler) SessionsResult {
 	n := cfg.SessionWorkers
 	res := SessionsResult{Workers: n}
-	u, _ := url.Parse(p.url)
+	us := p.urls()
 	tr := newTransport(cfg, n)
 	var errs errCounter
 
@@ -331,7 +358,7 @@ func measureSessions(cfg *Config, p *proc, prof *profiler) SessionsResult {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := newWorker(tr, u)
+			w := newWorker(tr, us...)
 			defer w.close()
 			consecutive := 0
 			for k := 0; ; k++ {
@@ -389,6 +416,7 @@ func measureSessions(cfg *Config, p *proc, prof *profiler) SessionsResult {
 	}
 	res.ServerCores = (meter.srv1 - meter.srv0).Seconds() / secs
 	res.LoadgenCores = (meter.me1 - meter.me0).Seconds() / secs
+	res.Redis = meter.redis(res.Sessions, &errs)
 	res.Errors = errs.n.Load()
 	res.FirstError = errs.firstErr()
 	return res

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +25,11 @@ type serverSpec struct {
 	label string // name in reports
 	mode  string // how it answers plain calls, for the report
 	args  func(cfg *Config) []string
+	// cluster: cfg.Replicas processes of the server on a redis-server the
+	// load generator starts, each request sent to the next replica.
+	cluster bool
+	// noRedis: a cluster of processes that share nothing (no redis-server).
+	noRedis bool
 }
 
 // bin is the file name of the server's binary.
@@ -51,6 +58,16 @@ var specs = map[string]serverSpec{
 		args: func(cfg *Config) []string {
 			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions)}
 		}},
+	"fastmcp-redis": {key: "fastmcp-redis", base: "fastmcp-redis", label: "fastmcp on Redis", mode: "replicas of the fastmcp add server on redisstore, requests round-robin across them",
+		cluster: true,
+		args: func(cfg *Config) []string {
+			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions), "-secret", benchSecret}
+		}},
+	"fastmcp-2proc": {key: "fastmcp-2proc", base: "fastmcp", label: "fastmcp processes, in memory", mode: "processes of the fastmcp server sharing nothing, requests round-robin: only sessionless 2026-07-28 calls work (-phases modern)",
+		cluster: true, noRedis: true,
+		args: func(cfg *Config) []string {
+			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions)}
+		}},
 	"floor": {key: "floor", base: "floor", label: "floor (not MCP)", mode: "bare net/http + encoding/json reference; with -stdio a bare newline-JSON loop",
 		args: func(*Config) []string { return nil }},
 }
@@ -62,7 +79,7 @@ func lookupSpec(name string) (serverSpec, error) {
 	base, rev, hasRev := strings.Cut(name, "@")
 	s, ok := specs[base]
 	if !ok {
-		return s, fmt.Errorf("unknown server %q (want fastmcp, gosdk, mcpgo, floor, fastmcp-proxy, or fastmcp@<git revision>)", name)
+		return s, fmt.Errorf("unknown server %q (want fastmcp, gosdk, mcpgo, floor, fastmcp-proxy, fastmcp-redis, fastmcp-2proc, or fastmcp@<git revision>)", name)
 	}
 	if hasRev {
 		if base != "fastmcp" || rev == "" || strings.HasPrefix(rev, "-") {
@@ -147,6 +164,43 @@ type proc struct {
 	exited    chan struct{}
 	started   time.Time // when the process was started
 	stdin     *os.File  // a stdio server's input (nil over HTTP)
+
+	// Of a cluster (fastmcp-redis), on its first replica: the other
+	// replicas, and the redis-server they share.
+	group []*proc
+	redis *proc
+	// statsAddr serves a fastmcp-redis replica's Redis round-trip count.
+	statsAddr string
+}
+
+// all returns the processes of p's server: p, and the other replicas.
+func (p *proc) all() []*proc { return append([]*proc{p}, p.group...) }
+
+// urls returns the MCP endpoints of every replica of p's server.
+func (p *proc) urls() []*url.URL {
+	var us []*url.URL
+	for _, r := range p.all() {
+		u, _ := url.Parse(r.url)
+		us = append(us, u)
+	}
+	return us
+}
+
+// redisRoundTrips reads a fastmcp-redis replica's count of Redis round trips.
+func (p *proc) redisRoundTrips() (int64, error) {
+	resp, err := http.Get("http://" + p.statsAddr + "/redis-round-trips")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64))
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("redis-round-trips: HTTP %d", resp.StatusCode)
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
 
 func freePort() (int, error) {
@@ -159,13 +213,70 @@ func freePort() (int, error) {
 }
 
 // startServer starts a server binary with GOMAXPROCS=cfg.ServerProcs and waits
-// until its port answers HTTP.
+// until its port answers HTTP. For a cluster server it starts a redis-server,
+// then cfg.Replicas processes of the server on it, and returns the first
+// with the others in its group.
 func startServer(cfg *Config, spec serverSpec, pprof bool) (*proc, error) {
+	if !spec.cluster {
+		return startOne(cfg, spec, pprof, nil)
+	}
+	if spec.noRedis {
+		var first *proc
+		for i := range max(1, cfg.Replicas) {
+			p, err := startOne(cfg, spec, pprof && i == 0, nil)
+			if err != nil {
+				if first != nil {
+					first.stop()
+				}
+				return nil, fmt.Errorf("process %d: %w", i+1, err)
+			}
+			if first == nil {
+				first = p
+			} else {
+				first.group = append(first.group, p)
+			}
+		}
+		return first, nil
+	}
+	rd, err := startRedis(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var first *proc
+	for i := range max(1, cfg.Replicas) {
+		sp, err := freePort()
+		if err != nil {
+			rd.stop()
+			return nil, err
+		}
+		stats := fmt.Sprintf("127.0.0.1:%d", sp)
+		p, err := startOne(cfg, spec, pprof && i == 0, []string{
+			"-redis-url", fmt.Sprintf("redis://127.0.0.1:%d", rd.port), "-stats", stats})
+		if err != nil {
+			if first != nil {
+				first.stop()
+			}
+			rd.stop()
+			return nil, fmt.Errorf("replica %d: %w", i+1, err)
+		}
+		p.statsAddr = stats
+		if first == nil {
+			first = p
+			first.redis = rd
+		} else {
+			first.group = append(first.group, p)
+		}
+	}
+	return first, nil
+}
+
+func startOne(cfg *Config, spec serverSpec, pprof bool, extra []string) (*proc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	args := append([]string{"-port", strconv.Itoa(port)}, serverArgs(cfg, spec)...)
+	args = append(args, extra...)
 	p := &proc{spec: spec, port: port, url: fmt.Sprintf("http://127.0.0.1:%d/mcp", port), exited: make(chan struct{})}
 	if pprof {
 		pp, err := freePort()
@@ -215,8 +326,19 @@ func startServer(cfg *Config, spec serverSpec, pprof bool) (*proc, error) {
 	return p, nil
 }
 
-// stop ends the server: SIGTERM, then SIGKILL after 5 seconds.
+// stop ends the server, every replica of it and its redis-server: SIGTERM,
+// then SIGKILL after 5 seconds.
 func (p *proc) stop() {
+	for _, r := range p.group {
+		r.stop1()
+	}
+	p.stop1()
+	if p.redis != nil {
+		p.redis.stop1()
+	}
+}
+
+func (p *proc) stop1() {
 	if p.cmd == nil || p.cmd.Process == nil {
 		return
 	}
@@ -234,7 +356,21 @@ func (p *proc) stop() {
 	}
 }
 
+// alive reports whether every process of the server runs (its replicas
+// and redis-server too).
 func (p *proc) alive() bool {
+	for _, r := range p.group {
+		if !r.alive1() {
+			return false
+		}
+	}
+	if p.redis != nil && !p.redis.alive1() {
+		return false
+	}
+	return p.alive1()
+}
+
+func (p *proc) alive1() bool {
 	select {
 	case <-p.exited:
 		return false
@@ -244,6 +380,21 @@ func (p *proc) alive() bool {
 }
 
 func (p *proc) logTail() string {
+	s := p.logTail1()
+	for i, r := range p.group {
+		if t := r.logTail1(); t != "" {
+			s += fmt.Sprintf("\n[replica %d] %s", i+2, t)
+		}
+	}
+	if p.redis != nil {
+		if t := p.redis.logTail1(); t != "" {
+			s += "\n[redis-server] " + t
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
+func (p *proc) logTail1() string {
 	b, _ := os.ReadFile(p.logPath)
 	if len(b) > 2000 {
 		b = b[len(b)-2000:]
@@ -271,8 +422,21 @@ func (p *proc) rssKB() (int64, error) {
 // clockTick is USER_HZ, 100 on every Linux platform Go supports.
 const clockTick = 10 * time.Millisecond
 
-// cpuTime reads the user+system CPU time of the process from /proc/<pid>/stat.
+// cpuTime reads the user+system CPU time of the server from /proc/<pid>/stat:
+// the sum over its replicas (not its redis-server's).
 func (p *proc) cpuTime() (time.Duration, error) {
+	var sum time.Duration
+	for _, r := range p.all() {
+		t, err := r.cpuTime1()
+		if err != nil {
+			return 0, err
+		}
+		sum += t
+	}
+	return sum, nil
+}
+
+func (p *proc) cpuTime1() (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
 	if err != nil {
 		return 0, err

@@ -76,9 +76,36 @@ func (r *Results) callRows(levels []int, of func(*ServerResult) []CallsResult, c
 			row{name: prefix + "p99 latency µs" + sfx + " ↓", values: get(func(c CallsResult) float64 { return c.P99us }), format: fmtUs, lower: true},
 			row{name: prefix + "server CPU µs/call" + sfx + " ↓", values: get(func(c CallsResult) float64 { return c.ServerCPUus }), format: fmtUs, lower: true},
 		)
+		rows = append(rows, redisRows(prefix, "call"+sfx, func(k string) *RedisUse {
+			if cs := of(r.Servers[k]); li < len(cs) {
+				return cs[li].Redis
+			}
+			return nil
+		}, r)...)
 	}
 	return rows
 }
+
+// redisRows are the Redis figures of the cluster servers (empty rows, which
+// the table leaves out, for the others).
+func redisRows(prefix, per string, of func(k string) *RedisUse, r *Results) []row {
+	get := func(f func(*RedisUse) float64) map[string]float64 {
+		m := map[string]float64{}
+		for k := range r.Servers {
+			if u := of(k); u != nil {
+				m[k] = f(u)
+			}
+		}
+		return m
+	}
+	return []row{
+		{name: prefix + "Redis round trips/" + per + " ↓", values: get(func(u *RedisUse) float64 { return u.RoundTrips }), format: fmtFrac, lower: true},
+		{name: prefix + "Redis commands/" + per + " ↓", values: get(func(u *RedisUse) float64 { return u.Commands }), format: fmtFrac, lower: true},
+		{name: prefix + "redis-server CPU µs/" + per + " ↓", values: get(func(u *RedisUse) float64 { return u.CPUus }), format: fmtUs, lower: true},
+	}
+}
+
+func fmtFrac(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 
 func (r *Results) rows() []row {
 	cfg := r.Config
@@ -102,6 +129,12 @@ func (r *Results) rows() []row {
 			row{name: fmt.Sprintf("new sessions/s, %d workers ↑", cfg.SessionWorkers), values: get(func(s SessionsResult) float64 { return s.SessionsPerSec }), format: fmtInt},
 			row{name: "server CPU µs/new session ↓", values: get(func(s SessionsResult) float64 { return s.ServerCPUus }), format: fmtUs, lower: true},
 		)
+		rows = append(rows, redisRows("", "new session", func(k string) *RedisUse {
+			if s := r.Servers[k].NewSessions; s != nil {
+				return s.Redis
+			}
+			return nil
+		}, r)...)
 	}
 	if cfg.phase("stdio") {
 		rows = append(rows, r.callRows(cfg.StdioInFlight, func(s *ServerResult) []CallsResult { return s.Stdio }, "stdio ", "stdio ",
@@ -301,6 +334,7 @@ func markdown(r *Results) string {
 	if len(firsts) > 0 {
 		b.WriteString("\nFirst errors:\n\n" + strings.Join(firsts, "\n") + "\n")
 	}
+	b.WriteString(redisCommandTable(r))
 
 	if len(r.Targets) > 0 {
 		b.WriteString("\nTargets (HTTP issue; stdio and no regression: issue 11), this run. Throughput targets are judged on the ratio of the medians in the table; in brackets, the ratio computed within each round and the server CPU time ratio (other ÷ fastmcp: how many times less CPU fastmcp spends), which the machine's noise affects less. RSS is judged after GC (see README).\n\n| target | this run | |\n|---|---|---|\n")
@@ -423,6 +457,7 @@ func targets(r *Results) []Target {
 		}
 	}
 	ts = append(ts, stdioTargets(r, f)...)
+	ts = append(ts, clusterTargets(r)...)
 	ts = append(ts, regressionTargets(r, f)...)
 	for li, n := range cfg.Levels {
 		if n != 64 || li >= len(f.Calls) {
