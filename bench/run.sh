@@ -21,6 +21,10 @@
 #                             # replicas on a redis-server of the load generator's
 #                             # (needs redis-server on PATH), with Redis commands
 #                             # and round trips per call and per new session
+#   ./run.sh -servers fastmcp,fastmcp-redis -phases tasks -rounds 3 -json results/tasks.json -md results/tasks.md
+#                             # task life cycles of the tasks extension (16 clients: create, then
+#                             # tasks/get until completed), in memory and on Redis, with Redis
+#                             # commands per task
 set -euo pipefail
 cd "$(dirname "$0")"
 # bench is its own module, outside the repository's go.work.

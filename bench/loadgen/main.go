@@ -44,10 +44,15 @@ type Config struct {
 	MaxSessions     int           `json:"fastmcp_max_sessions"`
 	// Replicas is the number of processes of a cluster server
 	// (fastmcp-redis).
-	Replicas int      `json:"replicas,omitempty"`
-	Phases   []string `json:"phases"`
-	Client   string   `json:"client"`
-	Quick    bool     `json:"quick"`
+	Replicas int `json:"replicas,omitempty"`
+	// TaskClients is the number of concurrent clients of the tasks phase.
+	TaskClients int `json:"task_clients,omitempty"`
+	// TaskTTL is how long the servers keep a task (-task-ttl of fastmcp
+	// and fastmcp-redis).
+	TaskTTL time.Duration `json:"task_ttl_ns,omitempty"`
+	Phases  []string      `json:"phases"`
+	Client  string        `json:"client"`
+	Quick   bool          `json:"quick"`
 
 	// ServerArgs are extra command-line arguments per server key.
 	ServerArgs map[string][]string `json:"server_args,omitempty"`
@@ -87,6 +92,8 @@ func defaultConfig() *Config {
 		ServerProcs:     1,
 		MaxSessions:     100000,
 		Replicas:        2,
+		TaskClients:     16,
+		TaskTTL:         time.Second,
 		Phases:          []string{"calls", "modern", "sessions", "stdio", "rss"},
 		Client:          "raw",
 		Log:             os.Stderr,
@@ -145,7 +152,7 @@ func main() {
 		procs     = flag.Int("server-procs", 1, "GOMAXPROCS of every server")
 		workers   = flag.Int("session-workers", 16, "workers opening sessions (new sessions/s and RSS)")
 		client    = flag.String("client", "raw", "HTTP client: raw (hand-written HTTP/1.1 over keep-alive TCP connections) or nethttp (net/http Transport)")
-		phases    = flag.String("phases", "calls,modern,sessions,stdio,rss", "measurements to run: calls (handshake-era sessions), modern (sessionless 2026-07-28 calls), sessions (new sessions/s), stdio, rss")
+		phases    = flag.String("phases", "calls,modern,sessions,stdio,rss", "measurements to run: calls (handshake-era sessions), modern (sessionless 2026-07-28 calls), sessions (new sessions/s), stdio, rss, tasks (task life cycles of the tasks extension: fastmcp and fastmcp-redis only)")
 		jsonPath  = flag.String("json", "", "write the results as JSON to this file")
 		mdPath    = flag.String("md", "", "also write the Markdown report to this file")
 		binDir    = flag.String("bin-dir", "", "directory with prebuilt server binaries (default: go build them into a temp dir)")
@@ -154,6 +161,8 @@ func main() {
 		profLevel = flag.Int("profile-level", 16, "concurrency level to profile with -profile")
 		render    = flag.String("render", "", "print the Markdown report of a saved -json file (re-checking the targets) and exit")
 		maxSess   = flag.Int("max-sessions", 100000, "MaxSessions passed to the fastmcp server (the peers have no cap)")
+		taskCl    = flag.Int("task-clients", 16, "concurrent 2026-07-28 clients of the tasks phase, each looping: create a task (add_task), poll tasks/get until completed")
+		taskTTL   = flag.Duration("task-ttl", time.Second, "how long fastmcp and fastmcp-redis keep a task (their -task-ttl); the store holds about this × tasks/s")
 		replicas  = flag.Int("replicas", 2, "processes of fastmcp-redis, on one redis-server the load generator starts; requests go to each in turn")
 		ref       = flag.String("ref", "", "the server the ratio columns and targets are about (default fastmcp), e.g. fastmcp@c6971a9; also with -render")
 	)
@@ -224,6 +233,14 @@ func main() {
 		fatal(fmt.Errorf("-replicas must be at least 1"))
 	}
 	cfg.Replicas = *replicas
+	if *taskCl < 1 {
+		fatal(fmt.Errorf("-task-clients must be at least 1"))
+	}
+	cfg.TaskClients = *taskCl
+	if *taskTTL <= 0 {
+		fatal(fmt.Errorf("-task-ttl must be positive"))
+	}
+	cfg.TaskTTL = *taskTTL
 	cfg.Phases = splitList(*phases)
 	if *client != "raw" && *client != "nethttp" {
 		fatal(fmt.Errorf("-client must be raw or nethttp"))
@@ -298,6 +315,8 @@ type ServerResult struct {
 	StdioRounds       [][]CallsResult  `json:"stdio_rounds,omitempty"` // [in-flight index][round]
 	NewSessions       *SessionsResult  `json:"new_sessions,omitempty"`
 	NewSessionsRounds []SessionsResult `json:"new_sessions_rounds,omitempty"`
+	Tasks             *TasksResult     `json:"tasks,omitempty"`
+	TasksRounds       []TasksResult    `json:"tasks_rounds,omitempty"`
 	RSS               *RSSResult       `json:"rss,omitempty"`
 }
 
@@ -320,6 +339,9 @@ func (s *ServerResult) errors() int64 {
 		}
 	}
 	for _, c := range s.NewSessionsRounds {
+		n += c.Errors
+	}
+	for _, c := range s.TasksRounds {
 		n += c.Errors
 	}
 	if s.RSS != nil {
@@ -469,14 +491,14 @@ func run(cfg *Config) (*Results, error) {
 	// fastmcp@c6971a9-16-cpu.pb.gz.
 	profiled := func(k string, r int) bool { return sp[k].base == "fastmcp" && cfg.Profile != "" && r == 0 }
 
-	if cfg.phase("calls") || cfg.phase("modern") || cfg.phase("sessions") || cfg.phase("stdio") {
+	if cfg.phase("calls") || cfg.phase("modern") || cfg.phase("sessions") || cfg.phase("stdio") || cfg.phase("tasks") {
 		procs := map[string]*proc{}
 		defer func() {
 			for _, p := range procs {
 				p.stop()
 			}
 		}()
-		if cfg.phase("calls") || cfg.phase("modern") || cfg.phase("sessions") {
+		if cfg.phase("calls") || cfg.phase("modern") || cfg.phase("sessions") || cfg.phase("tasks") {
 			for _, k := range order {
 				p, err := startServer(cfg, sp[k], sp[k].base == "fastmcp" && cfg.Profile != "")
 				if err != nil {
@@ -561,6 +583,25 @@ func run(cfg *Config) (*Results, error) {
 					time.Sleep(200 * time.Millisecond)
 				}
 			}
+			if cfg.phase("tasks") {
+				for _, k := range rot {
+					if !sp[k].tasks {
+						continue // no add_task, or tasks not shared by its processes
+					}
+					t := measureTasks(cfg, procs[k], cfg.TaskClients)
+					res.Servers[k].TasksRounds = append(res.Servers[k].TasksRounds, t)
+					cfg.logf("round %d  %-16s tasks, %d clients: %8.0f tasks/s  create p50 %6.0f µs  get p50 %6.0f µs  p99 %6.0f µs  %.2f gets/task  server %5.1f µs/task (%.2f cores)  loadgen %.2f cores  errors %d %s",
+						r+1, sp[k].label, cfg.TaskClients, t.TasksPerSec, t.CreateP50us, t.GetP50us, t.GetP99us, t.GetsPerTask, t.ServerCPUus, t.ServerCores, t.LoadgenCores, t.Errors, t.FirstError)
+					if u := t.Redis; u != nil {
+						cfg.logf("round %d  %-16s tasks: Redis %.3f round trips/task, %.3f commands/task, redis-server %.1f µs/task",
+							r+1, sp[k].label, u.RoundTrips, u.Commands, u.CPUus)
+					}
+					if err := alive(k); err != nil {
+						return nil, err
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+			}
 			if cfg.phase("stdio") {
 				for ii, n := range cfg.StdioInFlight {
 					for _, k := range rot {
@@ -615,6 +656,10 @@ func run(cfg *Config) (*Results, error) {
 		if len(sr.NewSessionsRounds) > 0 {
 			m := medianSessions(sr.NewSessionsRounds)
 			sr.NewSessions = &m
+		}
+		if len(sr.TasksRounds) > 0 {
+			m := medianTasks(sr.TasksRounds)
+			sr.Tasks = &m
 		}
 	}
 	res.Targets = targets(res)

@@ -30,6 +30,8 @@ type serverSpec struct {
 	cluster bool
 	// noRedis: a cluster of processes that share nothing (no redis-server).
 	noRedis bool
+	// tasks: the server has add_task, a task tool (phase tasks).
+	tasks bool
 }
 
 // bin is the file name of the server's binary.
@@ -46,7 +48,7 @@ func (s serverSpec) bin() string {
 }
 
 var specs = map[string]serverSpec{
-	"fastmcp": {key: "fastmcp", base: "fastmcp", label: "fastmcp", mode: "default (JSON unless a handler streams)",
+	"fastmcp": {key: "fastmcp", base: "fastmcp", label: "fastmcp", mode: "default (JSON unless a handler streams)", tasks: true,
 		args: func(cfg *Config) []string {
 			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions)}
 		}},
@@ -59,7 +61,7 @@ var specs = map[string]serverSpec{
 			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions)}
 		}},
 	"fastmcp-redis": {key: "fastmcp-redis", base: "fastmcp-redis", label: "fastmcp on Redis", mode: "replicas of the fastmcp add server on redisstore, requests round-robin across them",
-		cluster: true,
+		cluster: true, tasks: true,
 		args: func(cfg *Config) []string {
 			return []string{"-max-sessions", strconv.Itoa(cfg.MaxSessions), "-secret", benchSecret}
 		}},
@@ -86,6 +88,7 @@ func lookupSpec(name string) (serverSpec, error) {
 			return s, fmt.Errorf("bad server %q: only fastmcp@<git revision> can be built from another revision", name)
 		}
 		s.key, s.rev, s.label = name, rev, name
+		s.tasks = false // older revisions may lack add_task
 	}
 	return s, nil
 }
@@ -95,6 +98,13 @@ func lookupSpec(name string) (serverSpec, error) {
 // name (fastmcp@rev gets those of fastmcp too, so both builds run alike).
 func serverArgs(cfg *Config, spec serverSpec) []string {
 	args := spec.args(cfg)
+	if spec.tasks {
+		// Tasks are kept TaskTTL, not the default hour: every bench client
+		// is the same anonymous principal, whose cap (10,000 kept tasks)
+		// the tasks phase would reach within seconds. The store then holds
+		// about TaskTTL × the rate of tasks.
+		args = append(args, "-task-ttl", cfg.TaskTTL.String(), "-max-tasks-per-principal", "100000")
+	}
 	args = append(args, cfg.ServerArgs[spec.base]...)
 	if spec.key != spec.base {
 		args = append(args, cfg.ServerArgs[spec.key]...)

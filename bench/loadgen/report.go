@@ -335,6 +335,7 @@ func markdown(r *Results) string {
 		b.WriteString("\nFirst errors:\n\n" + strings.Join(firsts, "\n") + "\n")
 	}
 	b.WriteString(redisCommandTable(r))
+	b.WriteString(tasksTable(r))
 
 	if len(r.Targets) > 0 {
 		b.WriteString("\nTargets (HTTP issue; stdio and no regression: issue 11), this run. Throughput targets are judged on the ratio of the medians in the table; in brackets, the ratio computed within each round and the server CPU time ratio (other ÷ fastmcp: how many times less CPU fastmcp spends), which the machine's noise affects less. RSS is judged after GC (see README).\n\n| target | this run | |\n|---|---|---|\n")

@@ -9,6 +9,12 @@
 // round trips its Redis client has made so far (GET /redis-round-trips: one
 // per command or pipeline sent, counted by a go-redis hook), which the load
 // generator reads before and after each measurement.
+//
+// Its add_task tool is add as a task (fastmcp.TaskRequired), the tasks kept
+// by redisstore.NewTaskStore on the same Redis, so that a task created
+// through one replica is polled through another. A task runs on the replica
+// that created it; with -task-queue it is queued in Redis and run by
+// whichever replica's worker claims it (TaskOptions.Queue).
 package main
 
 import (
@@ -57,6 +63,9 @@ func main() {
 	maxSessions := flag.Int("max-sessions", 0, "HTTP.MaxSessions (0: the library default, 10000)")
 	redisURL := flag.String("redis-url", "redis://127.0.0.1:6379", "the shared Redis (redisstore.NewClient)")
 	secret := flag.String("secret", "", "Options.Secret, the same on every replica (required)")
+	taskQueue := flag.Bool("task-queue", false, "Options.Tasks.Queue: queue tasks in Redis for any replica's workers")
+	taskTTL := flag.Duration("task-ttl", 0, "Options.Tasks.TTL: how long a task is kept (0: the library default, 1h)")
+	maxTasksPP := flag.Int("max-tasks-per-principal", 0, "redisstore Options.MaxTasksPerPrincipal of the task store (0: the default, 10,000); every bench client is the same anonymous principal")
 	stats := flag.String("stats", "", "serve GET /redis-round-trips on this loopback address (e.g. 127.0.0.1:6061)")
 	flag.Parse()
 	benchsrv.FreeMemoryOnSignal()
@@ -89,8 +98,17 @@ func main() {
 		Version: "1.0.0",
 		Secret:  []byte(*secret),
 		Store:   redisstore.New(client, redisstore.Options{}),
+		Tasks: fastmcp.TaskOptions{
+			Store: redisstore.NewTaskStore(client, redisstore.Options{MaxTasksPerPrincipal: *maxTasksPP}),
+			Queue: *taskQueue,
+			TTL:   *taskTTL,
+		},
 	})
 	fastmcp.AddTool(server, fastmcp.Tool{Name: "add", Description: "Add two numbers"},
+		func(ctx *fastmcp.Context, args AddArgs) (string, error) {
+			return strconv.FormatFloat(args.A+args.B, 'f', -1, 64), nil
+		})
+	fastmcp.AddTool(server, fastmcp.Tool{Name: "add_task", Description: "Add two numbers, as a task", Task: fastmcp.TaskRequired},
 		func(ctx *fastmcp.Context, args AddArgs) (string, error) {
 			return strconv.FormatFloat(args.A+args.B, 'f', -1, 64), nil
 		})

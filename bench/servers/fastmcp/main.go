@@ -9,6 +9,9 @@
 // application/json by default (the answer switches to SSE only when a handler
 // sends a message before its result, which add never does); -json-response
 // forces JSON for every answer.
+//
+// It also serves add_task, add as a task of the tasks extension
+// (fastmcp.TaskRequired), for the load generator's tasks phase (tasks.go).
 package main
 
 import (
@@ -31,6 +34,15 @@ type AddArgs struct {
 	B float64 `json:"b" jsonschema:"the second number"`
 }
 
+// withTasks and addTaskTool, set by tasks.go, configure the tasks extension
+// and add add_task. They are hooks, not calls, because a fastmcp@<rev> build
+// copies only this file over an older bench/ whose library may predate
+// tasks: there they stay nil and the server is the plain add server.
+var (
+	withTasks   func(*fastmcp.Options)
+	addTaskTool func(*fastmcp.Server)
+)
+
 func main() {
 	f := benchsrv.Register()
 	maxSessions := flag.Int("max-sessions", 0, "HTTP.MaxSessions (0: the library default, 10000)")
@@ -48,11 +60,18 @@ func main() {
 		}()
 	}
 
-	server := fastmcp.New(fastmcp.Options{Name: "bench-add", Version: "1.0.0"})
+	opts := fastmcp.Options{Name: "bench-add", Version: "1.0.0"}
+	if withTasks != nil {
+		withTasks(&opts)
+	}
+	server := fastmcp.New(opts)
 	fastmcp.AddTool(server, fastmcp.Tool{Name: "add", Description: "Add two numbers"},
 		func(ctx *fastmcp.Context, args AddArgs) (string, error) {
 			return strconv.FormatFloat(args.A+args.B, 'f', -1, 64), nil
 		})
+	if addTaskTool != nil {
+		addTaskTool(server)
+	}
 
 	var t fastmcp.Transport = fastmcp.HTTP{
 		Host:         f.Host,
